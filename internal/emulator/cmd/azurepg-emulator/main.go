@@ -1,0 +1,67 @@
+// Command azurepg-emulator runs the local Azure Database for PostgreSQL
+// emulator in the foreground and prints the environment that points the
+// provider at it. Stop it with Ctrl-C.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+)
+
+func main() {
+	port := flag.Int("port", 0, "TCP port on 127.0.0.1 (0 picks a free one)")
+	envFile := flag.String("env-file", "", "also write the environment as a shell script to this file")
+	lifetime := flag.Duration("token-lifetime", time.Hour, "lifetime of issued access tokens")
+	logSQL := flag.Bool("log-statements", false, "log every statement and connection in the server log")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	em, err := emulator.Start(ctx, emulator.Options{
+		Port: *port, TokenLifetime: *lifetime, LogStatements: *logSQL,
+		Logf: func(format string, args ...any) { log.Printf(format, args...) },
+	})
+	if err != nil {
+		log.Fatalf("starting the emulator: %v", err)
+	}
+	defer em.Stop()
+
+	env := em.Env()
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	script := ""
+	for _, k := range keys {
+		script += fmt.Sprintf("export %s=%q\n", k, env[k])
+	}
+	fmt.Printf("# The emulator is running (started in %s). Point the provider at it with:\n%s", em.StartupTime.Round(time.Millisecond), script)
+	fmt.Printf("# Server admin (auth_method = \"password\"): username %q, password %q\n", emulator.ServerAdmin, em.ServerAdminPassword())
+	fmt.Printf("# Server log: %s\n# Press Ctrl-C to stop.\n", em.ServerLog())
+	if *envFile != "" {
+		if err := os.WriteFile(*envFile, []byte(script), 0o600); err != nil {
+			log.Printf("writing %s: %v", *envFile, err)
+		}
+	}
+	select {
+	case <-ctx.Done():
+	case <-waitChan(em):
+		log.Print("postgres exited")
+	}
+}
+
+func waitChan(em *emulator.Emulator) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() { em.Wait(); close(ch) }()
+	return ch
+}

@@ -1,0 +1,454 @@
+// Package emulator runs a local server that behaves like Azure Database for
+// PostgreSQL flexible server with Entra authentication and the azure_ai
+// extension: a throwaway PostgreSQL 15 cluster with the pgaadauth functions,
+// the two security-label providers, a fake Entra tenant, and a fake
+// managed-identity token endpoint.
+package emulator
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Superuser is the bootstrap superuser's name (Azure's own is not available to customers either).
+const Superuser = "azuresu"
+
+// ServerAdmin is the password-based server administrator, a member of
+// azure_pg_admin and not a superuser, as on Azure.
+const ServerAdmin = "pgadmin"
+
+// Options configure an emulator. The zero value is usable.
+type Options struct {
+	// PGBinDir holds the PostgreSQL 15 server binaries (default /usr/lib/postgresql/15/bin).
+	PGBinDir string
+	// Port to listen on, on 127.0.0.1; 0 picks a free one.
+	Port int
+	// AdminName is the Entra admin's role name (a managed identity in the
+	// tenant); it is also the identity the token endpoint serves when no
+	// client_id is asked for. Default "ci-pipeline-mi".
+	AdminName string
+	// TokenLifetime of issued tokens (default one hour).
+	TokenLifetime time.Duration
+	// Extensions is the azure.extensions allow-list (default azure_ai, vector-free contrib set).
+	Extensions []string
+	// TenantFile replaces the embedded tenant directory (JSON, see pgext/tenant.json).
+	TenantFile string
+	// LogStatements logs every statement and connection in the server log (for benchmarks).
+	LogStatements bool
+	// AllowPlaintext accepts connections without TLS (Azure refuses them).
+	AllowPlaintext bool
+	// Logf receives progress messages; nil discards them.
+	Logf func(format string, args ...any)
+}
+
+// DefaultExtensions is the azure.extensions allow-list unless Options say otherwise.
+var DefaultExtensions = []string{"azure_ai", "hstore", "pg_trgm", "citext", "uuid-ossp", "pgcrypto"}
+
+// Emulator is a running emulator.
+type Emulator struct {
+	opts        Options
+	dir         string
+	dataDir     string
+	port        int
+	superPass   string
+	adminPass   string
+	caFile      string
+	cmd         *exec.Cmd
+	exited      chan struct{}
+	super       *pgxpool.Pool
+	tokens      *tokenServer
+	StartupTime time.Duration
+	mu          sync.Mutex
+	tenant      Tenant
+	stopOnce    sync.Once
+	runAs       *syscall.Credential
+	tree        *pgTree
+}
+
+// Start creates, starts and seeds a new emulator. Stop it with Stop.
+func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
+	began := time.Now()
+	if opts.PGBinDir == "" {
+		opts.PGBinDir = DefaultPGBinDir
+	}
+	if opts.AdminName == "" {
+		opts.AdminName = "ci-pipeline-mi"
+	}
+	if opts.TokenLifetime == 0 {
+		opts.TokenLifetime = time.Hour
+	}
+	if opts.Extensions == nil {
+		opts.Extensions = DefaultExtensions
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	tenant, err := loadTenant(opts.TenantFile)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := findByName(tenant, opts.AdminName); !ok {
+		return nil, fmt.Errorf("the admin %q is not a managed identity or service principal of the tenant", opts.AdminName)
+	}
+	dir, err := os.MkdirTemp("", "azurepg-emulator-")
+	if err != nil {
+		return nil, err
+	}
+	e := &Emulator{
+		opts: opts, dir: dir, dataDir: filepath.Join(dir, "data"), tenant: tenant,
+		superPass: randomString(24), adminPass: randomString(24), exited: make(chan struct{}),
+	}
+	defer func() {
+		if err != nil {
+			e.Stop()
+		}
+	}()
+	if e.runAs, err = unprivilegedUser(); err != nil {
+		return nil, err
+	}
+	if e.port = opts.Port; e.port == 0 {
+		if e.port, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	if e.tree, err = buildPGTree(filepath.Join(dir, "pg"), opts.PGBinDir, opts.Logf); err != nil {
+		return nil, err
+	}
+	if err := e.chownAll(); err != nil {
+		return nil, err
+	}
+	if err := e.initdb(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.configure(); err != nil {
+		return nil, err
+	}
+	if err := e.startServer(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.bootstrap(ctx); err != nil {
+		return nil, err
+	}
+	if e.tokens, err = startTokenServer(e); err != nil {
+		return nil, err
+	}
+	e.StartupTime = time.Since(began)
+	opts.Logf("emulator ready on 127.0.0.1:%d in %s", e.port, e.StartupTime.Round(time.Millisecond))
+	return e, nil
+}
+
+func findByName(t Tenant, name string) (Object, bool) {
+	for _, o := range t.Objects {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return Object{}, false
+}
+
+// unprivilegedUser returns the credential to run the server with: PostgreSQL
+// refuses to run as root, so root runs it as the "postgres" OS user.
+func unprivilegedUser() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("running as root needs the OS user \"postgres\" (created by the postgresql-15 package) to run the server: %w", err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+func (e *Emulator) chownAll() error {
+	if e.runAs == nil {
+		return nil
+	}
+	return filepath.Walk(e.dir, func(path string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, int(e.runAs.Uid), int(e.runAs.Gid))
+	})
+}
+
+func (e *Emulator) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = e.dir
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8", "HOME=" + e.dir}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: e.runAs, Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	return cmd
+}
+
+func (e *Emulator) initdb(ctx context.Context) error {
+	pwfile := filepath.Join(e.dir, "pwfile")
+	if err := os.WriteFile(pwfile, []byte(e.superPass+"\n"), 0o600); err != nil {
+		return err
+	}
+	if e.runAs != nil {
+		if err := os.Chown(pwfile, int(e.runAs.Uid), int(e.runAs.Gid)); err != nil {
+			return err
+		}
+	}
+	defer os.Remove(pwfile)
+	cmd := e.command(ctx, filepath.Join(e.tree.bin, "initdb"), "-D", e.dataDir, "-U", Superuser,
+		"--pwfile", pwfile, "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
+		"--encoding=UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	return nil
+}
+
+func (e *Emulator) configure() error {
+	var err error
+	if e.caFile, err = writeCertificates(e.dataDir); err != nil {
+		return err
+	}
+	conf := []string{
+		"listen_addresses = '127.0.0.1'",
+		fmt.Sprintf("port = %d", e.port),
+		fmt.Sprintf("unix_socket_directories = '%s'", e.dir),
+		"ssl = on",
+		"ssl_cert_file = 'server.crt'",
+		"ssl_key_file = 'server.key'",
+		"shared_preload_libraries = 'pgaadauth_emulator'",
+		fmt.Sprintf("azure.extensions = '%s'", strings.Join(e.opts.Extensions, ",")),
+		"password_encryption = 'scram-sha-256'",
+		"max_connections = 300",
+		"fsync = off",
+		"synchronous_commit = off",
+		"full_page_writes = off",
+		"log_min_messages = warning",
+		"log_line_prefix = '%m [%p] %q%u@%d '",
+	}
+	if e.opts.LogStatements {
+		conf = append(conf, "log_statement = 'all'", "log_connections = on", "log_min_messages = info")
+	}
+	f, err := os.OpenFile(filepath.Join(e.dataDir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString("\n# azurepg emulator\n" + strings.Join(conf, "\n") + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	hba := []string{
+		"local all all scram-sha-256",
+		"hostssl all all 127.0.0.1/32 scram-sha-256",
+		"hostssl all all ::1/128 scram-sha-256",
+	}
+	if e.opts.AllowPlaintext {
+		hba = append(hba, "hostnossl all all 127.0.0.1/32 scram-sha-256")
+	}
+	if err := os.WriteFile(filepath.Join(e.dataDir, "pg_hba.conf"), []byte(strings.Join(hba, "\n")+"\n"), 0o600); err != nil {
+		return err
+	}
+	return e.chownAll()
+}
+
+func (e *Emulator) startServer(ctx context.Context) error {
+	logFile, err := os.Create(e.ServerLog())
+	if err != nil {
+		return err
+	}
+	// The server outlives ctx: it is stopped by Stop, not by the caller's context.
+	cmd := e.command(context.Background(), filepath.Join(e.tree.bin, "postgres"), "-D", e.dataDir)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("starting postgres: %w", err)
+	}
+	e.cmd = cmd
+	go func() {
+		_ = cmd.Wait()
+		logFile.Close()
+		close(e.exited)
+	}()
+
+	cfg, err := pgxpool.ParseConfig(e.SuperuserURL("postgres"))
+	if err != nil {
+		return err
+	}
+	cfg.MaxConns = 4
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err == nil {
+			if err = pool.Ping(ctx); err == nil {
+				e.super = pool
+				return nil
+			}
+			pool.Close()
+		}
+		select {
+		case <-e.exited:
+			log, _ := os.ReadFile(e.ServerLog())
+			return fmt.Errorf("postgres exited during start-up:\n%s", log)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("postgres did not accept connections within 60s: %w", err)
+		}
+	}
+}
+
+func (e *Emulator) bootstrap(ctx context.Context) error {
+	script, err := pgext.ReadFile("pgext/bootstrap.sql")
+	if err != nil {
+		return err
+	}
+	conn, err := e.super.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Conn().PgConn().Exec(ctx, string(script)).ReadAll(); err != nil {
+		return fmt.Errorf("bootstrap.sql: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "INSERT INTO azure_emulator.tenant VALUES ($1)", e.tenant.TenantID); err != nil {
+		return err
+	}
+	objects := e.tenant.Objects
+	e.tenant.Objects = nil
+	for _, o := range objects {
+		if _, err := e.AddObject(ctx, o); err != nil {
+			return err
+		}
+	}
+	admin, _ := e.Object(e.opts.AdminName)
+	if _, err := conn.Exec(ctx, "SELECT azure_emulator.create_role($1, $2, $3, true, false)",
+		admin.Name, admin.ObjectType(), admin.ObjectID); err != nil {
+		return fmt.Errorf("creating the Entra admin: %w", err)
+	}
+	sql := fmt.Sprintf("CREATE ROLE %s LOGIN CREATEROLE CREATEDB IN ROLE azure_pg_admin PASSWORD %s",
+		pgx.Identifier{ServerAdmin}.Sanitize(), quoteLiteral(e.adminPass))
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("creating the server admin: %w", err)
+	}
+	return nil
+}
+
+// Stop stops the server and the token endpoint and removes every file.
+func (e *Emulator) Stop() {
+	e.stopOnce.Do(func() {
+		if e.tokens != nil {
+			e.tokens.close()
+		}
+		if e.super != nil {
+			e.super.Close()
+		}
+		if e.cmd != nil && e.cmd.Process != nil {
+			_ = e.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
+			select {
+			case <-e.exited:
+			case <-time.After(10 * time.Second):
+				_ = syscall.Kill(-e.cmd.Process.Pid, syscall.SIGKILL)
+				<-e.exited
+			}
+		}
+		_ = os.RemoveAll(e.dir)
+	})
+}
+
+// Restart stops the server (fast shutdown, as a failover would) and starts it again on the same port.
+func (e *Emulator) Restart(ctx context.Context) error {
+	if err := e.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		return err
+	}
+	<-e.exited
+	e.exited = make(chan struct{})
+	e.super.Close()
+	return e.startServer(ctx)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Host is the address the server listens on.
+func (e *Emulator) Host() string { return "127.0.0.1" }
+
+// Port is the server's TCP port.
+func (e *Emulator) Port() int { return e.port }
+
+// CAFile is the CA certificate that signed the server's certificate (for verify-ca / verify-full).
+func (e *Emulator) CAFile() string { return e.caFile }
+
+// ServerLog is the server's log file.
+func (e *Emulator) ServerLog() string { return filepath.Join(e.dir, "server.log") }
+
+// AdminName is the Entra admin's role name.
+func (e *Emulator) AdminName() string { return e.opts.AdminName }
+
+// AdminClientID is the client id of the Entra admin's managed identity.
+func (e *Emulator) AdminClientID() string {
+	o, _ := e.Object(e.opts.AdminName)
+	return o.ClientID
+}
+
+// ServerAdminPassword is the password of ServerAdmin.
+func (e *Emulator) ServerAdminPassword() string { return e.adminPass }
+
+// SuperuserURL is a connection string for the bootstrap superuser.
+func (e *Emulator) SuperuserURL(database string) string {
+	return e.URL(Superuser, e.superPass, database)
+}
+
+// URL is a connection string (TLS required, certificate not verified) for any role.
+func (e *Emulator) URL(user, password, database string) string {
+	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=require",
+		escape(user), escape(password), e.port, escape(database))
+}
+
+func escape(s string) string {
+	return strings.NewReplacer("%", "%25", "@", "%40", ":", "%3A", "/", "%2F", " ", "%20", "?", "%3F", "#", "%23").Replace(s)
+}
+
+// TokenEndpoint and IdentityHeader are the values of IDENTITY_ENDPOINT and IDENTITY_HEADER.
+func (e *Emulator) TokenEndpoint() string  { return e.tokens.endpoint() }
+func (e *Emulator) IdentityHeader() string { return e.tokens.header }
+
+// Env is the environment that points the provider (and azidentity) at this
+// emulator, logging in as the Entra admin with the managed identity.
+func (e *Emulator) Env() map[string]string {
+	return map[string]string{
+		"AZUREPG_HOST":        e.Host(),
+		"PGPORT":              strconv.Itoa(e.port),
+		"AZUREPG_USERNAME":    e.opts.AdminName,
+		"AZUREPG_AUTH_METHOD": "managed_identity",
+		"IDENTITY_ENDPOINT":   e.TokenEndpoint(),
+		"IDENTITY_HEADER":     e.IdentityHeader(),
+		"PGSSLROOTCERT":       e.caFile,
+	}
+}
+
+// Superuser returns the bootstrap superuser's pool on the postgres database.
+func (e *Emulator) Superuser() *pgxpool.Pool { return e.super }
+
+// Wait blocks until the server exits (for `make emulator`).
+func (e *Emulator) Wait() { <-e.exited }

@@ -1,0 +1,113 @@
+-- Run once by the bootstrap superuser in the "postgres" database of a new
+-- emulator cluster. Everything Azure-specific lives here; texts that Azure
+-- does not document are marked GUESS so they are easy to correct.
+
+CREATE ROLE azure_pg_admin NOLOGIN;
+CREATE ROLE azure_ai_settings_manager NOLOGIN;
+GRANT azure_ai_settings_manager TO azure_pg_admin;
+
+-- The fake Entra tenant: users by UPN, the rest by display name.
+CREATE SCHEMA azure_emulator;
+REVOKE ALL ON SCHEMA azure_emulator FROM PUBLIC;
+
+CREATE TABLE azure_emulator.tenant (
+    tenant_id uuid NOT NULL
+);
+
+CREATE TABLE azure_emulator.directory (
+    object_id       uuid PRIMARY KEY,
+    object_type     text NOT NULL CHECK (object_type IN ('user', 'group', 'service')),
+    kind            text NOT NULL CHECK (kind IN ('user', 'group', 'service_principal', 'managed_identity')),
+    name            text NOT NULL,           -- UPN for users, display name otherwise
+    client_id       uuid,                    -- application (client) id of service principals and identities
+    fail_validation boolean NOT NULL DEFAULT false  -- make Entra validation fail (0LP01) for tests
+);
+CREATE INDEX ON azure_emulator.directory (name);
+
+CREATE FUNCTION azure_emulator.create_role(role_name text, object_type text, object_id uuid,
+                                          is_admin boolean, is_mfa boolean)
+RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  tid uuid := (SELECT tenant_id FROM azure_emulator.tenant LIMIT 1);
+BEGIN
+  IF is_admin THEN
+    EXECUTE format('CREATE ROLE %I LOGIN CREATEROLE CREATEDB IN ROLE azure_pg_admin', role_name);
+  ELSE
+    EXECUTE format('CREATE ROLE %I LOGIN', role_name);
+  END IF;
+  EXECUTE format('SECURITY LABEL FOR "pgaadauth" ON ROLE %I IS %L', role_name,
+                 'aadauth' || CASE WHEN is_admin THEN ',admin' ELSE '' END
+                           || CASE WHEN is_mfa THEN ',mfa' ELSE '' END);
+  EXECUTE format('SECURITY LABEL FOR "pgaadauth-int" ON ROLE %I IS %L', role_name,
+                 format('type=%s,oid=%s,tenant_id=%s', object_type, object_id, tid)
+                   || CASE WHEN is_admin THEN ',admin' ELSE '' END);
+  RETURN 'Created role for ' || quote_ident(role_name);
+END
+$$;
+
+CREATE FUNCTION public.pgaadauth_create_principal(roleName text, isAdmin boolean, isMfa boolean)
+RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  matches int;
+  obj azure_emulator.directory;
+BEGIN
+  SELECT count(*) INTO matches FROM azure_emulator.directory d WHERE d.name = roleName;
+  IF matches = 0 THEN
+    -- Text as Azure prints it; the SQLSTATE is a GUESS.
+    RAISE EXCEPTION 'Could not validate AAD user % because its name is not found in the tenant. Make sure that the user exists in the tenant.', roleName
+      USING ERRCODE = 'XX000';
+  END IF;
+  IF matches > 1 THEN
+    -- GUESS: Azure does not document the text for a display name shared by several objects.
+    RAISE EXCEPTION 'Could not validate AAD user % because more than one principal with this name exists in the tenant. Use pgaadauth_create_principal_with_oid with the object id.', roleName
+      USING ERRCODE = '0LP01';
+  END IF;
+  SELECT * INTO obj FROM azure_emulator.directory d WHERE d.name = roleName;
+  IF obj.fail_validation THEN
+    RAISE EXCEPTION 'An unexpected error occurred while trying to validate user' USING ERRCODE = '0LP01';
+  END IF;
+  RETURN azure_emulator.create_role(roleName, obj.object_type, obj.object_id, isAdmin, isMfa);
+END
+$$;
+
+CREATE FUNCTION public.pgaadauth_create_principal_with_oid(roleName text, objectId text, objectType text,
+                                                           isAdmin boolean, isMfa boolean)
+RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF objectType IS NULL OR objectType NOT IN ('user', 'group', 'service') THEN
+    RAISE EXCEPTION 'incorrect object type provided for principal' USING ERRCODE = 'XX000';
+  END IF;
+  RETURN azure_emulator.create_role(roleName, objectType, objectId::uuid, isAdmin, isMfa);
+END
+$$;
+
+-- Reads both label forms: the current pair ("pgaadauth" = aadauth[,admin][,mfa] and
+-- "pgaadauth-int" = type=..,oid=..,tenant_id=..[,admin]) and the older single
+-- "pgaadauth" label (aadauth,oid=..,type=..[,admin]).
+CREATE FUNCTION public.pgaadauth_list_principals(isAdmin boolean)
+RETURNS TABLE (rolname name, principaltype text, objectid text, tenantid text, ismfa integer, isadmin integer)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  WITH labels AS (
+    SELECT r.rolname, string_to_array(string_agg(s.label, ',' ORDER BY s.provider), ',') AS tok
+    FROM pg_roles r
+    JOIN pg_shseclabel s ON s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass
+    WHERE s.provider IN ('pgaadauth', 'pgaadauth-int')
+    GROUP BY r.rolname
+  )
+  SELECT l.rolname,
+         (SELECT substr(t, 6) FROM unnest(l.tok) t WHERE t LIKE 'type=%' LIMIT 1),
+         (SELECT substr(t, 5) FROM unnest(l.tok) t WHERE t LIKE 'oid=%' LIMIT 1),
+         (SELECT substr(t, 11) FROM unnest(l.tok) t WHERE t LIKE 'tenant_id=%' LIMIT 1),
+         CASE WHEN 'mfa' = ANY (l.tok) THEN 1 ELSE 0 END,
+         CASE WHEN 'admin' = ANY (l.tok) THEN 1 ELSE 0 END
+  FROM labels l
+  WHERE 'aadauth' = ANY (l.tok) AND (NOT isAdmin OR 'admin' = ANY (l.tok))
+  ORDER BY l.rolname
+$$;
+
+REVOKE ALL ON FUNCTION public.pgaadauth_create_principal(text, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.pgaadauth_create_principal_with_oid(text, text, text, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.pgaadauth_list_principals(boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.pgaadauth_create_principal(text, boolean, boolean) TO azure_pg_admin;
+GRANT EXECUTE ON FUNCTION public.pgaadauth_create_principal_with_oid(text, text, text, boolean, boolean) TO azure_pg_admin;
+GRANT EXECUTE ON FUNCTION public.pgaadauth_list_principals(boolean) TO azure_pg_admin;

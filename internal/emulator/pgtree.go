@@ -1,0 +1,193 @@
+package emulator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+//go:embed pgext
+var pgext embed.FS
+
+// DefaultPGBinDir is where Debian's postgresql-15 package puts the server.
+const DefaultPGBinDir = "/usr/lib/postgresql/15/bin"
+
+// pgTree is a private, relocated copy of a PostgreSQL installation.
+//
+// PostgreSQL finds its share and lib directories relative to the location of
+// its binaries. By copying the two binaries we run into <root>/usr/lib/postgresql/15/bin
+// and linking everything else, the emulator can add its own extension files
+// and its label-provider module without touching the system installation,
+// and without root.
+type pgTree struct {
+	root   string
+	bin    string
+	lib    string
+	share  string
+	sysBin string
+}
+
+// paths of the system installation, from pg_config.
+type pgPaths struct {
+	bindir, pkglibdir, sharedir, version string
+}
+
+func readPGPaths(binDir string) (pgPaths, error) {
+	pgConfig := filepath.Join(binDir, "pg_config")
+	out, err := exec.Command(pgConfig, "--bindir", "--pkglibdir", "--sharedir", "--version").Output()
+	if err != nil {
+		return pgPaths{}, fmt.Errorf("running %s (install postgresql-15 and postgresql-server-dev-15): %w", pgConfig, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 4 {
+		return pgPaths{}, fmt.Errorf("unexpected output of %s: %q", pgConfig, out)
+	}
+	return pgPaths{bindir: lines[0], pkglibdir: lines[1], sharedir: lines[2], version: lines[3]}, nil
+}
+
+func buildPGTree(root, binDir string, logf func(string, ...any)) (*pgTree, error) {
+	paths, err := readPGPaths(binDir)
+	if err != nil {
+		return nil, err
+	}
+	// Mirror the system layout below root so that relative lookups resolve inside it.
+	t := &pgTree{
+		root:   root,
+		bin:    filepath.Join(root, paths.bindir),
+		lib:    filepath.Join(root, paths.pkglibdir),
+		share:  filepath.Join(root, paths.sharedir),
+		sysBin: paths.bindir,
+	}
+	for _, name := range []string{"postgres", "initdb"} {
+		if err := copyFile(filepath.Join(paths.bindir, name), filepath.Join(t.bin, name), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := linkTree(paths.pkglibdir, t.lib); err != nil {
+		return nil, err
+	}
+	if err := linkTree(paths.sharedir, t.share); err != nil {
+		return nil, err
+	}
+	so, err := labelModule(binDir, paths.version, logf)
+	if err != nil {
+		return nil, err
+	}
+	if err := copyFile(so, filepath.Join(t.lib, "pgaadauth_emulator.so"), 0o755); err != nil {
+		return nil, err
+	}
+	entries, err := fs.ReadDir(pgext, "pgext")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "azure_ai") {
+			continue
+		}
+		data, err := pgext.ReadFile("pgext/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(t.share, "extension", e.Name()), data, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// labelModule builds the C module with PGXS once per source and server
+// version, caching the result, and returns the path of the shared object.
+func labelModule(binDir, version string, logf func(string, ...any)) (string, error) {
+	src, err := pgext.ReadFile("pgext/pgaadauth_emulator.c")
+	if err != nil {
+		return "", err
+	}
+	makefile, err := pgext.ReadFile("pgext/Makefile")
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(bytes.Join([][]byte{src, makefile, []byte(version)}, []byte{0}))
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	dir := filepath.Join(cache, "azurepg-emulator", hex.EncodeToString(sum[:8]))
+	so := filepath.Join(dir, "pgaadauth_emulator.so")
+	if _, err := os.Stat(so); err == nil {
+		return so, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return "", err
+	}
+	build, err := os.MkdirTemp(filepath.Dir(dir), "build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(build)
+	if err := os.WriteFile(filepath.Join(build, "pgaadauth_emulator.c"), src, 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(build, "Makefile"), makefile, 0o644); err != nil {
+		return "", err
+	}
+	logf("building the label-provider module with PGXS in %s", build)
+	cmd := exec.Command("make", "-C", build, "PG_CONFIG="+filepath.Join(binDir, "pg_config"), "with_llvm=no")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the pgaadauth label module (needs make, gcc and postgresql-server-dev-15): %w\n%s", err, out)
+	}
+	// Publish atomically so that concurrent test binaries never load a half-written file.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp := so + ".tmp-" + filepath.Base(build)
+	if err := copyFile(filepath.Join(build, "pgaadauth_emulator.so"), tmp, 0o755); err != nil {
+		return "", err
+	}
+	return so, os.Rename(tmp, so)
+}
+
+// linkTree recreates the directories of src below dst and symlinks its files.
+func linkTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		return os.Symlink(path, target)
+	})
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
