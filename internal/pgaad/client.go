@@ -1,0 +1,144 @@
+// Package pgaad is the database side of the provider: connections to Azure
+// Database for PostgreSQL (one pool per database), Entra principals and
+// azure_ai settings. It knows nothing of Terraform.
+package pgaad
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PrincipalsDatabase is where Azure keeps the pgaadauth functions.
+const PrincipalsDatabase = "postgres"
+
+// Config says where and how to connect.
+type Config struct {
+	Host            string
+	Port            int
+	Database        string // default database of the provider
+	Username        string
+	SSLMode         string
+	ConnectTimeout  time.Duration
+	MaxConns        int32
+	ApplicationName string
+	// Password is asked for the password of every new connection.
+	Password func(ctx context.Context) (string, error)
+	// Entra is true when the password is an Entra token (for error messages).
+	Entra bool
+}
+
+// Client holds one pool per database. Pools are created on first use:
+// no connection and no token before something needs one.
+type Client struct {
+	cfg   Config
+	mu    sync.Mutex
+	pools map[string]*pgxpool.Pool
+}
+
+// NewClient returns a client; it connects to nothing yet.
+func NewClient(cfg Config) *Client {
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 4
+	}
+	if cfg.Database == "" {
+		cfg.Database = PrincipalsDatabase
+	}
+	return &Client{cfg: cfg, pools: map[string]*pgxpool.Pool{}}
+}
+
+// Config returns the client's configuration.
+func (c *Client) Config() Config { return c.cfg }
+
+// Pool returns the pool for a database ("" is the provider's default database).
+func (c *Client) Pool(database string) (*pgxpool.Pool, error) {
+	if database == "" {
+		database = c.cfg.Database
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.pools[database]; ok {
+		return p, nil
+	}
+	pcfg, err := pgxpool.ParseConfig(c.connString(database))
+	if err != nil {
+		return nil, fmt.Errorf("connection settings for database %q: %w", database, err)
+	}
+	pcfg.MaxConns = c.cfg.MaxConns
+	pcfg.MinConns = 0
+	pcfg.MaxConnIdleTime = time.Minute
+	pcfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
+		if c.cfg.Password == nil {
+			return nil
+		}
+		pw, err := c.cfg.Password(ctx)
+		if err != nil {
+			return err
+		}
+		cc.Password = pw
+		return nil
+	}
+	p, err := pgxpool.NewWithConfig(context.Background(), pcfg)
+	if err != nil {
+		return nil, err
+	}
+	c.pools[database] = p
+	return p, nil
+}
+
+// connString builds a URL; sslrootcert and other libpq settings still come
+// from the usual PG* environment variables (PGSSLROOTCERT).
+func (c *Client) connString(database string) string {
+	q := url.Values{}
+	q.Set("sslmode", c.cfg.SSLMode)
+	if c.cfg.ConnectTimeout > 0 {
+		q.Set("connect_timeout", strconv.Itoa(int(c.cfg.ConnectTimeout.Seconds())))
+	}
+	if c.cfg.ApplicationName != "" {
+		q.Set("application_name", c.cfg.ApplicationName)
+	}
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.User(c.cfg.Username),
+		Host:     hostPort(c.cfg.Host, c.cfg.Port),
+		Path:     "/" + database,
+		RawQuery: q.Encode(),
+	}
+	return u.String()
+}
+
+func hostPort(host string, port int) string {
+	if port == 0 {
+		port = 5432
+	}
+	h := host
+	if len(h) > 0 && h[0] != '[' && containsColon(h) {
+		h = "[" + h + "]"
+	}
+	return h + ":" + strconv.Itoa(port)
+}
+
+func containsColon(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return true
+		}
+	}
+	return false
+}
+
+// Close closes every pool.
+func (c *Client) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for db, p := range c.pools {
+		p.Close()
+		delete(c.pools, db)
+	}
+}

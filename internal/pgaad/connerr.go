@@ -1,0 +1,105 @@
+package pgaad
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
+)
+
+// ConnectionError is a failure to open a connection, with advice.
+type ConnectionError struct {
+	Target string // host:port/database
+	What   string // what went wrong, in words
+	Advice string // what to do
+	Err    error
+}
+
+func (e *ConnectionError) Error() string {
+	msg := fmt.Sprintf("connecting to %s: %s", e.Target, e.What)
+	if e.Advice != "" {
+		msg += "\n\n" + e.Advice
+	}
+	return msg
+}
+
+func (e *ConnectionError) Unwrap() error { return e.Err }
+
+// explain turns a connection failure into a ConnectionError that tells the
+// user what to do; other errors pass through unchanged.
+func (c *Client) explain(err error, database string) error {
+	if err == nil {
+		return nil
+	}
+	var already *ConnectionError
+	if errors.As(err, &already) {
+		return err
+	}
+	var credErr *entratoken.CredentialError
+	var connErr *pgconn.ConnectError
+	if !errors.As(err, &connErr) && !errors.As(err, &credErr) {
+		return err
+	}
+	if database == "" {
+		database = c.cfg.Database
+	}
+	ce := &ConnectionError{Target: fmt.Sprintf("%s/%s", hostPort(c.cfg.Host, c.cfg.Port), database), Err: err}
+	var pgErr *pgconn.PgError
+	var netErr net.Error
+	msg := err.Error()
+	switch {
+	case credErr != nil:
+		ce.What = credErr.Error()
+		ce.Advice = "The credential chosen by auth_method could not produce a token. Check auth_method, client_id and tenant_id, and that this machine has the identity (a managed identity exists only on Azure compute it is assigned to)."
+	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000") && strings.Contains(pgErr.Message, "no encryption"):
+		ce.What = "the server accepts only TLS connections: " + pgErr.Message
+		ce.Advice = `Set sslmode to "require" (the default), "verify-ca" or "verify-full".`
+	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
+		if c.cfg.Entra {
+			ce.What = fmt.Sprintf("the server refused the Entra token of %q (%s: %s)", c.cfg.Username, pgErr.Code, pgErr.Message)
+			ce.Advice = "Check that:\n" +
+				"- username is the principal's exact role name (case-sensitive): a user's UPN, or the display name of the group, service principal or managed identity;\n" +
+				"- that principal exists on this server (an Entra admin of the server, or created with pgaadauth_create_principal);\n" +
+				"- the token is for the server's tenant and cloud (tenant_id, cloud), and auth_method/client_id select the identity you meant."
+		} else {
+			ce.What = fmt.Sprintf("password authentication failed for %q (%s: %s)", c.cfg.Username, pgErr.Code, pgErr.Message)
+			ce.Advice = "Check username and password (PGPASSWORD)."
+		}
+	case errors.As(err, &pgErr):
+		ce.What = fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") || strings.Contains(msg, "certificate"):
+		ce.What = "TLS failed (sslmode = " + c.cfg.SSLMode + "): " + rootCause(err)
+		ce.Advice = "For verify-ca and verify-full, point PGSSLROOTCERT at the CA certificates that signed the server's certificate " +
+			"(for Azure: DigiCert Global Root G2 and Microsoft RSA Root Certificate Authority 2017); verify-full also needs host to be the name in the certificate."
+	case strings.Contains(msg, "server refused TLS") || strings.Contains(msg, "server does not support SSL"):
+		ce.What = "the server does not offer TLS"
+		ce.Advice = `Use sslmode = "disable" only for a local server without TLS; Azure always offers TLS.`
+	case errors.Is(err, syscall.ECONNREFUSED):
+		ce.What = "connection refused: nothing is listening there"
+		ce.Advice = "Check host and port (Azure flexible servers listen on 5432), and that the server is running."
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		ce.What = fmt.Sprintf("no answer within connect_timeout = %s", c.cfg.ConnectTimeout)
+		ce.Advice = "Check host and port, firewall rules and private networking (the server's firewall must allow this machine's address)."
+	default:
+		ce.What = rootCause(err)
+		ce.Advice = "Check host, port and network access to the server."
+	}
+	return ce
+}
+
+// rootCause is the innermost message of a wrapped error chain.
+func rootCause(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
+}

@@ -1,0 +1,200 @@
+package provider
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+// settings are the provider's resolved settings: configuration first, then
+// environment variables, then defaults.
+type settings struct {
+	Host, Database, Username, SSLMode string
+	Port                              int
+	ConnectTimeout                    time.Duration
+	MaxConnections                    int32
+	Auth                              entratoken.Settings
+}
+
+// providerData is what resources receive. Connecting is deferred until a
+// resource needs it, so that unknown values (a server created in the same
+// apply) and a missing host fail only then, and `terraform validate` needs
+// no network.
+type providerData struct {
+	version  string
+	settings settings
+	// problem is why the provider cannot connect (unknown values, a bad setting).
+	problem string
+}
+
+func configure(m providerModel, version string) *providerData {
+	d := &providerData{version: version}
+	var unknown []string
+	str := func(name string, v types.String, env ...string) string {
+		if v.IsUnknown() {
+			unknown = append(unknown, name)
+			return ""
+		}
+		if !v.IsNull() {
+			return v.ValueString()
+		}
+		for _, e := range env {
+			if s := os.Getenv(e); s != "" {
+				return s
+			}
+		}
+		return ""
+	}
+	num := func(name string, v types.Int64, def int64, env string) int64 {
+		if v.IsUnknown() {
+			unknown = append(unknown, name)
+			return def
+		}
+		if !v.IsNull() {
+			return v.ValueInt64()
+		}
+		if s := os.Getenv(env); env != "" && s != "" {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return n
+			}
+			d.problem = fmt.Sprintf("%s=%q is not a number", env, s)
+		}
+		return def
+	}
+	s := settings{
+		Host:           str("host", m.Host, "AZUREPG_HOST", "PGHOST"),
+		Port:           int(num("port", m.Port, 5432, "PGPORT")),
+		Database:       or(str("database", m.Database, "PGDATABASE"), pgaad.PrincipalsDatabase),
+		Username:       str("username", m.Username, "AZUREPG_USERNAME", "PGUSER"),
+		SSLMode:        or(str("sslmode", m.SSLMode, "PGSSLMODE"), "require"),
+		ConnectTimeout: time.Duration(num("connect_timeout", m.ConnectTimeout, 30, "")) * time.Second,
+		MaxConnections: int32(num("max_connections", m.MaxConnections, 4, "")),
+		Auth: entratoken.Settings{
+			Method:       or(str("auth_method", m.AuthMethod, "AZUREPG_AUTH_METHOD"), entratoken.MethodDefault),
+			Cloud:        or(str("cloud", m.Cloud, "ARM_ENVIRONMENT"), "public"),
+			ClientID:     str("client_id", m.ClientID, "ARM_CLIENT_ID", "AZURE_CLIENT_ID"),
+			TenantID:     str("tenant_id", m.TenantID, "ARM_TENANT_ID", "AZURE_TENANT_ID"),
+			ClientSecret: str("client_secret", m.ClientSecret, "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"),
+			Password:     str("password", m.Password, "PGPASSWORD"),
+			AccessToken:  str("access_token", m.AccessToken, "AZUREPG_ACCESS_TOKEN"),
+		},
+	}
+	d.settings = s
+	switch {
+	case len(unknown) > 0:
+		d.problem = fmt.Sprintf("the provider's %s will only be known during apply (for example a server created in the same apply), "+
+			"so this resource cannot be read yet. Apply the server first (terraform apply -target=...), or pass the values in directly.",
+			strings.Join(unknown, ", "))
+	case s.Host == "":
+		d.problem = "no host: set the provider's host (or AZUREPG_HOST / PGHOST) to the server's name, e.g. myserver.postgres.database.azure.com"
+	case s.Username == "":
+		d.problem = "no username: set the provider's username (or AZUREPG_USERNAME / PGUSER) to the Entra principal's exact name, e.g. the managed identity's display name"
+	}
+	return d
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// clients are shared by every provider instance in this process that has the
+// same settings: one pool per database and one token cache per process.
+var (
+	clientsMu sync.Mutex
+	clients   = map[string]*sharedClient{}
+)
+
+type sharedClient struct {
+	client *pgaad.Client
+	tokens *entratoken.Source
+}
+
+func (s settings) key() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%#v", s)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// errNotConfigured wraps why the provider cannot connect.
+var errNotConfigured = errors.New("the azurepg provider cannot connect")
+
+func (d *providerData) shared() (*sharedClient, error) {
+	if d == nil {
+		return nil, fmt.Errorf("%w: the provider was not configured", errNotConfigured)
+	}
+	if d.problem != "" {
+		return nil, fmt.Errorf("%w: %s", errNotConfigured, d.problem)
+	}
+	key := d.settings.key()
+	clientsMu.Lock()
+	defer clientsMu.Unlock()
+	if c, ok := clients[key]; ok {
+		return c, nil
+	}
+	src, err := entratoken.New(d.settings.Auth)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errNotConfigured, err)
+	}
+	s := d.settings
+	c := &sharedClient{tokens: src, client: pgaad.NewClient(pgaad.Config{
+		Host: s.Host, Port: s.Port, Database: s.Database, Username: s.Username, SSLMode: s.SSLMode,
+		ConnectTimeout: s.ConnectTimeout, MaxConns: s.MaxConnections,
+		ApplicationName: "terraform-provider-azurepg/" + d.version,
+		Password:        src.Password,
+		Entra:           src.IsEntra(),
+	})}
+	clients[key] = c
+	return c, nil
+}
+
+// Client returns the database client, or a diagnostic saying why there is none.
+func (d *providerData) Client() (*pgaad.Client, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	c, err := d.shared()
+	if err != nil {
+		diags.AddError("Provider not ready to connect", err.Error())
+		return nil, diags
+	}
+	return c.client, diags
+}
+
+// Tokens returns the provider's token source (for the ephemeral access token).
+func (d *providerData) Tokens() (*entratoken.Source, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	c, err := d.shared()
+	if err != nil {
+		diags.AddError("Provider not ready", err.Error())
+		return nil, diags
+	}
+	return c.tokens, diags
+}
+
+// dataFrom is what every resource's Configure calls.
+func dataFrom(v any, diags *diag.Diagnostics) *providerData {
+	if v == nil {
+		return nil // not configured yet (validate)
+	}
+	d, ok := v.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("expected *providerData, got %T", v))
+		return nil
+	}
+	return d
+}
+
+

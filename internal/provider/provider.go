@@ -1,0 +1,169 @@
+// Package provider is the Terraform side of azurepg: schemas, validation,
+// plan modifiers and CRUD methods that call package pgaad. No SQL here.
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
+)
+
+var (
+	_ provider.Provider                       = (*azurepgProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*azurepgProvider)(nil)
+)
+
+// New returns a constructor of the provider for the given version.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &azurepgProvider{version: version} }
+}
+
+type azurepgProvider struct {
+	version string
+}
+
+// providerModel is the provider block.
+type providerModel struct {
+	Host           types.String `tfsdk:"host"`
+	Port           types.Int64  `tfsdk:"port"`
+	Database       types.String `tfsdk:"database"`
+	Username       types.String `tfsdk:"username"`
+	SSLMode        types.String `tfsdk:"sslmode"`
+	AuthMethod     types.String `tfsdk:"auth_method"`
+	ClientID       types.String `tfsdk:"client_id"`
+	TenantID       types.String `tfsdk:"tenant_id"`
+	ClientSecret   types.String `tfsdk:"client_secret"`
+	Password       types.String `tfsdk:"password"`
+	AccessToken    types.String `tfsdk:"access_token"`
+	Cloud          types.String `tfsdk:"cloud"`
+	ConnectTimeout types.Int64  `tfsdk:"connect_timeout"`
+	MaxConnections types.Int64  `tfsdk:"max_connections"`
+}
+
+// SSL modes the provider accepts.
+var sslModes = []string{"disable", "require", "verify-ca", "verify-full"}
+
+func (p *azurepgProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "azurepg"
+	resp.Version = p.version
+}
+
+func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Manages Microsoft Entra ID principals and `azure_ai` settings in Azure Database for PostgreSQL flexible server, " +
+			"logging in with a short-lived Entra access token fetched for each new connection.",
+		Attributes: map[string]schema.Attribute{
+			"host": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "The server's host name, e.g. `myserver.postgres.database.azure.com`. Falls back to `AZUREPG_HOST`, then `PGHOST`.",
+			},
+			"port": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "The server's port. Default `5432`, or `PGPORT`.",
+				Validators:          []validator.Int64{int64validator.Between(1, 65535)},
+			},
+			"database": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "The database to connect to by default. Default `postgres`, or `PGDATABASE`. " +
+					"Principals are always managed in `postgres`; AI settings and extensions name their own database.",
+			},
+			"username": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "The role to log in as: the Entra principal's exact name (a user's UPN, or the display name of a group, " +
+					"service principal or managed identity), or a local role with `auth_method = \"password\"`. Falls back to `AZUREPG_USERNAME`, then `PGUSER`.",
+			},
+			"sslmode": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "TLS mode: `disable`, `require` (default), `verify-ca` or `verify-full`. Falls back to `PGSSLMODE`. For `verify-ca`/`verify-full`, set `PGSSLROOTCERT` to the CA bundle.",
+				Validators:          []validator.String{stringvalidator.OneOf(sslModes...)},
+			},
+			"auth_method": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "How to obtain the password of each new connection: `default` (the `DefaultAzureCredential` chain), `managed_identity`, " +
+					"`workload_identity`, `azure_cli`, `client_secret`, `access_token` (a token obtained elsewhere) or `password` (local servers, break-glass admin). " +
+					"Falls back to `AZUREPG_AUTH_METHOD`, then `default`.",
+				Validators: []validator.String{stringvalidator.OneOf(entratoken.Methods...)},
+			},
+			"client_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Client id of a user-assigned managed identity or of an app registration. Falls back to `ARM_CLIENT_ID`, then `AZURE_CLIENT_ID`.",
+			},
+			"tenant_id": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Entra tenant id. Falls back to `ARM_TENANT_ID`, then `AZURE_TENANT_ID`.",
+			},
+			"client_secret": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Client secret of an app registration, for `auth_method = \"client_secret\"`. Falls back to `ARM_CLIENT_SECRET`, then `AZURE_CLIENT_SECRET`.",
+			},
+			"password": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Password, for `auth_method = \"password\"`. Falls back to `PGPASSWORD`.",
+			},
+			"access_token": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "An Entra access token for the server's scope, for `auth_method = \"access_token\"`. Falls back to `AZUREPG_ACCESS_TOKEN`. It is not refreshed.",
+			},
+			"cloud": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "The Azure cloud, which picks the token scope: `public` (default), `china` or `usgovernment`. Falls back to `ARM_ENVIRONMENT`.",
+				Validators:          []validator.String{stringvalidator.OneOf(entratoken.CloudNames()...)},
+			},
+			"connect_timeout": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Seconds to wait for a new connection. Default `30`.",
+				Validators:          []validator.Int64{int64validator.Between(1, 3600)},
+			},
+			"max_connections": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Maximum open connections per database. Default `4`.",
+				Validators:          []validator.Int64{int64validator.Between(1, 100)},
+			},
+		},
+	}
+}
+
+func (p *azurepgProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	data := configure(m, p.version)
+	resp.ResourceData = data
+	resp.DataSourceData = data
+	resp.EphemeralResourceData = data
+}
+
+func (p *azurepgProvider) Resources(_ context.Context) []func() resource.Resource {
+	return resources
+}
+
+func (p *azurepgProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return dataSources
+}
+
+func (p *azurepgProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
+	return ephemeralResources
+}
+
+// Registries filled by each resource's file in an init function, so that
+// adding a resource touches only its own file.
+var (
+	resources          []func() resource.Resource
+	dataSources        []func() datasource.DataSource
+	ephemeralResources []func() ephemeral.EphemeralResource
+)
