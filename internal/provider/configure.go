@@ -196,5 +196,3 @@ func dataFrom(v any, diags *diag.Diagnostics) *providerData {
 	}
 	return d
 }
-
-
