@@ -1,0 +1,70 @@
+package pgaad
+
+import "strings"
+
+// Label providers that Azure's pgaadauth extension writes on an Entra role.
+const (
+	labelProvider    = "pgaadauth"     // "aadauth[,admin][,mfa]" (older servers: "aadauth,oid=..,type=..[,admin]")
+	labelProviderInt = "pgaadauth-int" // "type=..,oid=..,tenant_id=..[,admin]"
+)
+
+// Labels are the Entra facts that Azure keeps in a role's security labels.
+type Labels struct {
+	// Entra is true when the role carries the "aadauth" marker: it is an
+	// Entra principal, not a plain PostgreSQL role.
+	Entra    bool
+	Type     string // user, group or service
+	ObjectID string
+	TenantID string
+	Admin    bool
+	MFA      bool
+}
+
+// ParseLabels reads the two labels of a role (either may be empty). It
+// accepts both forms Azure has used: the current pair of "pgaadauth" and
+// "pgaadauth-int" labels, and the older single "pgaadauth" label that
+// carries oid and type itself. Unknown tokens are ignored so that a label
+// written by a newer server still parses.
+func ParseLabels(pgaadauth, pgaadauthInt string) Labels {
+	var l Labels
+	for i, label := range []string{pgaadauth, pgaadauthInt} {
+		for _, tok := range strings.Split(label, ",") {
+			tok = strings.TrimSpace(tok)
+			key, value, hasValue := strings.Cut(tok, "=")
+			if !hasValue {
+				switch strings.ToLower(tok) {
+				case "aadauth":
+					// Only the "pgaadauth" label marks an Entra role; the
+					// internal label alone is not enough.
+					if i == 0 {
+						l.Entra = true
+					}
+				case "admin":
+					l.Admin = true
+				case "mfa":
+					l.MFA = true
+				}
+				continue
+			}
+			value = strings.TrimSpace(value)
+			// The first value wins: the current form puts the facts in the
+			// internal label, the older form in the main one; never both.
+			switch strings.ToLower(strings.TrimSpace(key)) {
+			case "type":
+				l.Type = first(l.Type, strings.ToLower(value))
+			case "oid":
+				l.ObjectID = first(l.ObjectID, strings.ToLower(value))
+			case "tenant_id":
+				l.TenantID = first(l.TenantID, strings.ToLower(value))
+			}
+		}
+	}
+	return l
+}
+
+func first(have, next string) string {
+	if have != "" {
+		return have
+	}
+	return next
+}

@@ -1,0 +1,88 @@
+package pgaad_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+const (
+	oid    = "6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a05"
+	tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+)
+
+func TestParseLabels(t *testing.T) {
+	cases := []struct {
+		name, label, labelInt string
+		want                  pgaad.Labels
+	}{
+		{"current form, user", "aadauth", "type=user,oid=" + oid + ",tenant_id=" + tenant,
+			pgaad.Labels{Entra: true, Type: "user", ObjectID: oid, TenantID: tenant}},
+		{"current form, admin and mfa", "aadauth,admin,mfa", "type=service,oid=" + oid + ",tenant_id=" + tenant + ",admin",
+			pgaad.Labels{Entra: true, Type: "service", ObjectID: oid, TenantID: tenant, Admin: true, MFA: true}},
+		{"current form, admin only in the internal label", "aadauth", "type=group,oid=" + oid + ",tenant_id=" + tenant + ",admin",
+			pgaad.Labels{Entra: true, Type: "group", ObjectID: oid, TenantID: tenant, Admin: true}},
+		{"older single label", "aadauth,oid=" + oid + ",type=group", "",
+			pgaad.Labels{Entra: true, Type: "group", ObjectID: oid}},
+		{"older single label, admin", "aadauth,oid=" + oid + ",type=user,admin", "",
+			pgaad.Labels{Entra: true, Type: "user", ObjectID: oid, Admin: true}},
+		{"spaces and upper case", " AADAUTH , MFA ", " Type = User , OID = " + strings.ToUpper(oid) + " ",
+			pgaad.Labels{Entra: true, Type: "user", ObjectID: oid, MFA: true}},
+		{"unknown tokens ignored", "aadauth,future,x=y", "type=user,oid=" + oid + ",colour=blue",
+			pgaad.Labels{Entra: true, Type: "user", ObjectID: oid}},
+		{"first value wins", "aadauth,type=user", "type=group",
+			pgaad.Labels{Entra: true, Type: "user"}},
+		{"no labels: plain role", "", "", pgaad.Labels{}},
+		{"internal label alone is not an Entra role", "", "aadauth,type=user,oid=" + oid,
+			pgaad.Labels{Type: "user", ObjectID: oid}},
+		{"empty tokens", ",,aadauth,,", ",,", pgaad.Labels{Entra: true}},
+		{"value with equals sign", "aadauth", "oid=a=b", pgaad.Labels{Entra: true, ObjectID: "a=b"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := pgaad.ParseLabels(tc.label, tc.labelInt); got != tc.want {
+				t.Errorf("ParseLabels(%q, %q)\n got %+v\nwant %+v", tc.label, tc.labelInt, got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzParseLabels checks that any label parses without panicking, that the
+// values never carry a separator, and that what Azure writes reads back.
+func FuzzParseLabels(f *testing.F) {
+	f.Add("aadauth", "type=user,oid="+oid+",tenant_id="+tenant, "user", false, false)
+	f.Add("aadauth,admin,mfa", "type=service,oid="+oid+",tenant_id="+tenant+",admin", "service", true, true)
+	f.Add("aadauth,oid="+oid+",type=group", "", "group", false, true)
+	f.Add("", "", "", false, false)
+	f.Add(",,=,=,", "type==,oid=,", "x", true, false)
+	f.Add("aadauth\x00", "type=\xff", "usér", false, false)
+	f.Fuzz(func(t *testing.T, label, labelInt, typ string, admin, mfa bool) {
+		l := pgaad.ParseLabels(label, labelInt)
+		for _, v := range []string{l.Type, l.ObjectID, l.TenantID} {
+			if strings.Contains(v, ",") {
+				t.Fatalf("value %q contains a separator (labels %q, %q)", v, label, labelInt)
+			}
+		}
+		if l != pgaad.ParseLabels(label, labelInt) {
+			t.Fatal("not deterministic")
+		}
+		// Round trip of the current form, for a type as Azure writes it.
+		if strings.ContainsAny(typ, ",= \t\n\v\f\r\x85\xA0") || typ == "" || strings.ToLower(typ) != typ {
+			return
+		}
+		main := "aadauth"
+		internal := "type=" + typ + ",oid=" + oid + ",tenant_id=" + tenant
+		if admin {
+			main += ",admin"
+			internal += ",admin"
+		}
+		if mfa {
+			main += ",mfa"
+		}
+		want := pgaad.Labels{Entra: true, Type: typ, ObjectID: oid, TenantID: tenant, Admin: admin, MFA: mfa}
+		if got := pgaad.ParseLabels(main, internal); got != want {
+			t.Fatalf("round trip: got %+v want %+v", got, want)
+		}
+	})
+}

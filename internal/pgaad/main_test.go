@@ -1,0 +1,10 @@
+package pgaad_test
+
+import (
+	"testing"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+)
+
+// TestMain stops the package's emulator after the tests.
+func TestMain(m *testing.M) { acctest.Main(m) }

@@ -1,0 +1,180 @@
+package pgaad
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Principal is an Entra principal: a role with pgaadauth labels.
+type Principal struct {
+	Name     string
+	Type     string // user, group or service
+	ObjectID string
+	TenantID string
+	Admin    bool
+	MFA      bool
+}
+
+// NewPrincipal says what to create.
+type NewPrincipal struct {
+	Name string
+	// ObjectID, when set, creates the role for that object without a name
+	// lookup (pgaadauth_create_principal_with_oid); Type is then required.
+	ObjectID string
+	// Type, when set without ObjectID, is checked against what the tenant
+	// says the name is; a mismatch rolls the creation back.
+	Type  string
+	Admin bool
+	MFA   bool
+}
+
+// principalQuery reads one role and its two labels in one round trip.
+// pg_shseclabel is readable by every role (pg_authid is not), so the
+// non-superuser Entra admin can run it.
+const principalQuery = `
+SELECT r.rolname,
+       (SELECT s.label FROM pg_shseclabel s
+         WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider = 'pgaadauth'),
+       (SELECT s.label FROM pg_shseclabel s
+         WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider = 'pgaadauth-int')
+  FROM pg_roles r`
+
+// Principal reads one principal: ErrNotFound when no role has that name,
+// ErrNotEntraPrincipal when the role has no Entra labels.
+func (c *Client) Principal(ctx context.Context, name string) (Principal, error) {
+	pool, err := c.Pool(PrincipalsDatabase)
+	if err != nil {
+		return Principal{}, err
+	}
+	p, err := readPrincipal(ctx, pool, name)
+	return p, c.explain(err, PrincipalsDatabase)
+}
+
+// querier is a pool, a connection or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func readPrincipal(ctx context.Context, q querier, name string) (Principal, error) {
+	var rolname string
+	var label, labelInt *string
+	err := q.QueryRow(ctx, principalQuery+" WHERE r.rolname = $1", name).Scan(&rolname, &label, &labelInt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Principal{}, &PrincipalError{Op: "reading principal", Name: name, Kind: ErrNotFound}
+	}
+	if err != nil {
+		return Principal{}, &PrincipalError{Op: "reading principal", Name: name, Err: err}
+	}
+	p, ok := fromLabels(rolname, label, labelInt)
+	if !ok {
+		return Principal{}, &PrincipalError{Op: "reading principal", Name: name, Kind: ErrNotEntraPrincipal,
+			Advice: "The role exists but carries no pgaadauth security label: it is a plain PostgreSQL role, not one created by " +
+				"pgaadauth_create_principal. Manage it with a general PostgreSQL tool, or drop it and let Terraform create the Entra principal."}
+	}
+	return p, nil
+}
+
+func fromLabels(name string, label, labelInt *string) (Principal, bool) {
+	l := ParseLabels(deref(label), deref(labelInt))
+	if !l.Entra {
+		return Principal{}, false
+	}
+	return Principal{Name: name, Type: l.Type, ObjectID: l.ObjectID, TenantID: l.TenantID, Admin: l.Admin, MFA: l.MFA}, true
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// ListPrincipals returns every Entra principal (only admins with
+// adminsOnly), ordered by name, in one query.
+func (c *Client) ListPrincipals(ctx context.Context, adminsOnly bool) ([]Principal, error) {
+	pool, err := c.Pool(PrincipalsDatabase)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := pool.Query(ctx, principalQuery+` WHERE EXISTS (
+		SELECT 1 FROM pg_shseclabel s
+		 WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider IN ('pgaadauth', 'pgaadauth-int'))
+		ORDER BY r.rolname`)
+	if err != nil {
+		return nil, c.explain(err, PrincipalsDatabase)
+	}
+	var out []Principal
+	for rows.Next() {
+		var name string
+		var label, labelInt *string
+		if err := rows.Scan(&name, &label, &labelInt); err != nil {
+			return nil, err
+		}
+		if p, ok := fromLabels(name, label, labelInt); ok && (!adminsOnly || p.Admin) {
+			out = append(out, p)
+		}
+	}
+	return out, c.explain(rows.Err(), PrincipalsDatabase)
+}
+
+// CreatePrincipal creates the role with Azure's pgaadauth functions and reads
+// it back, in one transaction: a failed check leaves nothing behind. A role
+// that already exists is ErrAlreadyExists and is left as it is.
+func (c *Client) CreatePrincipal(ctx context.Context, np NewPrincipal) (Principal, error) {
+	pool, err := c.Pool(PrincipalsDatabase)
+	if err != nil {
+		return Principal{}, err
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return Principal{}, c.explain(err, PrincipalsDatabase)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
+
+	if np.ObjectID != "" {
+		_, err = tx.Exec(ctx, "SELECT pgaadauth_create_principal_with_oid($1, $2, $3, $4, $5)",
+			np.Name, np.ObjectID, np.Type, np.Admin, np.MFA)
+	} else {
+		_, err = tx.Exec(ctx, "SELECT pgaadauth_create_principal($1, $2, $3)", np.Name, np.Admin, np.MFA)
+	}
+	if err != nil {
+		return Principal{}, classifyCreate(np.Name, err)
+	}
+	p, err := readPrincipal(ctx, tx, np.Name)
+	if err != nil {
+		return Principal{}, err
+	}
+	if np.Type != "" && !strings.EqualFold(p.Type, np.Type) {
+		return Principal{}, &PrincipalError{Op: "creating principal", Name: np.Name, Kind: ErrTypeMismatch,
+			Advice: "The tenant says this name is a " + p.Type + ", but type is \"" + np.Type + "\". " +
+				"Nothing was created. Set type = \"" + p.Type + "\", or leave type out to take it from the tenant."}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Principal{}, &PrincipalError{Op: "creating principal", Name: np.Name, Err: err}
+	}
+	return p, nil
+}
+
+// DropPrincipal drops the role. A role that is already gone is not an error.
+func (c *Client) DropPrincipal(ctx context.Context, name string) error {
+	pool, err := c.Pool(PrincipalsDatabase)
+	if err != nil {
+		return err
+	}
+	_, err = pool.Exec(ctx, "DROP ROLE "+pgx.Identifier{name}.Sanitize())
+	if err == nil {
+		return nil
+	}
+	var connErr *ConnectionError
+	if err = c.explain(err, PrincipalsDatabase); errors.As(err, &connErr) {
+		return err
+	}
+	err = classifyDrop(name, err)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,212 @@
+package pgaad_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+// adminClient logs in as the emulator's Entra admin (not a superuser), with
+// "orders" as the default database to show that principals still go to postgres.
+func adminClient(t *testing.T) *pgaad.Client {
+	t.Helper()
+	e := acctest.Emulator(t)
+	src, err := entratoken.New(entratoken.Settings{Method: "managed_identity"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: e.AdminName(), SSLMode: "require",
+		Database: "no-such-database", Password: src.Password, Entra: true})
+	t.Cleanup(c.Close)
+	return c
+}
+
+func TestPrincipalCreateReadListDrop(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	e := acctest.Emulator(t)
+	// The admin is not a superuser, as on Azure: what follows shows that it
+	// can read the labels (pg_shseclabel) all the same.
+	var super bool
+	if err := acctest.AdminConn(t, "postgres").QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil || super {
+		t.Fatalf("the Entra admin is a superuser (%v) or cannot say (%v)", super, err)
+	}
+	user := acctest.NewObject(t, "user", "pgaad-user")
+	group := acctest.NewObject(t, "group", "pgaad group")
+
+	p, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: user.Name, MFA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := pgaad.Principal{Name: user.Name, Type: "user", ObjectID: user.ObjectID, TenantID: e.TenantID(), MFA: true}
+	if p != want {
+		t.Fatalf("created %+v, want %+v", p, want)
+	}
+	if got, err := c.Principal(ctx, user.Name); err != nil || got != want {
+		t.Fatalf("read %+v, %v; want %+v", got, err, want)
+	}
+
+	// By object id, with a name that the tenant does not know.
+	free := acctest.Name(`free "name"; x`)
+	p, err = c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: free, ObjectID: group.ObjectID, Type: "group", Admin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Type != "group" || p.ObjectID != group.ObjectID || !p.Admin || p.MFA || p.Name != free {
+		t.Fatalf("created by object id: %+v", p)
+	}
+
+	all, err := c.ListPrincipals(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !contains(all, user.Name) || !contains(all, free) || !contains(all, e.AdminName()) {
+		t.Fatalf("list lacks a principal: %+v", all)
+	}
+	admins, err := c.ListPrincipals(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contains(admins, user.Name) || !contains(admins, free) {
+		t.Fatalf("admins only: %+v", admins)
+	}
+
+	for _, name := range []string{user.Name, free} {
+		if err := c.DropPrincipal(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+		if acctest.RoleExists(t, name) {
+			t.Fatalf("%q still exists", name)
+		}
+		if _, err := c.Principal(ctx, name); !errors.Is(err, pgaad.ErrNotFound) {
+			t.Fatalf("after drop: %v", err)
+		}
+		// Dropping again is not an error: the role is gone either way.
+		if err := c.DropPrincipal(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func contains(ps []pgaad.Principal, name string) bool {
+	for _, p := range ps {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPrincipalOlderLabelForm reads a role labelled the way older servers did.
+func TestPrincipalOlderLabelForm(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	o := acctest.NewObject(t, "service_principal", "pgaad-old-sp")
+	if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name, Admin: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DropPrincipal(ctx, o.Name) })
+	role := pgx.Identifier{o.Name}.Sanitize()
+	acctest.SuperExec(t, "postgres", `SECURITY LABEL FOR "pgaadauth" ON ROLE `+role+` IS 'aadauth,oid=`+o.ObjectID+`,type=service,admin'`)
+	acctest.SuperExec(t, "postgres", `SECURITY LABEL FOR "pgaadauth-int" ON ROLE `+role+` IS NULL`)
+	p, err := c.Principal(ctx, o.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := pgaad.Principal{Name: o.Name, Type: "service", ObjectID: o.ObjectID, Admin: true}
+	if p != want {
+		t.Fatalf("got %+v, want %+v", p, want)
+	}
+}
+
+func TestPrincipalErrors(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+
+	t.Run("not in tenant", func(t *testing.T) {
+		name := acctest.Name("nobody") + "@contoso.com"
+		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: name})
+		wantKind(t, err, pgaad.ErrNotInTenant, "Could not validate AAD user "+name+" because its name is not found in the tenant")
+		if acctest.RoleExists(t, name) {
+			t.Fatal("role created anyway")
+		}
+	})
+	t.Run("ambiguous", func(t *testing.T) {
+		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: "Shared Name"})
+		wantKind(t, err, pgaad.ErrAmbiguous, "object_id")
+	})
+	t.Run("validation", func(t *testing.T) {
+		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: "broken@contoso.com"})
+		wantKind(t, err, pgaad.ErrValidation, "An unexpected error occurred while trying to validate user")
+	})
+	t.Run("already exists", func(t *testing.T) {
+		o := acctest.NewObject(t, "group", "pgaad-dup")
+		if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.DropPrincipal(ctx, o.Name) })
+		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name, Admin: true})
+		wantKind(t, err, pgaad.ErrAlreadyExists, "already exists")
+		if p, err := c.Principal(ctx, o.Name); err != nil || p.Admin {
+			t.Fatalf("the existing role changed: %+v, %v", p, err)
+		}
+	})
+	t.Run("type mismatch rolls back", func(t *testing.T) {
+		o := acctest.NewObject(t, "user", "pgaad-mismatch")
+		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name, Type: "group"})
+		wantKind(t, err, pgaad.ErrTypeMismatch, `type = "user"`)
+		if acctest.RoleExists(t, o.Name) {
+			t.Fatal("role left behind")
+		}
+	})
+	t.Run("not an Entra principal", func(t *testing.T) {
+		name := acctest.Name("plain role")
+		acctest.SuperExec(t, "postgres", "CREATE ROLE "+pgx.Identifier{name}.Sanitize())
+		t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE "+pgx.Identifier{name}.Sanitize()) })
+		_, err := c.Principal(ctx, name)
+		wantKind(t, err, pgaad.ErrNotEntraPrincipal, "plain PostgreSQL role")
+	})
+	t.Run("dependent objects", func(t *testing.T) {
+		o := acctest.NewObject(t, "user", "pgaad-owner")
+		if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name}); err != nil {
+			t.Fatal(err)
+		}
+		role := pgx.Identifier{o.Name}.Sanitize()
+		table := pgx.Identifier{acctest.Name("owned")}.Sanitize()
+		acctest.SuperExec(t, "postgres", "CREATE TABLE "+table+" (); ALTER TABLE "+table+" OWNER TO "+role)
+		err := c.DropPrincipal(ctx, o.Name)
+		wantKind(t, err, pgaad.ErrDependentObjects, "owner of table")
+		if !strings.Contains(err.Error(), "REASSIGN OWNED BY "+role) || !strings.Contains(err.Error(), "DROP OWNED BY "+role) {
+			t.Fatalf("no advice: %v", err)
+		}
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "2BP01" {
+			t.Fatalf("server error not reachable: %v", err)
+		}
+		acctest.SuperExec(t, "postgres", "DROP TABLE "+table)
+		if err := c.DropPrincipal(ctx, o.Name); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func wantKind(t *testing.T, err, kind error, text string) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("want %v, got %v", kind, err)
+	}
+	if !strings.Contains(err.Error(), text) {
+		t.Fatalf("error lacks %q:\n%v", text, err)
+	}
+}
