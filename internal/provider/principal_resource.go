@@ -1,0 +1,317 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+func init() { resources = append(resources, NewPrincipalResource) }
+
+var (
+	_ resource.ResourceWithConfigure   = (*principalResource)(nil)
+	_ resource.ResourceWithImportState = (*principalResource)(nil)
+)
+
+// NewPrincipalResource is the azurepg_principal resource.
+func NewPrincipalResource() resource.Resource { return &principalResource{} }
+
+type principalResource struct{ data *providerData }
+
+type principalModel struct {
+	ID       types.String `tfsdk:"id"`
+	Name     types.String `tfsdk:"name"`
+	Type     types.String `tfsdk:"type"`
+	ObjectID types.String `tfsdk:"object_id"`
+	Admin    types.Bool   `tfsdk:"admin"`
+	MFA      types.Bool   `tfsdk:"mfa"`
+	TenantID types.String `tfsdk:"tenant_id"`
+}
+
+// principalTypes are the object types pgaadauth knows; service principals
+// and managed identities are both "service".
+var principalTypes = []string{"user", "group", "service"}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// principalNameValidators: PostgreSQL truncates identifiers to 63 bytes (not
+// characters: "é" is two), which would silently create another name; NUL
+// cannot be sent at all.
+func principalNameValidators() []validator.String {
+	return []validator.String{
+		stringvalidator.LengthBetween(1, 63),
+		stringvalidator.RegexMatches(regexp.MustCompile(`^[^\x00]*$`), "must not contain a NUL character"),
+	}
+}
+
+const principalReplaceNote = "Changing it replaces the principal: the role is dropped and created again " +
+	"(which fails while it owns objects or holds privileges; see below)."
+
+func (r *principalResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_principal"
+}
+
+func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Microsoft Entra ID principal (user, group, service principal or managed identity) that may log in to " +
+			"Azure Database for PostgreSQL flexible server: a role created with `pgaadauth_create_principal` " +
+			"(by name, looked up in the server's tenant) or `pgaadauth_create_principal_with_oid` (by object id, no lookup). " +
+			"Principals always live in the server's `postgres` database, whatever the provider's `database` is. " +
+			"The provider must log in as a Microsoft Entra admin of the server.\n\n" +
+			"**Changing `admin` or `mfa` replaces the principal.** Azure offers no function to change the labels of an existing " +
+			"principal, and the Entra admin is not a superuser, so it cannot rewrite them itself. Replacement drops the role and " +
+			"creates it again; the drop fails (SQLSTATE 2BP01) while the role owns objects or holds privileges in any database, " +
+			"and then you must first run `REASSIGN OWNED BY ... TO ...` and `DROP OWNED BY ...` in each of those databases. " +
+			"Grants made to the old role do not carry over to the new one.\n\n" +
+			"Deleting the resource drops the role. Creating a role that already exists fails and changes nothing; import it instead.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The role name (same as `name`).",
+			},
+			"name": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "The role name, exactly as in Microsoft Entra ID and case-sensitive: a user's UPN " +
+					"(`alice@contoso.com`), or the display name of a group, service principal or managed identity. " +
+					"At most 63 bytes. With `object_id` it may be any name. Changing it replaces the principal.",
+				Validators:    principalNameValidators(),
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"type": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "The object type: `user`, `group` or `service` (service principals and managed identities). " +
+					"Required with `object_id`. Without `object_id` it is read from the tenant, and when set it must match " +
+					"(a mismatch fails and creates nothing). " + principalReplaceNote,
+				Validators:    []validator.String{stringvalidator.OneOf(principalTypes...)},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured()},
+			},
+			"object_id": schema.StringAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "The object id (a UUID) of the Entra object. When set, the principal is created for that " +
+					"object without a name lookup (`pgaadauth_create_principal_with_oid`), and `type` is required: use it for " +
+					"an identity created in the same apply, or a name that several objects share. " + principalReplaceNote,
+				Validators: []validator.String{
+					stringvalidator.RegexMatches(uuidPattern, "must be a UUID such as 6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a05"),
+					stringvalidator.AlsoRequires(path.MatchRoot("type")),
+				},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured()},
+			},
+			"admin": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Whether the principal is a Microsoft Entra admin of the server (member of `azure_pg_admin`, " +
+					"may create roles and databases and manage other principals). Default `false`. " + principalReplaceNote,
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
+			},
+			"mfa": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(false),
+				MarkdownDescription: "Whether the principal is marked as requiring multi-factor authentication. Default `false`. " + principalReplaceNote,
+				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
+			},
+			"tenant_id": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "The Microsoft Entra tenant id recorded on the role. Empty for roles created by older servers, " +
+					"whose labels did not record it.",
+			},
+		},
+	}
+}
+
+func (r *principalResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = dataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *principalResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan principalModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	p, err := client.CreatePrincipal(ctx, pgaad.NewPrincipal{
+		Name:     plan.Name.ValueString(),
+		Type:     plan.Type.ValueString(), // "" when unknown: taken from the tenant
+		ObjectID: plan.ObjectID.ValueString(),
+		Admin:    plan.Admin.ValueBool(),
+		MFA:      plan.MFA.ValueBool(),
+	})
+	if err != nil {
+		addPrincipalError(&resp.Diagnostics, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, plan.ObjectID))...)
+}
+
+func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state principalModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	p, err := client.Principal(ctx, state.Name.ValueString())
+	if errors.Is(err, pgaad.ErrNotFound) {
+		// Dropped out of band: forget it, so that the plan creates it again.
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addPrincipalError(&resp.Diagnostics, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, state.ObjectID))...)
+}
+
+// Update never changes the role: every argument forces replacement.
+func (r *principalResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan principalModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+func (r *principalResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state principalModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := client.DropPrincipal(ctx, state.Name.ValueString()); err != nil {
+		addPrincipalError(&resp.Diagnostics, err)
+	}
+}
+
+// ImportState takes the role name exactly as it is; a role that is missing
+// or is not an Entra principal is an error here, not an empty import.
+func (r *principalResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	p, err := client.Principal(ctx, req.ID)
+	if err != nil {
+		addPrincipalError(&resp.Diagnostics, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, types.StringNull()))...)
+}
+
+// principalState is the state for a principal read from the server. The
+// object id keeps the spelling the configuration used (upper or lower case)
+// when it names the same UUID, so that the plan stays empty.
+func principalState(p pgaad.Principal, priorObjectID types.String) principalModel {
+	objectID := p.ObjectID
+	if prior := priorObjectID.ValueString(); strings.EqualFold(prior, objectID) {
+		objectID = prior
+	}
+	return principalModel{
+		ID:       types.StringValue(p.Name),
+		Name:     types.StringValue(p.Name),
+		Type:     types.StringValue(p.Type),
+		ObjectID: types.StringValue(objectID),
+		Admin:    types.BoolValue(p.Admin),
+		MFA:      types.BoolValue(p.MFA),
+		TenantID: types.StringValue(p.TenantID),
+	}
+}
+
+// addPrincipalError turns a pgaad error into a diagnostic whose summary
+// says what kind of failure it is and whose detail carries Azure's message.
+func addPrincipalError(diags *diag.Diagnostics, err error) {
+	var pe *pgaad.PrincipalError
+	name := ""
+	if errors.As(err, &pe) {
+		name = pe.Name
+	}
+	switch {
+	case errors.Is(err, pgaad.ErrAlreadyExists):
+		diags.AddError("Role already exists", err.Error()+"\n\n"+principalImportHint(name))
+	case errors.Is(err, pgaad.ErrNotInTenant):
+		diags.AddError("Name not found in the Microsoft Entra tenant", err.Error())
+	case errors.Is(err, pgaad.ErrAmbiguous):
+		diags.AddError("Name matches more than one Microsoft Entra object", err.Error())
+	case errors.Is(err, pgaad.ErrValidation):
+		diags.AddError("Microsoft Entra validation failed", err.Error())
+	case errors.Is(err, pgaad.ErrTypeMismatch):
+		diags.AddError("Principal type does not match", err.Error())
+	case errors.Is(err, pgaad.ErrDependentObjects):
+		diags.AddError("Role owns objects or holds privileges", err.Error())
+	case errors.Is(err, pgaad.ErrNotEntraPrincipal):
+		diags.AddError("Role is not a Microsoft Entra principal", err.Error())
+	case errors.Is(err, pgaad.ErrNotFound):
+		diags.AddError("Role not found", err.Error()+
+			"\n\nThe server has no role with exactly this name (names are case-sensitive).")
+	default:
+		diags.AddError("Principal operation failed", err.Error())
+	}
+}
+
+// principalImportHint tells how to adopt an existing role, with the role
+// name quoted for a POSIX shell and for HCL.
+func principalImportHint(role string) string {
+	return fmt.Sprintf("Terraform did not change or drop the existing role. To manage it with this resource, import it "+
+		"(replace <name> with this resource's name in your configuration):\n\n"+
+		"  terraform import 'azurepg_principal.<name>' %s\n\n"+
+		"or add an import block and apply again:\n\n"+
+		"  import {\n    to = azurepg_principal.<name>\n    id = %s\n  }",
+		shellSingleQuoted(role), hclQuoted(role))
+}
+
+// shellSingleQuoted quotes s for a POSIX shell: inside single quotes nothing
+// is special except the quote itself, written as '\”.
+func shellSingleQuoted(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// hclQuoted is s as an HCL string literal, with template sequences escaped.
+func hclQuoted(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case (r == '$' || r == '%') && strings.HasPrefix(s[i+1:], "{"):
+			b.WriteRune(r)
+			b.WriteRune(r) // $${ and %%{ are a literal ${ and %{
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
