@@ -47,8 +47,8 @@ func TestPrincipalResourceCreateErrors(t *testing.T) {
 			{
 				Config: onePrincipal(missing, ""),
 				ExpectError: words("Name not found in the Microsoft Entra tenant",
-					"creating principal \"" + missing + "\": Could not validate AAD user " + missing +
-					" because its name is not found in the tenant. Make sure that the user exists in the tenant."),
+					"creating principal \""+missing+"\": Could not validate AAD user "+missing+
+						" because its name is not found in the tenant. Make sure that the user exists in the tenant."),
 			},
 			{
 				Config:      onePrincipal("Shared Name", ""),
