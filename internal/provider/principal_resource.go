@@ -27,6 +27,7 @@ func init() { resources = append(resources, NewPrincipalResource) }
 var (
 	_ resource.ResourceWithConfigure   = (*principalResource)(nil)
 	_ resource.ResourceWithImportState = (*principalResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*principalResource)(nil)
 )
 
 // NewPrincipalResource is the azurepg_principal resource.
@@ -183,6 +184,19 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, state.ObjectID))...)
+}
+
+// ModifyPlan shows the id in the plan: it is the name, known before apply
+// even when the principal is replaced.
+func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var name types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
+	if !name.IsUnknown() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), name)...)
+	}
 }
 
 // Update never changes the role: every argument forces replacement.

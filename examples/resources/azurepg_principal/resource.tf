@@ -1,0 +1,38 @@
+# A user, looked up by UPN in the server's Microsoft Entra tenant.
+resource "azurepg_principal" "alice" {
+  name = "alice@contoso.com"
+  mfa  = true
+}
+
+# A group that administers the server (member of azure_pg_admin).
+# Changing admin or mfa later replaces the role: it is dropped and created again.
+resource "azurepg_principal" "dbas" {
+  name  = "DBA Team"
+  admin = true
+}
+
+# An app's managed identity created in the same apply: its object id is known,
+# so no name lookup is needed (pgaadauth_create_principal_with_oid).
+resource "azurerm_user_assigned_identity" "orders_api" {
+  name                = "orders-api"
+  location            = "westeurope"
+  resource_group_name = "rg-orders"
+}
+
+resource "azurepg_principal" "orders_api" {
+  name      = azurerm_user_assigned_identity.orders_api.name
+  type      = "service"
+  object_id = azurerm_user_assigned_identity.orders_api.principal_id
+}
+
+# Several people at once.
+variable "analyst_upns" {
+  type    = set(string)
+  default = ["bob@contoso.com", "josé.núñez@contoso.com"]
+}
+
+resource "azurepg_principal" "analysts" {
+  for_each = var.analyst_upns
+  name     = each.value
+  mfa      = true
+}
