@@ -277,6 +277,10 @@ func addPrincipalError(diags *diag.Diagnostics, err error) {
 		diags.AddError("Role owns objects or holds privileges", err.Error())
 	case errors.Is(err, pgaad.ErrNotEntraPrincipal):
 		diags.AddError("Role is not a Microsoft Entra principal", err.Error())
+	case errors.Is(err, pgaad.ErrWrongDatabase):
+		diags.AddError("Not an Azure server with Microsoft Entra authentication", err.Error())
+	case errors.Is(err, pgaad.ErrPermissionDenied):
+		diags.AddError("Not allowed to manage principals", err.Error())
 	case errors.Is(err, pgaad.ErrNotFound):
 		diags.AddError("Role not found", err.Error()+
 			"\n\nThe server has no role with exactly this name (names are case-sensitive).")
