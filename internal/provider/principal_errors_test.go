@@ -236,3 +236,25 @@ func TestPrincipalResourceValidation(t *testing.T) {
 		},
 	})
 }
+
+// TestPrincipalResourceNotAdmin: a login that is not an Entra admin gets
+// Azure's refusal and is told to log in as an admin.
+func TestPrincipalResourceNotAdmin(t *testing.T) {
+	acctest.Emulator(t)
+	mi := acctest.NewObject(t, "managed_identity", "acc-not-admin")
+	acctest.SuperExec(t, "postgres", "SELECT pgaadauth_create_principal($1, false, false)", mi.Name)
+	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{mi.Name}.Sanitize()) })
+	target := acctest.NewObject(t, "user", "acc-not-created")
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkRolesGone(t, target.Name),
+		Steps: []resource.TestStep{{
+			Config: acctest.ProviderBlock(mi, "") + fmt.Sprintf(`
+resource "azurepg_principal" "p" {
+  name = %q
+}`, target.Name),
+			ExpectError: words("Not allowed to manage principals", "permission denied for function pgaadauth_create_principal",
+				"Only Microsoft Entra admins of the server"),
+		}},
+	})
+}
