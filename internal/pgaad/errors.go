@@ -17,7 +17,7 @@ var (
 	ErrNotEntraPrincipal = errors.New("role is not a Microsoft Entra principal")
 	ErrNotInTenant       = errors.New("name not found in the server's Microsoft Entra tenant")
 	ErrAmbiguous         = errors.New("name matches more than one object in the Microsoft Entra tenant")
-	ErrValidation        = errors.New("Microsoft Entra validation failed")
+	ErrValidation        = errors.New("the Microsoft Entra validation failed")
 	ErrTypeMismatch      = errors.New("the Microsoft Entra object has another type")
 	ErrAlreadyExists     = errors.New("role already exists")
 	ErrDependentObjects  = errors.New("role owns objects or holds privileges")

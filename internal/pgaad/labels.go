@@ -2,11 +2,9 @@ package pgaad
 
 import "strings"
 
-// Label providers that Azure's pgaadauth extension writes on an Entra role.
-const (
-	labelProvider    = "pgaadauth"     // "aadauth[,admin][,mfa]" (older servers: "aadauth,oid=..,type=..[,admin]")
-	labelProviderInt = "pgaadauth-int" // "type=..,oid=..,tenant_id=..[,admin]"
-)
+// Azure's pgaadauth extension writes two security labels on an Entra role:
+//   - provider "pgaadauth":     "aadauth[,admin][,mfa]" (older servers: "aadauth,oid=..,type=..[,admin]")
+//   - provider "pgaadauth-int": "type=..,oid=..,tenant_id=..[,admin]"
 
 // Labels are the Entra facts that Azure keeps in a role's security labels.
 type Labels struct {

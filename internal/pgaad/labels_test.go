@@ -68,7 +68,7 @@ func FuzzParseLabels(f *testing.F) {
 			t.Fatal("not deterministic")
 		}
 		// Round trip of the current form, for a type as Azure writes it.
-		if strings.ContainsAny(typ, ",= \t\n\v\f\r\x85\xA0") || typ == "" || strings.ToLower(typ) != typ {
+		if strings.ContainsAny(typ, ",= \t\n\v\f\r\u0085\u00A0") || typ == "" || strings.ToLower(typ) != typ {
 			return
 		}
 		main := "aadauth"

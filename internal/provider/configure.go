@@ -148,7 +148,7 @@ func (d *providerData) shared() (*sharedClient, error) {
 	}
 	src, err := entratoken.New(d.settings.Auth)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotConfigured, err)
+		return nil, fmt.Errorf("%w: %w", errNotConfigured, err)
 	}
 	s := d.settings
 	c := &sharedClient{tokens: src, client: pgaad.NewClient(pgaad.Config{

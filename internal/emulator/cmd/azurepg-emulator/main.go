@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -23,15 +24,20 @@ func main() {
 	lifetime := flag.Duration("token-lifetime", time.Hour, "lifetime of issued access tokens")
 	logSQL := flag.Bool("log-statements", false, "log every statement and connection in the server log")
 	flag.Parse()
+	if err := run(*port, *envFile, *lifetime, *logSQL); err != nil {
+		log.Fatal(err)
+	}
+}
 
+func run(port int, envFile string, lifetime time.Duration, logSQL bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	em, err := emulator.Start(ctx, emulator.Options{
-		Port: *port, TokenLifetime: *lifetime, LogStatements: *logSQL,
+		Port: port, TokenLifetime: lifetime, LogStatements: logSQL,
 		Logf: func(format string, args ...any) { log.Printf(format, args...) },
 	})
 	if err != nil {
-		log.Fatalf("starting the emulator: %v", err)
+		return fmt.Errorf("starting the emulator: %w", err)
 	}
 	defer em.Stop()
 
@@ -48,16 +54,17 @@ func main() {
 	fmt.Printf("# The emulator is running (started in %s). Point the provider at it with:\n%s", em.StartupTime.Round(time.Millisecond), script)
 	fmt.Printf("# Server admin (auth_method = \"password\"): username %q, password %q\n", emulator.ServerAdmin, em.ServerAdminPassword())
 	fmt.Printf("# Server log: %s\n# Press Ctrl-C to stop.\n", em.ServerLog())
-	if *envFile != "" {
-		if err := os.WriteFile(*envFile, []byte(script), 0o600); err != nil {
-			log.Printf("writing %s: %v", *envFile, err)
+	if envFile != "" {
+		if err := os.WriteFile(envFile, []byte(script), 0o600); err != nil {
+			log.Printf("writing %s: %v", envFile, err)
 		}
 	}
 	select {
 	case <-ctx.Done():
 	case <-waitChan(em):
-		log.Print("postgres exited")
+		return errors.New("postgres exited; see the server log")
 	}
+	return nil
 }
 
 func waitChan(em *emulator.Emulator) <-chan struct{} {

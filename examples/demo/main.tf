@@ -1,0 +1,72 @@
+# The demo that `make demo` applies to the local emulator. The provider reads
+# its settings from the environment the emulator prints (AZUREPG_HOST,
+# PGPORT, AZUREPG_USERNAME, AZUREPG_AUTH_METHOD=managed_identity, ...), as a
+# pipeline running with a managed identity would.
+terraform {
+  required_version = ">= 1.11"
+  required_providers {
+    azurepg = {
+      source = "azurepg/azurepg"
+    }
+  }
+}
+
+provider "azurepg" {}
+
+# People, by UPN.
+resource "azurepg_principal" "people" {
+  for_each = toset(["alice@contoso.com", "bob@contoso.com", "josé.núñez@contoso.com"])
+  name     = each.value
+  mfa      = true
+}
+
+# A group of DBAs administers the server.
+resource "azurepg_principal" "dbas" {
+  name  = "DBA Team"
+  admin = true
+}
+
+# A read-only analysts group.
+resource "azurepg_principal" "analysts" {
+  name = "Data Analysts"
+}
+
+# Applications: a managed identity by name and a service principal by object id.
+resource "azurepg_principal" "orders_api" {
+  name = "orders-api"
+}
+
+# A service principal created by object id, as when its app registration is
+# made in the same apply.
+resource "azurepg_principal" "reporting_app" {
+  name      = "reporting-app"
+  type      = "service"
+  object_id = "6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a04"
+}
+
+data "azurepg_principal" "orders_api" {
+  name = azurepg_principal.orders_api.name
+}
+
+data "azurepg_principals" "admins" {
+  admins_only = true
+  depends_on  = [azurepg_principal.dbas]
+}
+
+output "principals" {
+  value = merge(
+    { for k, p in azurepg_principal.people : k => p.type },
+    { (azurepg_principal.dbas.name) = "${azurepg_principal.dbas.type} (admin)" },
+    { (azurepg_principal.analysts.name) = azurepg_principal.analysts.type },
+    { (azurepg_principal.orders_api.name) = azurepg_principal.orders_api.type },
+    { (azurepg_principal.reporting_app.name) = azurepg_principal.reporting_app.type },
+  )
+}
+
+output "admins" {
+  value = [for p in data.azurepg_principals.admins.principals : p.name]
+}
+
+output "orders_api_object_id" {
+  value = data.azurepg_principal.orders_api.object_id
+}

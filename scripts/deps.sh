@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to run the emulator and the
+# tests: PostgreSQL 15 server binaries, its server headers (the emulator's
+# label-provider module is built with PGXS) and a C tool chain. A no-op when
+# everything is there. Needs root or sudo only when something is missing.
+set -euo pipefail
+
+pkgs=()
+[ -x /usr/lib/postgresql/15/bin/postgres ] || pkgs+=(postgresql-15)
+[ -f /usr/include/postgresql/15/server/postgres.h ] || pkgs+=(postgresql-server-dev-15)
+command -v make >/dev/null || pkgs+=(make)
+command -v gcc >/dev/null || pkgs+=(gcc libc6-dev)
+[ ${#pkgs[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then SUDO="sudo"; else
+    echo "error: missing Debian packages (${pkgs[*]}) and no root or sudo to install them" >&2; exit 1
+  fi
+fi
+echo "--- installing Debian packages: ${pkgs[*]}"
+$SUDO apt-get update -qq
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
