@@ -37,6 +37,8 @@ type providerData struct {
 	settings settings
 	// problem is why the provider cannot connect (unknown values, a bad setting).
 	problem string
+	// unknown names the provider attributes whose values are not known yet.
+	unknown []string
 }
 
 func configure(m providerModel, version string) *providerData {
@@ -92,6 +94,7 @@ func configure(m providerModel, version string) *providerData {
 		},
 	}
 	d.settings = s
+	d.unknown = unknown
 	switch {
 	case len(unknown) > 0:
 		d.problem = fmt.Sprintf("the provider's %s will only be known during apply (for example a server created in the same apply), "+
