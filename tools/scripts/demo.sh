@@ -3,7 +3,7 @@
 # provider through a throwaway Terraform CLI config (dev_overrides), apply
 # examples/demo, show what it made, show that a second plan is empty, stop.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 root=$PWD
 work=$(mktemp -d)
 emu_pid=""
