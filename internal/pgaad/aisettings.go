@@ -1,0 +1,247 @@
+package pgaad
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// AI setting keys of the azure_ai extension, as Azure documents them.
+const (
+	AIOpenAIEndpoint        = "azure_openai.endpoint"
+	AIOpenAIAuthType        = "azure_openai.auth_type"
+	AIOpenAISubscriptionKey = "azure_openai.subscription_key"
+
+	AICognitiveEndpoint        = "azure_cognitive.endpoint"
+	AICognitiveAuthType        = "azure_cognitive.auth_type"
+	AICognitiveRegion          = "azure_cognitive.region"
+	AICognitiveTranslatorID    = "azure_cognitive.translator_resource_id"
+	AICognitiveSubscriptionKey = "azure_cognitive.subscription_key"
+
+	AIMLScoringEndpoint            = "azure_ml.scoring_endpoint"
+	AIMLAuthType                   = "azure_ml.auth_type"
+	AIMLEndpointKey                = "azure_ml.endpoint_key"
+	AIMLServerlessRankingEndpoint  = "azure_ml.serverless_ranking_endpoint"
+	AIMLServerlessRankingEndpointK = "azure_ml.serverless_ranking_endpoint_key"
+)
+
+// AISettingKeys lists every key, in a stable order.
+var AISettingKeys = []string{
+	AIOpenAIEndpoint, AIOpenAIAuthType, AIOpenAISubscriptionKey,
+	AICognitiveEndpoint, AICognitiveAuthType, AICognitiveRegion, AICognitiveTranslatorID, AICognitiveSubscriptionKey,
+	AIMLScoringEndpoint, AIMLAuthType, AIMLEndpointKey, AIMLServerlessRankingEndpoint, AIMLServerlessRankingEndpointK,
+}
+
+// IsSecretAIKey reports whether a key holds a credential (get_setting
+// returns it in clear text, so it must never be logged or shown).
+func IsSecretAIKey(key string) bool {
+	return strings.HasSuffix(key, "_key")
+}
+
+// Kinds of failure of AI settings operations; test with errors.Is.
+var (
+	ErrExtensionMissing = errors.New("the azure_ai extension is not installed in this database")
+	ErrDatabaseMissing  = errors.New("the database does not exist")
+)
+
+// AISettingsError is a failed operation on a database's azure_ai settings.
+// Its text never carries a setting's value.
+type AISettingsError struct {
+	Op       string // e.g. "reading azure_ai settings"
+	Database string
+	Kind     error // one of the Err* values (may be nil)
+	Err      error // the underlying error (may be nil)
+	Advice   string
+}
+
+func (e *AISettingsError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s in database %q: ", e.Op, e.Database)
+	switch {
+	case e.Err != nil:
+		b.WriteString(describe(e.Err))
+	case e.Kind != nil:
+		b.WriteString(e.Kind.Error())
+	}
+	if e.Advice != "" {
+		b.WriteString("\n\n")
+		b.WriteString(e.Advice)
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.Is find the kind and errors.As find the server's error.
+func (e *AISettingsError) Unwrap() []error {
+	var errs []error
+	if e.Kind != nil {
+		errs = append(errs, e.Kind)
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// AISettingChange sets Key to *Value, or clears it when Value is nil.
+type AISettingChange struct {
+	Key   string
+	Value *string
+}
+
+// readSettingsQuery reads many keys in one round trip. With reveal false for
+// a key, only whether it is set leaves the server, never its value.
+const readSettingsQuery = `
+SELECT k.key,
+       CASE WHEN k.reveal THEN azure_ai.get_setting(k.key) END,
+       azure_ai.get_setting(k.key) IS NOT NULL
+  FROM unnest($1::text[], $2::boolean[]) AS k(key, reveal)`
+
+// AISettings reads the given keys of one database, in one query. Unset keys
+// are absent from the map.
+func (c *Client) AISettings(ctx context.Context, database string, keys []string) (map[string]string, error) {
+	reveal := make([]bool, len(keys))
+	for i := range reveal {
+		reveal[i] = true
+	}
+	values, _, err := c.readAISettings(ctx, database, keys, reveal)
+	return values, err
+}
+
+// AISettingsOverview reads every key of one database: the values of the
+// non-secret keys and, for every key, whether it is set. Secret values do not
+// leave the server.
+func (c *Client) AISettingsOverview(ctx context.Context, database string) (values map[string]string, set map[string]bool, err error) {
+	reveal := make([]bool, len(AISettingKeys))
+	for i, k := range AISettingKeys {
+		reveal[i] = !IsSecretAIKey(k)
+	}
+	return c.readAISettings(ctx, database, AISettingKeys, reveal)
+}
+
+func (c *Client) readAISettings(ctx context.Context, database string, keys []string, reveal []bool) (map[string]string, map[string]bool, error) {
+	const op = "reading azure_ai settings"
+	values, set := map[string]string{}, map[string]bool{}
+	if len(keys) == 0 {
+		return values, set, nil
+	}
+	pool, err := c.Pool(database)
+	if err != nil {
+		return nil, nil, &AISettingsError{Op: op, Database: database, Err: err}
+	}
+	rows, err := pool.Query(ctx, readSettingsQuery, keys, reveal)
+	if err != nil {
+		return nil, nil, c.classifyAI(op, database, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var value *string
+		var isSet bool
+		if err := rows.Scan(&key, &value, &isSet); err != nil {
+			return nil, nil, c.classifyAI(op, database, err)
+		}
+		set[key] = isSet
+		if value != nil {
+			values[key] = *value
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, c.classifyAI(op, database, err)
+	}
+	return values, set, nil
+}
+
+// ApplyAISettings makes every change in one transaction on the database's
+// own pool: either all keys change or none. Changes are applied in key order.
+func (c *Client) ApplyAISettings(ctx context.Context, database string, changes []AISettingChange) error {
+	const op = "applying azure_ai settings"
+	if len(changes) == 0 {
+		return nil
+	}
+	sorted := append([]AISettingChange(nil), changes...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Key < sorted[j].Key })
+	pool, err := c.Pool(database)
+	if err != nil {
+		return &AISettingsError{Op: op, Database: database, Err: err}
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return c.classifyAI(op, database, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
+	for _, ch := range sorted {
+		if _, err := tx.Exec(ctx, "SELECT azure_ai.set_setting($1, $2)", ch.Key, ch.Value); err != nil {
+			e := c.classifyAI(op+" (key "+ch.Key+")", database, err)
+			if ch.Value != nil && IsSecretAIKey(ch.Key) {
+				e = redact(e, *ch.Value)
+			}
+			return e
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return c.classifyAI(op, database, err)
+	}
+	return nil
+}
+
+// redact keeps a secret out of an error's text, in case the server echoes it.
+func redact(err error, secret string) error {
+	if secret == "" || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), secret, "(redacted)"), err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// classifyAI maps a failure to its kind and advice. A database that does not
+// exist is reported as such before connection errors get their advice.
+func (c *Client) classifyAI(op, database string, err error) error {
+	e := &AISettingsError{Op: op, Database: database, Err: err}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+		e.Kind = ErrDatabaseMissing
+		e.Advice = fmt.Sprintf("The server has no database %q (names are case-sensitive). Create it first, for example with "+
+			"azurerm_postgresql_flexible_server_database, and reference it so that Terraform creates it before these settings.", database)
+		return e
+	}
+	var connErr *ConnectionError
+	if explained := c.explain(err, database); errors.As(explained, &connErr) {
+		return explained
+	}
+	if pgErr == nil {
+		return e
+	}
+	switch {
+	case pgErr.Code == "3F000" || pgErr.Code == "42883" ||
+		(pgErr.Code == "42P01" && strings.Contains(pgErr.Message, "azure_ai")):
+		e.Kind = ErrExtensionMissing
+		e.Advice = fmt.Sprintf("The azure_ai extension is not installed in database %q (settings are per database). "+
+			"Install it with this provider, and make the settings depend on it:\n\n"+
+			"  resource \"azurepg_extension\" \"azure_ai\" {\n    name     = \"azure_ai\"\n    database = %s\n  }\n\n"+
+			"On Azure the server parameter azure.extensions must also allow azure_ai "+
+			"(azurerm_postgresql_flexible_server_configuration).", database, hclString(database))
+	case pgErr.Code == "42501":
+		e.Kind = ErrPermissionDenied
+		e.Advice = "Only members of azure_ai_settings_manager may read or change azure_ai settings. Azure grants that role to " +
+			"azure_pg_admin, so log in as a Microsoft Entra admin of the server (azurepg_principal with admin = true), " +
+			"or have an admin run: GRANT azure_ai_settings_manager TO <your login>;"
+	}
+	return e
+}
+
+// hclString quotes s as an HCL string literal for advice texts.
+func hclString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "${", "$${", "%{", "%%{")
+	return `"` + r.Replace(s) + `"`
+}
