@@ -1,0 +1,229 @@
+package acctest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+)
+
+// Resources of the PostgreSQL Entra login in each cloud.
+const (
+	ResourcePublic       = "https://ossrdbms-aad.database.windows.net"
+	ResourceChina        = "https://ossrdbms-aad.database.chinacloudapi.cn"
+	ResourceUSGovernment = "https://ossrdbms-aad.database.usgovcloudapi.net"
+)
+
+// AuthBlock is a provider block that logs in as username with the given
+// auth_method, with extra attributes appended (host and port come from the
+// emulator's environment unless extra sets them).
+func AuthBlock(username, method, extra string) string {
+	return fmt.Sprintf(`
+provider "azurepg" {
+  username    = %q
+  auth_method = %q
+  %s
+}
+`, username, method, extra)
+}
+
+// FakeAZ puts a fake `az` first on PATH (for the rest of the test) that
+// prints the JSON of `az account get-access-token -o json` with the given
+// token, as azidentity's AzureCLICredential reads it, and appends its
+// arguments, one line per call, to the returned file.
+func FakeAZ(t testing.TB, tok emulator.Token) (argsFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	argsFile = filepath.Join(dir, "az-calls.txt")
+	out, err := json.Marshal(map[string]any{
+		"accessToken":  tok.Value,
+		"expiresOn":    tok.ExpiresOn.Local().Format("2006-01-02 15:04:05.000000"),
+		"expires_on":   tok.ExpiresOn.Unix(),
+		"subscription": "00000000-0000-0000-0000-000000000000",
+		"tenant":       "00000000-0000-0000-0000-000000000000",
+		"tokenType":    "Bearer",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(dir, "token.json")
+	if err := os.WriteFile(tokenFile, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\n' \"$*\" >> '%s'\ncat '%s'\n", argsFile, tokenFile)
+	if err := os.WriteFile(filepath.Join(dir, "az"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return argsFile
+}
+
+// ReadLines returns the lines of a file ("" when it does not exist).
+func ReadLines(t testing.TB, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+}
+
+// ClosedPort returns a TCP port on 127.0.0.1 that nothing listens on.
+func ClosedPort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+// FindSecrets returns a description of each secret found in the data
+// (empty secrets are ignored), labelled with where the data came from.
+func FindSecrets(where string, data []byte, secrets map[string]string) []string {
+	var found []string
+	for name, s := range secrets {
+		if s == "" {
+			continue
+		}
+		if n := bytes.Count(data, []byte(s)); n > 0 {
+			found = append(found, fmt.Sprintf("%s contains the %s %d times", where, name, n))
+		}
+	}
+	return found
+}
+
+// CheckNoSecretsInFile fails the test if the file contains any of the secrets.
+// The file must exist and be at least minSize bytes, so an empty log or a
+// log that was never written cannot pass by accident.
+func CheckNoSecretsInFile(t testing.TB, file string, minSize int, secrets map[string]string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("reading %s: %v", file, err)
+	}
+	if len(b) < minSize {
+		t.Fatalf("%s has %d bytes, expected at least %d: nothing was logged?", file, len(b), minSize)
+	}
+	for _, f := range FindSecrets(filepath.Base(file), b, secrets) {
+		t.Error(f)
+	}
+}
+
+// Provider binary built once per test binary, for tests that run the real
+// Terraform CLI against a provider process of its own.
+var (
+	buildOnce sync.Once
+	builtDir  string
+	buildErr  error
+)
+
+// ProviderBinaryDir builds the provider (the module's main package) into a
+// directory and returns it, for dev_overrides.
+func ProviderBinaryDir(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "azurepg-provider-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-azurepg"), ".")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		builtDir = dir
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtDir
+}
+
+// CLIResult is the outcome of one terraform command.
+type CLIResult struct {
+	Stdout, Stderr string
+	Err            error
+	Duration       time.Duration
+}
+
+// Terraform runs the terraform CLI in dir with the built provider installed
+// through dev_overrides (no registry, no network) and the extra environment.
+func Terraform(t testing.TB, dir string, env map[string]string, args ...string) CLIResult {
+	t.Helper()
+	rc := filepath.Join(dir, ".terraformrc")
+	if _, err := os.Stat(rc); err != nil {
+		conf := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"registry.terraform.io/azurepg/azurepg\" = %q\n  }\n  direct {}\n}\n", ProviderBinaryDir(t))
+		if err := os.WriteFile(rc, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "terraform", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	began := time.Now()
+	err := cmd.Run()
+	return CLIResult{Stdout: stdout.String(), Stderr: stderr.String(), Err: err, Duration: time.Since(began)}
+}
+
+// OtherCA writes the certificate of a throwaway CA that signed nothing the
+// emulator uses, for verify-ca / verify-full tests that must fail.
+func OtherCA(t testing.TB) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "not the emulator's CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "other-ca.crt")
+	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
