@@ -85,7 +85,10 @@ func classifyCreate(name string, err error) error {
 	}
 	msg := strings.ToLower(pgErr.Message)
 	switch {
-	case pgErr.Code == "42710":
+	case pgErr.Code == "42710",
+		// Two sessions creating the same role at once: the second one's
+		// CREATE ROLE waits for the first to commit, then hits the index.
+		pgErr.Code == "23505" && pgErr.ConstraintName == "pg_authid_rolname_index":
 		pe.Kind = ErrAlreadyExists
 	case strings.Contains(msg, "not found in the tenant"):
 		pe.Kind = ErrNotInTenant
