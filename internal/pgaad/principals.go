@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Principal is an Entra principal: a role with pgaadauth labels.
@@ -49,7 +51,7 @@ func (c *Client) Principal(ctx context.Context, name string) (Principal, error) 
 	if err != nil {
 		return Principal{}, err
 	}
-	p, err := readPrincipal(ctx, pool, name)
+	p, err := retryOnce(ctx, pool, func() (Principal, error) { return readPrincipal(ctx, pool, name) })
 	return p, c.explain(err, PrincipalsDatabase)
 }
 
@@ -99,13 +101,19 @@ func (c *Client) ListPrincipals(ctx context.Context, adminsOnly bool) ([]Princip
 	if err != nil {
 		return nil, err
 	}
+	out, err := retryOnce(ctx, pool, func() ([]Principal, error) { return listPrincipals(ctx, pool, adminsOnly) })
+	return out, c.explain(err, PrincipalsDatabase)
+}
+
+func listPrincipals(ctx context.Context, pool *pgxpool.Pool, adminsOnly bool) ([]Principal, error) {
 	rows, err := pool.Query(ctx, principalQuery+` WHERE EXISTS (
 		SELECT 1 FROM pg_shseclabel s
 		 WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider IN ('pgaadauth', 'pgaadauth-int'))
 		ORDER BY r.rolname`)
 	if err != nil {
-		return nil, c.explain(err, PrincipalsDatabase)
+		return nil, err
 	}
+	defer rows.Close()
 	var out []Principal
 	for rows.Next() {
 		var name string
@@ -117,7 +125,7 @@ func (c *Client) ListPrincipals(ctx context.Context, adminsOnly bool) ([]Princip
 			out = append(out, p)
 		}
 	}
-	return out, c.explain(rows.Err(), PrincipalsDatabase)
+	return out, rows.Err()
 }
 
 // CreatePrincipal creates the role with Azure's pgaadauth functions and reads
@@ -128,9 +136,25 @@ func (c *Client) CreatePrincipal(ctx context.Context, np NewPrincipal) (Principa
 	if err != nil {
 		return Principal{}, err
 	}
+	p, committing, err := c.createPrincipalTx(ctx, pool, np)
+	if err != nil && ctx.Err() == nil && connLost(err) && !committing {
+		// The connection died before COMMIT: the server rolled the
+		// transaction back, so it is safe to run it again.
+		pool.Reset()
+		p, committing, err = c.createPrincipalTx(ctx, pool, np)
+	}
+	if err != nil && ctx.Err() == nil && connLost(err) && committing {
+		return c.afterLostCommit(ctx, np, err)
+	}
+	return p, err
+}
+
+// createPrincipalTx is one attempt of CreatePrincipal; committing says that
+// the failure came from COMMIT, when the outcome is not known.
+func (c *Client) createPrincipalTx(ctx context.Context, pool *pgxpool.Pool, np NewPrincipal) (_ Principal, committing bool, _ error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
-		return Principal{}, c.explain(err, PrincipalsDatabase)
+		return Principal{}, false, c.explain(err, PrincipalsDatabase)
 	}
 	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
 
@@ -141,21 +165,40 @@ func (c *Client) CreatePrincipal(ctx context.Context, np NewPrincipal) (Principa
 		_, err = tx.Exec(ctx, "SELECT pgaadauth_create_principal($1, $2, $3)", np.Name, np.Admin, np.MFA)
 	}
 	if err != nil {
-		return Principal{}, classifyCreate(np.Name, err)
+		return Principal{}, false, classifyCreate(np.Name, err)
 	}
 	p, err := readPrincipal(ctx, tx, np.Name)
 	if err != nil {
-		return Principal{}, err
+		return Principal{}, false, err
 	}
 	if np.Type != "" && !strings.EqualFold(p.Type, np.Type) {
-		return Principal{}, &PrincipalError{Op: "creating principal", Name: np.Name, Kind: ErrTypeMismatch,
+		return Principal{}, false, &PrincipalError{Op: "creating principal", Name: np.Name, Kind: ErrTypeMismatch,
 			Advice: "The tenant says this name is a " + p.Type + ", but type is \"" + np.Type + "\". " +
 				"Nothing was created. Set type = \"" + p.Type + "\", or leave type out to take it from the tenant."}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return Principal{}, &PrincipalError{Op: "creating principal", Name: np.Name, Err: err}
+		return Principal{}, true, &PrincipalError{Op: "creating principal", Name: np.Name, Err: err}
 	}
-	return p, nil
+	return p, false, nil
+}
+
+// afterLostCommit decides a creation whose connection died during COMMIT:
+// the server may have committed it. The role is looked up on a new
+// connection; when it is there as asked, the creation succeeded (reporting
+// a failure would leave a role that Terraform does not know about and that
+// the next apply could not create).
+func (c *Client) afterLostCommit(ctx context.Context, np NewPrincipal, commitErr error) (Principal, error) {
+	p, err := c.Principal(ctx, np.Name)
+	if err == nil && (np.ObjectID == "" || strings.EqualFold(p.ObjectID, np.ObjectID)) &&
+		(np.Type == "" || strings.EqualFold(p.Type, np.Type)) && p.Admin == np.Admin && p.MFA == np.MFA {
+		return p, nil
+	}
+	if errors.Is(err, ErrNotFound) {
+		return Principal{}, commitErr // rolled back: nothing to clean up
+	}
+	return Principal{}, &PrincipalError{Op: "creating principal", Name: np.Name, Err: commitErr,
+		Advice: "The connection was lost while the server committed the creation, and the role could not be checked afterwards. " +
+			"Run terraform plan: if the role exists, import it."}
 }
 
 // DropPrincipal drops the role. A role that is already gone is not an error.
@@ -164,7 +207,10 @@ func (c *Client) DropPrincipal(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	_, err = pool.Exec(ctx, "DROP ROLE "+pgx.Identifier{name}.Sanitize())
+	// Safe to run twice: a role that the first attempt dropped is not an error.
+	_, err = retryOnce(ctx, pool, func() (pgconn.CommandTag, error) {
+		return pool.Exec(ctx, "DROP ROLE "+pgx.Identifier{name}.Sanitize())
+	})
 	if err == nil {
 		return nil
 	}

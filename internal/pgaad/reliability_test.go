@@ -1,0 +1,163 @@
+package pgaad_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+const reliabilityApp = "terraform-provider-azurepg/pgaad-reliability"
+
+// reliabilityClient logs in as the Entra admin with an application name of
+// its own, so that a test can terminate exactly its connections.
+func reliabilityClient(t *testing.T, maxConns int32) *pgaad.Client {
+	t.Helper()
+	e := acctest.Emulator(t)
+	src, err := entratoken.New(entratoken.Settings{Method: "managed_identity"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: e.AdminName(), SSLMode: "require",
+		MaxConns: maxConns, ApplicationName: reliabilityApp, Password: src.Password, Entra: true})
+	t.Cleanup(c.Close)
+	return c
+}
+
+// terminateOwn kills every backend of reliabilityClient and says how many.
+func terminateOwn(t *testing.T) int {
+	t.Helper()
+	var n int
+	acctest.SuperQueryRow(t, "postgres",
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", []any{reliabilityApp}, &n)
+	return n
+}
+
+// TestReadsSurviveTerminatedConnections: the pool hands out a connection
+// that was used less than a second ago without pinging it. When the server
+// killed it meanwhile (pg_terminate_backend, a failover), the read must be
+// retried on a new connection, not reported to the user.
+func TestReadsSurviveTerminatedConnections(t *testing.T) {
+	c := reliabilityClient(t, 2)
+	ctx := context.Background()
+	o := acctest.NewObject(t, "group", "pgaad reliability")
+	if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DropPrincipal(context.Background(), o.Name) })
+
+	for i := range 5 {
+		// Fill the pool, so that every pooled connection is a dead one next.
+		if _, err := c.ListPrincipals(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Principal(ctx, o.Name); err != nil {
+			t.Fatal(err)
+		}
+		if n := terminateOwn(t); n == 0 {
+			t.Fatalf("round %d: no connection of %s to terminate", i, reliabilityApp)
+		}
+		if _, err := c.Principal(ctx, o.Name); err != nil {
+			t.Fatalf("round %d: reading after pg_terminate_backend: %v", i, err)
+		}
+		terminateOwn(t)
+		if ps, err := c.ListPrincipals(ctx, false); err != nil || len(ps) == 0 {
+			t.Fatalf("round %d: listing after pg_terminate_backend: %d principals, %v", i, len(ps), err)
+		}
+	}
+
+	// Writes: a create whose connection died before it was sent, and a drop.
+	o2 := acctest.NewObject(t, "user", "pgaad-reliability-create")
+	terminateOwn(t)
+	if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o2.Name}); err != nil {
+		t.Fatalf("creating after pg_terminate_backend: %v", err)
+	}
+	terminateOwn(t)
+	if err := c.DropPrincipal(ctx, o2.Name); err != nil {
+		t.Fatalf("dropping after pg_terminate_backend: %v", err)
+	}
+	if acctest.RoleExists(t, o2.Name) {
+		t.Fatalf("role %q still exists", o2.Name)
+	}
+}
+
+// TestClientSurvivesRestart: after the server restarts (as in a failover
+// or maintenance), every pooled connection is dead; the next operations
+// succeed on new connections.
+func TestClientSurvivesRestart(t *testing.T) {
+	e := acctest.Emulator(t)
+	c := reliabilityClient(t, 4)
+	ctx := context.Background()
+	o := acctest.NewObject(t, "managed_identity", "pgaad-restart-mi")
+	if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DropPrincipal(context.Background(), o.Name) })
+	// Several connections in the pool, all used just now.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { _, _ = c.Principal(ctx, o.Name) })
+	}
+	wg.Wait()
+
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := e.Restart(rctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		p, err := c.Principal(ctx, o.Name)
+		if err != nil {
+			t.Fatalf("read %d after the restart: %v", i, err)
+		}
+		if p.ObjectID != o.ObjectID {
+			t.Fatalf("read %+v", p)
+		}
+	}
+	if _, err := c.ListPrincipals(ctx, true); err != nil {
+		t.Fatalf("list after the restart: %v", err)
+	}
+}
+
+// TestConcurrentCreateSameName: several sessions create the same principal
+// at once. One wins; every other gets ErrAlreadyExists (which the provider
+// turns into the import hint), not a raw unique-violation.
+func TestConcurrentCreateSameName(t *testing.T) {
+	c := reliabilityClient(t, 8)
+	ctx := context.Background()
+	for round := range 3 {
+		o := acctest.NewObject(t, "user", "pgaad-race")
+		start := make(chan struct{})
+		errs := make([]error, 8)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name})
+			})
+		}
+		close(start)
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case errors.Is(err, pgaad.ErrAlreadyExists):
+			default:
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("round %d: %d creations succeeded, want 1", round, won)
+		}
+		if err := c.DropPrincipal(ctx, o.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

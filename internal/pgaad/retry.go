@@ -1,0 +1,54 @@
+package pgaad
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// connLost reports whether err says that the connection died under the
+// statement (pg_terminate_backend, a restart or failover of the server, a
+// dropped network): the statement may be tried again on a new connection.
+// A failure to open a connection is not one: trying again at once would
+// fail the same way.
+func connLost(err error) bool {
+	if err == nil {
+		return false
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now; class 08: connection exception.
+		return strings.HasPrefix(pgErr.Code, "57P") || strings.HasPrefix(pgErr.Code, "08")
+	}
+	var netErr net.Error
+	return pgconn.SafeToRetry(err) ||
+		errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.As(err, &netErr)
+}
+
+// retryOnce runs an operation that may safely run twice (a read, or a write
+// that is undone or harmless when repeated) and, when its connection died
+// under it, runs it once more. The pool's other idle connections are
+// dropped first: what killed one (a restart, a failover) usually killed them
+// all, and the pool pings only connections idle for more than a second.
+func retryOnce[T any](ctx context.Context, pool *pgxpool.Pool, op func() (T, error)) (T, error) {
+	v, err := op()
+	if err == nil || ctx.Err() != nil || !connLost(err) {
+		return v, err
+	}
+	pool.Reset()
+	return op()
+}
