@@ -6,6 +6,7 @@ package entratoken
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 )
@@ -52,7 +53,7 @@ func LookupCloud(name string) (Cloud, error) {
 	}
 	c, ok := clouds[lower(name)]
 	if !ok {
-		return Cloud{}, fmt.Errorf("unknown cloud %q: use one of %v", name, CloudNames())
+		return Cloud{}, fmt.Errorf("unknown cloud %q: use one of %s", name, strings.Join(CloudNames(), ", "))
 	}
 	return c, nil
 }
