@@ -20,7 +20,7 @@ go build -o "$work/bin/terraform-provider-azurepg" .
 go build -o "$work/azurepg-emulator" ./internal/emulator/cmd/azurepg-emulator
 
 echo "==> starting the emulator"
-"$work/azurepg-emulator" -env-file "$work/env.sh" >"$work/emulator.log" 2>&1 &
+"$work/azurepg-emulator" -database app -env-file "$work/env.sh" >"$work/emulator.log" 2>&1 &
 emu_pid=$!
 for _ in $(seq 1 300); do
   [ -s "$work/env.sh" ] && break

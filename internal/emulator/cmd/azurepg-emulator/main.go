@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
 )
 
@@ -23,13 +25,18 @@ func main() {
 	envFile := flag.String("env-file", "", "also write the environment as a shell script to this file")
 	lifetime := flag.Duration("token-lifetime", time.Hour, "lifetime of issued access tokens")
 	logSQL := flag.Bool("log-statements", false, "log every statement and connection in the server log")
+	var databases []string
+	flag.Func("database", "create this database, owned by the Entra admin (repeatable)", func(s string) error {
+		databases = append(databases, s)
+		return nil
+	})
 	flag.Parse()
-	if err := run(*port, *envFile, *lifetime, *logSQL); err != nil {
+	if err := run(*port, *envFile, *lifetime, *logSQL, databases); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(port int, envFile string, lifetime time.Duration, logSQL bool) error {
+func run(port int, envFile string, lifetime time.Duration, logSQL bool, databases []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	em, err := emulator.Start(ctx, emulator.Options{
@@ -40,6 +47,12 @@ func run(port int, envFile string, lifetime time.Duration, logSQL bool) error {
 		return fmt.Errorf("starting the emulator: %w", err)
 	}
 	defer em.Stop()
+	for _, db := range databases {
+		sql := fmt.Sprintf("CREATE DATABASE %s OWNER %s", pgx.Identifier{db}.Sanitize(), pgx.Identifier{em.AdminName()}.Sanitize())
+		if _, err := em.Superuser().Exec(ctx, sql); err != nil {
+			return fmt.Errorf("creating database %q: %w", db, err)
+		}
+	}
 
 	env := em.Env()
 	keys := make([]string, 0, len(env))
