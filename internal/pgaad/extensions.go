@@ -1,0 +1,345 @@
+package pgaad
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Extension is an extension installed in one database.
+type Extension struct {
+	Database string
+	Name     string
+	Schema   string
+	Version  string
+}
+
+// NewExtension says what to create; empty Schema and Version leave the
+// choice to the server (the extension's fixed schema or the first schema of
+// the search path, and the default version of its control file).
+type NewExtension struct {
+	Database string
+	Name     string
+	Schema   string
+	Version  string
+}
+
+// Kinds of failure of extension operations; test with errors.Is. The
+// *ExtensionError that carries them also unwraps to the server's error.
+var (
+	ErrExtensionNotFound        = errors.New("extension is not installed")
+	ErrExtensionExists          = errors.New("extension already exists")
+	ErrExtensionNotAllowed      = errors.New("extension is not allow-listed in azure.extensions")
+	ErrExtensionUnavailable     = errors.New("the server has no such extension")
+	ErrExtensionVersion         = errors.New("no such version or no update path")
+	ErrExtensionSchema          = errors.New("schema cannot hold the extension")
+	ErrExtensionDependents      = errors.New("other objects depend on the extension")
+	ErrExtensionPermission      = errors.New("permission denied")
+	ErrExtensionDatabaseMissing = errors.New("database does not exist")
+)
+
+// ExtensionError is a failed operation on one extension in one database.
+type ExtensionError struct {
+	Op       string // e.g. "creating extension"
+	Database string
+	Name     string
+	Kind     error // one of the ErrExtension* values (may be nil)
+	Err      error // the underlying error, e.g. *pgconn.PgError (may be nil)
+	Advice   string
+}
+
+func (e *ExtensionError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %q in database %q: ", e.Op, e.Name, e.Database)
+	switch {
+	case e.Err != nil:
+		b.WriteString(describeWithHint(e.Err))
+	case e.Kind != nil:
+		b.WriteString(e.Kind.Error())
+	}
+	if e.Advice != "" {
+		b.WriteString("\n\n")
+		b.WriteString(e.Advice)
+	}
+	return b.String()
+}
+
+// Unwrap lets errors.Is find the kind and errors.As find the server's error.
+func (e *ExtensionError) Unwrap() []error {
+	var errs []error
+	if e.Kind != nil {
+		errs = append(errs, e.Kind)
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// describeWithHint is describe plus the server's HINT, which for extensions
+// often says what to do (e.g. "SHOW azure.extensions").
+func describeWithHint(err error) string {
+	s := describe(err)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Hint != "" {
+		s += "\nHINT: " + pgErr.Hint
+	}
+	return s
+}
+
+const extensionQuery = `
+SELECT e.extname, n.nspname, e.extversion
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = $1`
+
+// Extension reads one extension: ErrExtensionNotFound when it is not
+// installed, ErrExtensionDatabaseMissing when the database does not exist.
+func (c *Client) Extension(ctx context.Context, database, name string) (Extension, error) {
+	pool, err := c.Pool(database)
+	if err != nil {
+		return Extension{}, err
+	}
+	x, err := readExtension(ctx, pool, database, name)
+	if err != nil {
+		return Extension{}, c.extensionError("reading extension", database, name, err)
+	}
+	return x, nil
+}
+
+func readExtension(ctx context.Context, q querier, database, name string) (Extension, error) {
+	x := Extension{Database: database}
+	err := q.QueryRow(ctx, extensionQuery, name).Scan(&x.Name, &x.Schema, &x.Version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Extension{}, &ExtensionError{Op: "reading extension", Database: database, Name: name, Kind: ErrExtensionNotFound}
+	}
+	return x, err
+}
+
+// CreateExtension runs CREATE EXTENSION (never CASCADE) and reads the result
+// back in the same transaction.
+func (c *Client) CreateExtension(ctx context.Context, nx NewExtension) (Extension, error) {
+	const op = "creating extension"
+	pool, err := c.Pool(nx.Database)
+	if err != nil {
+		return Extension{}, err
+	}
+	// Utility statements take no parameters. VERSION accepts an identifier
+	// as well as a literal, so every part is a quoted identifier.
+	sql := "CREATE EXTENSION " + pgx.Identifier{nx.Name}.Sanitize()
+	if nx.Schema != "" {
+		sql += " SCHEMA " + pgx.Identifier{nx.Schema}.Sanitize()
+	}
+	if nx.Version != "" {
+		sql += " VERSION " + pgx.Identifier{nx.Version}.Sanitize()
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return Extension{}, c.extensionError(op, nx.Database, nx.Name, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
+	if _, err := tx.Exec(ctx, sql); err != nil {
+		return Extension{}, c.extensionError(op, nx.Database, nx.Name, c.withVersions(ctx, pool, nx.Name, "", err))
+	}
+	x, err := readExtension(ctx, tx, nx.Database, nx.Name)
+	if err != nil {
+		return Extension{}, c.extensionError(op, nx.Database, nx.Name, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Extension{}, c.extensionError(op, nx.Database, nx.Name, err)
+	}
+	return x, nil
+}
+
+// UpdateExtension runs ALTER EXTENSION ... UPDATE TO version and reads the
+// result back.
+func (c *Client) UpdateExtension(ctx context.Context, database, name, version string) (Extension, error) {
+	const op = "updating extension"
+	pool, err := c.Pool(database)
+	if err != nil {
+		return Extension{}, err
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return Extension{}, c.extensionError(op, database, name, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	before, err := readExtension(ctx, tx, database, name)
+	if err != nil {
+		return Extension{}, c.extensionError(op, database, name, err)
+	}
+	sql := "ALTER EXTENSION " + pgx.Identifier{name}.Sanitize() + " UPDATE TO " + pgx.Identifier{version}.Sanitize()
+	if _, err := tx.Exec(ctx, sql); err != nil {
+		return Extension{}, c.extensionError(op, database, name, c.withVersions(ctx, pool, name, before.Version, err))
+	}
+	x, err := readExtension(ctx, tx, database, name)
+	if err != nil {
+		return Extension{}, c.extensionError(op, database, name, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Extension{}, c.extensionError(op, database, name, err)
+	}
+	return x, nil
+}
+
+// DropExtension runs DROP EXTENSION without CASCADE: objects that depend on
+// the extension (a column of its type, say) are the user's data, and the
+// drop fails with ErrExtensionDependents instead. An extension or a
+// database that is already gone is not an error.
+func (c *Client) DropExtension(ctx context.Context, database, name string) error {
+	pool, err := c.Pool(database)
+	if err != nil {
+		return err
+	}
+	_, err = pool.Exec(ctx, "DROP EXTENSION IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	if err == nil {
+		return nil
+	}
+	err = c.extensionError("dropping extension", database, name, err)
+	if errors.Is(err, ErrExtensionDatabaseMissing) {
+		return nil
+	}
+	return err
+}
+
+// versionsError is a version failure with the versions the server offers.
+type versionsError struct {
+	err    error
+	advice string
+}
+
+func (e *versionsError) Error() string { return e.err.Error() }
+func (e *versionsError) Unwrap() error { return e.err }
+
+// withVersions adds, to a failure about a version, the versions this server
+// has for the extension and where the installed one can go. Best effort:
+// if the catalog cannot be read the error stays as it was.
+func (c *Client) withVersions(ctx context.Context, pool querier, name, installed string, err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || !isVersionFailure(pgErr) {
+		return err
+	}
+	var versions []string
+	var def *string
+	if qerr := pool.QueryRow(ctx, `
+		SELECT coalesce(array_agg(v.version::text ORDER BY v.version), '{}'),
+		       (SELECT a.default_version FROM pg_available_extensions a WHERE a.name = $1)
+		  FROM pg_available_extension_versions v WHERE v.name = $1`, name).Scan(&versions, &def); qerr != nil {
+		return err
+	}
+	advice := fmt.Sprintf("Versions of %q on this server: %s", name, strings.Join(versions, ", "))
+	if def != nil {
+		advice += fmt.Sprintf(" (default %s, used when version is not set)", *def)
+	}
+	advice += "."
+	if installed != "" {
+		var targets []string
+		if qerr := pool.QueryRow(ctx, `
+			SELECT coalesce(array_agg(target::text ORDER BY target), '{}')
+			  FROM pg_extension_update_paths($1) WHERE source = $2 AND path IS NOT NULL`, name, installed).Scan(&targets); qerr == nil {
+			if len(targets) == 0 {
+				advice += fmt.Sprintf(" The installed version %s has no update path to any other version "+
+					"(PostgreSQL cannot downgrade an extension; to go back, replace the resource, which drops and creates it).", installed)
+			} else {
+				advice += fmt.Sprintf(" The installed version %s can be updated to: %s.", installed, strings.Join(targets, ", "))
+			}
+		}
+	}
+	return &versionsError{err: err, advice: advice}
+}
+
+func isVersionFailure(pgErr *pgconn.PgError) bool {
+	msg := strings.ToLower(pgErr.Message)
+	return strings.Contains(msg, "update path") || strings.Contains(msg, "installation script") ||
+		(pgErr.Code == "22023" && strings.Contains(msg, "version"))
+}
+
+// extensionError classifies a failure: connection failures get pgaad's
+// ConnectionError explanation (for the database actually used), server
+// errors an ExtensionError with its kind and advice.
+func (c *Client) extensionError(op, database, name string, err error) error {
+	var xe *ExtensionError
+	if errors.As(err, &xe) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) && errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+		return &ExtensionError{Op: op, Database: database, Name: name, Kind: ErrExtensionDatabaseMissing, Err: err,
+			Advice: fmt.Sprintf("The server has no database %q (names are case-sensitive). Create it first, e.g. with "+
+				"azurerm_postgresql_flexible_server_database, and make this resource depend on it.", database)}
+	}
+	var ce *ConnectionError
+	if explained := c.explain(err, database); errors.As(explained, &ce) {
+		return explained
+	}
+	xe = &ExtensionError{Op: op, Database: database, Name: name, Err: err}
+	var ve *versionsError
+	if errors.As(err, &ve) {
+		xe.Err = ve.err
+	}
+	if !errors.As(err, &pgErr) {
+		return xe
+	}
+	msg := strings.ToLower(pgErr.Message)
+	switch {
+	case strings.Contains(msg, "allow-listed") || strings.Contains(msg, "allowlisted") || strings.Contains(msg, "azure.extensions") ||
+		strings.Contains(strings.ToLower(pgErr.Hint), "azure.extensions"):
+		xe.Kind = ErrExtensionNotAllowed
+		xe.Advice = notAllowListedAdvice(name)
+	case ve != nil || isVersionFailure(pgErr):
+		xe.Kind = ErrExtensionVersion
+		if ve != nil {
+			xe.Advice = ve.advice
+		}
+	case pgErr.Code == "42710":
+		xe.Kind = ErrExtensionExists
+	case pgErr.Code == "58P01" || strings.Contains(msg, "control file"):
+		xe.Kind = ErrExtensionUnavailable
+		xe.Advice = "The server has no extension with this name (names are case-sensitive). " +
+			"SELECT name, default_version FROM pg_available_extensions lists the ones it has."
+	case pgErr.Code == "3F000":
+		xe.Kind = ErrExtensionSchema
+		xe.Advice = "Create the schema first (it must exist in this database), or leave schema unset."
+	case strings.Contains(msg, "must be installed in schema"):
+		xe.Kind = ErrExtensionSchema
+		xe.Advice = "This extension is not relocatable and always lives in the schema named above: leave schema unset or set it to that name."
+	case pgErr.Code == "2BP01":
+		xe.Kind = ErrExtensionDependents
+		xe.Advice = "Objects listed above (e.g. columns of a type the extension defines) depend on the extension. " +
+			"The provider never drops with CASCADE, since that would also drop them and their data. " +
+			"Drop or change those objects first (if Terraform manages them, make them depend on this resource " +
+			"so that they are destroyed before it), then apply again."
+	case pgErr.Code == "42501":
+		xe.Kind = ErrExtensionPermission
+		xe.Advice = fmt.Sprintf("The login needs the CREATE privilege on database %q to create or update an extension, "+
+			"and must own the extension (or be a member of its owner) to update or drop it. "+
+			"Log in as the database's owner or an Entra admin that owns it, or have the owner run: GRANT CREATE ON DATABASE %s TO <login>;",
+			database, pgx.Identifier{database}.Sanitize())
+	case pgErr.Code == "3D000":
+		xe.Kind = ErrExtensionDatabaseMissing
+	}
+	return xe
+}
+
+// notAllowListedAdvice says how to allow an extension on Azure: the server
+// parameter azure.extensions is an ARM setting, outside this provider.
+func notAllowListedAdvice(name string) string {
+	upper := strings.ToUpper(name)
+	return fmt.Sprintf(`Azure lets azure_pg_admin members create only the extensions listed in the server parameter
+"azure.extensions" (SHOW azure.extensions; shows the list). Add %q to it. It is an ARM setting of the
+flexible server, not something this provider can change; with the azurerm provider:
+
+  resource "azurerm_postgresql_flexible_server_configuration" "extensions" {
+    name      = "azure.extensions"
+    server_id = azurerm_postgresql_flexible_server.example.id
+    value     = "%s" # comma-separated; keep the extensions already allowed
+  }
+
+and add depends_on = [azurerm_postgresql_flexible_server_configuration.extensions] to this resource.
+Or: az postgres flexible-server parameter set --resource-group <rg> --server-name <server> --name azure.extensions --value <list>.
+Some extensions must also be in shared_preload_libraries (which needs a server restart).`, name, upper)
+}

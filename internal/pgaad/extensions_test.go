@@ -1,0 +1,130 @@
+package pgaad_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+// extensionDatabase creates a database as the superuser, with a name that
+// needs quoting everywhere (and a '/', as import IDs split on the last one),
+// and lets azure_pg_admin create extensions in it, as an Azure admin who
+// created the database would.
+func extensionDatabase(t *testing.T, grant bool) string {
+	t.Helper()
+	db := acctest.Name(`ext/app "db"; 數據 @x`)
+	acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+	if grant {
+		acctest.SuperExec(t, "postgres", "GRANT CREATE ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO azure_pg_admin")
+	}
+	return db
+}
+
+func wantExtKind(t *testing.T, err, kind error, texts ...string) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("got %v, want %v", err, kind)
+	}
+	for _, s := range texts {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error does not say %q:\n%v", s, err)
+		}
+	}
+}
+
+func TestExtensionLifecycle(t *testing.T) {
+	c := adminClient(t)
+	ctx := context.Background()
+	db := extensionDatabase(t, true)
+
+	x, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai", Version: "1.0.0"})
+	want := pgaad.Extension{Database: db, Name: "azure_ai", Schema: "azure_ai", Version: "1.0.0"}
+	if err != nil || x != want {
+		t.Fatalf("created %+v, %v; want %+v", x, err, want)
+	}
+	if got, err := c.Extension(ctx, db, "azure_ai"); err != nil || got != want {
+		t.Fatalf("read %+v, %v; want %+v", got, err, want)
+	}
+	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai"})
+	wantExtKind(t, err, pgaad.ErrExtensionExists, `extension "azure_ai" already exists`)
+
+	_, err = c.UpdateExtension(ctx, db, "azure_ai", "9.9")
+	wantExtKind(t, err, pgaad.ErrExtensionVersion, `no update path from version "1.0.0" to version "9.9"`,
+		"1.0.0, 1.1.0 (default 1.1.0", "can be updated to: 1.1.0")
+	x, err = c.UpdateExtension(ctx, db, "azure_ai", "1.1.0")
+	want.Version = "1.1.0"
+	if err != nil || x != want {
+		t.Fatalf("updated %+v, %v; want %+v", x, err, want)
+	}
+	var extversion string
+	acctest.SuperQueryRow(t, db, "SELECT extversion FROM pg_extension WHERE extname = 'azure_ai'", nil, &extversion)
+	if extversion != "1.1.0" {
+		t.Fatalf("server says %s", extversion)
+	}
+	_, err = c.UpdateExtension(ctx, db, "azure_ai", "1.0.0")
+	wantExtKind(t, err, pgaad.ErrExtensionVersion, "no update path to any other version")
+
+	if err := c.DropExtension(ctx, db, "azure_ai"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Extension(ctx, db, "azure_ai")
+	wantExtKind(t, err, pgaad.ErrExtensionNotFound)
+	if err := c.DropExtension(ctx, db, "azure_ai"); err != nil {
+		t.Fatalf("dropping again: %v", err)
+	}
+}
+
+func TestExtensionErrors(t *testing.T) {
+	c := adminClient(t)
+	ctx := context.Background()
+	db := extensionDatabase(t, true)
+
+	_, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "pg_buffercache"})
+	wantExtKind(t, err, pgaad.ErrExtensionNotAllowed, `"pg_buffercache" is not allow-listed`,
+		"azure.extensions", "azurerm_postgresql_flexible_server_configuration", `value     = "PG_BUFFERCACHE"`)
+
+	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "hstore", Version: "0.1"})
+	wantExtKind(t, err, pgaad.ErrExtensionVersion, "no installation script", "1.4, 1.5, 1.6, 1.7, 1.8 (default 1.8")
+
+	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "hstore", Schema: "no such schema"})
+	wantExtKind(t, err, pgaad.ErrExtensionSchema, `schema "no such schema" does not exist`, "Create the schema first")
+
+	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai", Schema: "public"})
+	wantExtKind(t, err, pgaad.ErrExtensionSchema, `must be installed in schema "azure_ai"`)
+
+	missing := acctest.Name("no such db")
+	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: missing, Name: "hstore"})
+	wantExtKind(t, err, pgaad.ErrExtensionDatabaseMissing, "3D000", "Create it first", missing)
+	_, err = c.Extension(ctx, missing, "hstore")
+	wantExtKind(t, err, pgaad.ErrExtensionDatabaseMissing)
+	if err := c.DropExtension(ctx, missing, "hstore"); err != nil {
+		t.Fatalf("dropping in a missing database: %v", err)
+	}
+
+	// Objects that depend on the extension stop the drop; nothing is cascaded.
+	schema := `s "x"; 數據`
+	acctest.SuperExec(t, db, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()+" AUTHORIZATION azure_pg_admin")
+	x, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "hstore", Schema: schema})
+	if err != nil || x.Schema != schema || x.Version != "1.8" {
+		t.Fatalf("created %+v, %v", x, err)
+	}
+	acctest.SuperExec(t, db, "CREATE TABLE keep_me (h "+pgx.Identifier{schema, "hstore"}.Sanitize()+")")
+	err = c.DropExtension(ctx, db, "hstore")
+	wantExtKind(t, err, pgaad.ErrExtensionDependents, "2BP01", "column h of table keep_me depends on type", "never drops with CASCADE")
+	var n int
+	acctest.SuperQueryRow(t, db, "SELECT count(*) FROM pg_extension WHERE extname = 'hstore'", nil, &n)
+	if n != 1 {
+		t.Fatal("hstore was dropped")
+	}
+
+	// A database where the admin may not create anything.
+	locked := extensionDatabase(t, false)
+	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: locked, Name: "citext"})
+	wantExtKind(t, err, pgaad.ErrExtensionPermission, "permission denied", "GRANT CREATE ON DATABASE")
+}
