@@ -1,0 +1,536 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+func init() { resources = append(resources, NewAISettingsResource) }
+
+var (
+	_ resource.ResourceWithConfigure      = (*aiSettingsResource)(nil)
+	_ resource.ResourceWithImportState    = (*aiSettingsResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*aiSettingsResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*aiSettingsResource)(nil)
+)
+
+// NewAISettingsResource is the azurepg_ai_settings resource.
+func NewAISettingsResource() resource.Resource { return &aiSettingsResource{} }
+
+type aiSettingsResource struct{ data *providerData }
+
+// aiField is one setting of a service block. The setting's key is
+// "<block>.<name>", exactly as azure_ai names it.
+type aiField struct {
+	name     string
+	doc      string
+	url      bool   // must be an https URL
+	authType bool   // managed-identity or subscription-key
+	secret   bool   // a credential: sensitive, plus _wo and _wo_version
+	endpoint string // for a secret: the endpoint field it authenticates to
+}
+
+// aiService is one block: azure_openai, azure_cognitive or azure_ml.
+type aiService struct {
+	block  string
+	title  string
+	fields []aiField
+}
+
+const (
+	authManagedIdentity = "managed-identity"
+	authSubscriptionKey = "subscription-key"
+)
+
+var aiServices = []aiService{
+	{block: "azure_openai", title: "Azure OpenAI", fields: []aiField{
+		{name: "endpoint", url: true, doc: "The Azure OpenAI endpoint, e.g. `https://myaccount.openai.azure.com`."},
+		{name: "auth_type", authType: true},
+		{name: "subscription_key", secret: true, endpoint: "endpoint", doc: "An Azure OpenAI API key."},
+	}},
+	{block: "azure_cognitive", title: "Azure AI services (Cognitive Services)", fields: []aiField{
+		{name: "endpoint", url: true, doc: "The Azure AI services endpoint, e.g. `https://myaccount.cognitiveservices.azure.com`."},
+		{name: "auth_type", authType: true},
+		{name: "region", doc: "The Azure region of the AI services resource, e.g. `westeurope` (needed by the translator)."},
+		{name: "translator_resource_id", doc: "The ARM resource id of the translator resource (needed for translation with managed identity)."},
+		{name: "subscription_key", secret: true, endpoint: "endpoint", doc: "An Azure AI services key."},
+	}},
+	{block: "azure_ml", title: "Azure Machine Learning", fields: []aiField{
+		{name: "scoring_endpoint", url: true, doc: "The scoring URI of the Azure Machine Learning online endpoint."},
+		{name: "auth_type", authType: true},
+		{name: "endpoint_key", secret: true, endpoint: "scoring_endpoint", doc: "A key of the scoring endpoint."},
+		{name: "serverless_ranking_endpoint", url: true, doc: "The URI of a serverless ranking (reranker) endpoint."},
+		{name: "serverless_ranking_endpoint_key", secret: true, endpoint: "serverless_ranking_endpoint", doc: "A key of the serverless ranking endpoint."},
+	}},
+}
+
+func (s aiService) key(f aiField) string { return s.block + "." + f.name }
+
+const (
+	woSuffix      = "_wo"
+	versionSuffix = "_wo_version"
+)
+
+func (r *aiSettingsResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_ai_settings"
+}
+
+func (r *aiSettingsResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	blocks := map[string]schema.Block{}
+	for _, s := range aiServices {
+		attrs := map[string]schema.Attribute{}
+		for _, f := range s.fields {
+			key := "`" + s.key(f) + "`"
+			switch {
+			case f.authType:
+				attrs[f.name] = schema.StringAttribute{
+					Optional: true,
+					MarkdownDescription: "Setting " + key + ": how the extension authenticates to " + s.title + ": `managed-identity` " +
+						"(the server's system-assigned identity; needs a role assignment on the AI resource) or `subscription-key`. " +
+						"With `subscription-key` a key is required (an error at plan time otherwise); a key together with " +
+						"`managed-identity` is a warning: Azure does not use it, but it stays stored in the database, so remove it " +
+						"once you no longer need to switch back.",
+					Validators: []validator.String{stringvalidator.OneOf(authManagedIdentity, authSubscriptionKey)},
+				}
+			case f.secret:
+				wo, ver := f.name+woSuffix, f.name+versionSuffix
+				attrs[f.name] = schema.StringAttribute{
+					Optional:  true,
+					Sensitive: true,
+					MarkdownDescription: "Setting " + key + ". " + f.doc + " Stored in the Terraform state (sensitive); read back " +
+						"on refresh, so a change made outside Terraform shows as drift. Conflicts with `" + wo + "`.",
+					Validators: []validator.String{
+						stringvalidator.LengthAtLeast(1),
+						stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName(wo)),
+					},
+				}
+				attrs[wo] = schema.StringAttribute{
+					Optional:  true,
+					Sensitive: true,
+					WriteOnly: true,
+					MarkdownDescription: "Setting " + key + ", write-only (Terraform 1.11+): never stored in the state or the plan. " +
+						"Sent when the resource is created and whenever `" + ver + "` changes; it cannot be read back, so changes " +
+						"made outside Terraform are not detected. Requires `" + ver + "`. Conflicts with `" + f.name + "`.",
+					Validators: []validator.String{
+						stringvalidator.LengthAtLeast(1),
+						stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName(ver)),
+					},
+				}
+				attrs[ver] = schema.Int64Attribute{
+					Optional: true,
+					MarkdownDescription: "Any number; change it (e.g. increment it) to send `" + wo + "` again, for example after " +
+						"rotating the key. Requires `" + wo + "`.",
+					Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName(wo))},
+				}
+			default:
+				v := []validator.String{stringvalidator.LengthAtLeast(1)}
+				if f.url {
+					v = append(v, httpsURL{})
+				}
+				doc := f.doc
+				if f.url {
+					doc += " Must be an `https://` URL."
+				}
+				attrs[f.name] = schema.StringAttribute{Optional: true, MarkdownDescription: "Setting " + key + ". " + doc, Validators: v}
+			}
+		}
+		blocks[s.block] = schema.SingleNestedBlock{
+			MarkdownDescription: "Settings for " + s.title + " (keys `" + s.block + ".*`). Only the attributes you set are managed.",
+			Attributes:          attrs,
+		}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The settings of the `azure_ai` extension in one database (`azure_ai.set_setting`), for Azure OpenAI, " +
+			"Azure AI services and Azure Machine Learning: endpoints, the authentication type (managed identity or subscription key) " +
+			"and keys. Use one resource per database.\n\n" +
+			"**Only the settings that the configuration sets are managed.** Settings made outside Terraform that the configuration " +
+			"does not mention are neither read nor changed. Removing an attribute (or a whole block) from the configuration clears " +
+			"that setting on the server; deleting the resource clears every setting it manages and no other. Clearing calls " +
+			"`azure_ai.set_setting(key, NULL)`, after which `azure_ai.get_setting(key)` returns NULL (the setting is unset). " +
+			"All the changes of one apply are made in one transaction.\n\n" +
+			"Keys are secrets: `azure_ai.get_setting` returns them in clear text to any member of `azure_ai_settings_manager`. " +
+			"Give each key either as the sensitive attribute (stored in the state, drift detected) or as the write-only `_wo` " +
+			"attribute with its `_wo_version` (never stored; bump the version to send a new key). Prefer `auth_type = " +
+			"\"managed-identity\"`, which needs no key at all.\n\n" +
+			"The `azure_ai` extension must be installed in the database first (`azurepg_extension`), and the provider must log in " +
+			"as a member of `azure_ai_settings_manager`; Azure grants it to `azure_pg_admin`, so a Microsoft Entra admin " +
+			"(`azurepg_principal` with `admin = true`) qualifies.\n\n" +
+			"Import with the database name: every setting present on the server is then read, and the plan shows any that the " +
+			"configuration does not mention as removed.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "The database name (same as `database`).",
+			},
+			"database": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "The database whose settings these are (settings are per database). Changing it replaces the resource.",
+				Validators:          principalNameValidators(),
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+		},
+		Blocks: blocks,
+	}
+}
+
+func (r *aiSettingsResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = dataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// attrGetter is a plan, a state or a configuration.
+type attrGetter interface {
+	GetAttribute(ctx context.Context, p path.Path, target interface{}) diag.Diagnostics
+}
+
+// aiConfig is the three blocks of a plan, state or configuration, as the
+// attribute values of each present block (a missing block is nil).
+type aiConfig map[string]map[string]attr.Value
+
+func getAIConfig(ctx context.Context, g attrGetter, diags *diag.Diagnostics) aiConfig {
+	c := aiConfig{}
+	for _, s := range aiServices {
+		var obj types.Object
+		diags.Append(g.GetAttribute(ctx, path.Root(s.block), &obj)...)
+		if !obj.IsNull() && !obj.IsUnknown() {
+			c[s.block] = obj.Attributes()
+		}
+	}
+	return c
+}
+
+func (c aiConfig) str(block, name string) types.String {
+	if v, ok := c[block][name].(types.String); ok {
+		return v
+	}
+	return types.StringNull()
+}
+
+func (c aiConfig) num(block, name string) types.Int64 {
+	if v, ok := c[block][name].(types.Int64); ok {
+		return v
+	}
+	return types.Int64Null()
+}
+
+// managed is the set of keys that a plan or state manages: plain settings
+// that are set, and keys given either as the sensitive attribute or as a
+// write-only one (whose version is then set).
+func (c aiConfig) managed() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range aiServices {
+		for _, f := range s.fields {
+			if !c.str(s.block, f.name).IsNull() || (f.secret && !c.num(s.block, f.name+versionSuffix).IsNull()) {
+				m[s.key(f)] = true
+			}
+		}
+	}
+	return m
+}
+
+// readable are the managed keys whose value is in the state (not write-only).
+func (c aiConfig) readable() []string {
+	var keys []string
+	for _, s := range aiServices {
+		for _, f := range s.fields {
+			if !c.str(s.block, f.name).IsNull() {
+				keys = append(keys, s.key(f))
+			}
+		}
+	}
+	return keys
+}
+
+// changes says what to send: every setting the plan sets, write-only keys
+// when sendWO says so (with their value from the configuration), and a
+// clear for every key that prior manages and the plan no longer does.
+func changes(plan, config, prior aiConfig, sendWO func(block, name string) bool) []pgaad.AISettingChange {
+	var out []pgaad.AISettingChange
+	for _, s := range aiServices {
+		for _, f := range s.fields {
+			if v := plan.str(s.block, f.name); !v.IsNull() {
+				out = append(out, pgaad.AISettingChange{Key: s.key(f), Value: v.ValueStringPointer()})
+				continue
+			}
+			if f.secret && sendWO(s.block, f.name) {
+				if v := config.str(s.block, f.name+woSuffix); !v.IsNull() {
+					out = append(out, pgaad.AISettingChange{Key: s.key(f), Value: v.ValueStringPointer()})
+				}
+			}
+		}
+	}
+	now := plan.managed()
+	for key := range prior.managed() {
+		if !now[key] {
+			out = append(out, pgaad.AISettingChange{Key: key})
+		}
+	}
+	return out
+}
+
+func (r *aiSettingsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var database types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("database"), &database)...)
+	plan := getAIConfig(ctx, req.Plan, &resp.Diagnostics)
+	config := getAIConfig(ctx, req.Config, &resp.Diagnostics)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	db := database.ValueString()
+	ch := changes(plan, config, aiConfig{}, func(string, string) bool { return true })
+	if err := client.ApplyAISettings(ctx, db, ch); err != nil {
+		addAISettingsError(&resp.Diagnostics, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, req.Plan.Raw)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), database)...)
+}
+
+func (r *aiSettingsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var database types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("database"), &database)...)
+	plan := getAIConfig(ctx, req.Plan, &resp.Diagnostics)
+	config := getAIConfig(ctx, req.Config, &resp.Diagnostics)
+	prior := getAIConfig(ctx, req.State, &resp.Diagnostics)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// A write-only key is sent again only when its version changes.
+	sendWO := func(block, name string) bool {
+		return !plan.num(block, name+versionSuffix).Equal(prior.num(block, name+versionSuffix))
+	}
+	if err := client.ApplyAISettings(ctx, database.ValueString(), changes(plan, config, prior, sendWO)); err != nil {
+		addAISettingsError(&resp.Diagnostics, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, req.Plan.Raw)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), database)...)
+}
+
+func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var database types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("database"), &database)...)
+	state := getAIConfig(ctx, req.State, &resp.Diagnostics)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	values, err := client.AISettings(ctx, database.ValueString(), state.readable())
+	switch {
+	case errors.Is(err, pgaad.ErrDatabaseMissing):
+		// The database and its settings are gone: forget them, so that the plan creates them again.
+		resp.State.RemoveResource(ctx)
+		return
+	case errors.Is(err, pgaad.ErrExtensionMissing):
+		// Dropping the extension dropped its settings. Show them as drift rather than
+		// fail, so that one apply can install the extension and set them again.
+		resp.Diagnostics.AddWarning("azure_ai extension not installed", err.Error())
+		values = map[string]string{}
+	case err != nil:
+		addAISettingsError(&resp.Diagnostics, err)
+		return
+	}
+	for _, s := range aiServices {
+		if state[s.block] == nil {
+			continue
+		}
+		for _, f := range s.fields {
+			if state.str(s.block, f.name).IsNull() {
+				continue // not managed, or write-only: not read
+			}
+			v := types.StringNull()
+			if got, ok := values[s.key(f)]; ok {
+				v = types.StringValue(got)
+			}
+			resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(s.block).AtName(f.name), v)...)
+		}
+	}
+}
+
+// ModifyPlan shows the id in the plan: it is the database name.
+func (r *aiSettingsResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var database types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("database"), &database)...)
+	if !database.IsUnknown() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), database)...)
+	}
+}
+
+// Delete clears the settings this resource manages, and only those. A
+// database or extension that is already gone has no settings left to clear.
+func (r *aiSettingsResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var database types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("database"), &database)...)
+	state := getAIConfig(ctx, req.State, &resp.Diagnostics)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var clear []pgaad.AISettingChange
+	for key := range state.managed() {
+		clear = append(clear, pgaad.AISettingChange{Key: key})
+	}
+	err := client.ApplyAISettings(ctx, database.ValueString(), clear)
+	if err != nil && !errors.Is(err, pgaad.ErrDatabaseMissing) && !errors.Is(err, pgaad.ErrExtensionMissing) {
+		addAISettingsError(&resp.Diagnostics, err)
+	}
+}
+
+// ImportState takes the database name and reads every setting present there:
+// the configuration is not known at import, so all of them are adopted.
+func (r *aiSettingsResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	values, err := client.AISettings(ctx, req.ID, pgaad.AISettingKeys)
+	if err != nil {
+		addAISettingsError(&resp.Diagnostics, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("database"), req.ID)...)
+	for _, s := range aiServices {
+		for _, f := range s.fields {
+			if v, ok := values[s.key(f)]; ok {
+				resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(s.block).AtName(f.name), v)...)
+			}
+		}
+	}
+}
+
+// ValidateConfig checks what single attributes cannot: keys against auth_type.
+func (r *aiSettingsResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	config := getAIConfig(ctx, req.Config, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(validateAIAuth(config)...)
+}
+
+// validateAIAuth: subscription-key needs a key for each endpoint it uses (an
+// error); a key with managed-identity is unused but still stored (a warning).
+// Unknown values count as set; an unknown auth_type is checked at apply.
+func validateAIAuth(c aiConfig) diag.Diagnostics {
+	var diags diag.Diagnostics
+	for _, s := range aiServices {
+		if c[s.block] == nil {
+			continue
+		}
+		auth := c.str(s.block, "auth_type")
+		if auth.IsNull() || auth.IsUnknown() {
+			continue
+		}
+		hasKey := func(f aiField) bool {
+			return !c.str(s.block, f.name).IsNull() || !c.str(s.block, f.name+woSuffix).IsNull()
+		}
+		var anyKey bool
+		var keyNames []string
+		for _, f := range s.fields {
+			if f.secret {
+				keyNames = append(keyNames, "`"+f.name+"` or `"+f.name+woSuffix+"`")
+				anyKey = anyKey || hasKey(f)
+			}
+		}
+		authPath := path.Root(s.block).AtName("auth_type")
+		switch auth.ValueString() {
+		case authSubscriptionKey:
+			if !anyKey {
+				diags.AddAttributeError(authPath, "Subscription key missing",
+					fmt.Sprintf("%s.auth_type is %q but no key is set. Set %s (write-only, kept out of the state), "+
+						"or use auth_type = %q with a role assignment for the server's managed identity.",
+						s.block, authSubscriptionKey, strings.Join(keyNames, ", or "), authManagedIdentity))
+				continue
+			}
+			for _, f := range s.fields {
+				if f.secret && !hasKey(f) && !c.str(s.block, f.endpoint).IsNull() {
+					diags.AddAttributeError(authPath, "Subscription key missing",
+						fmt.Sprintf("%s.auth_type is %q and %s is set, but its key is not: set %s or %s.",
+							s.block, authSubscriptionKey, f.endpoint, f.name, f.name+woSuffix))
+				}
+			}
+		case authManagedIdentity:
+			for _, f := range s.fields {
+				if !f.secret || !hasKey(f) {
+					continue
+				}
+				name := f.name
+				if c.str(s.block, f.name).IsNull() {
+					name += woSuffix
+				}
+				diags.AddAttributeWarning(path.Root(s.block).AtName(name), "Key set with managed identity",
+					fmt.Sprintf("%s.auth_type is %q, so Azure authenticates with the server's managed identity and does not use "+
+						"%s.%s. The key is still stored in the database, where members of azure_ai_settings_manager can read it. "+
+						"Remove it from the configuration to clear it from the server, unless you keep it to switch back.",
+						s.block, authManagedIdentity, s.block, f.name))
+			}
+		}
+	}
+	return diags
+}
+
+// httpsURL checks that an endpoint is an absolute https URL: the extension
+// sends keys and tokens there.
+type httpsURL struct{}
+
+func (httpsURL) Description(context.Context) string { return "must be an https URL" }
+
+func (v httpsURL) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (httpsURL) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	u, err := url.Parse(s)
+	if err == nil && strings.EqualFold(u.Scheme, "https") && u.Host != "" && u.User == nil && !strings.ContainsAny(s, " \t\r\n") {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Not an https URL",
+		fmt.Sprintf("%s must be an absolute https URL such as https://myaccount.openai.azure.com, without user info or spaces; got %q. "+
+			"The azure_ai extension sends keys and tokens to this address, so plain http is not accepted.", req.Path, s))
+}
+
+// addAISettingsError turns a pgaad error into a diagnostic whose summary
+// says what kind of failure it is.
+func addAISettingsError(diags *diag.Diagnostics, err error) {
+	var connErr *pgaad.ConnectionError
+	switch {
+	case errors.Is(err, pgaad.ErrExtensionMissing):
+		diags.AddError("azure_ai extension not installed", err.Error())
+	case errors.Is(err, pgaad.ErrPermissionDenied):
+		diags.AddError("Not allowed to manage azure_ai settings", err.Error())
+	case errors.Is(err, pgaad.ErrDatabaseMissing):
+		diags.AddError("Database not found", err.Error())
+	case errors.As(err, &connErr):
+		diags.AddError("Cannot connect to the server", err.Error())
+	default:
+		diags.AddError("azure_ai settings operation failed", err.Error())
+	}
+}
