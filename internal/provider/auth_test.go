@@ -1,0 +1,352 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+)
+
+// hclList renders names as an HCL list of strings (the names used here have
+// no template sequences).
+func hclList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// checkTokenRequests checks how many tokens the fake endpoint handed out for
+// a client id, over all resources.
+func checkTokenRequests(t *testing.T, clientID string, want int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if got := acctest.Emulator(t).TokenRequestsFor(clientID); got != want {
+			return fmt.Errorf("token requests for client_id %s: got %d, want %d", clientID, got, want)
+		}
+		return nil
+	}
+}
+
+// checkTokenRequestsFor checks the requests for one resource (cloud) and client id.
+func checkTokenRequestsFor(t *testing.T, res, clientID string, want int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if got := acctest.Emulator(t).TokenRequests(res, clientID); got != want {
+			return fmt.Errorf("token requests for %s and client_id %s: got %d, want %d", res, clientID, got, want)
+		}
+		return nil
+	}
+}
+
+// planCheck runs a check function as a plan check (plan-only steps do not
+// run Check).
+type planCheck func() error
+
+func (f planCheck) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	resp.Error = f()
+}
+
+func tokenCountCheck(t *testing.T, clientID string, want int) plancheck.PlanCheck {
+	return planCheck(func() error { return checkTokenRequests(t, clientID, want)(nil) })
+}
+
+// adminDataSource reads the admin's own principal: the smallest thing that
+// needs a connection.
+func adminDataSource(admin emulator.Object) string {
+	return fmt.Sprintf(`
+data "azurepg_principal" "me" {
+  name = %q
+}
+`, admin.Name)
+}
+
+func checkAdminRead(admin emulator.Object) resource.TestCheckFunc {
+	return resource.ComposeAggregateTestCheckFunc(
+		resource.TestCheckResourceAttr("data.azurepg_principal.me", "object_id", admin.ObjectID),
+		resource.TestCheckResourceAttr("data.azurepg_principal.me", "type", "service"),
+		resource.TestCheckResourceAttr("data.azurepg_principal.me", "admin", "true"),
+	)
+}
+
+// TestAccAuthManagedIdentityOneToken: with a user-assigned managed identity,
+// a plan that reads 20 data sources in parallel (Terraform's parallelism is
+// 10, the pool has 4 connections) fetches exactly one token, and the apply
+// of 20 principals, the refresh and the plans after it fetch none.
+func TestAccAuthManagedIdentityOneToken(t *testing.T) {
+	e := acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	names := make([]string, 20)
+	for i := range names {
+		names[i] = acctest.NewObject(t, "group", "acc-one-token").Name
+	}
+	reads := acctest.ProviderBlock(admin, "") + fmt.Sprintf(`
+data "azurepg_principal" "d" {
+  count = 20
+  name  = %q
+}
+`, admin.Name)
+	creates := reads + fmt.Sprintf(`
+resource "azurepg_principal" "p" {
+  count = 20
+  name  = %s[count.index]
+}
+`, hclList(names))
+	if n := e.TokenRequestsFor(admin.ClientID); n != 0 {
+		t.Fatalf("%d token requests before the test", n)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkRolesGone(t, names...),
+		Steps: []resource.TestStep{
+			{
+				// A plan only: 20 data source reads.
+				Config:   reads,
+				PlanOnly: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPreRefresh:  []plancheck.PlanCheck{tokenCountCheck(t, admin.ClientID, 1)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{tokenCountCheck(t, admin.ClientID, 1)},
+				},
+			},
+			{
+				PreConfig: func() {
+					if n := e.TokenRequestsFor(admin.ClientID); n != 1 {
+						t.Errorf("the plan over 20 data sources fetched %d tokens, want 1", n)
+					}
+				},
+				Config: creates,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("azurepg_principal.p.19", "name", names[19]),
+					resource.TestCheckResourceAttr("data.azurepg_principal.d.19", "object_id", admin.ObjectID),
+					checkTokenRequests(t, admin.ClientID, 1),
+					checkTokenRequestsFor(t, acctest.ResourcePublic, admin.ClientID, 1),
+				),
+			},
+			{
+				// Refresh and plan again: still the first token.
+				Config:   creates,
+				PlanOnly: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{tokenCountCheck(t, admin.ClientID, 1)},
+				},
+			},
+		},
+	})
+	t.Logf("token requests for the whole test (plan of 20 reads, apply of 20 principals, refreshes, destroy): %d",
+		e.TokenRequestsFor(admin.ClientID))
+}
+
+// TestAccAuthClientIDAndClouds: the configured client_id, and the scope of
+// each cloud, reach the token endpoint; the login works with each token.
+func TestAccAuthClientIDAndClouds(t *testing.T) {
+	acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: acctest.ProviderBlock(admin, "") + adminDataSource(admin),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkAdminRead(admin),
+					checkTokenRequestsFor(t, acctest.ResourcePublic, admin.ClientID, 1),
+					checkTokenRequestsFor(t, acctest.ResourceChina, admin.ClientID, 0),
+					// No token for the default identity (no client_id) was asked for by this test's provider.
+					checkTokenRequests(t, admin.ClientID, 1),
+				),
+			},
+			{
+				Config: acctest.ProviderBlock(admin, `cloud = "china"`) + adminDataSource(admin),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkAdminRead(admin),
+					checkTokenRequestsFor(t, acctest.ResourceChina, admin.ClientID, 1),
+					checkTokenRequestsFor(t, acctest.ResourceUSGovernment, admin.ClientID, 0),
+				),
+			},
+			{
+				Config: acctest.ProviderBlock(admin, `cloud = "usgovernment"`) + adminDataSource(admin),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkAdminRead(admin),
+					checkTokenRequestsFor(t, acctest.ResourceUSGovernment, admin.ClientID, 1),
+					checkTokenRequestsFor(t, acctest.ResourcePublic, admin.ClientID, 1),
+					checkTokenRequestsFor(t, acctest.ResourceChina, admin.ClientID, 1),
+					checkTokenRequests(t, admin.ClientID, 3),
+				),
+			},
+		},
+	})
+}
+
+// TestAccAuthAzureCLI: auth_method = "azure_cli" runs `az` from PATH with the
+// cloud's resource (and the tenant when tenant_id is set), and logs in with
+// the token it prints; the managed-identity endpoint is not asked.
+func TestAccAuthAzureCLI(t *testing.T) {
+	e := acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	tok, err := e.IssueToken(context.Background(), acctest.ResourcePublic, admin.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := acctest.FakeAZ(t, tok)
+	checkCalls := func(want ...string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			got := acctest.ReadLines(t, calls)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				return fmt.Errorf("az was called with:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: acctest.AuthBlock(admin.Name, "azure_cli", "") + adminDataSource(admin),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkAdminRead(admin),
+					checkCalls("account get-access-token -o json --resource "+acctest.ResourcePublic),
+					checkTokenRequests(t, admin.ClientID, 0),
+				),
+			},
+			{
+				Config: acctest.AuthBlock(admin.Name, "azure_cli", fmt.Sprintf(`
+  cloud     = "china"
+  tenant_id = %q`, e.TenantID())) + adminDataSource(admin),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkAdminRead(admin),
+					checkCalls("account get-access-token -o json --resource "+acctest.ResourcePublic,
+						"account get-access-token -o json --resource "+acctest.ResourceChina+" --tenant "+e.TenantID()),
+					checkTokenRequests(t, admin.ClientID, 0),
+				),
+			},
+		},
+	})
+}
+
+// TestAccAuthStaticTokenAndPassword: a token obtained elsewhere
+// (access_token), and the server admin's password (password), both log in;
+// neither asks the token endpoint.
+func TestAccAuthStaticTokenAndPassword(t *testing.T) {
+	e := acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	tok, err := e.IssueToken(context.Background(), acctest.ResourcePublic, admin.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := acctest.NewObject(t, "user", "acc-static")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkRolesGone(t, other.Name),
+		Steps: []resource.TestStep{
+			{
+				Config: acctest.AuthBlock(admin.Name, "access_token", fmt.Sprintf("access_token = %q", tok.Value)) +
+					adminDataSource(admin),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkAdminRead(admin),
+					checkTokenRequests(t, admin.ClientID, 0),
+				),
+			},
+			{
+				// The server admin (a password role, member of azure_pg_admin) creates a principal.
+				Config: acctest.AuthBlock(emulator.ServerAdmin, "password", fmt.Sprintf("password = %q", e.ServerAdminPassword())) +
+					adminDataSource(admin) + fmt.Sprintf(`
+resource "azurepg_principal" "p" {
+  name = %q
+}
+`, other.Name),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkAdminRead(admin),
+					resource.TestCheckResourceAttr("azurepg_principal.p", "object_id", other.ObjectID),
+					checkServerPrincipal(t, other.Name, "user", other.ObjectID, false, false),
+					checkTokenRequests(t, admin.ClientID, 0),
+				),
+			},
+		},
+	})
+}
+
+// TestAccAuthUnknownAtPlan: the provider's host comes from a resource created
+// in the same apply (terraform_data, built into Terraform): the plan must
+// not fail, nothing connects before the value is known, and the apply
+// creates the principal once it is.
+func TestAccAuthUnknownAtPlan(t *testing.T) {
+	e := acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	p := acctest.NewObject(t, "group", "acc-unknown-host")
+	config := fmt.Sprintf(`
+resource "terraform_data" "server" {
+  input = %q
+}
+
+provider "azurepg" {
+  host        = terraform_data.server.output
+  port        = %d
+  username    = %q
+  auth_method = "managed_identity"
+  client_id   = %q
+}
+
+resource "azurepg_principal" "p" {
+  name = %q
+}
+`, e.Host(), e.Port(), admin.Name, admin.ClientID, p.Name)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		ExternalProviders:        map[string]resource.ExternalProvider{"terraform": {Source: "terraform.io/builtin/terraform"}},
+		CheckDestroy:             checkRolesGone(t, p.Name),
+		Steps: []resource.TestStep{
+			{
+				Config:             config,
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{tokenCountCheck(t, admin.ClientID, 0)},
+				},
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					// The host really is unknown when the provider is configured for the plan.
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectUnknownValue("terraform_data.server", tfjsonpath.New("output"))},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("azurepg_principal.p", "object_id", p.ObjectID),
+					checkServerPrincipal(t, p.Name, "group", p.ObjectID, false, false),
+					checkTokenRequests(t, admin.ClientID, 1),
+				),
+			},
+		},
+	})
+}
+
+// TestAccAuthNoConnectionBeforeNeeded: planning the creation of a principal
+// on a server that cannot be reached succeeds: no connection and no token
+// before a resource needs one.
+func TestAccAuthNoConnectionBeforeNeeded(t *testing.T) {
+	acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: acctest.ProviderBlock(admin, fmt.Sprintf(`
+  host            = "127.0.0.1"
+  port            = %d
+  connect_timeout = 1`, acctest.ClosedPort(t))) + `
+resource "azurepg_principal" "p" {
+  name = "someone@contoso.com"
+}
+`,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPostRefresh: []plancheck.PlanCheck{tokenCountCheck(t, admin.ClientID, 0)},
+			},
+		}},
+	})
+}
