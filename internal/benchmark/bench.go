@@ -1,0 +1,567 @@
+// Package benchmark measures the azurepg provider at scale against two
+// baselines, in the same run: a no-op terraform-plugin-framework provider
+// (./noop, the floor for any provider) and Terraform's own terraform_data.
+// Each configuration manages N resources through the real terraform binary
+// (providers installed with dev_overrides), phase by phase: apply, plan
+// (with refresh), plan -refresh=false, destroy. For azurepg it also counts,
+// per Terraform command, the connections opened and statements run (from the
+// emulator's statement log) and the token requests (from the fake endpoint).
+package benchmark
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+)
+
+// Kinds of configuration.
+const (
+	KindAzurepg       = "azurepg"
+	KindNoop          = "noop"
+	KindTerraformData = "terraform_data"
+)
+
+// Kinds in the order the tables show them.
+var Kinds = []string{KindTerraformData, KindNoop, KindAzurepg}
+
+// Phases, in the order they run.
+const (
+	PhaseApply          = "apply"
+	PhasePlan           = "plan"
+	PhasePlanNoRefresh  = "plan -refresh=false"
+	PhaseDestroy        = "destroy"
+	principalNameFormat = "bench-%05d@contoso.com"
+)
+
+// Phases in the order they run.
+var Phases = []string{PhaseApply, PhasePlan, PhasePlanNoRefresh, PhaseDestroy}
+
+// Options say what to run.
+type Options struct {
+	// RepoRoot is the module's root (where go.mod is).
+	RepoRoot string
+	// Counts are the numbers of resources (default 100, 500, 2000).
+	Counts []int
+	// Reps is the number of repetitions of each (default 3).
+	Reps int
+	// Kinds to run (default all three).
+	Kinds []string
+	// Terraform is the terraform binary (default: from PATH).
+	Terraform string
+	// Profile adds a pass at ProfileN resources with a CPU-profiled build of
+	// the provider, after the timed runs; its profiles go to ProfileDir.
+	Profile    bool
+	ProfileN   int
+	ProfileDir string
+	// Keep leaves the work directory (binaries, states, logs) in place.
+	Keep bool
+	// Logf receives progress lines.
+	Logf func(format string, args ...any)
+}
+
+// Sample is one Terraform command.
+type Sample struct {
+	Kind  string `json:"kind"`
+	N     int    `json:"n"`
+	Rep   int    `json:"rep"`
+	Phase string `json:"phase"`
+	// Wall is the command's elapsed time.
+	Wall time.Duration `json:"wall_ns"`
+	// CPU is the user+system time of terraform and the provider processes it started and waited for.
+	CPU time.Duration `json:"cpu_ns"`
+	// ServerCPU is the CPU time of the PostgreSQL backends that ended during the command (azurepg only).
+	ServerCPU time.Duration `json:"server_cpu_ns"`
+	// Connections authorized for the provider's login, statements it ran, token requests it made.
+	Connections   int `json:"connections"`
+	Statements    int `json:"statements"`
+	TokenRequests int `json:"token_requests"`
+	// Load1 is the one-minute load average when the command ended.
+	Load1 float64 `json:"load1"`
+}
+
+// Result is a whole run.
+type Result struct {
+	Started  time.Time     `json:"started"`
+	Elapsed  time.Duration `json:"elapsed_ns"`
+	Machine  Machine       `json:"machine"`
+	Counts   []int         `json:"counts"`
+	Reps     int           `json:"reps"`
+	Samples  []Sample      `json:"samples"`
+	Profile  *Profile      `json:"profile,omitempty"`
+	MaxConns int           `json:"provider_max_connections"`
+}
+
+// Profile is the profiling pass: per phase, the provider's CPU time and the
+// profile files (one per provider process).
+type Profile struct {
+	N      int                     `json:"n"`
+	Phases map[string]ProfilePhase `json:"phases"`
+	Binary string                  `json:"-"`
+}
+
+// ProfilePhase is one phase of the profiling pass.
+type ProfilePhase struct {
+	Wall        time.Duration `json:"wall_ns"`
+	ProviderCPU time.Duration `json:"provider_cpu_ns"`
+	Processes   int           `json:"provider_processes"`
+	Files       []string      `json:"-"`
+}
+
+// providerMaxConnections is the provider's default max_connections, which
+// the benchmark leaves as it is.
+const providerMaxConnections = 4
+
+// Run runs the benchmark.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if len(o.Counts) == 0 {
+		o.Counts = []int{100, 500, 2000}
+	}
+	if o.Reps <= 0 {
+		o.Reps = 3
+	}
+	if len(o.Kinds) == 0 {
+		o.Kinds = Kinds
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	if o.Terraform == "" {
+		tf, err := exec.LookPath("terraform")
+		if err != nil {
+			return nil, fmt.Errorf("the benchmark runs the real terraform binary: %w", err)
+		}
+		o.Terraform = tf
+	}
+	if o.ProfileN == 0 {
+		o.ProfileN = 500
+	}
+	began := time.Now()
+	work, err := os.MkdirTemp("", "azurepg-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if o.Keep {
+		o.Logf("work directory: %s", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
+
+	o.Logf("building the providers")
+	bins := map[string]string{
+		filepath.Join(work, "bin", "terraform-provider-azurepg"):          ".",
+		filepath.Join(work, "bin", "terraform-provider-noop"):             "./internal/benchmark/noop",
+		filepath.Join(work, "profiled-bin", "terraform-provider-azurepg"): "./internal/benchmark/profiled",
+	}
+	for out, pkg := range bins {
+		if !o.Profile && strings.Contains(out, "profiled-bin") {
+			continue
+		}
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+		cmd.Dir = o.RepoRoot
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+		}
+	}
+
+	o.Logf("starting the emulator (statement log on)")
+	em, err := emulator.Start(ctx, emulator.Options{LogStatements: true})
+	if err != nil {
+		return nil, fmt.Errorf("starting the emulator: %w", err)
+	}
+	defer em.Stop()
+	maxN := 0
+	for _, n := range append(append([]int{}, o.Counts...), o.ProfileN) {
+		maxN = max(maxN, n)
+	}
+	if err := seedTenant(ctx, em, maxN); err != nil {
+		return nil, err
+	}
+
+	r := &runner{o: o, em: em, work: work}
+	r.env = r.environ(filepath.Join(work, "bin"), "terraformrc")
+	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections}
+	res.Machine = describeMachine(ctx, o.RepoRoot, o.Terraform, em)
+
+	// Repetition by repetition, so that each repetition sees the three
+	// configurations one after the other (their ratios are taken within a
+	// repetition); the order of the configurations rotates between repetitions.
+	for rep := 1; rep <= o.Reps; rep++ {
+		for _, n := range o.Counts {
+			for i := range o.Kinds {
+				kind := o.Kinds[(i+rep-1)%len(o.Kinds)]
+				samples, err := r.cycle(ctx, kind, n, rep)
+				if err != nil {
+					return nil, err
+				}
+				res.Samples = append(res.Samples, samples...)
+			}
+		}
+	}
+	if o.Profile && contains(o.Kinds, KindAzurepg) {
+		p, err := r.profile(ctx, o.ProfileN, o.ProfileDir, filepath.Join(work, "profiled-bin"))
+		if err != nil {
+			return nil, fmt.Errorf("profiling pass: %w", err)
+		}
+		res.Profile = p
+	}
+	res.Machine.LoadEnd = loadAverage()
+	res.Elapsed = time.Since(began)
+	return res, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// seedTenant adds n users to the fake tenant in one statement (AddObject
+// would take one round trip each): the directory table is all that
+// pgaadauth_create_principal looks names up in.
+func seedTenant(ctx context.Context, em *emulator.Emulator, n int) error {
+	_, err := em.Superuser().Exec(ctx, `INSERT INTO azure_emulator.directory (object_id, object_type, kind, name)
+		SELECT gen_random_uuid(), 'user', 'user', 'bench-' || lpad(i::text, 5, '0') || '@contoso.com'
+		  FROM generate_series(1, $1::int) AS i`, n)
+	if err != nil {
+		return fmt.Errorf("adding %d users to the tenant: %w", n, err)
+	}
+	return nil
+}
+
+type runner struct {
+	o    Options
+	em   *emulator.Emulator
+	work string
+	env  []string
+}
+
+// environ is the environment of every terraform command: the emulator's
+// (the Entra admin logs in with the managed identity), a CLI configuration
+// that installs the providers from binDir, and nothing from the caller's
+// shell that would point the provider or Terraform elsewhere.
+func (r *runner) environ(binDir, rcName string) []string {
+	rc := filepath.Join(r.work, rcName)
+	conf := fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    "registry.terraform.io/azurepg/azurepg" = %q
+    "registry.terraform.io/azurepg/noop"    = %q
+  }
+  direct {}
+}
+`, binDir, filepath.Join(r.work, "bin"))
+	if err := os.WriteFile(rc, []byte(conf), 0o644); err != nil {
+		panic(err) // the work directory is ours; failing to write it is not recoverable
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "PG") || strings.HasPrefix(k, "AZURE") || strings.HasPrefix(k, "ARM_") ||
+			strings.HasPrefix(k, "TF_") || strings.HasPrefix(k, "IDENTITY_") || k == "CHECKPOINT_DISABLE" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	for k, v := range r.em.Env() {
+		env = append(env, k+"="+v)
+	}
+	return append(env, "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+}
+
+// configuration is main.tf for n resources of a kind.
+func configuration(kind string, n int) string {
+	name := fmt.Sprintf("format(%q, count.index + 1)", principalNameFormat)
+	switch kind {
+	case KindAzurepg:
+		return fmt.Sprintf(`terraform {
+  required_providers {
+    azurepg = { source = "azurepg/azurepg" }
+  }
+}
+
+provider "azurepg" {}
+
+resource "azurepg_principal" "p" {
+  count = %d
+  name  = %s
+}
+`, n, name)
+	case KindNoop:
+		return fmt.Sprintf(`terraform {
+  required_providers {
+    noop = { source = "azurepg/noop" }
+  }
+}
+
+resource "noop_principal" "p" {
+  count = %d
+  name  = %s
+}
+`, n, name)
+	default:
+		return fmt.Sprintf(`resource "terraform_data" "p" {
+  count = %d
+  input = %s
+}
+`, n, name)
+	}
+}
+
+// cycle runs the four phases for n resources of a kind in a new directory.
+func (r *runner) cycle(ctx context.Context, kind string, n, rep int) ([]Sample, error) {
+	dir := filepath.Join(r.work, fmt.Sprintf("%s-%d-%d", kind, n, rep))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(configuration(kind, n)), 0o644); err != nil {
+		return nil, err
+	}
+	var out []Sample
+	for _, phase := range Phases {
+		s, err := r.command(ctx, dir, kind, phase, r.env)
+		if err != nil {
+			return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
+		}
+		s.N, s.Rep = n, rep
+		if kind == KindAzurepg {
+			if err := r.checkRoles(ctx, phase, n); err != nil {
+				return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
+			}
+		}
+		r.o.Logf("%-14s n=%-5d rep=%d %-20s %7.2fs cpu %6.2fs conns %3d stmts %5d tokens %d load %.2f",
+			kind, n, rep, phase, s.Wall.Seconds(), s.CPU.Seconds(), s.Connections, s.Statements, s.TokenRequests, s.Load1)
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// args are the terraform command line of a phase.
+func args(phase string) []string {
+	common := []string{"-input=false", "-no-color", "-compact-warnings"}
+	switch phase {
+	case PhaseApply:
+		return append([]string{"apply", "-auto-approve"}, common...)
+	case PhasePlan:
+		return append([]string{"plan", "-detailed-exitcode"}, common...)
+	case PhasePlanNoRefresh:
+		return append([]string{"plan", "-refresh=false", "-detailed-exitcode"}, common...)
+	default:
+		return append([]string{"destroy", "-auto-approve"}, common...)
+	}
+}
+
+// command runs one phase and measures it.
+func (r *runner) command(ctx context.Context, dir, kind, phase string, env []string) (Sample, error) {
+	s := Sample{Kind: kind, Phase: phase}
+	logOff := fileSize(r.em.ServerLog())
+	tokens := r.em.TokenRequestsFor("")
+	serverCPU := postmasterChildCPU(r.em)
+
+	logFile := filepath.Join(dir, strings.NewReplacer(" ", "", "=", "-").Replace(phase)+".log")
+	f, err := os.Create(logFile)
+	if err != nil {
+		return s, err
+	}
+	defer f.Close()
+	cmd := exec.CommandContext(ctx, r.o.Terraform, args(phase)...)
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, f, f
+	start := time.Now()
+	err = cmd.Run()
+	s.Wall = time.Since(start)
+	if cmd.ProcessState != nil {
+		s.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	s.Load1 = loadAverage()[0]
+	if err != nil {
+		tail, _ := os.ReadFile(logFile)
+		if len(tail) > 4000 {
+			tail = tail[len(tail)-4000:]
+		}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 2 && strings.HasPrefix(phase, "plan") {
+			return s, fmt.Errorf("terraform %s: the plan is not empty after apply:\n%s", phase, tail)
+		}
+		return s, fmt.Errorf("terraform %s: %w\n%s", phase, err, tail)
+	}
+	if kind != KindAzurepg {
+		return s, nil
+	}
+	// The provider's backends end when the provider exits; wait until the
+	// server has seen them go, so that their CPU time is counted here.
+	r.waitForDisconnect(ctx)
+	s.ServerCPU = postmasterChildCPU(r.em) - serverCPU
+	s.TokenRequests = r.em.TokenRequestsFor("") - tokens
+	s.Connections, s.Statements, err = countLog(r.em.ServerLog(), logOff, r.em.AdminName())
+	return s, err
+}
+
+func (r *runner) waitForDisconnect(ctx context.Context) {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		var n int
+		err := r.em.Superuser().QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE usename = $1", r.em.AdminName()).Scan(&n)
+		if err != nil || n == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // the postmaster reaps, then accounts
+}
+
+// checkRoles checks the server side after each azurepg phase: N
+// principals after apply and the plans, none after destroy.
+func (r *runner) checkRoles(ctx context.Context, phase string, n int) error {
+	var got int
+	err := r.em.Superuser().QueryRow(ctx, `SELECT count(*) FROM pg_roles r
+		JOIN pg_shseclabel s ON s.objoid = r.oid AND s.provider = 'pgaadauth-int'
+		WHERE r.rolname LIKE 'bench-%@contoso.com'`).Scan(&got)
+	if err != nil {
+		return err
+	}
+	want := n
+	if phase == PhaseDestroy {
+		want = 0
+	}
+	if got != want {
+		return fmt.Errorf("after %s the server has %d bench principals, want %d", phase, got, want)
+	}
+	return nil
+}
+
+// countLog counts, from offset on, the connections authorized for user and
+// the statements that user's sessions ran (simple-protocol statements and
+// extended-protocol executions; log_statement = all logs each once).
+func countLog(path string, offset int64, user string) (conns, stmts int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return 0, 0, err
+	}
+	conns, stmts = countLines(f, user)
+	return conns, stmts, nil
+}
+
+func countLines(rd io.Reader, user string) (conns, stmts int) {
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	authorized := []byte("LOG:  connection authorized: user=" + user + " ")
+	session := []byte("] " + user + "@")
+	for sc.Scan() {
+		line := sc.Bytes()
+		if bytes.Contains(line, authorized) {
+			conns++
+			continue
+		}
+		if !bytes.Contains(line, session) {
+			continue
+		}
+		if bytes.Contains(line, []byte(" LOG:  statement: ")) || bytes.Contains(line, []byte(" LOG:  execute ")) {
+			stmts++
+		}
+	}
+	return conns, stmts
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// postmasterChildCPU is the CPU time of the server's ended children
+// (backends), from /proc: the postmaster's cutime + cstime.
+func postmasterChildCPU(em *emulator.Emulator) time.Duration {
+	pidFile := filepath.Join(filepath.Dir(em.ServerLog()), "data", "postmaster.pid")
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0
+	}
+	pid, _, _ := strings.Cut(string(b), "\n")
+	stat, err := os.ReadFile(filepath.Join("/proc", strings.TrimSpace(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start at ") ".
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(string(stat[i+1:]))
+	// fields[0] is field 3 (state); cutime and cstime are fields 16 and 17.
+	if len(fields) < 15 {
+		return 0
+	}
+	cu, _ := strconv.ParseInt(fields[13], 10, 64)
+	cs, _ := strconv.ParseInt(fields[14], 10, 64)
+	return time.Duration(cu+cs) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+func loadAverage() [3]float64 {
+	var l [3]float64
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return l
+	}
+	f := strings.Fields(string(b))
+	for i := 0; i < 3 && i < len(f); i++ {
+		l[i], _ = strconv.ParseFloat(f[i], 64)
+	}
+	return l
+}
+
+// profile runs the four phases at n with the profiled provider build.
+func (r *runner) profile(ctx context.Context, n int, outDir, binDir string) (*Profile, error) {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, err
+	}
+	env := r.environ(binDir, "terraformrc-profiled")
+	dir := filepath.Join(r.work, fmt.Sprintf("profile-%d", n))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(configuration(KindAzurepg, n)), 0o644); err != nil {
+		return nil, err
+	}
+	p := &Profile{N: n, Phases: map[string]ProfilePhase{}, Binary: filepath.Join(binDir, "terraform-provider-azurepg")}
+	for _, phase := range Phases {
+		pdir := filepath.Join(r.work, "profiles", strings.NewReplacer(" ", "", "=", "-").Replace(phase))
+		if err := os.MkdirAll(pdir, 0o755); err != nil {
+			return nil, err
+		}
+		s, err := r.command(ctx, dir, KindAzurepg, phase, append(env, "AZUREPG_BENCH_PROFILE_DIR="+pdir))
+		if err != nil {
+			return nil, err
+		}
+		pp := ProfilePhase{Wall: s.Wall}
+		files, _ := filepath.Glob(filepath.Join(pdir, "cpu-*.pprof"))
+		pp.Files = files
+		pp.Processes = len(files)
+		cpus, _ := filepath.Glob(filepath.Join(pdir, "cpu-*.txt"))
+		for _, c := range cpus {
+			b, _ := os.ReadFile(c)
+			ns, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+			pp.ProviderCPU += time.Duration(ns)
+		}
+		r.o.Logf("profile n=%d %-20s %6.2fs provider cpu %.2fs in %d processes", n, phase, s.Wall.Seconds(), pp.ProviderCPU.Seconds(), pp.Processes)
+		p.Phases[phase] = pp
+	}
+	return p, nil
+}

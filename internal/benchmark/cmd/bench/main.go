@@ -1,0 +1,167 @@
+// Command bench runs the azurepg benchmark (see package benchmark) and
+// writes its report: README.md (tables), chart.svg, results.json and the
+// provider's CPU profiles, under -out. `make bench` runs it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/benchmark"
+)
+
+func main() {
+	counts := flag.String("n", "100,500,2000", "numbers of resources, comma-separated")
+	reps := flag.Int("reps", 3, "repetitions of each configuration and N")
+	kinds := flag.String("kinds", strings.Join(benchmark.Kinds, ","), "configurations to run")
+	out := flag.String("out", "docs/benchmarks", "where to write the report")
+	profile := flag.Bool("profile", true, "add a pass with a CPU-profiled provider build")
+	profileN := flag.Int("profile-n", 500, "resources in the profiling pass")
+	keep := flag.Bool("keep", false, "keep the work directory (states, terraform output)")
+	budget := flag.Duration("budget", 20*time.Minute, "warn when the run takes longer")
+	flag.Parse()
+	if err := run(*counts, *reps, *kinds, *out, *profile, *profileN, *keep, *budget); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(countList string, reps int, kindList, out string, profile bool, profileN int, keep bool, budget time.Duration) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	var counts []int
+	for _, s := range strings.Split(countList, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-n: %q is not a positive number", s)
+		}
+		counts = append(counts, n)
+	}
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	profDir, err := os.MkdirTemp("", "azurepg-bench-profiles-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(profDir)
+
+	res, err := benchmark.Run(ctx, benchmark.Options{
+		RepoRoot: root, Counts: counts, Reps: reps, Kinds: strings.Split(kindList, ","),
+		Profile: profile, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
+		Logf: func(format string, args ...any) { log.Printf(format, args...) },
+	})
+	if err != nil {
+		return err
+	}
+
+	tops := map[string]string{}
+	if res.Profile != nil {
+		for phase, pp := range res.Profile.Phases {
+			top, err := writeProfile(ctx, out, phase, res.Profile.Binary, pp.Files)
+			if err != nil {
+				log.Printf("profile of %s: %v", phase, err)
+				continue
+			}
+			tops[phase] = top
+		}
+	}
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	files := map[string][]byte{
+		"results.json": append(js, '\n'),
+		"README.md":    []byte(res.Markdown(tops)),
+		"chart.svg":    []byte(res.SVG()),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	log.Printf("wrote %s in %s", out, res.Elapsed.Round(time.Second))
+	for _, t := range res.Targets() {
+		state := "not measured"
+		if t.Known {
+			state = map[bool]string{true: "met", false: "NOT met"}[t.Met]
+		}
+		log.Printf("target %-60s %-12s %s", t.What, state, t.Measured)
+	}
+	if res.Elapsed > budget {
+		log.Printf("warning: the run took %s, over the %s budget", res.Elapsed.Round(time.Second), budget)
+	}
+	return nil
+}
+
+// writeProfile merges a phase's profiles (one per provider process) into
+// <out>/profile-<phase>.pb.gz, writes the top functions (flat and
+// cumulative) to <out>/profile-<phase>.txt, and returns the first lines of
+// the cumulative list for the report.
+func writeProfile(ctx context.Context, out, phase, binary string, files []string) (string, error) {
+	if len(files) == 0 {
+		return "", errors.New("no profile was written (did the provider exit before stopping its profile?)")
+	}
+	stem := filepath.Join(out, "profile-"+strings.NewReplacer(" ", "", "=", "-").Replace(phase))
+	merged := stem + ".pb.gz"
+	args := append([]string{"tool", "pprof", "-proto", "-output", merged, binary}, files...)
+	if b, err := exec.CommandContext(ctx, "go", args...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go tool pprof -proto: %w\n%s", err, b)
+	}
+	flat, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=40", merged).Output()
+	if err != nil {
+		return "", fmt.Errorf("go tool pprof -top: %w", err)
+	}
+	cum, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=40", merged).Output()
+	if err != nil {
+		return "", fmt.Errorf("go tool pprof -top -cum: %w", err)
+	}
+	text := fmt.Sprintf("# %s: provider CPU profile, flat\n%s\n# %s: cumulative\n%s", phase, flat, phase, cum)
+	if err := os.WriteFile(stem+".txt", []byte(text), 0o644); err != nil {
+		return "", err
+	}
+	lines := strings.Split(string(cum), "\n")
+	// Drop pprof's header lines (File, Type, Time, Duration) and keep the totals line and 25 rows.
+	for len(lines) > 0 && !strings.HasPrefix(lines[0], "Showing nodes") {
+		lines = lines[1:]
+	}
+	if len(lines) > 28 {
+		lines = lines[:28]
+	}
+	return strings.Join(lines, "\n") + "\n", nil
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run the benchmark inside the repository (no go.mod found)")
+		}
+		dir = parent
+	}
+}

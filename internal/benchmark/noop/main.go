@@ -1,0 +1,121 @@
+// Command terraform-provider-noop is the benchmark's floor: a
+// terraform-plugin-framework provider (same framework version as azurepg)
+// whose one resource, noop_principal, has the same attributes, defaults and
+// replace plan modifiers as azurepg_principal but does nothing: Create fills
+// the computed values from the name, Read returns the state as it is, Delete
+// forgets it. What it costs is what the plugin protocol and the framework
+// cost, the floor for any provider.
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	pschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+func main() {
+	err := providerserver.Serve(context.Background(), func() provider.Provider { return noopProvider{} },
+		providerserver.ServeOpts{Address: "registry.terraform.io/azurepg/noop"})
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+type noopProvider struct{}
+
+func (noopProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "noop"
+	resp.Version = "bench"
+}
+
+func (noopProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = pschema.Schema{}
+}
+
+func (noopProvider) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {
+}
+
+func (noopProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{func() resource.Resource { return principal{} }}
+}
+
+func (noopProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
+
+type principal struct{}
+
+type principalModel struct {
+	ID       types.String `tfsdk:"id"`
+	Name     types.String `tfsdk:"name"`
+	Type     types.String `tfsdk:"type"`
+	ObjectID types.String `tfsdk:"object_id"`
+	Admin    types.Bool   `tfsdk:"admin"`
+	MFA      types.Bool   `tfsdk:"mfa"`
+	TenantID types.String `tfsdk:"tenant_id"`
+}
+
+func (principal) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_principal"
+}
+
+func (principal) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replaceIfConfigured := []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured()}
+	resp.Schema = schema.Schema{
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{Computed: true},
+			"name": schema.StringAttribute{Required: true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
+			"type":      schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: replaceIfConfigured},
+			"object_id": schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: replaceIfConfigured},
+			"admin": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()}},
+			"mfa": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()}},
+			"tenant_id": schema.StringAttribute{Computed: true},
+		},
+	}
+}
+
+func (principal) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var m principalModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	sum := sha256.Sum256([]byte(m.Name.ValueString()))
+	m.ID = m.Name
+	if m.Type.IsUnknown() {
+		m.Type = types.StringValue("user")
+	}
+	if m.ObjectID.IsUnknown() {
+		m.ObjectID = types.StringValue(fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16]))
+	}
+	m.TenantID = types.StringValue("72f988bf-86f1-41af-91ab-2d7cd011db47")
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+}
+
+func (principal) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var m principalModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+}
+
+func (principal) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var m principalModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &m)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+}
+
+func (principal) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}

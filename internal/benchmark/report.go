@@ -1,0 +1,328 @@
+package benchmark
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// samples returns the samples of one cell, ordered by repetition.
+func (r *Result) samples(kind string, n int, phase string) []Sample {
+	var out []Sample
+	for _, s := range r.Samples {
+		if s.Kind == kind && s.N == n && s.Phase == phase {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(a, b Sample) int { return a.Rep - b.Rep })
+	return out
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func values(ss []Sample, f func(Sample) float64) []float64 {
+	out := make([]float64, len(ss))
+	for i, s := range ss {
+		out[i] = f(s)
+	}
+	return out
+}
+
+func wall(s Sample) float64 { return s.Wall.Seconds() }
+
+// MedianWall is the median wall time of a cell, in seconds (NaN when not run).
+func (r *Result) MedianWall(kind string, n int, phase string) float64 {
+	return median(values(r.samples(kind, n, phase), wall))
+}
+
+// MedianOf is the median of any per-sample value of a cell.
+func (r *Result) MedianOf(kind string, n int, phase string, f func(Sample) float64) float64 {
+	return median(values(r.samples(kind, n, phase), f))
+}
+
+// MaxOf is the largest per-sample value of a cell.
+func (r *Result) MaxOf(kind string, n int, phase string, f func(Sample) float64) float64 {
+	v := values(r.samples(kind, n, phase), f)
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	return slices.Max(v)
+}
+
+// Ratio is the median over repetitions of kind's wall time divided by
+// base's in the same repetition (the two ran minutes apart at most).
+func (r *Result) Ratio(kind, base string, n int, phase string) float64 {
+	a, b := r.samples(kind, n, phase), r.samples(base, n, phase)
+	var ratios []float64
+	for _, sa := range a {
+		for _, sb := range b {
+			if sa.Rep == sb.Rep && sb.Wall > 0 {
+				ratios = append(ratios, sa.Wall.Seconds()/sb.Wall.Seconds())
+			}
+		}
+	}
+	return median(ratios)
+}
+
+// Spread is (max − min) / median of a cell's wall times.
+func (r *Result) Spread(kind string, n int, phase string) float64 {
+	v := values(r.samples(kind, n, phase), wall)
+	if len(v) < 2 {
+		return math.NaN()
+	}
+	return (slices.Max(v) - slices.Min(v)) / median(v)
+}
+
+func (r *Result) has(kind string) bool {
+	for _, s := range r.Samples {
+		if s.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Result) hasN(n int) bool { return slices.Contains(r.Counts, n) }
+
+func f2(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func pct(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f %%", v*100)
+}
+
+func num(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	if v == math.Trunc(v) {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+// Target is one of issue 9's targets, as measured.
+type Target struct {
+	What     string
+	Measured string
+	Met      bool
+	Known    bool
+}
+
+// Targets checks issue 9's targets against the run.
+func (r *Result) Targets() []Target {
+	var out []Target
+	ratio := func(n int, phase string, limit float64) {
+		t := Target{What: fmt.Sprintf("%s of %d principals ≤ %.1f × no-op", phase, n, limit)}
+		if r.hasN(n) && r.has(KindAzurepg) && r.has(KindNoop) {
+			v := r.Ratio(KindAzurepg, KindNoop, n, phase)
+			t.Known, t.Met = true, v <= limit
+			t.Measured = fmt.Sprintf("%.2f × (%.2f s vs %.2f s)", v, r.MedianWall(KindAzurepg, n, phase), r.MedianWall(KindNoop, n, phase))
+		}
+		out = append(out, t)
+	}
+	ratio(500, PhasePlan, 1.2)
+	ratio(500, PhasePlanNoRefresh, 1.1)
+	ratio(500, PhaseApply, 1.3)
+	ratio(500, PhaseDestroy, 1.3)
+	for _, phase := range Phases {
+		t := Target{What: fmt.Sprintf("%s: cost per resource at 2000 ≤ 1.2 × at 500", phase)}
+		if r.hasN(500) && r.hasN(2000) && r.has(KindAzurepg) {
+			a, b := r.MedianWall(KindAzurepg, 500, phase)/500, r.MedianWall(KindAzurepg, 2000, phase)/2000
+			t.Known, t.Met = true, b <= 1.2*a
+			t.Measured = fmt.Sprintf("%.2f × (%.2f ms vs %.2f ms)", b/a, b*1000, a*1000)
+		}
+		out = append(out, t)
+	}
+	if r.has(KindAzurepg) {
+		var conns, tokens, perRead float64
+		for _, n := range r.Counts {
+			for _, phase := range Phases {
+				conns = math.Max(conns, r.MaxOf(KindAzurepg, n, phase, func(s Sample) float64 { return float64(s.Connections) }))
+				tokens = math.Max(tokens, r.MaxOf(KindAzurepg, n, phase, func(s Sample) float64 { return float64(s.TokenRequests) }))
+			}
+			perRead = math.Max(perRead, r.MaxOf(KindAzurepg, n, PhasePlan, func(s Sample) float64 { return float64(s.Statements) / float64(s.N) }))
+		}
+		out = append(out,
+			Target{What: fmt.Sprintf("connections opened per command ≤ max_connections + 1 = %d", r.MaxConns+1),
+				Measured: fmt.Sprintf("at most %.0f", conns), Met: conns <= float64(r.MaxConns+1), Known: true},
+			Target{What: "token requests per command ≤ 1 (token valid)",
+				Measured: fmt.Sprintf("at most %.0f", tokens), Met: tokens <= 1, Known: true},
+			Target{What: "statements per resource read (refresh plan) ≤ 1",
+				Measured: fmt.Sprintf("at most %.2f", perRead), Met: perRead <= 1, Known: true})
+	}
+	return out
+}
+
+// Markdown is the report: machine, tables of medians, targets, noise.
+func (r *Result) Markdown(profileTop map[string]string) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	m := r.Machine
+	w("# Benchmark: `azurepg_principal` at scale\n\n")
+	w("Generated by `make bench` (`go run ./internal/benchmark/cmd/bench`); do not edit by hand — the analysis is in [findings.md](findings.md).\n")
+	w("Run of %s UTC, %s in all, commit `%s`: N = %s, %d repetitions, configurations interleaved within each repetition.\n\n",
+		r.Started.Format("2006-01-02 15:04"), r.Elapsed.Round(time.Second), m.Commit, joinInts(r.Counts), r.Reps)
+	w("Each configuration manages N resources through the real `terraform` binary (providers installed with `dev_overrides`, default `-parallelism=10`):\n\n")
+	w("- **azurepg**: `azurepg_principal` for N users of the emulator's tenant, the provider logging in as the Entra admin with the managed identity (fake endpoint), default `max_connections = %d`;\n", r.MaxConns)
+	w("- **noop**: `noop_principal` of a terraform-plugin-framework provider with the same attributes, defaults and plan modifiers whose CRUD does nothing (`internal/benchmark/noop`): the floor for any provider;\n")
+	w("- **terraform_data**: Terraform's built-in resource: Terraform's own cost, no plugin at all.\n\n")
+	w("Phases: `apply` (from an empty state), `plan` (with refresh; must be empty), `plan -refresh=false` (must be empty), `destroy`. ")
+	w("Connections are the server log's `connection authorized` lines for the provider's login, statements its `statement:` and `execute` lines ")
+	w("(`log_statement = all`, on for every configuration: it slows only azurepg, slightly), token requests the fake endpoint's count. ")
+	w("CPU is user + system time of `terraform` and the provider processes it waited for; server CPU is that of the PostgreSQL backends that ended during the command.\n\n")
+
+	w("## Machine\n\n| | |\n|---|---|\n")
+	w("| CPU | %s, %d cores (shared with other jobs) |\n| memory | %s |\n| kernel | %s |\n", m.CPU, m.Cores, m.Memory, m.Kernel)
+	w("| Go / Terraform / PostgreSQL | %s / %s / %s |\n", m.Go, m.Terraform, m.PostgreSQL)
+	w("| load average (1, 5, 15 min) at start | %.2f, %.2f, %.2f |\n| load average at end | %.2f, %.2f, %.2f |\n\n",
+		m.LoadStart[0], m.LoadStart[1], m.LoadStart[2], m.LoadEnd[0], m.LoadEnd[1], m.LoadEnd[2])
+
+	w("## Wall time, median of %d (seconds), and ratios within a repetition\n\n", r.Reps)
+	w("![Wall time per phase against N](chart.svg)\n\n")
+	w("| N | phase | terraform_data | noop | azurepg | azurepg / noop | noop / terraform_data | spread azurepg | spread noop |\n")
+	w("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, n := range r.Counts {
+		for _, p := range Phases {
+			w("| %d | %s | %s | %s | %s | **%s** | %s | %s | %s |\n", n, p,
+				f2(r.MedianWall(KindTerraformData, n, p)), f2(r.MedianWall(KindNoop, n, p)), f2(r.MedianWall(KindAzurepg, n, p)),
+				f2(r.Ratio(KindAzurepg, KindNoop, n, p)), f2(r.Ratio(KindNoop, KindTerraformData, n, p)),
+				pct(r.Spread(KindAzurepg, n, p)), pct(r.Spread(KindNoop, n, p)))
+		}
+	}
+	w("\nSpread is (slowest − fastest) / median of the %d repetitions of a cell.\n\n", r.Reps)
+
+	w("## CPU time, median (seconds)\n\n")
+	w("| N | phase | terraform_data | noop | azurepg (terraform + provider) | azurepg server backends |\n|---:|---|---:|---:|---:|---:|\n")
+	cpu := func(s Sample) float64 { return s.CPU.Seconds() }
+	scpu := func(s Sample) float64 { return s.ServerCPU.Seconds() }
+	for _, n := range r.Counts {
+		for _, p := range Phases {
+			w("| %d | %s | %s | %s | %s | %s |\n", n, p, f2(r.MedianOf(KindTerraformData, n, p, cpu)),
+				f2(r.MedianOf(KindNoop, n, p, cpu)), f2(r.MedianOf(KindAzurepg, n, p, cpu)), f2(r.MedianOf(KindAzurepg, n, p, scpu)))
+		}
+	}
+
+	w("\n## What azurepg did per Terraform command (median of %d)\n\n", r.Reps)
+	w("| N | phase | connections | statements | statements per resource | token requests |\n|---:|---|---:|---:|---:|---:|\n")
+	for _, n := range r.Counts {
+		for _, p := range Phases {
+			st := r.MedianOf(KindAzurepg, n, p, func(s Sample) float64 { return float64(s.Statements) })
+			w("| %d | %s | %s | %s | %s | %s |\n", n, p,
+				num(r.MedianOf(KindAzurepg, n, p, func(s Sample) float64 { return float64(s.Connections) })),
+				num(st), f2(st/float64(n)),
+				num(r.MedianOf(KindAzurepg, n, p, func(s Sample) float64 { return float64(s.TokenRequests) })))
+		}
+	}
+
+	w("\n## Cost per resource (median wall time / N, milliseconds)\n\n")
+	w("| phase |")
+	for _, k := range Kinds {
+		for _, n := range r.Counts {
+			w(" %s %d |", k, n)
+		}
+	}
+	w("\n|---|%s\n", strings.Repeat("---:|", len(Kinds)*len(r.Counts)))
+	for _, p := range Phases {
+		w("| %s |", p)
+		for _, k := range Kinds {
+			for _, n := range r.Counts {
+				w(" %s |", f2(r.MedianWall(k, n, p)/float64(n)*1000))
+			}
+		}
+		w("\n")
+	}
+
+	w("\n## Targets of issue 9\n\n| target | measured | met |\n|---|---|---|\n")
+	for _, t := range r.Targets() {
+		met := "not measured"
+		if t.Known {
+			met = "no"
+			if t.Met {
+				met = "yes"
+			}
+		}
+		w("| %s | %s | %s |\n", t.What, or(t.Measured, "–"), met)
+	}
+
+	w("\n## Noise\n\n")
+	var loads, spreads []float64
+	for _, s := range r.Samples {
+		loads = append(loads, s.Load1)
+	}
+	worst, worstAt := 0.0, ""
+	for _, k := range Kinds {
+		for _, n := range r.Counts {
+			for _, p := range Phases {
+				if v := r.Spread(k, n, p); !math.IsNaN(v) {
+					spreads = append(spreads, v)
+					if v > worst {
+						worst, worstAt = v, fmt.Sprintf("%s, N = %d, %s", k, n, p)
+					}
+				}
+			}
+		}
+	}
+	if len(loads) > 0 {
+		w("One-minute load average at the end of each command (2 cores): min %.2f, median %.2f, max %.2f. ",
+			slices.Min(loads), median(loads), slices.Max(loads))
+	}
+	if len(spreads) > 0 {
+		w("Spread of a cell's repetitions: median %s, worst %s (%s). ", pct(median(spreads)), pct(worst), worstAt)
+	}
+	w("Other jobs shared the machine, so single times are noisy; the ratios compare configurations run back to back in the same repetition.\n")
+
+	if r.Profile != nil {
+		w("\n## CPU profile of the provider (N = %d, one pass with a profiled build)\n\n", r.Profile.N)
+		w("| phase | wall (s) | provider processes | provider CPU (s) | profile |\n|---|---:|---:|---:|---|\n")
+		for _, p := range Phases {
+			pp := r.Profile.Phases[p]
+			w("| %s | %.2f | %d | %.2f | [%s](%s) |\n", p, pp.Wall.Seconds(), pp.Processes, pp.ProviderCPU.Seconds(), profileName(p)+".txt", profileName(p)+".txt")
+		}
+		for _, p := range Phases {
+			if top := profileTop[p]; top != "" {
+				w("\n### %s: top functions by cumulative time\n\n```\n%s```\n", p, top)
+			}
+		}
+	}
+	return b.String()
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, ", ")
+}
+
+// profileName is the file name stem of a phase's profile.
+func profileName(phase string) string {
+	return "profile-" + strings.NewReplacer(" ", "", "=", "-").Replace(phase)
+}
