@@ -132,6 +132,11 @@ func (ts *tokenServer) issue(ctx context.Context, resource, clientID string) (To
 	}
 	key := tokenKey{resource, id.ObjectID}
 	if t, ok := ts.issued[key]; ok && time.Until(t.ExpiresOn) > lifetime/2 {
+		// Roles labelled with the identity since the token was issued (a
+		// principal created after the identity fetched its token) get it too.
+		if err := ts.e.setTokenPassword(ctx, id.ObjectID, t, true); err != nil {
+			return Token{}, err
+		}
 		return t, nil
 	}
 	now := time.Now()
@@ -141,7 +146,7 @@ func (ts *tokenServer) issue(ctx context.Context, resource, clientID string) (To
 		Resource:  resource,
 		ClientID:  id.ClientID,
 	}
-	if err := ts.e.setTokenPassword(ctx, id.ObjectID, t); err != nil {
+	if err := ts.e.setTokenPassword(ctx, id.ObjectID, t, false); err != nil {
 		return Token{}, err
 	}
 	ts.issued[key] = t
@@ -164,11 +169,14 @@ func (e *Emulator) mintJWT(id Object, resource string, now time.Time, lifetime t
 }
 
 // setTokenPassword makes the token the password, valid until its expiry, of
-// every role labelled with the identity's object id.
-func (e *Emulator) setTokenPassword(ctx context.Context, objectID string, t Token) error {
-	rows, err := e.super.Query(ctx, `SELECT r.rolname FROM pg_roles r
+// every role labelled with the identity's object id (with onlyMissing, of
+// those whose password does not expire when the token does: roles that have
+// not received it yet).
+func (e *Emulator) setTokenPassword(ctx context.Context, objectID string, t Token, onlyMissing bool) error {
+	rows, err := e.super.Query(ctx, `SELECT DISTINCT r.rolname FROM pg_roles r
 		JOIN pg_shseclabel s ON s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass
-		WHERE s.provider IN ('pgaadauth', 'pgaadauth-int') AND s.label ~ ('(^|,)oid=' || $1 || '(,|$)')`, objectID)
+		WHERE s.provider IN ('pgaadauth', 'pgaadauth-int') AND s.label ~ ('(^|,)oid=' || $1 || '(,|$)')
+		  AND (NOT $2 OR r.rolvaliduntil IS DISTINCT FROM $3)`, objectID, onlyMissing, t.ExpiresOn)
 	if err != nil {
 		return err
 	}
