@@ -1,0 +1,384 @@
+package emulator_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+)
+
+const (
+	resourceChina = "https://ossrdbms-aad.database.chinacloudapi.cn"
+	resourceUSGov = "https://ossrdbms-aad.database.usgovcloudapi.net"
+)
+
+// identity adds a managed identity to the tenant and makes it a principal
+// (not an admin), so that a test has its own token lifetime and counts.
+func identity(t *testing.T) emulator.Object {
+	t.Helper()
+	o := addObject(t, "managed_identity", hostile("token mi"))
+	exec(t, super(t, "postgres"), "SELECT azure_emulator.create_role($1, 'service', $2, false, false)", o.Name, o.ObjectID)
+	return o
+}
+
+// credential is azidentity's ManagedIdentityCredential for a user-assigned
+// identity, pointed at the emulator's App Service endpoint by environment.
+func credential(t *testing.T, clientID, header string) azcore.TokenCredential {
+	t.Helper()
+	e := need(t)
+	t.Setenv("IDENTITY_ENDPOINT", e.TokenEndpoint())
+	t.Setenv("IDENTITY_HEADER", header)
+	opts := &azidentity.ManagedIdentityCredentialOptions{}
+	if clientID != "" {
+		opts.ID = azidentity.ClientID(clientID)
+	}
+	cred, err := azidentity.NewManagedIdentityCredential(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred
+}
+
+func getToken(t *testing.T, cred azcore.TokenCredential, resource string) (azcore.AccessToken, error) {
+	t.Helper()
+	return cred.GetToken(testCtx(t), policy.TokenRequestOptions{Scopes: []string{resource + "/.default"}})
+}
+
+func claims(t *testing.T, token string) map[string]any {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token is not a JWT: %d parts", len(parts))
+	}
+	data, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// login opens a new connection as role with the token as password.
+func login(t *testing.T, role, token string) (*pgx.Conn, error) {
+	t.Helper()
+	return open(t, need(t).URL(role, token, "postgres"))
+}
+
+func TestTokenEndpoint(t *testing.T) {
+	e := need(t)
+	mi := identity(t)
+	cred := credential(t, mi.ClientID, e.IdentityHeader())
+
+	tok, err := getToken(t, cred, resourcePublic)
+	if err != nil {
+		t.Fatalf("ManagedIdentityCredential.GetToken: %v", err)
+	}
+	if n := e.TokenRequests(resourcePublic, mi.ClientID); n != 1 {
+		t.Errorf("TokenRequests(public, client) = %d, want 1", n)
+	}
+	if n := e.TokenRequestsFor(mi.ClientID); n != 1 {
+		t.Errorf("TokenRequestsFor(client) = %d, want 1", n)
+	}
+	if d := time.Until(tok.ExpiresOn); d < 59*time.Minute || d > time.Hour {
+		t.Errorf("token expires in %s, want about an hour", d)
+	}
+	c := claims(t, tok.Token)
+	for k, want := range map[string]string{"aud": resourcePublic, "oid": mi.ObjectID, "appid": mi.ClientID,
+		"tid": e.TenantID(), "iss": "https://sts.windows.net/" + e.TenantID() + "/"} {
+		if c[k] != want {
+			t.Errorf("claim %s = %v, want %s", k, c[k], want)
+		}
+	}
+	conn, err := login(t, mi.Name, tok.Token)
+	if err != nil {
+		t.Fatalf("logging in with the token: %v", err)
+	}
+	if u := scalar[string](t, conn, "SELECT current_user"); u != mi.Name {
+		t.Errorf("current_user %q", u)
+	}
+	// Not another role's password.
+	_, err = login(t, e.AdminName(), tok.Token)
+	pgErr(t, err, "28P01", `password authentication failed for user "`+e.AdminName()+`"`)
+
+	t.Run("counted per resource and client id", func(t *testing.T) {
+		// azidentity (MSAL) caches tokens process-wide: asking again for a
+		// resource it holds a fresh token for makes no request.
+		for _, r := range []string{resourceChina, resourceUSGov, resourceChina, resourcePublic} {
+			if _, err := getToken(t, credential(t, mi.ClientID, e.IdentityHeader()), r); err != nil {
+				t.Fatalf("%s: %v", r, err)
+			}
+		}
+		for r, want := range map[string]int{resourcePublic: 1, resourceChina: 1, resourceUSGov: 1} {
+			if n := e.TokenRequests(r, mi.ClientID); n != want {
+				t.Errorf("TokenRequests(%s) = %d, want %d", r, n, want)
+			}
+			if n := e.TokenRequests(r+"/.default", mi.ClientID); n != want {
+				t.Errorf("TokenRequests(%s/.default) = %d, want %d", r, n, want)
+			}
+		}
+		if n := e.TokenRequestsFor(mi.ClientID); n != 3 {
+			t.Errorf("TokenRequestsFor = %d, want 3", n)
+		}
+		// Another identity is counted apart.
+		other := identity(t)
+		for range 2 {
+			// IssueToken (a fake az, or a test logging in by hand) is not counted.
+			if _, err := e.IssueToken(testCtx(t), resourcePublic, other.ClientID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := getToken(t, credential(t, other.ClientID, e.IdentityHeader()), resourcePublic); err != nil {
+			t.Fatal(err)
+		}
+		if n, m := e.TokenRequestsFor(other.ClientID), e.TokenRequests(resourcePublic, other.ClientID); n != 1 || m != 1 {
+			t.Errorf("other identity: TokenRequestsFor %d, TokenRequests %d, want 1 and 1", n, m)
+		}
+		if n := e.TokenRequestsFor(mi.ClientID); n != 3 {
+			t.Errorf("another identity's requests were counted for this one: %d", n)
+		}
+		// The default identity (no client_id) is the admin, counted under "".
+		before := e.TokenRequests(resourcePublic, "")
+		dtok, err := getToken(t, credential(t, "", e.IdentityHeader()), resourcePublic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := e.TokenRequests(resourcePublic, ""); n != before+1 {
+			t.Errorf("TokenRequests(public, \"\") = %d, want %d", n, before+1)
+		}
+		if c := claims(t, dtok.Token); c["appid"] != e.AdminClientID() {
+			t.Errorf("the default identity's token is for %v, want the admin %s", c["appid"], e.AdminClientID())
+		}
+		if n := e.TokenRequestsFor(mi.ClientID); n != 3 {
+			t.Errorf("the default identity's request was counted for %s", mi.ClientID)
+		}
+	})
+
+	t.Run("unknown resource", func(t *testing.T) {
+		_, err := getToken(t, credential(t, mi.ClientID, e.IdentityHeader()), "https://management.azure.com")
+		if err == nil || !strings.Contains(err.Error(), "AADSTS500011") {
+			t.Fatalf("want AADSTS500011 for an unknown resource, got %v", err)
+		}
+		if n := e.TokenRequests("https://management.azure.com", mi.ClientID); n < 1 {
+			t.Errorf("the refused request was not counted")
+		}
+	})
+
+	t.Run("unknown client id", func(t *testing.T) {
+		_, err := getToken(t, credential(t, "00000000-0000-0000-0000-000000000001", e.IdentityHeader()), resourcePublic)
+		if err == nil || !strings.Contains(err.Error(), "no managed identity with client_id") {
+			t.Fatalf("want an unknown identity refused, got %v", err)
+		}
+	})
+
+	t.Run("wrong identity header", func(t *testing.T) {
+		// A new identity: MSAL would answer from its cache for mi.
+		fresh := identity(t)
+		_, err := getToken(t, credential(t, fresh.ClientID, "wrong-"+e.IdentityHeader()), resourcePublic)
+		if err == nil || !strings.Contains(err.Error(), "X-IDENTITY-HEADER") {
+			t.Fatalf("want a wrong header refused, got %v", err)
+		}
+		// Without the header at all, by hand.
+		q := url.Values{"api-version": {"2019-08-01"}, "resource": {resourcePublic}, "client_id": {mi.ClientID}}
+		for _, header := range []string{"", "wrong"} {
+			req, _ := http.NewRequestWithContext(testCtx(t), http.MethodGet, e.TokenEndpoint()+"?"+q.Encode(), nil)
+			if header != "" {
+				req.Header.Set("X-IDENTITY-HEADER", header)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized || strings.Contains(string(body), "access_token") {
+				t.Errorf("header %q: status %d, body %s", header, resp.StatusCode, body)
+			}
+		}
+		// By hand with the right header, the protocol's response.
+		req, _ := http.NewRequestWithContext(testCtx(t), http.MethodGet, e.TokenEndpoint()+"?"+q.Encode(), nil)
+		req.Header.Set("X-IDENTITY-HEADER", e.IdentityHeader())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]string
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d, %v", resp.StatusCode, err)
+		}
+		if body["access_token"] == "" || body["token_type"] != "Bearer" || body["resource"] != resourcePublic ||
+			body["client_id"] != mi.ClientID || body["expires_on"] == "" {
+			t.Errorf("response %v", redact(body))
+		}
+	})
+}
+
+func redact(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if k == "access_token" && v != "" {
+			v = "<redacted>"
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// A token is checked when a connection opens: after it expires a new
+// connection with it is refused, while an open one lives on and a fresh
+// token works.
+func TestTokenExpiry(t *testing.T) {
+	e := need(t)
+	mi := identity(t)
+	e.SetTokenLifetime(mi.ClientID, 2*time.Second)
+	cred := credential(t, mi.ClientID, e.IdentityHeader())
+
+	old, err := getToken(t, cred, resourcePublic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(old.ExpiresOn); d > 2*time.Second {
+		t.Fatalf("token expires in %s, want at most 2s", d)
+	}
+	live, err := login(t, mi.Name, old.Token)
+	if err != nil {
+		t.Fatalf("logging in before expiry: %v", err)
+	}
+	time.Sleep(time.Until(old.ExpiresOn) + 1100*time.Millisecond)
+
+	_, err = login(t, mi.Name, old.Token)
+	pgErr(t, err, "28P01", `password authentication failed for user "`+mi.Name+`"`)
+	if v := scalar[int](t, live, "SELECT 1"); v != 1 {
+		t.Error("the connection opened before expiry broke")
+	}
+
+	fresh, err := getToken(t, cred, resourcePublic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Token == old.Token {
+		t.Fatal("the expired token was served again")
+	}
+	if _, err := login(t, mi.Name, fresh.Token); err != nil {
+		t.Fatalf("logging in with a fresh token: %v", err)
+	}
+	if n := e.TokenRequests(resourcePublic, mi.ClientID); n != 2 {
+		t.Errorf("TokenRequests = %d, want 2", n)
+	}
+}
+
+// tokens.go documents that the endpoint serves an identity's current token
+// while it has more than half its lifetime left, and otherwise issues a new
+// one that replaces it: a replaced token is refused even before it expires.
+func TestTokenReplaced(t *testing.T) {
+	e := need(t)
+	ctx := testCtx(t)
+
+	t.Run("cached while fresh", func(t *testing.T) {
+		mi := identity(t)
+		t1, err := e.IssueToken(ctx, resourcePublic, mi.ClientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t2, err := e.IssueToken(ctx, resourcePublic+"/.default", mi.ClientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if t1.Value != t2.Value {
+			t.Error("a fresh token was replaced")
+		}
+		if _, err := login(t, mi.Name, t1.Value); err != nil {
+			t.Fatal(err)
+		}
+		// Another resource's token is another token, and both work.
+		t3, err := e.IssueToken(ctx, resourceChina, mi.ClientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if t3.Value == t1.Value {
+			t.Error("the same token for two resources")
+		}
+	})
+
+	t.Run("past half its lifetime", func(t *testing.T) {
+		mi := identity(t)
+		e.SetTokenLifetime(mi.ClientID, 4*time.Second)
+		t1, err := e.IssueToken(ctx, resourcePublic, mi.ClientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Until(t1.ExpiresOn.Add(-2*time.Second)) + 100*time.Millisecond)
+		t2, err := e.IssueToken(ctx, resourcePublic, mi.ClientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if t2.Value == t1.Value {
+			t.Fatal("no new token past half the lifetime")
+		}
+		if time.Until(t1.ExpiresOn) < 500*time.Millisecond {
+			t.Fatalf("t1 about to expire (%s): the test would not tell replacement from expiry", time.Until(t1.ExpiresOn))
+		}
+		_, err = login(t, mi.Name, t1.Value)
+		pgErr(t, err, "28P01", `password authentication failed for user "`+mi.Name+`"`)
+		if _, err := login(t, mi.Name, t2.Value); err != nil {
+			t.Fatalf("the new token: %v", err)
+		}
+	})
+
+	t.Run("after RevokeTokens", func(t *testing.T) {
+		mi := identity(t)
+		t1, err := e.IssueToken(ctx, resourcePublic, mi.ClientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.RevokeTokens()
+		t2, err := e.IssueToken(ctx, resourcePublic, mi.ClientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if t2.Value == t1.Value {
+			t.Fatal("RevokeTokens did not make the next request mint a new token")
+		}
+		_, err = login(t, mi.Name, t1.Value)
+		pgErr(t, err, "28P01", `password authentication failed for user "`+mi.Name+`"`)
+		if _, err := login(t, mi.Name, t2.Value); err != nil {
+			t.Fatalf("the new token: %v", err)
+		}
+	})
+}
+
+// A token issued before the identity's role exists logs in once the role is
+// created (on Azure the token is checked by signature, not stored).
+func TestTokenBeforePrincipal(t *testing.T) {
+	e := need(t)
+	mi := addObject(t, "managed_identity", hostile("late principal"))
+	tok, err := e.IssueToken(testCtx(t), resourcePublic, mi.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scalar[string](t, admin(t, "postgres"), "SELECT pgaadauth_create_principal($1, false, false)", mi.Name)
+	again, err := e.IssueToken(testCtx(t), resourcePublic, mi.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := login(t, mi.Name, again.Value); err != nil {
+		t.Fatalf("logging in with the identity's current token after its principal was created: %v", err)
+	}
+	if again.Value != tok.Value {
+		t.Log("the endpoint minted a new token although the first one was fresh")
+	}
+}
