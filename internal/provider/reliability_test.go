@@ -1,0 +1,272 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+)
+
+// Faults injected here, with the real Terraform CLI and the provider in a
+// process of its own (acctest.Workdir), as a user would run them:
+//   - the server restarted in the middle of an apply of 200 principals;
+//   - pg_terminate_backend of the provider's connections during a refresh
+//     and during an apply whose token expired meanwhile;
+//   - one principal of 50 that the tenant does not know;
+//   - two applies at once, on different principals and on the same one.
+
+// tenantObjects adds n tenant objects named prefix-NNN (users, so
+// that the names are UPNs) and returns their names.
+func tenantObjects(t *testing.T, kind, prefix string, n int) []string {
+	t.Helper()
+	e := acctest.Emulator(t)
+	names := make([]string, n)
+	for i := range names {
+		o := emulator.Object{Kind: kind, Name: fmt.Sprintf("%s-%03d", prefix, i)}
+		if kind == "user" {
+			o.Name += "@contoso.com"
+		}
+		if _, err := e.AddObject(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		names[i] = o.Name
+	}
+	return names
+}
+
+// forEachConfig is a provider that logs in as admin and one
+// azurepg_principal "p" per entry of names (key → role name).
+func forEachConfig(admin emulator.Object, names map[string]string) string {
+	keys := make([]string, 0, len(names))
+	for k := range names {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(acctest.RequiredProviders)
+	b.WriteString(acctest.ProviderBlock(admin, ""))
+	b.WriteString("locals {\n  principals = {\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "    %q = %q\n", k, names[k])
+	}
+	b.WriteString("  }\n}\n\nresource \"azurepg_principal\" \"p\" {\n  for_each = local.principals\n  name     = each.value\n}\n")
+	return b.String()
+}
+
+func keyed(names []string) map[string]string {
+	m := map[string]string{}
+	for i, n := range names {
+		m[fmt.Sprintf("k%03d", i)] = n
+	}
+	return m
+}
+
+// rolesLike lists the roles whose name starts with prefix.
+func rolesLike(t *testing.T, prefix string) map[string]bool {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), acctest.Emulator(t).SuperuserURL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), "SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, n := range names {
+		out[n] = true
+	}
+	return out
+}
+
+// stateNames is the name of every azurepg_principal in the state.
+func stateNames(w *acctest.Workdir) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range w.State() {
+		if r.Type == "azurepg_principal" {
+			out[r.Values["name"].(string)] = true
+		}
+	}
+	return out
+}
+
+// checkStateMatchesServer: every principal in the state exists on the
+// server and no role with the prefix exists that the state does not know.
+func checkStateMatchesServer(t *testing.T, w *acctest.Workdir, prefix string) (inState int) {
+	t.Helper()
+	state, server := stateNames(w), rolesLike(t, prefix)
+	for n := range state {
+		if !server[n] {
+			t.Errorf("%q is in the state but not on the server", n)
+		}
+	}
+	for n := range server {
+		if !state[n] {
+			t.Errorf("%q is on the server but not in the state: Terraform lost track of it", n)
+		}
+	}
+	return len(state)
+}
+
+// errorAddresses are the resource addresses that Terraform's error
+// diagnostics name ("with azurepg_principal.p[\"k001\"],").
+func errorAddresses(stderr string) map[string]int {
+	out := map[string]int{}
+	for _, m := range regexp.MustCompile(`with (azurepg_principal\.p\["[^"]+"\])`).FindAllStringSubmatch(stderr, -1) {
+		out[m[1]]++
+	}
+	return out
+}
+
+// watcher polls the server as superuser on a connection of its own (which
+// survives a restart by reconnecting) until stop is called.
+type watcher struct {
+	url  string
+	stop chan struct{}
+	done sync.WaitGroup
+}
+
+func newWatcher(t *testing.T) *watcher {
+	return &watcher{url: acctest.Emulator(t).SuperuserURL("postgres"), stop: make(chan struct{})}
+}
+
+// count runs a count(*) query, reconnecting as needed; -1 on failure.
+func (w *watcher) count(ctx context.Context, sql string, args ...any) int {
+	conn, err := pgx.Connect(ctx, w.url)
+	if err != nil {
+		return -1
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+		return -1
+	}
+	return n
+}
+
+func (w *watcher) stopped() bool {
+	select {
+	case <-w.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (w *watcher) Stop() { close(w.stop); w.done.Wait() }
+
+// TestReliabilityRestartDuringApply restarts the server while an apply of
+// 200 principals runs. Whatever failed is reported by address; the state
+// matches the server exactly (no role that Terraform does not know, no
+// state entry without its role); the next apply converges with no manual
+// step and the plan after it is empty. Then the provider's connections are
+// killed during refreshes: the reads are retried and the plans stay empty.
+func TestReliabilityRestartDuringApply(t *testing.T) {
+	e := acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	prefix := acctest.Name("rel-restart")
+	names := tenantObjects(t, "user", prefix, 200)
+	w := acctest.NewWorkdir(t, forEachConfig(admin, keyed(names)), nil)
+	t.Cleanup(func() { w.Run("destroy", "-auto-approve", "-input=false") })
+
+	// Restart once 40 of the 200 roles exist.
+	wt := newWatcher(t)
+	var atRestart atomic.Int64
+	restartErr := make(chan error, 1)
+	wt.done.Go(func() {
+		ctx := context.Background()
+		for !wt.stopped() {
+			n := wt.count(ctx, "SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1)", prefix)
+			if n >= 40 {
+				atRestart.Store(int64(n))
+				rctx, cancel := context.WithTimeout(ctx, time.Minute)
+				restartErr <- e.Restart(rctx)
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		restartErr <- nil
+	})
+	began := time.Now()
+	first := w.Run("apply", "-auto-approve", "-input=false", "-no-color")
+	wt.Stop()
+	if err := <-restartErr; err != nil {
+		t.Fatalf("restarting the emulator: %v", err)
+	}
+	n := atRestart.Load()
+	if n == 0 || n >= 200 {
+		t.Fatalf("the restart did not happen during the apply (%d roles existed then)", n)
+	}
+	created := checkStateMatchesServer(t, w, prefix)
+	failed := errorAddresses(first.Stderr)
+	t.Logf("apply 1 (restart after %d roles): %s, err=%v; %d principals in state and on the server, %d reported failed",
+		n, time.Since(began).Round(time.Millisecond), first.Err, created, len(failed))
+	if first.Err == nil && created != 200 {
+		t.Fatalf("the apply succeeded with %d of 200 principals", created)
+	}
+	if created+len(failed) != 200 {
+		t.Errorf("%d created + %d reported failed != 200:\n%s", created, len(failed), first.Stderr)
+	}
+	for addr, times := range failed {
+		if times != 1 {
+			t.Errorf("%s reported %d times", addr, times)
+		}
+	}
+
+	second := w.MustRun("apply", "-auto-approve", "-input=false", "-no-color")
+	if got := checkStateMatchesServer(t, w, prefix); got != 200 {
+		t.Fatalf("after the second apply %d principals, want 200\n%s", got, second.Stdout)
+	}
+	if r := w.Run("plan", "-input=false", "-no-color", "-detailed-exitcode"); r.Err != nil {
+		t.Fatalf("plan after convergence is not empty (%v):\n%s\n%s", r.Err, r.Stdout, r.Stderr)
+	}
+	// Errors raised under faults must not carry the token either.
+	tok, err := e.IssueToken(context.Background(), acctest.ResourcePublic, admin.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.CheckNoSecrets(map[string]string{"access token": tok.Value, "identity header": e.IdentityHeader()})
+
+	// pg_terminate_backend during a refresh of 200 principals.
+	for round := range 3 {
+		wt := newWatcher(t)
+		var killed atomic.Int64
+		wt.done.Go(func() {
+			ctx := context.Background()
+			for !wt.stopped() {
+				// Kill once the refresh has its connections.
+				if wt.count(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE $1", acctest.ProviderApplicationPrefix+"%") > 0 {
+					killed.Store(int64(wt.count(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+						WHERE application_name LIKE $1`, acctest.ProviderApplicationPrefix+"%")))
+					return
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+		r := w.Run("plan", "-input=false", "-no-color", "-detailed-exitcode")
+		wt.Stop()
+		if killed.Load() <= 0 {
+			t.Fatalf("round %d: no provider connection was killed during the refresh", round)
+		}
+		if r.Err != nil {
+			t.Fatalf("round %d: plan after killing %d connections during the refresh (%v):\n%s\n%s", round, killed.Load(), r.Err, r.Stdout, r.Stderr)
+		}
+		t.Logf("refresh %d: %d provider connections killed during it, plan empty in %s", round, killed.Load(), r.Duration.Round(time.Millisecond))
+	}
+}
