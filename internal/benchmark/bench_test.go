@@ -1,0 +1,191 @@
+package benchmark
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A server log as the emulator writes it (log_line_prefix '%m [%p] %q%u@%d ').
+const sampleLog = `2026-11-28 15:44:02.101 UTC [901] @ LOG:  connection received: host=127.0.0.1 port=50000
+2026-11-28 15:44:02.120 UTC [901] ci-pipeline-mi@postgres LOG:  connection authorized: user=ci-pipeline-mi database=postgres application_name=terraform-provider-azurepg/dev SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)
+2026-11-28 15:44:02.130 UTC [901] ci-pipeline-mi@postgres LOG:  statement: begin
+2026-11-28 15:44:02.131 UTC [901] ci-pipeline-mi@postgres LOG:  execute stmtcache_1: SELECT pgaadauth_create_principal($1, $2, $3)
+2026-11-28 15:44:02.131 UTC [901] ci-pipeline-mi@postgres DETAIL:  parameters: $1 = 'a@contoso.com', $2 = 'f', $3 = 'f'
+2026-11-28 15:44:02.140 UTC [901] ci-pipeline-mi@postgres LOG:  execute stmtcache_2: 
+	SELECT r.rolname,
+	       (SELECT s.label FROM pg_shseclabel s WHERE s.provider = 'pgaadauth')
+	  FROM pg_roles r WHERE r.rolname = $1
+2026-11-28 15:44:02.150 UTC [901] ci-pipeline-mi@postgres LOG:  statement: commit
+2026-11-28 15:44:02.160 UTC [902] azuresu@postgres LOG:  connection authorized: user=azuresu database=postgres
+2026-11-28 15:44:02.161 UTC [902] azuresu@postgres LOG:  execute <unnamed>: ALTER ROLE "ci-pipeline-mi" PASSWORD 'x'
+2026-11-28 15:44:02.170 UTC [903] ci-pipeline-mi2@postgres LOG:  connection authorized: user=ci-pipeline-mi2 database=postgres
+2026-11-28 15:44:02.171 UTC [903] ci-pipeline-mi2@postgres LOG:  statement: SELECT 1
+2026-11-28 15:44:02.180 UTC [904] ci-pipeline-mi@postgres FATAL:  password authentication failed for user "ci-pipeline-mi"
+2026-11-28 15:44:02.190 UTC [905] ci-pipeline-mi@postgres LOG:  connection authorized: user=ci-pipeline-mi database=postgres application_name=x
+`
+
+func TestCountLines(t *testing.T) {
+	conns, stmts := countLines(strings.NewReader(sampleLog), "ci-pipeline-mi")
+	if conns != 2 || stmts != 4 {
+		t.Fatalf("counted %d connections and %d statements, want 2 and 4 (the superuser's and another role's lines must not count)", conns, stmts)
+	}
+}
+
+func TestCountLogFromOffset(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "server.log")
+	if err := os.WriteFile(path, []byte(sampleLog), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	off := int64(strings.Index(sampleLog, "2026-11-28 15:44:02.150"))
+	conns, stmts, err := countLog(path, off, "ci-pipeline-mi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conns != 1 || stmts != 1 {
+		t.Fatalf("from the commit on: %d connections, %d statements; want 1 and 1", conns, stmts)
+	}
+}
+
+func TestConfigurationNamesMatchTheTenant(t *testing.T) {
+	for _, kind := range Kinds {
+		c := configuration(kind, 7)
+		if !strings.Contains(c, "count = 7") || !strings.Contains(c, `format("bench-%05d@contoso.com", count.index + 1)`) {
+			t.Errorf("%s configuration:\n%s", kind, c)
+		}
+	}
+}
+
+// synthetic builds a result in which azurepg takes ratio × the no-op's
+// time, the no-op 2 × terraform_data's, with per-repetition noise.
+func synthetic(ratio float64) *Result {
+	r := &Result{Counts: []int{500, 2000}, Reps: 3, MaxConns: 4, Started: time.Date(2026, 11, 28, 17, 0, 0, 0, time.UTC)}
+	noise := []float64{1.0, 1.3, 0.9}
+	for rep := 1; rep <= 3; rep++ {
+		for _, n := range r.Counts {
+			for _, p := range Phases {
+				base := float64(n) / 500 * noise[rep-1]
+				for kind, f := range map[string]float64{KindTerraformData: 0.5, KindNoop: 1, KindAzurepg: ratio} {
+					s := Sample{Kind: kind, N: n, Rep: rep, Phase: p, Wall: time.Duration(base * f * float64(time.Second)), Load1: 2}
+					if kind == KindAzurepg && p == PhasePlan {
+						s.Connections, s.TokenRequests, s.Statements = 4, 1, n
+					}
+					r.Samples = append(r.Samples, s)
+				}
+			}
+		}
+	}
+	return r
+}
+
+func TestRatiosAndTargets(t *testing.T) {
+	r := synthetic(1.15)
+	if got := r.Ratio(KindAzurepg, KindNoop, 500, PhasePlan); math.Abs(got-1.15) > 1e-6 {
+		t.Errorf("ratio = %v, want 1.15 (taken within each repetition, whatever the noise)", got)
+	}
+	if got := r.MedianWall(KindNoop, 2000, PhaseApply); math.Abs(got-4) > 1e-6 {
+		t.Errorf("median = %v, want 4", got)
+	}
+	if got := r.Spread(KindNoop, 500, PhaseApply); math.Abs(got-0.4) > 1e-6 {
+		t.Errorf("spread = %v, want 0.4", got)
+	}
+	for _, tg := range r.Targets() {
+		if !tg.Known {
+			t.Errorf("target %q not measured", tg.What)
+		}
+		// Only plan -refresh=false (1.15 > 1.1) misses.
+		if want := tg.What != "plan -refresh=false of 500 principals ≤ 1.1 × no-op"; tg.Met != want {
+			t.Errorf("target %q: met = %v, want %v (%s)", tg.What, tg.Met, want, tg.Measured)
+		}
+	}
+	slow := synthetic(1.5)
+	for _, tg := range slow.Targets() {
+		if strings.Contains(tg.What, "× no-op") && tg.Met {
+			t.Errorf("1.5 × the no-op must miss %q", tg.What)
+		}
+	}
+}
+
+func TestReportRenders(t *testing.T) {
+	r := synthetic(1.25)
+	md := r.Markdown(map[string]string{PhasePlan: "flat flat% sum% cum cum%\n"})
+	for _, want := range []string{"| 500 | plan | 0.50 | 1.00 | 1.25 | **1.25** |", "| 2000 | destroy |", "![Wall time per phase against N](chart.svg)", "## Targets of issue 9"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	svg := r.SVG()
+	dec := xml.NewDecoder(strings.NewReader(svg))
+	for {
+		_, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("chart.svg is not well-formed XML: %v", err)
+		}
+	}
+	if n := strings.Count(svg, "<polyline"); n != 12 {
+		t.Errorf("chart has %d lines, want 12 (3 configurations × 4 phases)", n)
+	}
+	if !strings.Contains(svg, "×1.25") {
+		t.Error("chart lacks azurepg's ratio labels")
+	}
+}
+
+// TestSmoke runs the whole benchmark for 10 principals, once, without
+// terraform_data and the profile: real terraform, real providers, the
+// emulator. Run(...) itself fails when a plan after apply is not empty or
+// the server does not hold the principals it should. It takes 20 s on a
+// quiet 2-core machine and a minute on a busy one, so `make test` leaves it
+// out: AZUREPG_BENCH_SMOKE=1 TF_ACC=1 go test ./internal/benchmark -run TestSmoke
+func TestSmoke(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" || os.Getenv("AZUREPG_BENCH_SMOKE") == "" {
+		t.Skip("benchmark smoke test: set TF_ACC=1 and AZUREPG_BENCH_SMOKE=1")
+	}
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	began := time.Now()
+	res, err := Run(ctx, Options{RepoRoot: root, Counts: []int{10}, Reps: 1, Kinds: []string{KindNoop, KindAzurepg}, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("smoke run took %s", time.Since(began).Round(time.Millisecond))
+	if len(res.Samples) != 8 {
+		t.Fatalf("%d samples, want 8", len(res.Samples))
+	}
+	for _, s := range res.Samples {
+		if s.Wall <= 0 {
+			t.Errorf("%s %s: no wall time", s.Kind, s.Phase)
+		}
+		if s.Kind == KindNoop && s.Connections+s.Statements+s.TokenRequests != 0 {
+			t.Errorf("noop %s: counted %+v against the server", s.Phase, s)
+		}
+	}
+	one := func(phase string) Sample { return res.samples(KindAzurepg, 10, phase)[0] }
+	if s := one(PhaseApply); s.Connections < 1 || s.TokenRequests < 1 || s.Statements < 10 {
+		t.Errorf("apply of 10 principals: %d connections, %d tokens, %d statements; want at least 1, 1, 10", s.Connections, s.TokenRequests, s.Statements)
+	}
+	if s := one(PhasePlan); s.Connections < 1 || s.Statements < 1 {
+		t.Errorf("refresh plan: %d connections, %d statements; the reads must reach the server", s.Connections, s.Statements)
+	}
+	if s := one(PhasePlanNoRefresh); s.Connections != 0 || s.TokenRequests != 0 {
+		t.Errorf("plan -refresh=false: %d connections, %d tokens; the provider must not connect when it reads nothing", s.Connections, s.TokenRequests)
+	}
+	if s := one(PhaseDestroy); s.Statements < 10 {
+		t.Errorf("destroy of 10 principals ran %d statements", s.Statements)
+	}
+	if md := res.Markdown(nil); !strings.Contains(md, "| 10 | plan |") {
+		t.Errorf("report:\n%s", md)
+	}
+}
