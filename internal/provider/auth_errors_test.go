@@ -1,0 +1,143 @@
+package provider_test
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+)
+
+// TestAccAuthErrorLogin: a username that is no role gets the token refused,
+// and the error says what the username must be and that the principal must
+// exist on the server.
+func TestAccAuthErrorLogin(t *testing.T) {
+	acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	wrong := acctest.Name("acc not a role") + "@contoso.com"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+provider "azurepg" {
+  username    = %q
+  auth_method = "managed_identity"
+  client_id   = %q
+}
+`, wrong, admin.ClientID) + adminDataSource(admin),
+			ExpectError: words(`the server refused the Entra token of "`+wrong+`"`, "(28P01",
+				"username is the principal's exact role name (case-sensitive)",
+				"that principal exists on this server"),
+		}},
+	})
+}
+
+// TestAccAuthErrorNetwork: a closed port and an address that never answers
+// name the host:port, and the time-out that was hit.
+func TestAccAuthErrorNetwork(t *testing.T) {
+	acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	closed := acctest.ClosedPort(t)
+	silent := acctest.SilentPort(t)
+	var began time.Time
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: acctest.ProviderBlock(admin, `
+  host = "127.0.0.1"
+  port = `+strconv.Itoa(closed)) + adminDataSource(admin),
+				ExpectError: words("connecting to 127.0.0.1:"+strconv.Itoa(closed)+"/postgres", "connection refused", "Check host and port"),
+			},
+			{
+				// A port that accepts TCP and never answers, as a dropped
+				// packet or a hung middlebox would: the connect_timeout is hit.
+				PreConfig: func() { began = time.Now() },
+				Config: acctest.ProviderBlock(admin, `
+  host            = "127.0.0.1"
+  port            = `+strconv.Itoa(silent)+`
+  connect_timeout = 2`) + adminDataSource(admin),
+				ExpectError: words("connecting to 127.0.0.1:"+strconv.Itoa(silent)+"/postgres", "no answer within connect_timeout = 2s", "firewall"),
+			},
+			{
+				PreConfig: func() {
+					if d := time.Since(began); d > 30*time.Second {
+						t.Errorf("a 2 s connect_timeout took %s to fail", d)
+					} else {
+						t.Logf("the unreachable host failed after %s (connect_timeout = 2)", d.Round(100*time.Millisecond))
+					}
+				},
+				Config: acctest.ProviderBlock(admin, "") + adminDataSource(admin),
+				Check:  checkAdminRead(admin),
+			},
+		},
+	})
+}
+
+// TestAccAuthErrorTLS: the server refuses a connection without TLS, and
+// verify-full fails against a CA that did not sign the server's certificate;
+// both say what to change.
+func TestAccAuthErrorTLS(t *testing.T) {
+	acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	other := acctest.OtherCA(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      acctest.ProviderBlock(admin, `sslmode = "disable"`) + adminDataSource(admin),
+				ExpectError: words("the server accepts only TLS connections", "no encryption", `Set sslmode to "require"`),
+			},
+			{
+				// The emulator's CA (PGSSLROOTCERT from its environment): verify-full works.
+				Config: acctest.ProviderBlock(admin, `sslmode = "verify-full"`) + adminDataSource(admin),
+				Check:  checkAdminRead(admin),
+			},
+			{
+				PreConfig:   func() { t.Setenv("PGSSLROOTCERT", other) },
+				Config:      acctest.ProviderBlock(admin, `sslmode = "verify-ca"`) + adminDataSource(admin),
+				ExpectError: words("TLS failed (sslmode = verify-ca)", "certificate", "PGSSLROOTCERT"),
+			},
+		},
+	})
+}
+
+// TestAccAuthErrorCredential: a client_id the endpoint does not know, and an
+// endpoint that is down, each name the credential and carry azidentity's
+// message.
+func TestAccAuthErrorCredential(t *testing.T) {
+	acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	unknown := "00000000-1111-2222-3333-444444444444"
+	closed := acctest.ClosedPort(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+provider "azurepg" {
+  username    = %q
+  auth_method = "managed_identity"
+  client_id   = %q
+}
+`, admin.Name, unknown) + adminDataSource(admin),
+				ExpectError: words(`could not get an Entra access token with auth_method "managed_identity"`,
+					"ManagedIdentityCredential authentication failed", "RESPONSE 400",
+					"no managed identity with client_id", unknown, "is assigned to this resource",
+					"Check auth_method, client_id and tenant_id"),
+			},
+			{
+				PreConfig: func() {
+					t.Setenv("IDENTITY_ENDPOINT", fmt.Sprintf("http://127.0.0.1:%d/msi/token", closed))
+				},
+				// A setting of its own, so that this step does not reuse the token source of another.
+				Config: acctest.ProviderBlock(admin, "max_connections = 3") + adminDataSource(admin),
+				ExpectError: words(`could not get an Entra access token with auth_method "managed_identity"`,
+					"ManagedIdentityCredential", fmt.Sprintf("127.0.0.1:%d", closed), "connection refused"),
+			},
+		},
+	})
+}
