@@ -1,0 +1,313 @@
+package provider_test
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+)
+
+// extensionTestDatabase creates, as the superuser, a database whose name
+// needs quoting everywhere and contains '/' (import IDs split at the last
+// one). With grant, azure_pg_admin may create extensions in it, as an Entra
+// admin who created the database could.
+func extensionTestDatabase(t *testing.T, grant bool) string {
+	t.Helper()
+	db := acctest.Name(`app/"db"; 數據 @x`)
+	acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+	if grant {
+		acctest.SuperExec(t, "postgres", "GRANT CREATE ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO azure_pg_admin")
+	}
+	return db
+}
+
+// serverExtension is what pg_extension says, read as the superuser:
+// schema and version, or "" and "" when the extension is not installed.
+func serverExtension(t *testing.T, db, name string) (schema, version string) {
+	t.Helper()
+	acctest.SuperQueryRow(t, db, `
+		SELECT coalesce((SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1), ''),
+		       coalesce((SELECT e.extversion FROM pg_extension e WHERE e.extname = $1), '')`,
+		[]any{name}, &schema, &version)
+	return schema, version
+}
+
+func checkServerExtension(t *testing.T, db, name, wantSchema, wantVersion string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		schema, version := serverExtension(t, db, name)
+		if schema != wantSchema || version != wantVersion {
+			return fmt.Errorf("extension %q in %q on the server: schema %q version %q, want schema %q version %q",
+				name, db, schema, version, wantSchema, wantVersion)
+		}
+		return nil
+	}
+}
+
+// extensionErrorText matches the given texts in order, whatever the line breaks
+// Terraform puts into long diagnostics.
+func extensionErrorText(texts ...string) *regexp.Regexp {
+	parts := make([]string, len(texts))
+	for i, t := range texts {
+		parts[i] = strings.Join(strings.Fields(regexp.QuoteMeta(t)), `\s+`)
+	}
+	return regexp.MustCompile(`(?s)` + strings.Join(parts, ".*"))
+}
+
+func checkExtensionGone(t *testing.T, db, name string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if _, version := serverExtension(t, db, name); version != "" {
+			return fmt.Errorf("extension %q is still installed in %q (version %s)", name, db, version)
+		}
+		return nil
+	}
+}
+
+// extensionConfig is one azurepg_extension "x" with the given arguments
+// (HCL lines), logged in as the emulator's Entra admin.
+func extensionConfig(db, name string, lines ...string) string {
+	s := fmt.Sprintf("provider \"azurepg\" {}\n\nresource \"azurepg_extension\" \"x\" {\n  database = %q\n  name     = %q\n", db, name)
+	for _, l := range lines {
+		s += "  " + l + "\n"
+	}
+	return s + "}\n"
+}
+
+// TestAccExtensionAzureAI creates azure_ai 1.0.0 in a hostile database,
+// updates it in place to 1.1.0, imports it, recreates it after an
+// out-of-band drop, keeps it when version leaves the configuration, and
+// drops it on destroy.
+func TestAccExtensionAzureAI(t *testing.T) {
+	acctest.Emulator(t)
+	db := extensionTestDatabase(t, true)
+	const addr = "azurepg_extension.x"
+	id := db + "/azure_ai"
+	v100 := extensionConfig(db, "azure_ai", `version = "1.0.0"`)
+	v110 := extensionConfig(db, "azure_ai", `version = "1.1.0"`)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkExtensionGone(t, db, "azure_ai"),
+		Steps: []resource.TestStep{
+			{
+				Config: v100,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
+						plancheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(id)),
+					},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "id", id),
+					resource.TestCheckResourceAttr(addr, "database", db),
+					resource.TestCheckResourceAttr(addr, "name", "azure_ai"),
+					resource.TestCheckResourceAttr(addr, "schema", "azure_ai"),
+					resource.TestCheckResourceAttr(addr, "version", "1.0.0"),
+					checkServerExtension(t, db, "azure_ai", "azure_ai", "1.0.0"),
+				),
+			},
+			{
+				Config: v110,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "version", "1.1.0"),
+					checkServerExtension(t, db, "azure_ai", "azure_ai", "1.1.0"),
+				),
+			},
+			{Config: v110, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateVerify: true},
+			{Config: v110, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateKind: resource.ImportBlockWithID},
+			{
+				// Dropped behind Terraform's back: the plan creates it again.
+				PreConfig: func() {
+					acctest.SuperExec(t, db, "DROP EXTENSION azure_ai")
+				},
+				Config: v110,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)},
+				},
+				Check: checkServerExtension(t, db, "azure_ai", "azure_ai", "1.1.0"),
+			},
+			{
+				// Without version the installed one is kept: nothing to do.
+				Config: extensionConfig(db, "azure_ai"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: resource.TestCheckResourceAttr(addr, "version", "1.1.0"),
+			},
+		},
+	})
+}
+
+// TestAccExtensionSchema installs hstore, at its default version, in a
+// schema with a hostile name made by the superuser, then moves it to public:
+// a replacement.
+func TestAccExtensionSchema(t *testing.T) {
+	acctest.Emulator(t)
+	db := extensionTestDatabase(t, true)
+	schema := `ext "s"; 數據 @x`
+	acctest.SuperExec(t, db, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
+	acctest.SuperExec(t, db, "GRANT CREATE, USAGE ON SCHEMA "+pgx.Identifier{schema}.Sanitize()+" TO azure_pg_admin")
+	const addr = "azurepg_extension.x"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkExtensionGone(t, db, "hstore"),
+		Steps: []resource.TestStep{
+			{
+				Config: extensionConfig(db, "hstore", fmt.Sprintf("schema = %q", schema)),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "schema", schema),
+					resource.TestCheckResourceAttr(addr, "version", "1.8"),
+					checkServerExtension(t, db, "hstore", schema, "1.8"),
+				),
+			},
+			{Config: extensionConfig(db, "hstore", fmt.Sprintf("schema = %q", schema)), ResourceName: addr,
+				ImportState: true, ImportStateId: db + "/hstore", ImportStateVerify: true},
+			{
+				Config: extensionConfig(db, "hstore", `schema = "public"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
+				},
+				Check: checkServerExtension(t, db, "hstore", "public", "1.8"),
+			},
+			{
+				// Leaving schema out keeps the extension where it is.
+				Config: extensionConfig(db, "hstore"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+// TestAccExtensionErrors checks the errors users meet: an extension that
+// azure.extensions does not allow, a missing database, a version that does
+// not exist, a version with no update path, objects that depend on the
+// extension at destroy, and bad input caught at plan time.
+func TestAccExtensionErrors(t *testing.T) {
+	acctest.Emulator(t)
+	db := extensionTestDatabase(t, true)
+	missing := acctest.Name(`no such "db"`)
+	steps := []resource.TestStep{
+		{
+			Config: extensionConfig(db, "pg_buffercache"),
+			ExpectError: extensionErrorText("not allowed by the server parameter azure.extensions",
+				`"pg_buffercache" is not allow-listed`, "azurerm_postgresql_flexible_server_configuration", `name = "azure.extensions"`),
+		},
+		{
+			Config:      extensionConfig(missing, "hstore"),
+			ExpectError: extensionErrorText("Database does not exist", "does not exist (SQLSTATE 3D000)", "Create it first"),
+		},
+		{
+			Config:      extensionConfig(db, "azure_ai", `version = "2.0.0"`),
+			ExpectError: extensionErrorText("Extension version not available", "no installation script", "1.0.0, 1.1.0 (default 1.1.0"),
+		},
+		{
+			Config:      extensionConfig(db, "azure_ai", `schema = "public"`),
+			ExpectError: extensionErrorText(`must be installed in schema "azure_ai"`),
+		},
+		{Config: extensionConfig(db, "azure_ai", `version = "1.1.0"`)},
+		{
+			Config:      extensionConfig(db, "azure_ai", `version = "1.0.0"`),
+			ExpectError: extensionErrorText(`no update path from version "1.1.0" to version "1.0.0"`, "cannot downgrade"),
+		},
+		{
+			// A table column of its type keeps hstore from being dropped; nothing is cascaded.
+			PreConfig: func() {
+				if _, v := serverExtension(t, db, "azure_ai"); v != "1.1.0" {
+					t.Errorf("after the failed update azure_ai is at %q, want 1.1.0", v)
+				}
+			},
+			Config: extensionConfig(db, "hstore"),
+			Check: func(*terraform.State) error {
+				acctest.SuperExec(t, db, "CREATE TABLE keep_me (h public.hstore)")
+				return nil
+			},
+		},
+		{
+			Config:      "provider \"azurepg\" {}\n",
+			ExpectError: extensionErrorText("Other objects depend on the extension", "column h of table keep_me depends on type", "never drops with CASCADE"),
+		},
+		{
+			PreConfig: func() {
+				if _, v := serverExtension(t, db, "hstore"); v == "" {
+					t.Error("hstore was dropped although a table uses it")
+				}
+				acctest.SuperExec(t, db, "DROP TABLE keep_me")
+			},
+			Config: "provider \"azurepg\" {}\n",
+			Check:  checkExtensionGone(t, db, "hstore"),
+		},
+	}
+	for _, bad := range []struct{ line, want string }{
+		{`name = "a/b"`, `must not contain '/'`},
+		{`name = "-x"`, `start or end with '-'`},
+		{`name = "a--b"`, `must not contain "--"`},
+		{`version = "1--2"`, `must not contain "--"`},
+		{`schema = ""`, `string length must be between 1 and 63`},
+	} {
+		cfg := fmt.Sprintf("provider \"azurepg\" {}\n\nresource \"azurepg_extension\" \"bad\" {\n  database = %q\n  name = \"hstore\"\n  %s\n}\n", db, bad.line)
+		if bad.line[:4] == "name" {
+			cfg = fmt.Sprintf("provider \"azurepg\" {}\n\nresource \"azurepg_extension\" \"bad\" {\n  database = %q\n  %s\n}\n", db, bad.line)
+		}
+		steps = append(steps, resource.TestStep{Config: cfg, PlanOnly: true, ExpectError: extensionErrorText(bad.want)})
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
+			checkExtensionGone(t, db, "azure_ai"), checkExtensionGone(t, db, "pg_buffercache")),
+		Steps: steps,
+	})
+}
+
+// TestAccExtensionImportErrors: a malformed import ID and an extension that
+// is not installed are errors, not empty imports; an extension that exists
+// already says how to import it.
+func TestAccExtensionImportErrors(t *testing.T) {
+	acctest.Emulator(t)
+	db := extensionTestDatabase(t, true)
+	acctest.SuperExec(t, db, "CREATE EXTENSION citext")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:       extensionConfig(db, "pg_trgm"),
+				ResourceName: "azurepg_extension.x", ImportState: true, ImportStateId: "pg_trgm",
+				ExpectError: extensionErrorText("Invalid import ID", "<database>/<extension name>"),
+			},
+			{
+				Config:       extensionConfig(db, "pg_trgm"),
+				ResourceName: "azurepg_extension.x", ImportState: true, ImportStateId: db + "/pg_trgm",
+				ExpectError: extensionErrorText("Extension not installed"),
+			},
+			{
+				Config:      extensionConfig(db, "citext"),
+				ExpectError: extensionErrorText("Extension already exists", `terraform import 'azurepg_extension.<name>' '`+db+`/citext'`),
+			},
+		},
+	})
+}
+
+// TestAccExtensionNoCreatePrivilege: a database the login may not create
+// extensions in gets an error that says which privilege is missing.
+func TestAccExtensionNoCreatePrivilege(t *testing.T) {
+	acctest.Emulator(t)
+	db := extensionTestDatabase(t, false)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      extensionConfig(db, "citext"),
+			ExpectError: extensionErrorText("Not allowed to manage the extension", "permission denied to create extension", "GRANT CREATE ON DATABASE"),
+		}},
+	})
+}
