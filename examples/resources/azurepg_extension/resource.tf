@@ -1,0 +1,50 @@
+# Azure lets Entra admins create only the extensions listed in the server
+# parameter azure.extensions. That is an ARM setting: set it with azurerm and
+# create the extensions after it. Keep every extension already allowed in the
+# list: the value replaces the whole list.
+resource "azurerm_postgresql_flexible_server_configuration" "extensions" {
+  name      = "azure.extensions"
+  server_id = azurerm_postgresql_flexible_server.main.id
+  value     = "AZURE_AI,PG_TRGM,HSTORE"
+}
+
+resource "azurerm_postgresql_flexible_server_database" "orders" {
+  name      = "orders"
+  server_id = azurerm_postgresql_flexible_server.main.id
+}
+
+# azure_ai at a pinned version, in the database "orders" (the provider
+# connects to that database itself). Changing version later runs
+# ALTER EXTENSION azure_ai UPDATE TO '...' in place; azure_ai always lives in
+# the schema azure_ai.
+resource "azurepg_extension" "azure_ai" {
+  database = azurerm_postgresql_flexible_server_database.orders.name
+  name     = "azure_ai"
+  version  = "1.1.0"
+
+  depends_on = [azurerm_postgresql_flexible_server_configuration.extensions]
+}
+
+# pg_trgm at the server's default version (shown in the version attribute
+# after apply) in a schema of its own, which must exist already (this provider
+# does not create schemas). Changing schema
+# drops the extension and creates it again.
+resource "azurepg_extension" "pg_trgm" {
+  database = azurerm_postgresql_flexible_server_database.orders.name
+  name     = "pg_trgm"
+  schema   = "extensions"
+
+  depends_on = [azurerm_postgresql_flexible_server_configuration.extensions]
+}
+
+# The same extension in several databases.
+resource "azurepg_extension" "hstore" {
+  for_each = toset(["orders", "billing"])
+  database = each.value
+  name     = "hstore"
+
+  depends_on = [azurerm_postgresql_flexible_server_configuration.extensions]
+}
+
+# Destroying an extension runs DROP EXTENSION without CASCADE: while a table
+# column uses one of its types, the destroy fails and names the column.
