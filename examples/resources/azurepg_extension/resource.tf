@@ -27,8 +27,8 @@ resource "azurepg_extension" "azure_ai" {
 
 # pg_trgm at the server's default version (shown in the version attribute
 # after apply) in a schema of its own, which must exist already (this provider
-# does not create schemas). Changing schema
-# drops the extension and creates it again.
+# does not create schemas). Changing schema drops the extension and creates
+# it again.
 resource "azurepg_extension" "pg_trgm" {
   database = azurerm_postgresql_flexible_server_database.orders.name
   name     = "pg_trgm"
