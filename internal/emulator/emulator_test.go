@@ -99,9 +99,9 @@ func testCtx(t *testing.T) context.Context {
 func uniq(prefix string) string { return fmt.Sprintf("%s%d", prefix, counter.Add(1)) }
 
 // hostile returns a unique name with a quote, double quotes, a semicolon,
-// spaces, @ and non-ASCII characters.
+// spaces, %, a backslash, @ and non-ASCII characters.
 func hostile(prefix string) string {
-	return uniq(prefix + ` O'Brien "x"; -- ñø@`)
+	return uniq(prefix + ` O'Brien "x"; -- 100%\ ñø@`)
 }
 
 // open connects with a connection string; the connection is closed at cleanup.
