@@ -1,0 +1,101 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+)
+
+// TestAccAuthTokenRefresh: with one-minute tokens, a provider process that
+// outlives its first token keeps working and fetches a new one. The emulator
+// makes a token the role's password VALID UNTIL its expiry, so the expired
+// token is really refused for new connections (checked below); the pooled
+// connections are dropped before the second apply (as Azure drops idle
+// connections, or a failover would), so that it must open new ones. The test
+// takes about 70 s.
+func TestAccAuthTokenRefresh(t *testing.T) {
+	e := acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	e.SetTokenLifetime(admin.ClientID, time.Minute)
+	names := make([]string, 25)
+	for i := range names {
+		names[i] = acctest.NewObject(t, "group", "acc-refresh").Name
+	}
+	config := func(n int) string {
+		return acctest.ProviderBlock(admin, "") + fmt.Sprintf(`
+resource "azurepg_principal" "p" {
+  count = %d
+  name  = %s[count.index]
+}
+`, n, hclList(names[:n]))
+	}
+	var first emulator.Token
+	var began time.Time
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkRolesGone(t, names...),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { began = time.Now() },
+				Config:    config(20),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("azurepg_principal.p.19", "name", names[19]),
+					checkTokenRequests(t, admin.ClientID, 1),
+					func(*terraform.State) error {
+						// The endpoint hands out its current token while more than
+						// half of its lifetime is left: this is the provider's token.
+						tok, err := e.IssueToken(context.Background(), acctest.ResourcePublic, admin.ClientID)
+						if err != nil {
+							return err
+						}
+						if left := time.Until(tok.ExpiresOn); left < 30*time.Second || left > time.Minute {
+							return fmt.Errorf("the first token has %s left, expected 30 s to 1 min", left)
+						}
+						first = tok
+						return nil
+					},
+				),
+			},
+			{
+				PreConfig: func() {
+					// Wait until the first token has expired.
+					time.Sleep(time.Until(first.ExpiresOn) + 2*time.Second)
+					conn, err := pgx.Connect(context.Background(), e.URL(admin.Name, first.Value, "postgres"))
+					if err == nil {
+						conn.Close(context.Background())
+						t.Fatal("the expired token still logs in: the test would not exercise the refresh")
+					}
+					var dropped int
+					acctest.SuperQueryRow(t, "postgres",
+						"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = $1", []any{admin.Name}, &dropped)
+					t.Logf("first token expired %s after the test began; dropped %d pooled connections", time.Since(began).Round(time.Second), dropped)
+				},
+				// Refresh the 20 principals and create 5 more over new connections.
+				Config: config(25),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("azurepg_principal.p.24", "name", names[24]),
+					checkServerPrincipal(t, names[24], "group", mustObject(t, names[24]).ObjectID, false, false),
+					checkTokenRequests(t, admin.ClientID, 2),
+				),
+			},
+		},
+	})
+	t.Logf("whole test: %s, %d token requests", time.Since(began).Round(time.Second), e.TokenRequestsFor(admin.ClientID))
+}
+
+func mustObject(t *testing.T, name string) emulator.Object {
+	t.Helper()
+	o, ok := acctest.Emulator(t).Object(name)
+	if !ok {
+		t.Fatalf("no tenant object %q", name)
+	}
+	return o
+}
