@@ -265,7 +265,8 @@ func (e *Emulator) configure() error {
 }
 
 func (e *Emulator) startServer(ctx context.Context) error {
-	logFile, err := os.Create(e.ServerLog())
+	// Append: a Restart keeps what the server logged before it.
+	logFile, err := os.OpenFile(e.ServerLog(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
