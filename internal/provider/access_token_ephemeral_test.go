@@ -44,8 +44,10 @@ func echoFactories() map[string]func() (tfprotov6.ProviderServer, error) {
 }
 
 // echoToken puts a digest of the token (never the token itself), its expiry
-// and its scope into echo.token's state.
-const echoToken = `
+// and its scope into the state of echo.<name>. The echo resource keeps what
+// it first recorded, so each step that looks at a new token uses a new name.
+func echoToken(name string) string {
+	return fmt.Sprintf(`
 provider "echo" {
   data = {
     token_sha256 = sha256(ephemeral.azurepg_access_token.t.token)
@@ -54,8 +56,9 @@ provider "echo" {
   }
 }
 
-resource "echo" "token" {}
-`
+resource "echo" %q {}
+`, name)
+}
 
 func digest(s string) string {
 	h := sha256.Sum256([]byte(s))
@@ -73,18 +76,18 @@ func issuedToken(t *testing.T, resourceURI, clientID string) emulator.Token {
 	return tok
 }
 
-// expectIssued checks that echo.token holds the digest, expiry and scope of
+// expectIssued checks that the echo resource addr holds the digest, expiry and scope of
 // the token that the fake endpoint issued to clientID for resourceURI.
-func expectIssued(t *testing.T, resourceURI, clientID string) []statecheck.StateCheck {
+func expectIssued(t *testing.T, addr, resourceURI, clientID string) []statecheck.StateCheck {
 	data := tfjsonpath.New("data")
 	return []statecheck.StateCheck{
-		statecheck.ExpectKnownValue("echo.token", data.AtMapKey("token_sha256"), knownvalue.StringFunc(func(got string) error {
+		statecheck.ExpectKnownValue(addr, data.AtMapKey("token_sha256"), knownvalue.StringFunc(func(got string) error {
 			if want := digest(issuedToken(t, resourceURI, clientID).Value); got != want {
 				return fmt.Errorf("the token is not the one issued to %s for %s", clientID, resourceURI)
 			}
 			return nil
 		})),
-		statecheck.ExpectKnownValue("echo.token", data.AtMapKey("expires_on"), knownvalue.StringFunc(func(got string) error {
+		statecheck.ExpectKnownValue(addr, data.AtMapKey("expires_on"), knownvalue.StringFunc(func(got string) error {
 			at, err := time.Parse(time.RFC3339, got)
 			if err != nil {
 				return fmt.Errorf("expires_on %q is not RFC 3339: %w", got, err)
@@ -94,7 +97,7 @@ func expectIssued(t *testing.T, resourceURI, clientID string) []statecheck.State
 			}
 			return nil
 		})),
-		statecheck.ExpectKnownValue("echo.token", data.AtMapKey("scope"), knownvalue.StringExact(resourceURI+"/.default")),
+		statecheck.ExpectKnownValue(addr, data.AtMapKey("scope"), knownvalue.StringExact(resourceURI+"/.default")),
 	}
 }
 
@@ -131,6 +134,13 @@ func tokenRequests(t *testing.T, resourceURI, clientID string, want func(int) bo
 		}
 		return nil
 	}
+}
+
+// planCheckFunc is a plan check that looks at the emulator, not the plan.
+type planCheckFunc func() error
+
+func (f planCheckFunc) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	resp.Error = f()
 }
 
 func atLeastOne(n int) bool { return n >= 1 }
@@ -175,12 +185,12 @@ resource "terraform_data" "psql" {
 		Steps: []resource.TestStep{{
 			Config: acctest.ProviderBlock(admin, "") + `
 ephemeral "azurepg_access_token" "t" {}
-` + echoToken + login,
+` + echoToken("token") + login,
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply:             []plancheck.PlanCheck{hidden},
 				PostApplyPostRefresh: []plancheck.PlanCheck{hidden},
 			},
-			ConfigStateChecks: append(expectIssued(t, publicResource, admin.ClientID), hidden),
+			ConfigStateChecks: append(expectIssued(t, "echo.token", publicResource, admin.ClientID), hidden),
 			Check: resource.ComposeAggregateTestCheckFunc(
 				tokenRequests(t, publicResource, admin.ClientID, atLeastOne, "at least one"),
 				tokenRequests(t, chinaResource, admin.ClientID, none, "none"),
@@ -207,13 +217,25 @@ ephemeral "azurepg_access_token" "t" {
   client_id = %q
   cloud     = "china"
 }
-`, other.ClientID) + echoToken,
-			ConfigStateChecks: append(expectIssued(t, chinaResource, other.ClientID), noToken{t, chinaResource, other.ClientID}),
+`, other.ClientID) + echoToken("china"),
+			ConfigStateChecks: append(expectIssued(t, "echo.china", chinaResource, other.ClientID), noToken{t, chinaResource, other.ClientID}),
 			Check: resource.ComposeAggregateTestCheckFunc(
 				tokenRequests(t, chinaResource, other.ClientID, atLeastOne, "at least one"),
 				tokenRequests(t, publicResource, other.ClientID, none, "none"),
 				tokenRequests(t, publicResource, admin.ClientID, none, "none (the provider's identity was not asked)"),
 				tokenRequests(t, chinaResource, admin.ClientID, none, "none (the provider's identity was not asked)"),
+			),
+		}, {
+			// An empty client_id asks for the default (system-assigned) identity.
+			Config: acctest.ProviderBlock(admin, "") + `
+ephemeral "azurepg_access_token" "t" {
+  client_id = ""
+}
+` + echoToken("system_assigned"),
+			ConfigStateChecks: expectIssued(t, "echo.system_assigned", publicResource, ""),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				tokenRequests(t, publicResource, "", atLeastOne, "at least one"),
+				tokenRequests(t, publicResource, admin.ClientID, none, "none (the provider's identity was not asked)"),
 			),
 		}},
 	})
@@ -226,6 +248,7 @@ func TestAccAccessTokenUnknownProviderIdentity(t *testing.T) {
 	e := acctest.Emulator(t)
 	admin := acctest.NewAdmin(t)
 	e.SetTokenLifetime(admin.ClientID, 40*time.Minute)
+	defaultBefore := e.TokenRequests(publicResource, "")
 
 	resource.Test(t, resource.TestCase{
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
@@ -243,11 +266,20 @@ provider "azurepg" {
 }
 
 ephemeral "azurepg_access_token" "t" {}
-`, admin.ClientID, admin.Name) + echoToken,
+`, admin.ClientID, admin.Name) + echoToken("token"),
 			ConfigPlanChecks: resource.ConfigPlanChecks{
-				PreApply: []plancheck.PlanCheck{plancheck.ExpectUnknownValue("echo.token", tfjsonpath.New("data"))},
+				// While planning, the token is not fetched with a guessed identity.
+				PreApply: []plancheck.PlanCheck{planCheckFunc(func() error {
+					if n := e.TokenRequests(publicResource, ""); n != defaultBefore {
+						return fmt.Errorf("the default identity was asked for a token while planning (%d requests, %d before)", n, defaultBefore)
+					}
+					if n := e.TokenRequestsFor(admin.ClientID); n != 0 {
+						return fmt.Errorf("%d token requests while the client id was unknown", n)
+					}
+					return nil
+				})},
 			},
-			ConfigStateChecks: expectIssued(t, publicResource, admin.ClientID),
+			ConfigStateChecks: expectIssued(t, "echo.token", publicResource, admin.ClientID),
 		}},
 	})
 }
@@ -259,7 +291,7 @@ func TestAccAccessTokenErrors(t *testing.T) {
 	admin := acctest.NewAdmin(t)
 	const missing = "6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a05"
 	block := func(provider, body string) string {
-		return provider + "\nephemeral \"azurepg_access_token\" \"t\" {\n" + body + "\n}\n" + echoToken
+		return provider + "\nephemeral \"azurepg_access_token\" \"t\" {\n" + body + "\n}\n" + echoToken("token")
 	}
 	resource.Test(t, resource.TestCase{
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
@@ -321,7 +353,7 @@ provider "azurepg" {
 }
 
 ephemeral "azurepg_access_token" "t" {}
-` + echoToken,
+` + echoToken("token"),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("echo.token", tfjsonpath.New("data").AtMapKey("token_sha256"), knownvalue.StringExact(digest(static))),
 				statecheck.ExpectKnownValue("echo.token", tfjsonpath.New("data").AtMapKey("expires_on"), knownvalue.StringExact(exp.Format(time.RFC3339))),
