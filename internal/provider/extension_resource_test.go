@@ -17,12 +17,13 @@ import (
 )
 
 // extensionTestDatabase creates, as the superuser, a database whose name
-// needs quoting everywhere and contains '/' (import IDs split at the last
-// one). With grant, azure_pg_admin may create extensions in it, as an Entra
+// needs quoting everywhere, contains '/' (import IDs split at the last
+// one) and is 63 bytes long. With grant, azure_pg_admin may create extensions in it, as an Entra
 // admin who created the database could.
 func extensionTestDatabase(t *testing.T, grant bool) string {
 	t.Helper()
 	db := acctest.Name(`app/"db"; 數據 @x`)
+	db += strings.Repeat("x", 63-len(db)) // PostgreSQL's limit, in bytes
 	acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
 	if grant {
 		acctest.SuperExec(t, "postgres", "GRANT CREATE ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO azure_pg_admin")
@@ -255,9 +256,13 @@ func TestAccExtensionErrors(t *testing.T) {
 		{`name = "a--b"`, `must not contain "--"`},
 		{`version = "1--2"`, `must not contain "--"`},
 		{`schema = ""`, `string length must be between 1 and 63`},
+		{`database = "` + strings.Repeat("é", 32) + `"`, `string length must be between 1 and 63, got: 64`},
 	} {
 		cfg := fmt.Sprintf("provider \"azurepg\" {}\n\nresource \"azurepg_extension\" \"bad\" {\n  database = %q\n  name = \"hstore\"\n  %s\n}\n", db, bad.line)
-		if bad.line[:4] == "name" {
+		if strings.HasPrefix(bad.line, "database") {
+			cfg = fmt.Sprintf("provider \"azurepg\" {}\n\nresource \"azurepg_extension\" \"bad\" {\n  name = \"hstore\"\n  %s\n}\n", bad.line)
+		}
+		if strings.HasPrefix(bad.line, "name") {
 			cfg = fmt.Sprintf("provider \"azurepg\" {}\n\nresource \"azurepg_extension\" \"bad\" {\n  database = %q\n  %s\n}\n", db, bad.line)
 		}
 		steps = append(steps, resource.TestStep{Config: cfg, PlanOnly: true, ExpectError: extensionErrorText(bad.want)})
@@ -284,6 +289,16 @@ func TestAccExtensionImportErrors(t *testing.T) {
 				Config:       extensionConfig(db, "pg_trgm"),
 				ResourceName: "azurepg_extension.x", ImportState: true, ImportStateId: "pg_trgm",
 				ExpectError: extensionErrorText("Invalid import ID", "<database>/<extension name>"),
+			},
+			{
+				Config:       extensionConfig(db, "pg_trgm"),
+				ResourceName: "azurepg_extension.x", ImportState: true, ImportStateId: "/pg_trgm",
+				ExpectError: extensionErrorText("Invalid import ID"),
+			},
+			{
+				Config:       extensionConfig(db, "pg_trgm"),
+				ResourceName: "azurepg_extension.x", ImportState: true, ImportStateId: db + "/",
+				ExpectError: extensionErrorText("Invalid import ID"),
 			},
 			{
 				Config:       extensionConfig(db, "pg_trgm"),
