@@ -100,7 +100,8 @@ func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := findByName(tenant, opts.AdminName); !ok {
+	// The admin logs in with the token endpoint's default identity: a managed identity or service principal.
+	if o, ok := findByName(tenant, opts.AdminName); !ok || o.ObjectType() != "service" {
 		return nil, fmt.Errorf("the admin %q is not a managed identity or service principal of the tenant", opts.AdminName)
 	}
 	dir, err := os.MkdirTemp("", "azurepg-emulator-")
