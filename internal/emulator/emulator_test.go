@@ -14,6 +14,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"fmt"
 	"math/big"
 	"net/url"
@@ -43,6 +44,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	if os.Getenv("TF_ACC") == "" {
 		// Every test skips through need(t); nothing to start.
 		os.Exit(m.Run())
@@ -64,9 +66,33 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "starting the emulator: %v\n", err)
 		os.Exit(1)
 	}
+	// TestOptionsAndStop's emulator boots while the other tests run.
+	var secondDir string
+	if wanted("TestOptionsAndStop") {
+		secondDir, _ = os.MkdirTemp("", "emulator-test-")
+		second = make(chan started, 1)
+		go func() { second <- startSecond(secondDir) }()
+	}
 	code := m.Run()
+	if second != nil {
+		if s := <-second; s.e != nil {
+			s.e.Stop()
+		}
+		os.RemoveAll(secondDir)
+	}
 	em.Stop()
 	os.Exit(code)
+}
+
+// wanted reports whether -test.run selects the top-level test.
+func wanted(test string) bool {
+	f := flag.Lookup("test.run")
+	if f == nil || f.Value.String() == "" {
+		return true
+	}
+	pattern := strings.SplitN(f.Value.String(), "/", 2)[0]
+	re, err := regexp.Compile(pattern)
+	return err != nil || re.MatchString(test)
 }
 
 // moduleCached reports whether some build of the label module is in the
