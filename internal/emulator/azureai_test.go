@@ -147,7 +147,7 @@ func TestExtensionAllowList(t *testing.T) {
 	// btree_gin is trusted by PostgreSQL, so only the allow-list refuses it.
 	for _, ext := range []string{"btree_gin", "postgres_fdw", "no_such_extension"} {
 		_, err := conn.Exec(testCtx(t), "CREATE EXTENSION "+pgx.Identifier{ext}.Sanitize())
-		pe := pgErr(t, err, "0A000", fmt.Sprintf(`extension %q is not allow-listed for "azure_pg_admin" users in Azure Database for PostgreSQL`, ext))
+		pe := serverError(t, err, "0A000", fmt.Sprintf(`extension %q is not allow-listed for "azure_pg_admin" users in Azure Database for PostgreSQL`, ext))
 		if pe.Hint != "to see the list of allowed extensions, please run: SHOW azure.extensions;" {
 			t.Errorf("hint %q", pe.Hint)
 		}

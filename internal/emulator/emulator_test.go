@@ -186,7 +186,13 @@ func scalar[T any](t *testing.T, conn *pgx.Conn, sql string, args ...any) T {
 
 // pgErr asserts that err is a server error with the SQLSTATE and, unless
 // msg is empty, exactly the message.
-func pgErr(t *testing.T, err error, code, msg string) *pgconn.PgError {
+func pgErr(t *testing.T, err error, code, msg string) {
+	t.Helper()
+	_ = serverError(t, err, code, msg)
+}
+
+// serverError is pgErr returning the error, to check more of it.
+func serverError(t *testing.T, err error, code, msg string) *pgconn.PgError {
 	t.Helper()
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {

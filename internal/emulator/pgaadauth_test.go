@@ -1,6 +1,7 @@
 package emulator_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -49,7 +50,7 @@ func role(t *testing.T, name string) roleFacts {
 	err := super(t, "postgres").QueryRow(testCtx(t), `SELECT true, rolcanlogin, rolcreaterole, rolcreatedb, rolsuper,
 		pg_has_role(oid, 'azure_pg_admin', 'member') FROM pg_roles WHERE rolname = $1`, name).
 		Scan(&f.exists, &f.login, &f.createRole, &f.createDB, &f.super, &f.inAdmin)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return roleFacts{}
 	}
 	if err != nil {
@@ -117,7 +118,7 @@ func TestCreatePrincipal(t *testing.T) {
 		name := hostile("nobody") + "@contoso.com"
 		_, err := conn.Exec(testCtx(t), "SELECT pgaadauth_create_principal($1, false, false)", name)
 		// The spec's text, verbatim, with the name; the SQLSTATE is the emulator's guess (XX000).
-		pe := pgErr(t, err, "XX000", "Could not validate AAD user "+name+
+		pe := serverError(t, err, "XX000", "Could not validate AAD user "+name+
 			" because its name is not found in the tenant. Make sure that the user exists in the tenant.")
 		if !strings.HasPrefix(pe.Message, "Could not validate AAD user "+name+" because its name is not found in the tenant. ") {
 			t.Errorf("message %q does not start as the spec says", pe.Message)
@@ -138,7 +139,7 @@ func TestCreatePrincipal(t *testing.T) {
 
 	t.Run("ambiguous name", func(t *testing.T) {
 		_, err := conn.Exec(testCtx(t), "SELECT pgaadauth_create_principal('Shared Name', false, false)")
-		pe := pgErr(t, err, "0LP01", "")
+		pe := serverError(t, err, "0LP01", "")
 		if !strings.HasPrefix(pe.Message, "Could not validate AAD user Shared Name because ") {
 			t.Errorf("message %q does not name the principal", pe.Message)
 		}
