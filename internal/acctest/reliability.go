@@ -248,3 +248,23 @@ const RequiredProviders = `terraform {
   }
 }
 `
+
+// LogsContain reports whether any TRACE log of the working directory
+// contains s (e.g. to prove that the provider process's own logs are there).
+func (w *Workdir) LogsContain(s string) bool {
+	w.t.Helper()
+	files, err := filepath.Glob(filepath.Join(w.Dir, "trace-*.log"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if strings.Contains(string(b), s) {
+			return true
+		}
+	}
+	return false
+}
