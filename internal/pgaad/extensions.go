@@ -56,6 +56,8 @@ func (e *ExtensionError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %q in database %q: ", e.Op, e.Name, e.Database)
 	switch {
+	case e.Err != nil && errors.Is(e.Kind, ErrExtensionDependents):
+		b.WriteString(describe(e.Err)) // its HINT suggests CASCADE, which the advice explains away
 	case e.Err != nil:
 		b.WriteString(describeWithHint(e.Err))
 	case e.Kind != nil:
@@ -326,20 +328,22 @@ func (c *Client) extensionError(op, database, name string, err error) error {
 }
 
 // notAllowListedAdvice says how to allow an extension on Azure: the server
-// parameter azure.extensions is an ARM setting, outside this provider.
+// parameter azure.extensions is an ARM setting, outside this provider. Prose
+// is one line per paragraph (Terraform wraps it); the indented HCL is left
+// as it is.
 func notAllowListedAdvice(name string) string {
-	upper := strings.ToUpper(name)
-	return fmt.Sprintf(`Azure lets azure_pg_admin members create only the extensions listed in the server parameter
-"azure.extensions" (SHOW azure.extensions; shows the list). Add %q to it. It is an ARM setting of the
-flexible server, not something this provider can change; with the azurerm provider:
-
-  resource "azurerm_postgresql_flexible_server_configuration" "extensions" {
-    name      = "azure.extensions"
-    server_id = azurerm_postgresql_flexible_server.example.id
-    value     = "%s" # comma-separated; keep the extensions already allowed
-  }
-
-and add depends_on = [azurerm_postgresql_flexible_server_configuration.extensions] to this resource.
-Or: az postgres flexible-server parameter set --resource-group <rg> --server-name <server> --name azure.extensions --value <list>.
-Some extensions must also be in shared_preload_libraries (which needs a server restart).`, name, upper)
+	return fmt.Sprintf("Azure lets azure_pg_admin members create only the extensions listed in the server parameter "+
+		"azure.extensions (SHOW azure.extensions; shows the list). Add %q to that list. It is an ARM setting of the flexible server, "+
+		"which this provider cannot change; with the azurerm provider:\n\n"+
+		"  resource \"azurerm_postgresql_flexible_server_configuration\" \"extensions\" {\n"+
+		"    name      = \"azure.extensions\"\n"+
+		"    server_id = azurerm_postgresql_flexible_server.example.id\n"+
+		"    value     = \"%s\" # comma-separated: keep the extensions already allowed\n"+
+		"  }\n\n"+
+		"and make this resource wait for it:\n\n"+
+		"  depends_on = [azurerm_postgresql_flexible_server_configuration.extensions]\n\n"+
+		"With the Azure CLI: az postgres flexible-server parameter set --resource-group <rg> --server-name <server> "+
+		"--name azure.extensions --value <comma-separated list>. "+
+		"Some extensions must also be listed in shared_preload_libraries, which takes effect after a server restart.",
+		name, strings.ToUpper(name))
 }
