@@ -117,6 +117,9 @@ func TestExtensionErrors(t *testing.T) {
 	acctest.SuperExec(t, db, "CREATE TABLE keep_me (h "+pgx.Identifier{schema, "hstore"}.Sanitize()+")")
 	err = c.DropExtension(ctx, db, "hstore")
 	wantExtKind(t, err, pgaad.ErrExtensionDependents, "2BP01", "column h of table keep_me depends on type", "never drops with CASCADE")
+	if strings.Contains(err.Error(), "Use DROP ... CASCADE") {
+		t.Errorf("the error passes on the server's advice to CASCADE:\n%v", err)
+	}
 	var n int
 	acctest.SuperQueryRow(t, db, "SELECT count(*) FROM pg_extension WHERE extname = 'hstore'", nil, &n)
 	if n != 1 {
