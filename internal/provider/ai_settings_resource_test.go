@@ -430,3 +430,60 @@ func TestAccAISettingsWriteOnly(t *testing.T) {
 		},
 	})
 }
+
+// TestAccAISettingsWithExtension: one apply installs azure_ai with
+// azurepg_extension and applies the settings after it (user story 2); the
+// destroy clears the settings before it drops the extension.
+func TestAccAISettingsWithExtension(t *testing.T) {
+	acctest.Emulator(t)
+	// Created by the Entra admin, which then owns it, as on Azure.
+	db := acctest.Name("ai-story")
+	if _, err := acctest.AdminConn(t, "postgres").Exec(context.Background(), "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		acctest.SuperExec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+	})
+	extensions := func() int {
+		var n int
+		acctest.SuperQueryRow(t, db, "SELECT count(*) FROM pg_extension WHERE extname = 'azure_ai'", nil, &n)
+		return n
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if extensions() != 0 {
+				return fmt.Errorf("azure_ai is still installed")
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`provider "azurepg" {}
+
+resource "azurepg_extension" "azure_ai" {
+  database = %s
+  name     = "azure_ai"
+}
+
+resource "azurepg_ai_settings" "s" {
+  database = azurepg_extension.azure_ai.database
+  azure_openai {
+    endpoint  = "https://acc.openai.azure.com"
+    auth_type = "managed-identity"
+  }
+  depends_on = [azurepg_extension.azure_ai]
+}`, hclStr(db)),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				func(*terraform.State) error {
+					if extensions() != 1 {
+						return fmt.Errorf("azure_ai is not installed")
+					}
+					return nil
+				},
+				checkAISettings(t, db, map[string]*string{
+					"azure_openai.endpoint": str("https://acc.openai.azure.com"), "azure_openai.auth_type": str("managed-identity"),
+				}),
+			),
+		}},
+	})
+}
