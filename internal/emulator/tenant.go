@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -94,7 +95,7 @@ func (e *Emulator) identity(clientID string) (Object, bool) {
 		if clientID == "" && o.Name == e.opts.AdminName && o.ObjectType() == "service" {
 			return o, true
 		}
-		if clientID != "" && o.ClientID == clientID {
+		if clientID != "" && strings.EqualFold(o.ClientID, clientID) { // GUIDs: case does not matter
 			return o, true
 		}
 	}

@@ -175,7 +175,7 @@ func (e *Emulator) mintJWT(id Object, resource string, now time.Time, lifetime t
 func (e *Emulator) setTokenPassword(ctx context.Context, objectID string, t Token, onlyMissing bool) error {
 	rows, err := e.super.Query(ctx, `SELECT DISTINCT r.rolname FROM pg_roles r
 		JOIN pg_shseclabel s ON s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass
-		WHERE s.provider IN ('pgaadauth', 'pgaadauth-int') AND s.label ~ ('(^|,)oid=' || $1 || '(,|$)')
+		WHERE s.provider IN ('pgaadauth', 'pgaadauth-int') AND lower(s.label) ~ ('(^|,)oid=' || lower($1) || '(,|$)')
 		  AND (NOT $2 OR r.rolvaliduntil IS DISTINCT FROM $3)`, objectID, onlyMissing, t.ExpiresOn)
 	if err != nil {
 		return err
