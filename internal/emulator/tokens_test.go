@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
@@ -381,5 +382,28 @@ func TestTokenBeforePrincipal(t *testing.T) {
 	}
 	if again.Value != tok.Value {
 		t.Log("the endpoint minted a new token although the first one was fresh")
+	}
+}
+
+// Object and client ids are GUIDs: their case does not matter, as in Entra.
+func TestTokenIDsIgnoreCase(t *testing.T) {
+	e := need(t)
+	o, err := e.AddObject(testCtx(t), emulator.Object{Kind: "managed_identity", Name: hostile("upper mi"),
+		ObjectID: strings.ToUpper(uuid.NewString()), ClientID: strings.ToUpper(uuid.NewString())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scalar[string](t, admin(t, "postgres"), "SELECT pgaadauth_create_principal($1, false, false)", o.Name)
+	if _, li := labels(t, o.Name); !strings.Contains(li, "oid="+strings.ToLower(o.ObjectID)+",") {
+		t.Errorf("label %q does not carry the object id in lower case", li)
+	}
+	for _, clientID := range []string{o.ClientID, strings.ToLower(o.ClientID)} {
+		tok, err := e.IssueToken(testCtx(t), resourcePublic, clientID)
+		if err != nil {
+			t.Fatalf("client id %s: %v", clientID, err)
+		}
+		if _, err := login(t, o.Name, tok.Value); err != nil {
+			t.Errorf("client id %s: logging in: %v", clientID, err)
+		}
 	}
 }
