@@ -270,3 +270,52 @@ func TestReliabilityRestartDuringApply(t *testing.T) {
 		t.Logf("refresh %d: %d provider connections killed during it, plan empty in %s", round, killed.Load(), r.Duration.Round(time.Millisecond))
 	}
 }
+
+// TestReliabilityTokenExpiresDuringApply: tokens live 3 s, the apply runs
+// longer, and the provider's connections are killed every 1.2 s, so that
+// it must open new ones with new tokens mid-apply (the server refuses an
+// expired token, as Azure does). The apply succeeds.
+func TestReliabilityTokenExpiresDuringApply(t *testing.T) {
+	e := acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	lifetime := 3 * time.Second
+	e.SetTokenLifetime(admin.ClientID, lifetime)
+	prefix := acctest.Name("rel-expiry")
+	names := tenantObjects(t, "group", prefix, 80)
+	w := acctest.NewWorkdir(t, forEachConfig(admin, keyed(names)), nil)
+	t.Cleanup(func() { w.Run("destroy", "-auto-approve", "-input=false") })
+
+	before := e.TokenRequestsFor(admin.ClientID)
+	wt := newWatcher(t)
+	var kills, killed atomic.Int64
+	wt.done.Go(func() {
+		ctx := context.Background()
+		for !wt.stopped() {
+			select {
+			case <-wt.stop:
+				return
+			case <-time.After(1200 * time.Millisecond):
+			}
+			n := wt.count(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+				WHERE application_name LIKE $1 AND usename = $2`, acctest.ProviderApplicationPrefix+"%", admin.Name)
+			if n > 0 {
+				kills.Add(1)
+				killed.Add(int64(n))
+			}
+		}
+	})
+	r := w.Run("apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=4")
+	wt.Stop()
+	if r.Err != nil {
+		t.Fatalf("apply with %s tokens and connections killed %d times: %v\n%s", lifetime, kills.Load(), r.Err, r.Stderr)
+	}
+	tokens := e.TokenRequestsFor(admin.ClientID) - before
+	t.Logf("apply of 80 principals in %s with %s tokens: %d token requests, connections killed %d times (%d backends)",
+		r.Duration.Round(time.Millisecond), lifetime, tokens, kills.Load(), killed.Load())
+	if r.Duration < lifetime+time.Second || kills.Load() < 2 || tokens < 2 {
+		t.Fatalf("the apply did not outlive its token (%s, %d kills, %d tokens): the test proves nothing", r.Duration, kills.Load(), tokens)
+	}
+	if got := checkStateMatchesServer(t, w, prefix); got != 80 {
+		t.Fatalf("%d principals, want 80", got)
+	}
+}
