@@ -231,6 +231,14 @@ func TestAccAISettingsSwitchAuth(t *testing.T) {
 					"azure_ml.auth_type": str("subscription-key"), "azure_ml.endpoint_key": str("switch-ml-1"),
 				}),
 			},
+			{
+				// A whole block removed: its settings are cleared, the others stay.
+				Config: aiConfig(db, managedIdentity[:strings.Index(managedIdentity, "azure_ml")]),
+				Check: checkAISettings(t, db, map[string]*string{
+					"azure_openai.auth_type": str("managed-identity"), "azure_openai.subscription_key": nil,
+					"azure_ml.auth_type": nil, "azure_ml.endpoint_key": nil, "azure_ml.scoring_endpoint": nil,
+				}),
+			},
 		},
 	})
 }
