@@ -53,6 +53,51 @@ data "azurepg_principals" "admins" {
   depends_on  = [azurepg_principal.dbas]
 }
 
+# azure_ai in the app database "app" (made by the emulator, as azurerm would
+# on Azure): the extension, then its settings. OpenAI through the server's
+# managed identity; Azure ML with a key that is sent but never stored.
+resource "azurepg_extension" "azure_ai" {
+  database = "app"
+  name     = "azure_ai"
+}
+
+resource "azurepg_ai_settings" "app" {
+  database = azurepg_extension.azure_ai.database
+
+  azure_openai {
+    endpoint  = "https://demo-openai.openai.azure.com"
+    auth_type = "managed-identity"
+  }
+
+  azure_ml {
+    scoring_endpoint        = "https://demo-ml.westeurope.inference.ml.azure.com/score"
+    auth_type               = "subscription-key"
+    endpoint_key_wo         = var.ml_key
+    endpoint_key_wo_version = 1
+  }
+}
+
+variable "ml_key" {
+  description = "The Azure ML endpoint key (write-only: in neither plan nor state)."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+  default     = "demo-ml-key-not-a-secret"
+}
+
+data "azurepg_ai_settings" "app" {
+  database = azurepg_ai_settings.app.database
+}
+
+output "azure_ai" {
+  value = {
+    extension_version = azurepg_extension.azure_ai.version
+    openai_auth       = data.azurepg_ai_settings.app.azure_openai.auth_type
+    ml_auth           = data.azurepg_ai_settings.app.azure_ml.auth_type
+    ml_key_set        = data.azurepg_ai_settings.app.azure_ml.endpoint_key_set
+  }
+}
+
 output "principals" {
   value = merge(
     { for k, p in azurepg_principal.people : k => p.type },

@@ -50,6 +50,14 @@ terraform apply -auto-approve -input=false -compact-warnings
 echo "==> what Terraform manages now"
 terraform state list
 
+echo "==> on the server, as the server admin sees it"
+admin_pw=$(sed -n 's/^# Server admin .*password "\(.*\)"$/\1/p' "$work/emulator.log")
+PGPASSWORD="$admin_pw" PGSSLMODE=verify-full PGSSLROOTCERT="$PGSSLROOTCERT" \
+  psql -X -h "$AZUREPG_HOST" -p "$PGPORT" -U pgadmin -d postgres -P pager=off \
+  -c "SELECT rolname AS principal, principaltype AS type, isadmin AS admin, ismfa AS mfa FROM pgaadauth_list_principals(false) ORDER BY 1" \
+  -c "\\connect app" \
+  -c "SELECT extname, extversion FROM pg_extension WHERE extname = 'azure_ai'" || true
+
 echo "==> a second plan must be empty"
 set +e
 terraform plan -detailed-exitcode -input=false -compact-warnings >"$work/plan2.txt" 2>&1
