@@ -1,0 +1,147 @@
+package provider
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
+)
+
+// clearAuthEnv empties every variable configure reads, for the test.
+func clearAuthEnv(t *testing.T) {
+	for _, k := range []string{"AZUREPG_HOST", "PGHOST", "PGPORT", "PGDATABASE", "AZUREPG_USERNAME", "PGUSER", "PGSSLMODE",
+		"AZUREPG_AUTH_METHOD", "ARM_ENVIRONMENT", "ARM_CLIENT_ID", "AZURE_CLIENT_ID", "ARM_TENANT_ID", "AZURE_TENANT_ID",
+		"ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET", "PGPASSWORD", "AZUREPG_ACCESS_TOKEN"} {
+		t.Setenv(k, "")
+	}
+}
+
+func nullModel() providerModel {
+	s, n := types.StringNull(), types.Int64Null()
+	return providerModel{Host: s, Port: n, Database: s, Username: s, SSLMode: s, AuthMethod: s, ClientID: s, TenantID: s,
+		ClientSecret: s, Password: s, AccessToken: s, Cloud: s, ConnectTimeout: n, MaxConnections: n}
+}
+
+// TestConfigureUnknownValues: values unknown at plan time (a server created
+// in the same apply) do not fail configure; only a resource that asks for a
+// connection gets an error naming them, and nothing connects.
+func TestConfigureUnknownValues(t *testing.T) {
+	clearAuthEnv(t)
+	m := nullModel()
+	m.Host = types.StringUnknown()
+	m.Port = types.Int64Unknown()
+	m.Username = types.StringUnknown()
+	m.AccessToken = types.StringUnknown()
+	d := configure(m, "test")
+	if d == nil {
+		t.Fatal("configure returned nil")
+	}
+	if strings.Join(d.unknown, ",") != "host,port,username,access_token" {
+		t.Errorf("unknown = %v", d.unknown)
+	}
+	_, diags := d.Client()
+	if !diags.HasError() {
+		t.Fatal("Client() with unknown host gave no error")
+	}
+	detail := diags.Errors()[0].Detail()
+	for _, want := range []string{"host, port, username, access_token", "only be known during apply", "-target"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the error does not say %q: %s", want, detail)
+		}
+	}
+	if _, err := d.shared(); !errors.Is(err, errNotConfigured) {
+		t.Errorf("shared() = %v, want errNotConfigured", err)
+	}
+}
+
+// TestConfigureMissing: no host or no username is an error only when a
+// connection is asked for, and says how to set it.
+func TestConfigureMissing(t *testing.T) {
+	clearAuthEnv(t)
+	d := configure(nullModel(), "test")
+	if !strings.Contains(d.problem, "no host") || !strings.Contains(d.problem, "AZUREPG_HOST") {
+		t.Errorf("problem = %q", d.problem)
+	}
+	t.Setenv("PGHOST", "srv.postgres.database.azure.com")
+	d = configure(nullModel(), "test")
+	if !strings.Contains(d.problem, "no username") || !strings.Contains(d.problem, "exact name") {
+		t.Errorf("problem = %q", d.problem)
+	}
+	t.Setenv("PGUSER", "ci-mi")
+	t.Setenv("PGPORT", "five")
+	if d = configure(nullModel(), "test"); !strings.Contains(d.problem, `PGPORT="five" is not a number`) {
+		t.Errorf("problem = %q", d.problem)
+	}
+}
+
+// TestConfigureEnvironment: the contract's environment fallbacks, their
+// order, defaults, and configuration winning over the environment.
+func TestConfigureEnvironment(t *testing.T) {
+	clearAuthEnv(t)
+	t.Setenv("AZUREPG_HOST", "a.postgres.database.azure.com")
+	t.Setenv("PGHOST", "b.postgres.database.azure.com")
+	t.Setenv("PGUSER", "pg-user")
+	t.Setenv("AZUREPG_USERNAME", "azurepg-user")
+	t.Setenv("AZURE_CLIENT_ID", "azure-client")
+	t.Setenv("ARM_CLIENT_ID", "arm-client")
+	t.Setenv("AZURE_TENANT_ID", "azure-tenant")
+	t.Setenv("ARM_ENVIRONMENT", "AzureChinaCloud")
+	t.Setenv("AZUREPG_AUTH_METHOD", "managed_identity")
+	d := configure(nullModel(), "1.2.3")
+	s := d.settings
+	want := settings{
+		Host: "a.postgres.database.azure.com", Port: 5432, Database: "postgres", Username: "azurepg-user", SSLMode: "require",
+		ConnectTimeout: 30 * time.Second, MaxConnections: 4,
+		Auth: entratoken.Settings{Method: "managed_identity", Cloud: "AzureChinaCloud", ClientID: "arm-client", TenantID: "azure-tenant"},
+	}
+	if s != want {
+		t.Errorf("settings from the environment:\n got %+v\nwant %+v", s, want)
+	}
+	if d.problem != "" {
+		t.Errorf("problem = %q", d.problem)
+	}
+	src, err := entratoken.New(s.Auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := src.Cloud().Scope(); got != "https://ossrdbms-aad.database.chinacloudapi.cn/.default" {
+		t.Errorf("ARM_ENVIRONMENT=AzureChinaCloud gives scope %q", got)
+	}
+
+	m := nullModel()
+	m.Host = types.StringValue("c.postgres.database.azure.com")
+	m.Username = types.StringValue("config-user")
+	m.ClientID = types.StringValue("config-client")
+	m.Cloud = types.StringValue("usgovernment")
+	m.Port = types.Int64Value(6432)
+	m.MaxConnections = types.Int64Value(9)
+	s = configure(m, "1.2.3").settings
+	if s.Host != "c.postgres.database.azure.com" || s.Username != "config-user" || s.Auth.ClientID != "config-client" ||
+		s.Auth.Cloud != "usgovernment" || s.Port != 6432 || s.MaxConnections != 9 {
+		t.Errorf("the configuration does not win over the environment: %+v", s)
+	}
+}
+
+// TestConfigureStaticSecretsNeeded: password and access_token methods say
+// which setting is missing, when a connection is asked for.
+func TestConfigureStaticSecretsNeeded(t *testing.T) {
+	clearAuthEnv(t)
+	for method, want := range map[string]string{
+		"password":      "PGPASSWORD",
+		"access_token":  "AZUREPG_ACCESS_TOKEN",
+		"client_secret": "tenant_id, client_id and client_secret",
+	} {
+		m := nullModel()
+		m.Host = types.StringValue("h")
+		m.Username = types.StringValue(method + "-user")
+		m.AuthMethod = types.StringValue(method)
+		_, diags := configure(m, "test").Client()
+		if !diags.HasError() || !strings.Contains(diags.Errors()[0].Detail(), want) {
+			t.Errorf("%s without its secret: %v", method, diags)
+		}
+	}
+}
