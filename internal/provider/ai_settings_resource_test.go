@@ -233,7 +233,11 @@ func TestAccAISettingsSwitchAuth(t *testing.T) {
 			},
 			{
 				// A whole block removed: its settings are cleared, the others stay.
-				Config: aiConfig(db, managedIdentity[:strings.Index(managedIdentity, "azure_ml")]),
+				Config: aiConfig(db, `
+  azure_openai {
+    endpoint  = "https://acc.openai.azure.com"
+    auth_type = "managed-identity"
+  }`),
 				Check: checkAISettings(t, db, map[string]*string{
 					"azure_openai.auth_type": str("managed-identity"), "azure_openai.subscription_key": nil,
 					"azure_ml.auth_type": nil, "azure_ml.endpoint_key": nil, "azure_ml.scoring_endpoint": nil,
