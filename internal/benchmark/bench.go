@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azurepg/terraform-provider-azurepg/internal/benchmark/cpuprof"
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
 )
 
@@ -64,6 +65,8 @@ type Options struct {
 	Profile    bool
 	ProfileN   int
 	ProfileDir string
+	// ProfileOnly skips the timed runs (to look at a profile quickly).
+	ProfileOnly bool
 	// Keep leaves the work directory (binaries, states, logs) in place.
 	Keep bool
 	// Logf receives progress lines.
@@ -102,12 +105,13 @@ type Result struct {
 	MaxConns int           `json:"provider_max_connections"`
 }
 
-// Profile is the profiling pass: per phase, the provider's CPU time and the
-// profile files (one per provider process).
+// Profile is the profiling pass: for each profiled configuration (azurepg
+// and noop) and phase, the provider processes' CPU time and profiles.
 type Profile struct {
-	N      int                     `json:"n"`
-	Phases map[string]ProfilePhase `json:"phases"`
-	Binary string                  `json:"-"`
+	N     int                                `json:"n"`
+	Kinds map[string]map[string]ProfilePhase `json:"kinds"`
+	// Binaries are the profiled provider binaries, by kind (for pprof).
+	Binaries map[string]string `json:"-"`
 }
 
 // ProfilePhase is one phase of the profiling pass.
@@ -164,7 +168,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		filepath.Join(work, "profiled-bin", "terraform-provider-azurepg"): "./internal/benchmark/profiled",
 	}
 	for out, pkg := range bins {
-		if !o.Profile && strings.Contains(out, "profiled-bin") {
+		if !o.Profile && !o.ProfileOnly && strings.Contains(out, "profiled-bin") {
 			continue
 		}
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
@@ -196,7 +200,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// Repetition by repetition, so that each repetition sees the three
 	// configurations one after the other (their ratios are taken within a
 	// repetition); the order of the configurations rotates between repetitions.
-	for rep := 1; rep <= o.Reps; rep++ {
+	for rep := 1; rep <= o.Reps && !o.ProfileOnly; rep++ {
 		for _, n := range o.Counts {
 			for i := range o.Kinds {
 				kind := o.Kinds[(i+rep-1)%len(o.Kinds)]
@@ -208,7 +212,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 	}
-	if o.Profile && contains(o.Kinds, KindAzurepg) {
+	if o.Profile || o.ProfileOnly {
 		p, err := r.profile(ctx, o.ProfileN, o.ProfileDir, filepath.Join(work, "profiled-bin"))
 		if err != nil {
 			return nil, fmt.Errorf("profiling pass: %w", err)
@@ -527,41 +531,62 @@ func loadAverage() [3]float64 {
 	return l
 }
 
-// profile runs the four phases at n with the profiled provider build.
-func (r *runner) profile(ctx context.Context, n int, outDir, binDir string) (*Profile, error) {
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, err
+// profile runs the four phases at n with the profiled builds of azurepg
+// and noop (each process writes its own profile; see package cpuprof).
+func (r *runner) profile(ctx context.Context, n int, outDir, profiledBinDir string) (*Profile, error) {
+	env := r.environ(profiledBinDir, "terraformrc-profiled")
+	p := &Profile{N: n, Kinds: map[string]map[string]ProfilePhase{}, Binaries: map[string]string{}}
+	bins := map[string]string{
+		KindAzurepg: filepath.Join(profiledBinDir, "terraform-provider-azurepg"),
+		KindNoop:    filepath.Join(r.work, "bin", "terraform-provider-noop"),
 	}
-	env := r.environ(binDir, "terraformrc-profiled")
-	dir := filepath.Join(r.work, fmt.Sprintf("profile-%d", n))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(configuration(KindAzurepg, n)), 0o644); err != nil {
-		return nil, err
-	}
-	p := &Profile{N: n, Phases: map[string]ProfilePhase{}, Binary: filepath.Join(binDir, "terraform-provider-azurepg")}
-	for _, phase := range Phases {
-		pdir := filepath.Join(r.work, "profiles", strings.NewReplacer(" ", "", "=", "-").Replace(phase))
-		if err := os.MkdirAll(pdir, 0o755); err != nil {
+	for _, kind := range []string{KindNoop, KindAzurepg} {
+		if !contains(r.o.Kinds, kind) {
+			continue
+		}
+		// The profiles and the binary they refer to go to outDir, which outlives the work directory.
+		kdir := filepath.Join(outDir, kind)
+		if err := os.MkdirAll(kdir, 0o755); err != nil {
 			return nil, err
 		}
-		s, err := r.command(ctx, dir, KindAzurepg, phase, append(env, "AZUREPG_BENCH_PROFILE_DIR="+pdir))
+		bin, err := os.ReadFile(bins[kind])
 		if err != nil {
 			return nil, err
 		}
-		pp := ProfilePhase{Wall: s.Wall}
-		files, _ := filepath.Glob(filepath.Join(pdir, "cpu-*.pprof"))
-		pp.Files = files
-		pp.Processes = len(files)
-		cpus, _ := filepath.Glob(filepath.Join(pdir, "cpu-*.txt"))
-		for _, c := range cpus {
-			b, _ := os.ReadFile(c)
-			ns, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-			pp.ProviderCPU += time.Duration(ns)
+		p.Binaries[kind] = filepath.Join(kdir, filepath.Base(bins[kind]))
+		if err := os.WriteFile(p.Binaries[kind], bin, 0o755); err != nil {
+			return nil, err
 		}
-		r.o.Logf("profile n=%d %-20s %6.2fs provider cpu %.2fs in %d processes", n, phase, s.Wall.Seconds(), pp.ProviderCPU.Seconds(), pp.Processes)
-		p.Phases[phase] = pp
+		dir := filepath.Join(r.work, fmt.Sprintf("profile-%s-%d", kind, n))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(configuration(kind, n)), 0o644); err != nil {
+			return nil, err
+		}
+		p.Kinds[kind] = map[string]ProfilePhase{}
+		for _, phase := range Phases {
+			pdir := filepath.Join(kdir, strings.NewReplacer(" ", "", "=", "-").Replace(phase))
+			if err := os.MkdirAll(pdir, 0o755); err != nil {
+				return nil, err
+			}
+			s, err := r.command(ctx, dir, kind, phase, append(env, cpuprof.EnvDir+"="+pdir))
+			if err != nil {
+				return nil, err
+			}
+			pp := ProfilePhase{Wall: s.Wall}
+			pp.Files, _ = filepath.Glob(filepath.Join(pdir, "cpu-*.pprof"))
+			pp.Processes = len(pp.Files)
+			cpus, _ := filepath.Glob(filepath.Join(pdir, "cpu-*.txt"))
+			for _, c := range cpus {
+				b, _ := os.ReadFile(c)
+				ns, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+				pp.ProviderCPU += time.Duration(ns)
+			}
+			r.o.Logf("profile %-8s n=%d %-20s %6.2fs provider cpu %.2fs in %d processes",
+				kind, n, phase, s.Wall.Seconds(), pp.ProviderCPU.Seconds(), pp.Processes)
+			p.Kinds[kind][phase] = pp
+		}
 	}
 	return p, nil
 }

@@ -292,15 +292,26 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 	w("Other jobs shared the machine, so single times are noisy; the ratios compare configurations run back to back in the same repetition.\n")
 
 	if r.Profile != nil {
-		w("\n## CPU profile of the provider (N = %d, one pass with a profiled build)\n\n", r.Profile.N)
-		w("| phase | wall (s) | provider processes | provider CPU (s) | profile |\n|---|---:|---:|---:|---|\n")
+		w("\n## CPU profile of the providers (N = %d, one pass with profiled builds)\n\n", r.Profile.N)
+		w("Provider CPU is the user + system time of the provider processes alone (each writes its own at exit); ")
+		w("it depends far less on the other jobs on the machine than wall time does. ")
+		w("Profiles: `profile-<configuration>-<phase>.pb.gz` (`go tool pprof -top -cum FILE`; `-diff_base` compares the two), top functions in the `.txt` files.\n\n")
+		w("| phase | noop processes | noop provider CPU (s) | azurepg processes | azurepg provider CPU (s) | azurepg / noop | azurepg top functions |\n")
+		w("|---|---:|---:|---:|---:|---:|---|\n")
 		for _, p := range Phases {
-			pp := r.Profile.Phases[p]
-			w("| %s | %.2f | %d | %.2f | [%s](%s) |\n", p, pp.Wall.Seconds(), pp.Processes, pp.ProviderCPU.Seconds(), profileName(p)+".txt", profileName(p)+".txt")
+			a, aok := r.Profile.Kinds[KindAzurepg][p]
+			nn, nok := r.Profile.Kinds[KindNoop][p]
+			ratio := math.NaN()
+			if aok && nok && nn.ProviderCPU > 0 {
+				ratio = a.ProviderCPU.Seconds() / nn.ProviderCPU.Seconds()
+			}
+			link := ProfileName(KindAzurepg, p) + ".txt"
+			w("| %s | %d | %.2f | %d | %.2f | %s | [%s](%s) |\n", p, nn.Processes, nn.ProviderCPU.Seconds(),
+				a.Processes, a.ProviderCPU.Seconds(), f2(ratio), link, link)
 		}
 		for _, p := range Phases {
 			if top := profileTop[p]; top != "" {
-				w("\n### %s: top functions by cumulative time\n\n```\n%s```\n", p, top)
+				w("\n### azurepg, %s: top functions by cumulative provider CPU\n\n```\n%s```\n", p, top)
 			}
 		}
 	}
@@ -322,7 +333,7 @@ func joinInts(v []int) string {
 	return strings.Join(s, ", ")
 }
 
-// profileName is the file name stem of a phase's profile.
-func profileName(phase string) string {
-	return "profile-" + strings.NewReplacer(" ", "", "=", "-").Replace(phase)
+// ProfileName is the file name stem of a configuration's profile of a phase.
+func ProfileName(kind, phase string) string {
+	return "profile-" + kind + "-" + strings.NewReplacer(" ", "", "=", "-").Replace(phase)
 }

@@ -24,11 +24,19 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/benchmark/cpuprof"
 )
 
 func main() {
-	err := providerserver.Serve(context.Background(), func() provider.Provider { return noopProvider{} },
+	// Only the benchmark's profiling pass sets AZUREPG_BENCH_PROFILE_DIR.
+	stop, err := cpuprof.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = providerserver.Serve(context.Background(), func() provider.Provider { return noopProvider{} },
 		providerserver.ServeOpts{Address: "registry.terraform.io/azurepg/noop"})
+	stop()
 	if err != nil {
 		log.Fatal(err)
 	}

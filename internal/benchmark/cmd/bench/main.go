@@ -29,15 +29,16 @@ func main() {
 	out := flag.String("out", "docs/benchmarks", "where to write the report")
 	profile := flag.Bool("profile", true, "add a pass with a CPU-profiled provider build")
 	profileN := flag.Int("profile-n", 500, "resources in the profiling pass")
+	profileOnly := flag.Bool("profile-only", false, "only the profiling pass (no timed runs, no tables)")
 	keep := flag.Bool("keep", false, "keep the work directory (states, terraform output)")
 	budget := flag.Duration("budget", 20*time.Minute, "warn when the run takes longer")
 	flag.Parse()
-	if err := run(*counts, *reps, *kinds, *out, *profile, *profileN, *keep, *budget); err != nil {
+	if err := run(*counts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(countList string, reps int, kindList, out string, profile bool, profileN int, keep bool, budget time.Duration) error {
+func run(countList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := repoRoot()
@@ -66,7 +67,7 @@ func run(countList string, reps int, kindList, out string, profile bool, profile
 
 	res, err := benchmark.Run(ctx, benchmark.Options{
 		RepoRoot: root, Counts: counts, Reps: reps, Kinds: strings.Split(kindList, ","),
-		Profile: profile, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
+		Profile: profile, ProfileOnly: profileOnly, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
 		Logf: func(format string, args ...any) { log.Printf(format, args...) },
 	})
 	if err != nil {
@@ -75,14 +76,24 @@ func run(countList string, reps int, kindList, out string, profile bool, profile
 
 	tops := map[string]string{}
 	if res.Profile != nil {
-		for phase, pp := range res.Profile.Phases {
-			top, err := writeProfile(ctx, out, phase, res.Profile.Binary, pp.Files)
-			if err != nil {
-				log.Printf("profile of %s: %v", phase, err)
-				continue
+		for kind, phases := range res.Profile.Kinds {
+			for phase, pp := range phases {
+				top, err := writeProfile(ctx, filepath.Join(out, benchmark.ProfileName(kind, phase)), kind+", "+phase, res.Profile.Binaries[kind], pp.Files)
+				if err != nil {
+					log.Printf("profile of %s, %s: %v", kind, phase, err)
+					continue
+				}
+				if kind == benchmark.KindAzurepg {
+					tops[phase] = top
+				}
 			}
-			tops[phase] = top
 		}
+	}
+	if profileOnly {
+		for phase, top := range tops {
+			fmt.Printf("== %s\n%s", phase, top)
+		}
+		return nil
 	}
 	js, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
@@ -113,14 +124,12 @@ func run(countList string, reps int, kindList, out string, profile bool, profile
 }
 
 // writeProfile merges a phase's profiles (one per provider process) into
-// <out>/profile-<phase>.pb.gz, writes the top functions (flat and
-// cumulative) to <out>/profile-<phase>.txt, and returns the first lines of
-// the cumulative list for the report.
-func writeProfile(ctx context.Context, out, phase, binary string, files []string) (string, error) {
+// <stem>.pb.gz, writes the top functions (flat and cumulative) to
+// <stem>.txt, and returns the first lines of the cumulative list.
+func writeProfile(ctx context.Context, stem, phase, binary string, files []string) (string, error) {
 	if len(files) == 0 {
 		return "", errors.New("no profile was written (did the provider exit before stopping its profile?)")
 	}
-	stem := filepath.Join(out, "profile-"+strings.NewReplacer(" ", "", "=", "-").Replace(phase))
 	merged := stem + ".pb.gz"
 	args := append([]string{"tool", "pprof", "-proto", "-output", merged, binary}, files...)
 	if b, err := exec.CommandContext(ctx, "go", args...).CombinedOutput(); err != nil {
