@@ -89,6 +89,8 @@ type Sample struct {
 	Connections   int `json:"connections"`
 	Statements    int `json:"statements"`
 	TokenRequests int `json:"token_requests"`
+	// Shapes counts the statements by their first words.
+	Shapes map[string]int `json:"statement_shapes,omitempty"`
 	// Load1 is the one-minute load average when the command ended.
 	Load1 float64 `json:"load1"`
 }
@@ -408,7 +410,8 @@ func (r *runner) command(ctx context.Context, dir, kind, phase string, env []str
 	r.waitForDisconnect(ctx)
 	s.ServerCPU = postmasterChildCPU(r.em) - serverCPU
 	s.TokenRequests = r.em.TokenRequestsFor("") - tokens
-	s.Connections, s.Statements, err = countLog(r.em.ServerLog(), logOff, r.em.AdminName())
+	lc, err := countLog(r.em.ServerLog(), logOff, r.em.AdminName())
+	s.Connections, s.Statements, s.Shapes = lc.conns, lc.stmts, lc.shapes
 	return s, err
 }
 
@@ -445,41 +448,83 @@ func (r *runner) checkRoles(ctx context.Context, phase string, n int) error {
 	return nil
 }
 
+// logCounts is what the server log says a command's sessions did.
+type logCounts struct {
+	conns, stmts int
+	// shapes counts statements by their first words ("begin", "SELECT pgaadauth_create_principal(...").
+	shapes map[string]int
+}
+
 // countLog counts, from offset on, the connections authorized for user and
 // the statements that user's sessions ran (simple-protocol statements and
 // extended-protocol executions; log_statement = all logs each once).
-func countLog(path string, offset int64, user string) (conns, stmts int, err error) {
+func countLog(path string, offset int64, user string) (logCounts, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0, err
+		return logCounts{}, err
 	}
 	defer f.Close()
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return 0, 0, err
+		return logCounts{}, err
 	}
-	conns, stmts = countLines(f, user)
-	return conns, stmts, nil
+	return countLines(f, user), nil
 }
 
-func countLines(rd io.Reader, user string) (conns, stmts int) {
+func countLines(rd io.Reader, user string) logCounts {
+	c := logCounts{shapes: map[string]int{}}
 	sc := bufio.NewScanner(rd)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	authorized := []byte("LOG:  connection authorized: user=" + user + " ")
 	session := []byte("] " + user + "@")
+	var text []byte // the statement being read (it may go on over tab-indented lines)
+	inStatement := false
+	flush := func() {
+		if inStatement {
+			c.shapes[shape(string(text))]++
+		}
+		inStatement, text = false, text[:0]
+	}
 	for sc.Scan() {
 		line := sc.Bytes()
+		if len(line) > 0 && line[0] == '\t' {
+			if inStatement {
+				text = append(append(text, ' '), line[1:]...)
+			}
+			continue
+		}
+		flush()
 		if bytes.Contains(line, authorized) {
-			conns++
+			c.conns++
 			continue
 		}
 		if !bytes.Contains(line, session) {
 			continue
 		}
-		if bytes.Contains(line, []byte(" LOG:  statement: ")) || bytes.Contains(line, []byte(" LOG:  execute ")) {
-			stmts++
+		if _, after, ok := bytes.Cut(line, []byte(" LOG:  statement: ")); ok {
+			c.stmts++
+			inStatement, text = true, append(text[:0], after...)
+		} else if _, after, ok := bytes.Cut(line, []byte(" LOG:  execute ")); ok {
+			c.stmts++
+			_, stmt, _ := bytes.Cut(after, []byte(": "))
+			inStatement, text = true, append(text[:0], stmt...)
 		}
 	}
-	return conns, stmts
+	flush()
+	return c
+}
+
+// shape is a statement's first five words, enough to tell the provider's
+// statements apart without the values.
+func shape(stmt string) string {
+	words := strings.Fields(stmt)
+	if len(words) > 5 {
+		words = words[:5]
+	}
+	s := strings.Join(words, " ")
+	if i := strings.IndexByte(s, '('); i >= 0 {
+		s = s[:i] + "(…)"
+	}
+	return s
 }
 
 func fileSize(path string) int64 {

@@ -34,9 +34,18 @@ const sampleLog = `2026-11-28 15:44:02.101 UTC [901] @ LOG:  connection received
 `
 
 func TestCountLines(t *testing.T) {
-	conns, stmts := countLines(strings.NewReader(sampleLog), "ci-pipeline-mi")
-	if conns != 2 || stmts != 4 {
-		t.Fatalf("counted %d connections and %d statements, want 2 and 4 (the superuser's and another role's lines must not count)", conns, stmts)
+	c := countLines(strings.NewReader(sampleLog), "ci-pipeline-mi")
+	if c.conns != 2 || c.stmts != 4 {
+		t.Fatalf("counted %d connections and %d statements, want 2 and 4 (the superuser's and another role's lines must not count)", c.conns, c.stmts)
+	}
+	want := map[string]int{"begin": 1, "commit": 1, "SELECT pgaadauth_create_principal(…)": 1, "SELECT r.rolname, (…)": 1}
+	if len(c.shapes) != len(want) {
+		t.Errorf("shapes = %v, want %v", c.shapes, want)
+	}
+	for k, v := range want {
+		if c.shapes[k] != v {
+			t.Errorf("shapes = %v, want %v", c.shapes, want)
+		}
 	}
 }
 
@@ -46,12 +55,12 @@ func TestCountLogFromOffset(t *testing.T) {
 		t.Fatal(err)
 	}
 	off := int64(strings.Index(sampleLog, "2026-11-28 15:44:02.150"))
-	conns, stmts, err := countLog(path, off, "ci-pipeline-mi")
+	c, err := countLog(path, off, "ci-pipeline-mi")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if conns != 1 || stmts != 1 {
-		t.Fatalf("from the commit on: %d connections, %d statements; want 1 and 1", conns, stmts)
+	if c.conns != 1 || c.stmts != 1 || c.shapes["commit"] != 1 {
+		t.Fatalf("from the commit on: %+v; want 1 connection and 1 statement (commit)", c)
 	}
 }
 

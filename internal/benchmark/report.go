@@ -234,6 +234,25 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 		}
 	}
 
+	if r.has(KindAzurepg) {
+		maxN := slices.Max(r.Counts)
+		w("\nStatements by their first words, N = %d, first repetition:\n\n| phase | statement | count | per resource |\n|---|---|---:|---:|\n", maxN)
+		for _, p := range Phases {
+			ss := r.samples(KindAzurepg, maxN, p)
+			if len(ss) == 0 {
+				continue
+			}
+			keys := make([]string, 0, len(ss[0].Shapes))
+			for k := range ss[0].Shapes {
+				keys = append(keys, k)
+			}
+			slices.SortFunc(keys, func(a, b string) int { return ss[0].Shapes[b] - ss[0].Shapes[a] })
+			for _, k := range keys {
+				w("| %s | `%s` | %d | %.3f |\n", p, strings.ReplaceAll(k, "|", "\\|"), ss[0].Shapes[k], float64(ss[0].Shapes[k])/float64(maxN))
+			}
+		}
+	}
+
 	w("\n## Cost per resource (median wall time / N, milliseconds)\n\n")
 	w("| phase |")
 	for _, k := range Kinds {
