@@ -315,11 +315,17 @@ func (c *Client) extensionError(op, database, name string, err error) error {
 			"The provider never drops with CASCADE, since that would also drop them and their data. " +
 			"Drop or change those objects first (if Terraform manages them, make them depend on this resource " +
 			"so that they are destroyed before it), then apply again."
+	case pgErr.Code == "42501" && strings.Contains(msg, "must be owner"):
+		xe.Kind = ErrExtensionPermission
+		xe.Advice = fmt.Sprintf("Only the extension's owner (or a member of the owning role) may update or drop it, and this login "+
+			"is neither: someone else created it. In database %q, SELECT extowner::regrole FROM pg_extension WHERE extname = '%s' "+
+			"shows the owner. Log in as that role, or have it make this login a member (GRANT <owner> TO <login>).",
+			database, strings.ReplaceAll(name, "'", "''"))
 	case pgErr.Code == "42501":
 		xe.Kind = ErrExtensionPermission
-		xe.Advice = fmt.Sprintf("The login needs the CREATE privilege on database %q to create or update an extension, "+
-			"and must own the extension (or be a member of its owner) to update or drop it. "+
-			"Log in as the database's owner or an Entra admin that owns it, or have the owner run: GRANT CREATE ON DATABASE %s TO <login>;",
+		xe.Advice = fmt.Sprintf("The login needs the CREATE privilege on database %q to create an extension or update it. "+
+			"Log in as the database's owner (an Entra admin who created the database owns it), or have the owner run: "+
+			"GRANT CREATE ON DATABASE %s TO <login>;",
 			database, pgx.Identifier{database}.Sanitize())
 	case pgErr.Code == "3D000":
 		xe.Kind = ErrExtensionDatabaseMissing

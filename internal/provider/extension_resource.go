@@ -72,7 +72,8 @@ func (r *extensionResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"`azure.extensions` lists it. That parameter is an ARM setting, outside this provider: set it with azurerm's " +
 			"`azurerm_postgresql_flexible_server_configuration` (`name = \"azure.extensions\"`) and make this resource depend on it. " +
 			"Otherwise creation fails with an error saying so. The login needs the `CREATE` privilege on the database " +
-			"(its owner and Entra admins who created it have it).\n\n" +
+			"(its owner, e.g. the Entra admin who created it, has it); only the extension's owner, the role that created it, " +
+			"may update or drop it.\n\n" +
 			"Changing `version` updates the extension in place (`ALTER EXTENSION ... UPDATE TO`); it fails, changing nothing, " +
 			"when the server has no update path to that version (PostgreSQL cannot downgrade an extension). " +
 			"Changing `name`, `database` or `schema` replaces it.\n\n" +

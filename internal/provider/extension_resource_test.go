@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -83,8 +84,8 @@ func extensionConfig(db, name string, lines ...string) string {
 }
 
 // TestAccExtensionAzureAI creates azure_ai 1.0.0 in a hostile database,
-// updates it in place to 1.1.0, imports it, recreates it after an
-// out-of-band drop, keeps it when version leaves the configuration, and
+// updates it in place to 1.1.0, imports it, updates it again after an
+// out-of-band downgrade, recreates it after an out-of-band drop, keeps it when version leaves the configuration, and
 // drops it on destroy.
 func TestAccExtensionAzureAI(t *testing.T) {
 	acctest.Emulator(t)
@@ -126,6 +127,21 @@ func TestAccExtensionAzureAI(t *testing.T) {
 			},
 			{Config: v110, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateVerify: true},
 			{Config: v110, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateKind: resource.ImportBlockWithID},
+			{
+				// Put back at 1.0.0 behind Terraform's back: drift, updated in place.
+				PreConfig: func() {
+					// As the admin: an extension belongs to whoever creates it, and only its owner may update it.
+					if _, err := acctest.AdminConn(t, db).Exec(context.Background(),
+						"DROP EXTENSION azure_ai; CREATE EXTENSION azure_ai VERSION '1.0.0'"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: v110,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: checkServerExtension(t, db, "azure_ai", "azure_ai", "1.1.0"),
+			},
 			{
 				// Dropped behind Terraform's back: the plan creates it again.
 				PreConfig: func() {
@@ -308,6 +324,19 @@ func TestAccExtensionImportErrors(t *testing.T) {
 			{
 				Config:      extensionConfig(db, "citext"),
 				ExpectError: extensionErrorText("Extension already exists", `terraform import 'azurepg_extension.<name>' '`+db+`/citext'`),
+			},
+			{
+				// Imported, but created by another role: only its owner may drop it.
+				Config:       extensionConfig(db, "citext"),
+				ResourceName: "azurepg_extension.x", ImportState: true, ImportStateId: db + "/citext", ImportStatePersist: true,
+			},
+			{
+				Config:      "provider \"azurepg\" {}\n",
+				ExpectError: extensionErrorText("Not allowed to manage the extension", "must be owner of extension citext", "extowner::regrole"),
+			},
+			{
+				PreConfig: func() { acctest.SuperExec(t, db, "DROP EXTENSION citext") },
+				Config:    "provider \"azurepg\" {}\n",
 			},
 		},
 	})
