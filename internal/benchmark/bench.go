@@ -67,6 +67,11 @@ type Options struct {
 	ProfileDir string
 	// ProfileOnly skips the timed runs (to look at a profile quickly).
 	ProfileOnly bool
+	// Deadline, when set, stops the run before a configuration would start
+	// after it; the result says so.
+	Deadline time.Time
+	// Progress, when set, receives the result so far after each N of each repetition.
+	Progress func(*Result)
 	// Keep leaves the work directory (binaries, states, logs) in place.
 	Keep bool
 	// Logf receives progress lines.
@@ -105,6 +110,8 @@ type Result struct {
 	Samples  []Sample      `json:"samples"`
 	Profile  *Profile      `json:"profile,omitempty"`
 	MaxConns int           `json:"provider_max_connections"`
+	// Stopped says why the run ended early ("" when it did not).
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Profile is the profiling pass: for each profiled configuration (azurepg
@@ -199,12 +206,27 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections}
 	res.Machine = describeMachine(ctx, o.RepoRoot, o.Terraform, em)
 
+	// The profiling pass first: a run cut short by the deadline still has it.
+	if o.Profile || o.ProfileOnly {
+		p, err := r.profile(ctx, o.ProfileN, o.ProfileDir, filepath.Join(work, "profiled-bin"))
+		if err != nil {
+			return nil, fmt.Errorf("profiling pass: %w", err)
+		}
+		res.Profile = p
+	}
 	// Repetition by repetition, so that each repetition sees the three
 	// configurations one after the other (their ratios are taken within a
 	// repetition); the order of the configurations rotates between repetitions.
+run:
 	for rep := 1; rep <= o.Reps && !o.ProfileOnly; rep++ {
 		for _, n := range o.Counts {
 			for i := range o.Kinds {
+				if !o.Deadline.IsZero() && time.Now().After(o.Deadline) {
+					res.Stopped = fmt.Sprintf("stopped at the deadline (%s UTC) before repetition %d of %d, N = %d",
+						o.Deadline.UTC().Format("15:04"), rep, o.Reps, n)
+					o.Logf("%s", res.Stopped)
+					break run
+				}
 				kind := o.Kinds[(i+rep-1)%len(o.Kinds)]
 				samples, err := r.cycle(ctx, kind, n, rep)
 				if err != nil {
@@ -212,14 +234,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				}
 				res.Samples = append(res.Samples, samples...)
 			}
+			if o.Progress != nil {
+				res.Machine.LoadEnd = loadAverage()
+				res.Elapsed = time.Since(began)
+				o.Progress(res)
+			}
 		}
-	}
-	if o.Profile || o.ProfileOnly {
-		p, err := r.profile(ctx, o.ProfileN, o.ProfileDir, filepath.Join(work, "profiled-bin"))
-		if err != nil {
-			return nil, fmt.Errorf("profiling pass: %w", err)
-		}
-		res.Profile = p
 	}
 	res.Machine.LoadEnd = loadAverage()
 	res.Elapsed = time.Since(began)

@@ -32,13 +32,23 @@ func main() {
 	profileOnly := flag.Bool("profile-only", false, "only the profiling pass (no timed runs, no tables)")
 	keep := flag.Bool("keep", false, "keep the work directory (states, terraform output)")
 	budget := flag.Duration("budget", 20*time.Minute, "warn when the run takes longer")
+	deadline := flag.String("deadline", "", "HH:MM (UTC): start nothing after it, report what ran")
 	flag.Parse()
-	if err := run(*counts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget); err != nil {
+	var stopAt time.Time
+	if *deadline != "" {
+		t, err := time.Parse("15:04", *deadline)
+		if err != nil {
+			log.Fatalf("-deadline: %v", err)
+		}
+		now := time.Now().UTC()
+		stopAt = time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
+	}
+	if err := run(*counts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(countList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration) error {
+func run(countList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration, deadline time.Time) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := repoRoot()
@@ -65,29 +75,46 @@ func run(countList string, reps int, kindList, out string, profile, profileOnly 
 	}
 	defer os.RemoveAll(profDir)
 
+	tops := map[string]string{}
+	write := func(res *benchmark.Result) error {
+		js, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return err
+		}
+		files := map[string][]byte{
+			"results.json": append(js, '\n'),
+			"README.md":    []byte(res.Markdown(tops)),
+			"chart.svg":    []byte(res.SVG()),
+		}
+		for name, b := range files {
+			if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	profiled := false
 	res, err := benchmark.Run(ctx, benchmark.Options{
 		RepoRoot: root, Counts: counts, Reps: reps, Kinds: strings.Split(kindList, ","),
 		Profile: profile, ProfileOnly: profileOnly, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
-		Logf: func(format string, args ...any) { log.Printf(format, args...) },
+		Deadline: deadline,
+		Logf:     func(format string, args ...any) { log.Printf(format, args...) },
+		// After each N: write the report so far, so that an interrupted run leaves its numbers.
+		Progress: func(res *benchmark.Result) {
+			if !profiled && res.Profile != nil {
+				profiled = true
+				writeProfiles(ctx, out, res.Profile, tops)
+			}
+			if err := write(res); err != nil {
+				log.Printf("writing the report so far: %v", err)
+			}
+		},
 	})
 	if err != nil {
 		return err
 	}
-
-	tops := map[string]string{}
-	if res.Profile != nil {
-		for kind, phases := range res.Profile.Kinds {
-			for phase, pp := range phases {
-				top, err := writeProfile(ctx, filepath.Join(out, benchmark.ProfileName(kind, phase)), kind+", "+phase, res.Profile.Binaries[kind], pp.Files)
-				if err != nil {
-					log.Printf("profile of %s, %s: %v", kind, phase, err)
-					continue
-				}
-				if kind == benchmark.KindAzurepg {
-					tops[phase] = top
-				}
-			}
-		}
+	if !profiled && res.Profile != nil {
+		writeProfiles(ctx, out, res.Profile, tops)
 	}
 	if profileOnly {
 		for phase, top := range tops {
@@ -95,19 +122,8 @@ func run(countList string, reps int, kindList, out string, profile, profileOnly 
 		}
 		return nil
 	}
-	js, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
+	if err := write(res); err != nil {
 		return err
-	}
-	files := map[string][]byte{
-		"results.json": append(js, '\n'),
-		"README.md":    []byte(res.Markdown(tops)),
-		"chart.svg":    []byte(res.SVG()),
-	}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
-			return err
-		}
 	}
 	log.Printf("wrote %s in %s", out, res.Elapsed.Round(time.Second))
 	for _, t := range res.Targets() {
@@ -121,6 +137,23 @@ func run(countList string, reps int, kindList, out string, profile, profileOnly 
 		log.Printf("warning: the run took %s, over the %s budget", res.Elapsed.Round(time.Second), budget)
 	}
 	return nil
+}
+
+// writeProfiles writes each configuration's and phase's merged profile
+// and fills tops with azurepg's top functions by phase.
+func writeProfiles(ctx context.Context, out string, p *benchmark.Profile, tops map[string]string) {
+	for kind, phases := range p.Kinds {
+		for phase, pp := range phases {
+			top, err := writeProfile(ctx, filepath.Join(out, benchmark.ProfileName(kind, phase)), kind+", "+phase, p.Binaries[kind], pp.Files)
+			if err != nil {
+				log.Printf("profile of %s, %s: %v", kind, phase, err)
+				continue
+			}
+			if kind == benchmark.KindAzurepg {
+				tops[phase] = top
+			}
+		}
+	}
 }
 
 // writeProfile merges a phase's profiles (one per provider process) into
