@@ -138,6 +138,7 @@ func TestCreatePrincipal(t *testing.T) {
 	})
 
 	t.Run("ambiguous name", func(t *testing.T) {
+		t.Cleanup(func() { exec(t, super(t, "postgres"), `DROP ROLE IF EXISTS "Shared Name"`) })
 		_, err := conn.Exec(testCtx(t), "SELECT pgaadauth_create_principal('Shared Name', false, false)")
 		pe := serverError(t, err, "0LP01", "")
 		if !strings.HasPrefix(pe.Message, "Could not validate AAD user Shared Name because ") {

@@ -24,6 +24,9 @@ const (
 	resourceUSGov = "https://ossrdbms-aad.database.usgovcloudapi.net"
 )
 
+// defaultAsked is set once this process asked for the default identity's token.
+var defaultAsked bool
+
 // identity adds a managed identity to the tenant and makes it a principal
 // (not an admin), so that a test has its own token lifetime and counts.
 func identity(t *testing.T) emulator.Object {
@@ -157,9 +160,11 @@ func TestTokenEndpoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := e.TokenRequests(resourcePublic, ""); n != before+1 {
+		// MSAL's process-wide cache answers a second run (-count > 1).
+		if n := e.TokenRequests(resourcePublic, ""); n != before+1 && !(defaultAsked && n == before) {
 			t.Errorf("TokenRequests(public, \"\") = %d, want %d", n, before+1)
 		}
+		defaultAsked = true
 		if c := claims(t, dtok.Token); c["appid"] != e.AdminClientID() {
 			t.Errorf("the default identity's token is for %v, want the admin %s", c["appid"], e.AdminClientID())
 		}
