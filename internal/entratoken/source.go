@@ -57,7 +57,16 @@ type Source struct {
 	cached Token
 	issued time.Time
 	now    func() time.Time
+	// failed is the last failure of the credential, handed to every caller
+	// until failedAt+failureHold, so that parallel connections do not each
+	// wait for the Azure SDK's retries (20 reads took over 3 minutes to fail).
+	failed   error
+	failedAt time.Time
 }
+
+// failureHold is how long a credential failure is handed out before the
+// credential is asked again.
+const failureHold = 30 * time.Second
 
 // New builds a source from the settings. It fetches nothing.
 func New(s Settings) (*Source, error) {
@@ -171,10 +180,18 @@ func (s *Source) Token(ctx context.Context) (Token, error) {
 	if s.cached.Value != "" && s.fresh() {
 		return s.cached, nil
 	}
+	if s.failed != nil && s.now().Before(s.failedAt.Add(failureHold)) {
+		return Token{}, s.failed
+	}
 	at, err := s.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{s.cloud.Scope()}})
 	if err != nil {
-		return Token{}, &CredentialError{Method: s.method, Err: err}
+		err = &CredentialError{Method: s.method, Err: err}
+		if ctx.Err() == nil { // not the caller's own time-out or cancellation
+			s.failed, s.failedAt = err, s.now()
+		}
+		return Token{}, err
 	}
+	s.failed = nil
 	s.cached = Token{Value: at.Token, ExpiresOn: at.ExpiresOn}
 	s.issued = s.now()
 	return s.cached, nil

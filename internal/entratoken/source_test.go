@@ -117,10 +117,17 @@ func TestCredentialErrorNamesMethodAndCause(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	// A failure is not cached: the next connection asks again.
+	// A failure is handed to the connections of the next failureHold without
+	// asking again (they would each wait for the SDK's retries); after that
+	// the next connection asks again.
+	_, err2 := src.Password(context.Background())
+	if n := src.cred.(*countingCredential).calls.Load(); n != 1 || !errors.Is(err2, cause) {
+		t.Fatalf("fetches for two connections in a row = %d (%v), want 1", n, err2)
+	}
+	clk.add(failureHold + time.Second)
 	_, _ = src.Password(context.Background())
 	if n := src.cred.(*countingCredential).calls.Load(); n != 2 {
-		t.Fatalf("fetches after two failures = %d, want 2", n)
+		t.Fatalf("fetches after the hold = %d, want 2", n)
 	}
 }
 

@@ -141,3 +141,32 @@ provider "azurepg" {
 		},
 	})
 }
+
+// TestAccAuthErrorCredentialMany: a credential that fails fails every read
+// quickly, not once per resource after the Azure SDK's retries.
+func TestAccAuthErrorCredentialMany(t *testing.T) {
+	acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	t.Setenv("IDENTITY_ENDPOINT", fmt.Sprintf("http://127.0.0.1:%d/msi/token", acctest.ClosedPort(t)))
+	var began time.Time
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{{
+			PreConfig: func() { began = time.Now() },
+			Config: acctest.ProviderBlock(admin, "") + fmt.Sprintf(`
+data "azurepg_principal" "d" {
+  count = 20
+  name  = %q
+}
+`, admin.Name),
+			ExpectError: words(`could not get an Entra access token with auth_method "managed_identity"`, "ManagedIdentityCredential", "connection refused"),
+		}},
+	})
+	d := time.Since(began)
+	t.Logf("20 reads with a failing credential failed after %s", d.Round(100*time.Millisecond))
+	// One attempt with the SDK's retries takes about 8 s; before failures
+	// were held, every read made its own (3 min 11 s for 20 reads).
+	if d > time.Minute {
+		t.Errorf("20 reads took %s to fail", d)
+	}
+}
