@@ -66,7 +66,8 @@ func (c *Client) explain(err error, database string) error {
 			ce.Advice = "Check that:\n" +
 				"- username is the principal's exact role name (case-sensitive): a user's UPN, or the display name of the group, service principal or managed identity;\n" +
 				"- that principal exists on this server (an Entra admin of the server, or created with pgaadauth_create_principal);\n" +
-				"- the token is for the server's tenant and cloud (tenant_id, cloud), and auth_method/client_id select the identity you meant."
+				"- the token is for the server's tenant and cloud (tenant_id, cloud), and auth_method/client_id select the identity you meant;\n" +
+				"- the token has not expired: a token given with access_token (AZUREPG_ACCESS_TOKEN) is used as is, never refreshed."
 		} else {
 			ce.What = fmt.Sprintf("password authentication failed for %q (%s: %s)", c.cfg.Username, pgErr.Code, pgErr.Message)
 			ce.Advice = "Check username and password (PGPASSWORD)."

@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"testing"
@@ -169,4 +170,24 @@ data "azurepg_principal" "d" {
 	if d > time.Minute {
 		t.Errorf("20 reads took %s to fail", d)
 	}
+}
+
+// TestAccAuthErrorExpiredStaticToken: an access_token that has expired is
+// refused, and the error says that such a token is never refreshed.
+func TestAccAuthErrorExpiredStaticToken(t *testing.T) {
+	e := acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	e.SetTokenLifetime(admin.ClientID, 2*time.Second)
+	tok, err := e.IssueToken(context.Background(), acctest.ResourcePublic, admin.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(tok.ExpiresOn) + 1500*time.Millisecond)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:      acctest.AuthBlock(admin.Name, "access_token", fmt.Sprintf("access_token = %q", tok.Value)) + adminDataSource(admin),
+			ExpectError: words(`the server refused the Entra token of "`+admin.Name+`"`, "has not expired", "access_token", "never refreshed"),
+		}},
+	})
 }
