@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -533,9 +534,15 @@ func countLines(rd io.Reader, user string) logCounts {
 	return c
 }
 
-// shape is a statement's first five words, enough to tell the provider's
-// statements apart without the values.
+var (
+	quotedIdent   = regexp.MustCompile(`"(?:[^"]|"")*"`)
+	quotedLiteral = regexp.MustCompile(`'(?:[^']|'')*'`)
+)
+
+// shape is a statement's first five words, with names and literals left
+// out: enough to tell the provider's statements apart.
 func shape(stmt string) string {
+	stmt = quotedLiteral.ReplaceAllString(quotedIdent.ReplaceAllString(stmt, `"…"`), `'…'`)
 	words := strings.Fields(stmt)
 	if len(words) > 5 {
 		words = words[:5]

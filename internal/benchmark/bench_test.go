@@ -25,6 +25,8 @@ const sampleLog = `2026-11-28 15:44:02.101 UTC [901] @ LOG:  connection received
 	       (SELECT s.label FROM pg_shseclabel s WHERE s.provider = 'pgaadauth')
 	  FROM pg_roles r WHERE r.rolname = $1
 2026-11-28 15:44:02.150 UTC [901] ci-pipeline-mi@postgres LOG:  statement: commit
+2026-11-28 15:44:02.151 UTC [901] ci-pipeline-mi@postgres LOG:  statement: DROP ROLE "a ""b""@contoso.com"
+2026-11-28 15:44:02.152 UTC [901] ci-pipeline-mi@postgres LOG:  statement: DROP ROLE "c@contoso.com"
 2026-11-28 15:44:02.160 UTC [902] azuresu@postgres LOG:  connection authorized: user=azuresu database=postgres
 2026-11-28 15:44:02.161 UTC [902] azuresu@postgres LOG:  execute <unnamed>: ALTER ROLE "ci-pipeline-mi" PASSWORD 'x'
 2026-11-28 15:44:02.170 UTC [903] ci-pipeline-mi2@postgres LOG:  connection authorized: user=ci-pipeline-mi2 database=postgres
@@ -35,10 +37,10 @@ const sampleLog = `2026-11-28 15:44:02.101 UTC [901] @ LOG:  connection received
 
 func TestCountLines(t *testing.T) {
 	c := countLines(strings.NewReader(sampleLog), "ci-pipeline-mi")
-	if c.conns != 2 || c.stmts != 4 {
-		t.Fatalf("counted %d connections and %d statements, want 2 and 4 (the superuser's and another role's lines must not count)", c.conns, c.stmts)
+	if c.conns != 2 || c.stmts != 6 {
+		t.Fatalf("counted %d connections and %d statements, want 2 and 6 (the superuser's and another role's lines must not count)", c.conns, c.stmts)
 	}
-	want := map[string]int{"begin": 1, "commit": 1, "SELECT pgaadauth_create_principal(…)": 1, "SELECT r.rolname, (…)": 1}
+	want := map[string]int{"begin": 1, "commit": 1, `DROP ROLE "…"`: 2, "SELECT pgaadauth_create_principal(…)": 1, "SELECT r.rolname, (…)": 1}
 	if len(c.shapes) != len(want) {
 		t.Errorf("shapes = %v, want %v", c.shapes, want)
 	}
@@ -59,8 +61,8 @@ func TestCountLogFromOffset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.conns != 1 || c.stmts != 1 || c.shapes["commit"] != 1 {
-		t.Fatalf("from the commit on: %+v; want 1 connection and 1 statement (commit)", c)
+	if c.conns != 1 || c.stmts != 3 || c.shapes["commit"] != 1 {
+		t.Fatalf("from the commit on: %+v; want 1 connection and 3 statements (commit, 2 drops)", c)
 	}
 }
 
