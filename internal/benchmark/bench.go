@@ -32,6 +32,9 @@ const (
 	KindAzurepg       = "azurepg"
 	KindNoop          = "noop"
 	KindTerraformData = "terraform_data"
+	// KindAzurepgRTT is azurepg through a loopback proxy that adds
+	// Options.RTT of round-trip time (not run unless asked for).
+	KindAzurepgRTT = "azurepg_rtt"
 )
 
 // Kinds in the order the tables show them.
@@ -73,6 +76,8 @@ type Options struct {
 	Deadline time.Time
 	// Progress, when set, receives the result so far after each N of each repetition.
 	Progress func(*Result)
+	// RTT is the round-trip time the azurepg_rtt configuration's proxy adds.
+	RTT time.Duration
 	// Keep leaves the work directory (binaries, states, logs) in place.
 	Keep bool
 	// Logf receives progress lines.
@@ -111,6 +116,7 @@ type Result struct {
 	Samples  []Sample      `json:"samples"`
 	Profile  *Profile      `json:"profile,omitempty"`
 	MaxConns int           `json:"provider_max_connections"`
+	RTT      time.Duration `json:"rtt_ns,omitempty"`
 	// Stopped says why the run ended early ("" when it did not).
 	Stopped string `json:"stopped,omitempty"`
 }
@@ -205,6 +211,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r := &runner{o: o, em: em, work: work}
 	r.env = r.environ(filepath.Join(work, "bin"), "terraformrc")
 	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections}
+	if contains(o.Kinds, KindAzurepgRTT) {
+		if o.RTT <= 0 {
+			return nil, fmt.Errorf("the %s configuration needs a round-trip time (RTT)", KindAzurepgRTT)
+		}
+		proxy, err := startLatencyProxy(fmt.Sprintf("127.0.0.1:%d", em.Port()), o.RTT)
+		if err != nil {
+			return nil, err
+		}
+		defer proxy.close()
+		r.rttEnv = append(append([]string{}, r.env...), fmt.Sprintf("PGPORT=%d", proxy.port()))
+		res.RTT = o.RTT
+	}
 	res.Machine = describeMachine(ctx, o.RepoRoot, o.Terraform, em)
 
 	// The profiling pass first: a run cut short by the deadline still has it.
@@ -274,7 +292,11 @@ type runner struct {
 	em   *emulator.Emulator
 	work string
 	env  []string
+	// rttEnv is env with PGPORT pointing at the latency proxy (the later PGPORT wins).
+	rttEnv []string
 }
+
+func isAzurepg(kind string) bool { return kind == KindAzurepg || kind == KindAzurepgRTT }
 
 // environ is the environment of every terraform command: the emulator's
 // (the Entra admin logs in with the managed identity), a CLI configuration
@@ -312,7 +334,7 @@ func (r *runner) environ(binDir, rcName string) []string {
 func configuration(kind string, n int) string {
 	name := fmt.Sprintf("format(%q, count.index + 1)", principalNameFormat)
 	switch kind {
-	case KindAzurepg:
+	case KindAzurepg, KindAzurepgRTT:
 		return fmt.Sprintf(`terraform {
   required_providers {
     azurepg = { source = "azurepg/azurepg" }
@@ -356,14 +378,18 @@ func (r *runner) cycle(ctx context.Context, kind string, n, rep int) ([]Sample, 
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(configuration(kind, n)), 0o644); err != nil {
 		return nil, err
 	}
+	env := r.env
+	if kind == KindAzurepgRTT {
+		env = r.rttEnv
+	}
 	var out []Sample
 	for _, phase := range Phases {
-		s, err := r.command(ctx, dir, kind, phase, r.env)
+		s, err := r.command(ctx, dir, kind, phase, env)
 		if err != nil {
 			return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
 		}
 		s.N, s.Rep = n, rep
-		if kind == KindAzurepg {
+		if isAzurepg(kind) {
 			if err := r.checkRoles(ctx, phase, n); err != nil {
 				return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
 			}
@@ -423,7 +449,7 @@ func (r *runner) command(ctx context.Context, dir, kind, phase string, env []str
 		}
 		return s, fmt.Errorf("terraform %s: %w\n%s", phase, err, tail)
 	}
-	if kind != KindAzurepg {
+	if !isAzurepg(kind) {
 		return s, nil
 	}
 	// The provider's backends end when the provider exits; wait until the

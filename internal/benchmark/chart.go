@@ -12,7 +12,11 @@ var kindColors = map[string]string{
 	KindTerraformData: "#7f7f7f",
 	KindNoop:          "#1f77b4",
 	KindAzurepg:       "#d62728",
+	KindAzurepgRTT:    "#ff7f0e",
 }
+
+// chartKinds are the configurations the chart draws, when they ran.
+var chartKinds = []string{KindTerraformData, KindNoop, KindAzurepg, KindAzurepgRTT}
 
 // niceCeil rounds v up to 1, 2 or 5 times a power of ten.
 func niceCeil(v float64) float64 {
@@ -45,13 +49,13 @@ func (r *Result) SVG() string {
 	w(`<rect width="100%%" height="100%%" fill="white"/>` + "\n")
 	w(`<text x="%d" y="22" font-size="16" text-anchor="middle">Median wall time of one terraform command against N resources (%d repetitions, %s)</text>`+"\n",
 		width/2, r.Reps, html.EscapeString(r.Started.Format("2006-01-02")))
-	lx := 140
-	for _, k := range Kinds {
+	lx := 60
+	for _, k := range chartKinds {
 		if !r.has(k) {
 			continue
 		}
 		w(`<line x1="%d" y1="44" x2="%d" y2="44" stroke="%s" stroke-width="3"/><text x="%d" y="48">%s</text>`+"\n", lx, lx+24, kindColors[k], lx+30, k)
-		lx += 190
+		lx += 210
 	}
 	w(`<text x="%d" y="60" font-size="11" fill="#555" text-anchor="middle">labels: azurepg ÷ noop in the same repetition (median); %d cores, %s</text>`+"\n",
 		width/2, r.Machine.Cores, html.EscapeString(r.Machine.CPU))
@@ -63,7 +67,7 @@ func (r *Result) SVG() string {
 		ox, oy := (i%2)*panelW, header+(i/2)*panelH
 		pw, ph := float64(panelW-left-right), float64(panelH-top-bottom)
 		ymax := 0.0
-		for _, k := range Kinds {
+		for _, k := range chartKinds {
 			for _, n := range counts {
 				if v := r.MedianWall(k, n, phase); !math.IsNaN(v) {
 					ymax = math.Max(ymax, v)
@@ -85,7 +89,7 @@ func (r *Result) SVG() string {
 		}
 		w(`<text x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="#555">N resources</text>`+"\n", float64(ox+left)+pw/2, float64(oy+top)+ph+32)
 		w(`<text transform="translate(%d %.1f) rotate(-90)" text-anchor="middle" font-size="11" fill="#555">seconds</text>`+"\n", ox+16, float64(oy+top)+ph/2)
-		for _, k := range Kinds {
+		for _, k := range chartKinds {
 			var pts []string
 			for _, n := range counts {
 				if v := r.MedianWall(k, n, phase); !math.IsNaN(v) {

@@ -256,6 +256,21 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 		}
 	}
 
+	if r.has(KindAzurepgRTT) {
+		w("\n## azurepg over a simulated network (round trip %s)\n\n", r.RTT)
+		w("`azurepg_rtt` is azurepg with its PostgreSQL connections through a loopback proxy that delays every packet by half the round-trip time each way ")
+		w("(the token endpoint is not delayed); on loopback, the emulator's round trips cost almost nothing, on Azure each costs a network round trip.\n\n")
+		w("| N | phase | azurepg (s) | azurepg_rtt (s) | azurepg_rtt / azurepg | azurepg_rtt / noop | statements | connections |\n|---:|---|---:|---:|---:|---:|---:|---:|\n")
+		for _, n := range r.Counts {
+			for _, p := range Phases {
+				w("| %d | %s | %s | %s | %s | %s | %s | %s |\n", n, p, f2(r.MedianWall(KindAzurepg, n, p)), f2(r.MedianWall(KindAzurepgRTT, n, p)),
+					f2(r.Ratio(KindAzurepgRTT, KindAzurepg, n, p)), f2(r.Ratio(KindAzurepgRTT, KindNoop, n, p)),
+					num(r.MedianOf(KindAzurepgRTT, n, p, func(s Sample) float64 { return float64(s.Statements) })),
+					num(r.MedianOf(KindAzurepgRTT, n, p, func(s Sample) float64 { return float64(s.Connections) })))
+			}
+		}
+	}
+
 	w("\n## Cost per resource (median wall time / N, milliseconds)\n\n")
 	w("| phase |")
 	for _, k := range Kinds {

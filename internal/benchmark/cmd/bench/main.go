@@ -32,6 +32,7 @@ func main() {
 	profileOnly := flag.Bool("profile-only", false, "only the profiling pass (no timed runs, no tables)")
 	keep := flag.Bool("keep", false, "keep the work directory (states, terraform output)")
 	budget := flag.Duration("budget", 20*time.Minute, "warn when the run takes longer")
+	rtt := flag.Duration("rtt", 0, "round-trip time added for the azurepg_rtt configuration (add it to -kinds)")
 	deadline := flag.String("deadline", "", "HH:MM (UTC): start nothing after it, report what ran")
 	flag.Parse()
 	var stopAt time.Time
@@ -43,12 +44,12 @@ func main() {
 		now := time.Now().UTC()
 		stopAt = time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
 	}
-	if err := run(*counts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt); err != nil {
+	if err := run(*counts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(countList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration, deadline time.Time) error {
+func run(countList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration, deadline time.Time, rtt time.Duration) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := repoRoot()
@@ -97,8 +98,8 @@ func run(countList string, reps int, kindList, out string, profile, profileOnly 
 	res, err := benchmark.Run(ctx, benchmark.Options{
 		RepoRoot: root, Counts: counts, Reps: reps, Kinds: strings.Split(kindList, ","),
 		Profile: profile, ProfileOnly: profileOnly, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
-		Deadline: deadline,
-		Logf:     func(format string, args ...any) { log.Printf(format, args...) },
+		Deadline: deadline, RTT: rtt,
+		Logf: func(format string, args ...any) { log.Printf(format, args...) },
 		// After each N: write the report so far, so that an interrupted run leaves its numbers.
 		Progress: func(res *benchmark.Result) {
 			if !profiled && res.Profile != nil {

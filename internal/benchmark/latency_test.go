@@ -1,0 +1,50 @@
+package benchmark
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+func TestLatencyProxyDelaysEachRoundTrip(t *testing.T) {
+	echo, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		for {
+			c, err := echo.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(c, c); c.Close() }()
+		}
+	}()
+	const rtt = 40 * time.Millisecond
+	p, err := startLatencyProxy(echo.Addr().String(), rtt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	c, err := net.Dial("tcp", p.l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 5)
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		if _, err := c.Write([]byte("hello")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took < rtt || !bytes.Equal(buf, []byte("hello")) {
+			t.Fatalf("round trip %d took %s (want ≥ %s) and returned %q", i, took, rtt, buf)
+		}
+	}
+}
