@@ -350,3 +350,57 @@ resource "azurepg_principal" "p" {
 		}},
 	})
 }
+
+// TestAccAuthHostileUsername: the login name reaches the server exactly,
+// whatever it contains (@, spaces, quotes, a semicolon, %, :, /, non-ASCII,
+// 63 bytes), with a managed identity and with the default chain.
+// (Note: the Azure SDK caches managed-identity tokens per process and scope,
+// shared by every credential, so a second credential for the same scope
+// does not ask the endpoint again.)
+func TestAccAuthHostileUsername(t *testing.T) {
+	e := acctest.Emulator(t)
+	base := acctest.Name(`acc "mi" o'brien; @x:y/%20 ünï`)
+	name := base
+	for len(name) < 63 {
+		name += "z"
+	}
+	name = name[:63]
+	if len(name) != 63 {
+		t.Fatalf("name of %d bytes", len(name))
+	}
+	admin, err := e.AddObject(context.Background(), emulator.Object{Kind: "managed_identity", Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acctest.SuperExec(t, "postgres", "SELECT azure_emulator.create_role($1, 'service', $2, true, false)", admin.Name, admin.ObjectID)
+	whoami := `
+data "azurepg_principals" "admins" {
+  admins_only = true
+}
+`
+	hasAdmin := func(s *terraform.State) error {
+		rs := s.RootModule().Resources["data.azurepg_principals.admins"]
+		for k, v := range rs.Primary.Attributes {
+			if strings.HasSuffix(k, ".name") && v == name {
+				return nil
+			}
+		}
+		return fmt.Errorf("%q is not among the admins", name)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: acctest.ProviderBlock(admin, "") + whoami,
+				Check:  resource.ComposeAggregateTestCheckFunc(hasAdmin, checkTokenRequests(t, admin.ClientID, 1)),
+			},
+			{
+				// The default chain with client_id (workload identity, then managed identity, then Azure CLI).
+				// Another cloud, so that the Azure SDK's own in-process token cache cannot answer.
+				Config: acctest.AuthBlock(admin.Name, "default", fmt.Sprintf("client_id = %q\n  cloud = \"china\"", admin.ClientID)) + whoami,
+				Check: resource.ComposeAggregateTestCheckFunc(hasAdmin,
+					checkTokenRequestsFor(t, acctest.ResourceChina, admin.ClientID, 1), checkTokenRequests(t, admin.ClientID, 2)),
+			},
+		},
+	})
+}
