@@ -219,7 +219,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer proxy.close()
+		defer func() {
+			o.Logf("the latency proxy carried %d connections", proxy.accepted.Load())
+			proxy.close()
+		}()
 		r.rttEnv = append(append([]string{}, r.env...), fmt.Sprintf("PGPORT=%d", proxy.port()))
 		res.RTT = o.RTT
 	}

@@ -3,6 +3,7 @@ package benchmark
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +16,8 @@ type latencyProxy struct {
 	target string
 	delay  time.Duration // one way
 	wg     sync.WaitGroup
+	// accepted counts the connections carried (to show that the proxy was used).
+	accepted atomic.Int64
 }
 
 func startLatencyProxy(target string, rtt time.Duration) (*latencyProxy, error) {
@@ -42,6 +45,7 @@ func (p *latencyProxy) serve() {
 		if err != nil {
 			return
 		}
+		p.accepted.Add(1)
 		go p.handle(c)
 	}
 }

@@ -329,27 +329,37 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 	w("Other jobs shared the machine, so single times are noisy; the ratios compare configurations run back to back in the same repetition.\n")
 
 	if r.Profile != nil {
-		w("\n## CPU profile of the providers (N = %d, one pass with profiled builds)\n\n", r.Profile.N)
-		w("Provider CPU is the user + system time of the provider processes alone (each writes its own at exit); ")
-		w("it depends far less on the other jobs on the machine than wall time does. ")
-		w("Profiles: `profile-<configuration>-<phase>.pb.gz` (`go tool pprof -top -cum FILE`; `-diff_base` compares the two), top functions in the `.txt` files.\n\n")
-		w("| phase | noop processes | noop provider CPU (s) | azurepg processes | azurepg provider CPU (s) | azurepg / noop | azurepg top functions |\n")
-		w("|---|---:|---:|---:|---:|---:|---|\n")
-		for _, p := range Phases {
-			a, aok := r.Profile.Kinds[KindAzurepg][p]
-			nn, nok := r.Profile.Kinds[KindNoop][p]
-			ratio := math.NaN()
-			if aok && nok && nn.ProviderCPU > 0 {
-				ratio = a.ProviderCPU.Seconds() / nn.ProviderCPU.Seconds()
-			}
-			link := ProfileName(KindAzurepg, p) + ".txt"
-			w("| %s | %d | %.2f | %d | %.2f | %s | [%s](%s) |\n", p, nn.Processes, nn.ProviderCPU.Seconds(),
-				a.Processes, a.ProviderCPU.Seconds(), f2(ratio), link, link)
+		b.WriteString(r.ProfileMarkdown(profileTop))
+	} else {
+		w("\nThis run had no profiling pass; `-profile-only` runs one alone and writes [profile.md](profile.md).\n")
+	}
+	return b.String()
+}
+
+// ProfileMarkdown is the profiling pass's section of the report.
+func (r *Result) ProfileMarkdown(profileTop map[string]string) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("\n## CPU profile of the providers (N = %d, one pass with profiled builds)\n\n", r.Profile.N)
+	w("Provider CPU is the user + system time of the provider processes alone (each writes its own at exit); ")
+	w("it depends far less on the other jobs on the machine than wall time does. ")
+	w("Profiles: `profile-<configuration>-<phase>.pb.gz` (`go tool pprof -top -cum FILE`; `-diff_base` compares the two), top functions in the `.txt` files.\n\n")
+	w("| phase | noop processes | noop provider CPU (s) | azurepg processes | azurepg provider CPU (s) | azurepg / noop | azurepg top functions |\n")
+	w("|---|---:|---:|---:|---:|---:|---|\n")
+	for _, p := range Phases {
+		a, aok := r.Profile.Kinds[KindAzurepg][p]
+		nn, nok := r.Profile.Kinds[KindNoop][p]
+		ratio := math.NaN()
+		if aok && nok && nn.ProviderCPU > 0 {
+			ratio = a.ProviderCPU.Seconds() / nn.ProviderCPU.Seconds()
 		}
-		for _, p := range Phases {
-			if top := profileTop[p]; top != "" {
-				w("\n### azurepg, %s: top functions by cumulative provider CPU\n\n```\n%s```\n", p, top)
-			}
+		link := ProfileName(KindAzurepg, p) + ".txt"
+		w("| %s | %d | %.2f | %d | %.2f | %s | [%s](%s) |\n", p, nn.Processes, nn.ProviderCPU.Seconds(),
+			a.Processes, a.ProviderCPU.Seconds(), f2(ratio), link, link)
+	}
+	for _, p := range Phases {
+		if top := profileTop[p]; top != "" {
+			w("\n### azurepg, %s: top functions by cumulative provider CPU\n\n```\n%s```\n", p, top)
 		}
 	}
 	return b.String()
