@@ -207,9 +207,12 @@ func (c *Client) DropPrincipal(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkRoleName("dropping principal", name); err != nil {
+		return err
+	}
 	// Safe to run twice: a role that the first attempt dropped is not an error.
 	_, err = retryOnce(ctx, pool, func() (pgconn.CommandTag, error) {
-		return pool.Exec(ctx, "DROP ROLE "+pgx.Identifier{name}.Sanitize())
+		return pool.Exec(ctx, dropRoleSQL(name))
 	})
 	if err == nil {
 		return nil
@@ -223,4 +226,16 @@ func (c *Client) DropPrincipal(ctx context.Context, name string) error {
 		return nil
 	}
 	return err
+}
+
+// dropRoleSQL is the statement that drops a role, the name quoted by pgx.
+func dropRoleSQL(name string) string { return "DROP ROLE " + pgx.Identifier{name}.Sanitize() }
+
+// checkRoleName refuses a name that cannot be quoted faithfully: pgx drops
+// NUL bytes while quoting, so "a\x00b" would name the role "ab".
+func checkRoleName(op, name string) error {
+	if strings.ContainsRune(name, 0) {
+		return &PrincipalError{Op: op, Name: name, Err: errors.New("a role name cannot contain a NUL character")}
+	}
+	return nil
 }

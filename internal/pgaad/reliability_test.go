@@ -3,9 +3,12 @@ package pgaad_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
@@ -159,5 +162,22 @@ func TestConcurrentCreateSameName(t *testing.T) {
 		if err := c.DropPrincipal(ctx, o.Name); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestDropRefusesNUL: pgx drops NUL bytes while quoting an identifier, so
+// dropping "a\x00b" would drop the role "ab". DropPrincipal refuses it.
+func TestDropRefusesNUL(t *testing.T) {
+	c := reliabilityClient(t, 1)
+	victim := acctest.Name("pgaad-nul-victim")
+	acctest.SuperExec(t, "postgres", "CREATE ROLE "+pgx.Identifier{victim}.Sanitize())
+	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{victim}.Sanitize()) })
+	withNUL := victim[:4] + "\x00" + victim[4:]
+	err := c.DropPrincipal(context.Background(), withNUL)
+	if err == nil || !strings.Contains(err.Error(), "NUL") {
+		t.Fatalf("dropping %q: %v", withNUL, err)
+	}
+	if !acctest.RoleExists(t, victim) {
+		t.Fatalf("dropping %q dropped %q", withNUL, victim)
 	}
 }
