@@ -258,11 +258,14 @@ func principalState(p pgaad.Principal, priorObjectID types.String) principalMode
 // says what kind of failure it is and whose detail carries Azure's message.
 func addPrincipalError(diags *diag.Diagnostics, err error) {
 	var pe *pgaad.PrincipalError
+	var ce *pgaad.ConnectionError
 	name := ""
 	if errors.As(err, &pe) {
 		name = pe.Name
 	}
 	switch {
+	case errors.As(err, &ce):
+		diags.AddError("Cannot connect to the server", err.Error())
 	case errors.Is(err, pgaad.ErrAlreadyExists):
 		diags.AddError("Role already exists", err.Error()+"\n\n"+principalImportHint(name))
 	case errors.Is(err, pgaad.ErrNotInTenant):
