@@ -158,3 +158,14 @@ func TestExtensionAllowList(t *testing.T) {
 	// The superuser is not limited.
 	exec(t, super(t, db), "CREATE EXTENSION btree_gin")
 }
+
+// The postgres database belongs to azure_pg_admin, so an Entra admin may
+// create allow-listed extensions there too.
+func TestAdminOwnsPostgresDatabase(t *testing.T) {
+	conn := admin(t, "postgres")
+	if owner := scalar[string](t, conn, "SELECT pg_get_userbyid(datdba)::text FROM pg_database WHERE datname = 'postgres'"); owner != "azure_pg_admin" {
+		t.Fatalf("postgres is owned by %q", owner)
+	}
+	exec(t, conn, "CREATE EXTENSION citext")
+	t.Cleanup(func() { exec(t, super(t, "postgres"), "DROP EXTENSION IF EXISTS citext") })
+}

@@ -5,6 +5,10 @@
 CREATE ROLE azure_pg_admin NOLOGIN;
 CREATE ROLE azure_ai_settings_manager NOLOGIN;
 GRANT azure_ai_settings_manager TO azure_pg_admin;
+-- GUESS (seen in `\l` on flexible servers, not documented): the postgres
+-- database belongs to azure_pg_admin, so Entra admins may create extensions
+-- and schemas in it.
+ALTER DATABASE postgres OWNER TO azure_pg_admin;
 
 -- The fake Entra tenant: users by UPN, the rest by display name.
 CREATE SCHEMA azure_emulator;

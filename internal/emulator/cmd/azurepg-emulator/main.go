@@ -26,7 +26,7 @@ func main() {
 	lifetime := flag.Duration("token-lifetime", time.Hour, "lifetime of issued access tokens")
 	logSQL := flag.Bool("log-statements", false, "log every statement and connection in the server log")
 	var databases []string
-	flag.Func("database", "create this database, owned by the Entra admin (repeatable)", func(s string) error {
+	flag.Func("database", "create this database, owned by azure_pg_admin as ARM would (repeatable)", func(s string) error {
 		databases = append(databases, s)
 		return nil
 	})
@@ -48,7 +48,7 @@ func run(port int, envFile string, lifetime time.Duration, logSQL bool, database
 	}
 	defer em.Stop()
 	for _, db := range databases {
-		sql := fmt.Sprintf("CREATE DATABASE %s OWNER %s", pgx.Identifier{db}.Sanitize(), pgx.Identifier{em.AdminName()}.Sanitize())
+		sql := fmt.Sprintf("CREATE DATABASE %s OWNER %s", pgx.Identifier{db}.Sanitize(), "azure_pg_admin")
 		if _, err := em.Superuser().Exec(ctx, sql); err != nil {
 			return fmt.Errorf("creating database %q: %w", db, err)
 		}
