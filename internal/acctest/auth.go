@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -258,4 +260,83 @@ func SilentPort(t testing.TB) int {
 		}
 	})
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// EntraRequest is one token request the fake Entra authority received.
+type EntraRequest struct {
+	Tenant, ClientID, Scope, GrantType string
+	// Secret is the client_secret, Assertion the client_assertion (a federated token).
+	Secret, Assertion string
+}
+
+// FakeEntra is an HTTPS Microsoft Entra authority on 127.0.0.1 for the
+// client-secret and workload-identity flows: OpenID discovery and a token
+// endpoint that answers the client credentials grant with Token when the
+// secret or the federated assertion matches.
+type FakeEntra struct {
+	URL    string // the authority host, for AZURE_AUTHORITY_HOST
+	CAFile string // the server's certificate, for SSL_CERT_FILE
+	Token  emulator.Token
+	// Secret and Assertion are what the endpoint accepts.
+	Secret, Assertion string
+
+	mu       sync.Mutex
+	requests []EntraRequest
+}
+
+// Requests returns the token requests so far.
+func (f *FakeEntra) Requests() []EntraRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]EntraRequest(nil), f.requests...)
+}
+
+// NewFakeEntra starts a fake authority until the end of the test.
+func NewFakeEntra(t testing.TB, tok emulator.Token) *FakeEntra {
+	t.Helper()
+	f := &FakeEntra{Token: tok}
+	mux := http.NewServeMux()
+	srv := httptest.NewUnstartedServer(mux)
+	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		base := f.URL + "/" + r.PathValue("tenant")
+		writeJSONResponse(w, http.StatusOK, map[string]any{
+			"authorization_endpoint": base + "/oauth2/v2.0/authorize",
+			"token_endpoint":         base + "/oauth2/v2.0/token",
+			"issuer":                 base + "/v2.0",
+		})
+	})
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			writeJSONResponse(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+			return
+		}
+		req := EntraRequest{Tenant: r.PathValue("tenant"), ClientID: r.PostForm.Get("client_id"), Scope: r.PostForm.Get("scope"),
+			GrantType: r.PostForm.Get("grant_type"), Secret: r.PostForm.Get("client_secret"), Assertion: r.PostForm.Get("client_assertion")}
+		f.mu.Lock()
+		f.requests = append(f.requests, req)
+		f.mu.Unlock()
+		if (req.Secret == "" || req.Secret != f.Secret) && (req.Assertion == "" || req.Assertion != f.Assertion) {
+			writeJSONResponse(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client",
+				"error_description": "AADSTS7000215: Invalid client secret provided.", "error_codes": []int{7000215}})
+			return
+		}
+		writeJSONResponse(w, http.StatusOK, map[string]any{
+			"token_type": "Bearer", "access_token": f.Token.Value,
+			"expires_in": int(time.Until(f.Token.ExpiresOn).Seconds()), "ext_expires_in": int(time.Until(f.Token.ExpiresOn).Seconds()),
+		})
+	})
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	f.URL = srv.URL
+	f.CAFile = filepath.Join(t.TempDir(), "entra-ca.pem")
+	if err := os.WriteFile(f.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func writeJSONResponse(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }

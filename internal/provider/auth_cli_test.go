@@ -166,3 +166,103 @@ resource "azurepg_principal" "p" {
 		}
 	}
 }
+
+// TestAccAuthRealTerraformEntraFlows: client_secret and workload_identity
+// against a fake HTTPS Entra authority (AZURE_AUTHORITY_HOST, trusted through
+// SSL_CERT_FILE in the provider's own process), with settings from the
+// environment; a wrong secret names the credential and carries Entra's
+// error; neither the secret, the federated token nor the access token is
+// in the trace log.
+func TestAccAuthRealTerraformEntraFlows(t *testing.T) {
+	e := acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	tok, err := e.IssueToken(context.Background(), acctest.ResourcePublic, admin.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entra := acctest.NewFakeEntra(t, tok)
+	entra.Secret = "cs~" + acctest.Name("Secret")
+	entra.Assertion = "eyJhbGciOiJSUzI1NiJ9.federated-" + acctest.Name("sa") + ".sig"
+	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
+	if err := os.WriteFile(tokenFile, []byte(entra.Assertion), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	main := fmt.Sprintf(`
+terraform {
+  required_providers {
+    azurepg = { source = "azurepg/azurepg" }
+  }
+}
+
+provider "azurepg" {}
+%s`, adminDataSource(admin))
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(main), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(t.TempDir(), "trace.log")
+	env := func(method string, extra ...string) map[string]string {
+		m := map[string]string{
+			"AZUREPG_USERNAME":     admin.Name,
+			"AZUREPG_AUTH_METHOD":  method,
+			"AZURE_AUTHORITY_HOST": entra.URL,
+			"SSL_CERT_FILE":        entra.CAFile,
+			"TF_LOG":               "trace",
+			"TF_LOG_PATH":          logFile,
+		}
+		for i := 0; i+1 < len(extra); i += 2 {
+			m[extra[i]] = extra[i+1]
+		}
+		return m
+	}
+	plan := func(env map[string]string) acctest.CLIResult {
+		return acctest.Terraform(t, dir, env, "plan", "-input=false", "-no-color")
+	}
+	lastRequest := func(n int) acctest.EntraRequest {
+		t.Helper()
+		rs := entra.Requests()
+		if len(rs) != n {
+			t.Fatalf("the authority got %d token requests, want %d: %+v", len(rs), n, rs)
+		}
+		return rs[n-1]
+	}
+
+	// client_secret, all from ARM_* variables.
+	r := plan(env("client_secret", "ARM_TENANT_ID", e.TenantID(), "ARM_CLIENT_ID", admin.ClientID, "ARM_CLIENT_SECRET", entra.Secret))
+	if r.Err != nil {
+		t.Fatalf("client_secret: %v\n%s", r.Err, r.Stderr)
+	}
+	req := lastRequest(1)
+	if req.Tenant != e.TenantID() || req.ClientID != admin.ClientID || req.GrantType != "client_credentials" ||
+		!strings.Contains(req.Scope, acctest.ResourcePublic+"/.default") || req.Secret != entra.Secret {
+		t.Errorf("client_secret request: %+v", req)
+	}
+
+	// A wrong secret.
+	r = plan(env("client_secret", "ARM_TENANT_ID", e.TenantID(), "ARM_CLIENT_ID", admin.ClientID, "ARM_CLIENT_SECRET", "wrong-secret"))
+	if r.Err == nil {
+		t.Fatal("a wrong client secret was accepted")
+	}
+	if !words(`could not get an Entra access token with auth_method "client_secret"`, "ClientSecretCredential", "AADSTS7000215").MatchString(r.Stderr) {
+		t.Errorf("the error of a wrong secret:\n%s", r.Stderr)
+	}
+	lastRequest(2)
+
+	// workload_identity, with the variables the AKS webhook sets.
+	r = plan(env("workload_identity", "AZURE_TENANT_ID", e.TenantID(), "AZURE_CLIENT_ID", admin.ClientID, "AZURE_FEDERATED_TOKEN_FILE", tokenFile))
+	if r.Err != nil {
+		t.Fatalf("workload_identity: %v\n%s", r.Err, r.Stderr)
+	}
+	req = lastRequest(3)
+	if req.ClientID != admin.ClientID || req.Assertion != entra.Assertion || req.Secret != "" ||
+		!strings.Contains(req.Scope, acctest.ResourcePublic+"/.default") {
+		t.Errorf("workload_identity request: %+v", req)
+	}
+	if n := e.TokenRequestsFor(admin.ClientID); n != 0 {
+		t.Errorf("the managed-identity endpoint was asked %d times", n)
+	}
+
+	acctest.CheckNoSecretsInFile(t, logFile, 100000, map[string]string{
+		"client secret": entra.Secret, "federated token": entra.Assertion, "access token": tok.Value,
+	})
+}
