@@ -76,6 +76,9 @@ type Options struct {
 	Deadline time.Time
 	// Progress, when set, receives the result so far after each N of each repetition.
 	Progress func(*Result)
+	// Env is added to every terraform command's environment (KEY=VALUE), e.g.
+	// to try TF_LOG_SDK_FRAMEWORK=off.
+	Env []string
 	// RTT is the round-trip time the azurepg_rtt configuration's proxy adds.
 	RTT time.Duration
 	// Keep leaves the work directory (binaries, states, logs) in place.
@@ -116,6 +119,7 @@ type Result struct {
 	Samples  []Sample      `json:"samples"`
 	Profile  *Profile      `json:"profile,omitempty"`
 	MaxConns int           `json:"provider_max_connections"`
+	Env      []string      `json:"env,omitempty"`
 	RTT      time.Duration `json:"rtt_ns,omitempty"`
 	// Stopped says why the run ended early ("" when it did not).
 	Stopped string `json:"stopped,omitempty"`
@@ -210,7 +214,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	r := &runner{o: o, em: em, work: work}
 	r.env = r.environ(filepath.Join(work, "bin"), "terraformrc")
-	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections}
+	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections, Env: o.Env}
 	if contains(o.Kinds, KindAzurepgRTT) {
 		if o.RTT <= 0 {
 			return nil, fmt.Errorf("the %s configuration needs a round-trip time (RTT)", KindAzurepgRTT)
@@ -330,7 +334,8 @@ func (r *runner) environ(binDir, rcName string) []string {
 	for k, v := range r.em.Env() {
 		env = append(env, k+"="+v)
 	}
-	return append(env, "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+	env = append(env, "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+	return append(env, r.o.Env...)
 }
 
 // configuration is main.tf for n resources of a kind.

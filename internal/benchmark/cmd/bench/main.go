@@ -33,6 +33,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the work directory (states, terraform output)")
 	budget := flag.Duration("budget", 20*time.Minute, "warn when the run takes longer")
 	rtt := flag.Duration("rtt", 0, "round-trip time added for the azurepg_rtt configuration (add it to -kinds)")
+	extraEnv := flag.String("env", "", "KEY=VALUE,... added to every terraform command's environment")
 	deadline := flag.String("deadline", "", "HH:MM (UTC): start nothing after it, report what ran")
 	flag.Parse()
 	var stopAt time.Time
@@ -44,12 +45,12 @@ func main() {
 		now := time.Now().UTC()
 		stopAt = time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
 	}
-	if err := run(*counts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt); err != nil {
+	if err := run(*counts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt, *extraEnv); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(countList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration, deadline time.Time, rtt time.Duration) error {
+func run(countList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration, deadline time.Time, rtt time.Duration, extraEnv string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := repoRoot()
@@ -98,7 +99,7 @@ func run(countList string, reps int, kindList, out string, profile, profileOnly 
 	res, err := benchmark.Run(ctx, benchmark.Options{
 		RepoRoot: root, Counts: counts, Reps: reps, Kinds: strings.Split(kindList, ","),
 		Profile: profile, ProfileOnly: profileOnly, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
-		Deadline: deadline, RTT: rtt,
+		Deadline: deadline, RTT: rtt, Env: splitEnv(extraEnv),
 		Logf: func(format string, args ...any) { log.Printf(format, args...) },
 		// After each N: write the report so far, so that an interrupted run leaves its numbers.
 		Progress: func(res *benchmark.Result) {
@@ -192,6 +193,13 @@ func writeProfile(ctx context.Context, stem, phase, binary string, files []strin
 		lines = lines[:28]
 	}
 	return strings.Join(lines, "\n") + "\n", nil
+}
+
+func splitEnv(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 func repoRoot() (string, error) {
