@@ -158,7 +158,7 @@ func ProviderBinaryDir(t testing.TB) string {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-azurepg"), ".")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
 			return
 		}
 		builtDir = dir
