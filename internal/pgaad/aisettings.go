@@ -124,35 +124,42 @@ func (c *Client) AISettingsOverview(ctx context.Context, database string) (value
 
 func (c *Client) readAISettings(ctx context.Context, database string, keys []string, reveal []bool) (map[string]string, map[string]bool, error) {
 	const op = "reading azure_ai settings"
-	values, set := map[string]string{}, map[string]bool{}
 	if len(keys) == 0 {
-		return values, set, nil
+		return map[string]string{}, map[string]bool{}, nil
 	}
 	pool, err := c.Pool(database)
 	if err != nil {
 		return nil, nil, &AISettingsError{Op: op, Database: database, Err: err}
 	}
-	rows, err := pool.Query(ctx, readSettingsQuery, keys, reveal)
+	type result struct {
+		values map[string]string
+		set    map[string]bool
+	}
+	r, err := retryOnce(ctx, pool, func() (result, error) {
+		values, set := map[string]string{}, map[string]bool{}
+		rows, err := pool.Query(ctx, readSettingsQuery, keys, reveal)
+		if err != nil {
+			return result{}, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var key string
+			var value *string
+			var isSet bool
+			if err := rows.Scan(&key, &value, &isSet); err != nil {
+				return result{}, err
+			}
+			set[key] = isSet
+			if value != nil {
+				values[key] = *value
+			}
+		}
+		return result{values, set}, rows.Err()
+	})
 	if err != nil {
 		return nil, nil, c.classifyAI(op, database, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var key string
-		var value *string
-		var isSet bool
-		if err := rows.Scan(&key, &value, &isSet); err != nil {
-			return nil, nil, c.classifyAI(op, database, err)
-		}
-		set[key] = isSet
-		if value != nil {
-			values[key] = *value
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, c.classifyAI(op, database, err)
-	}
-	return values, set, nil
+	return r.values, r.set, nil
 }
 
 // ApplyAISettings makes every change in one transaction on the database's

@@ -105,7 +105,7 @@ func (c *Client) Extension(ctx context.Context, database, name string) (Extensio
 	if err != nil {
 		return Extension{}, err
 	}
-	x, err := readExtension(ctx, pool, database, name)
+	x, err := retryOnce(ctx, pool, func() (Extension, error) { return readExtension(ctx, pool, database, name) })
 	if err != nil {
 		return Extension{}, c.extensionError("reading extension", database, name, err)
 	}

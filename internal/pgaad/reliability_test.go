@@ -181,3 +181,35 @@ func TestDropRefusesNUL(t *testing.T) {
 		t.Fatalf("dropping %q dropped %q", withNUL, victim)
 	}
 }
+
+// TestExtensionAndAIReadsSurviveTerminatedConnections: the same for the
+// reads of azurepg_extension and azurepg_ai_settings, on their database's
+// own pool.
+func TestExtensionAndAIReadsSurviveTerminatedConnections(t *testing.T) {
+	c := reliabilityClient(t, 2)
+	ctx := context.Background()
+	db := acctest.Name("pgaad reliability ai")
+	acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+	t.Cleanup(func() {
+		c.Close()
+		acctest.SuperExec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+	})
+	acctest.SuperExec(t, db, "CREATE EXTENSION azure_ai")
+	acctest.SuperExec(t, db, "GRANT azure_ai_settings_manager TO azure_pg_admin")
+	for i := range 3 {
+		if _, err := c.Extension(ctx, db, "azure_ai"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.AISettingsOverview(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		terminateOwn(t)
+		if x, err := c.Extension(ctx, db, "azure_ai"); err != nil || x.Name != "azure_ai" {
+			t.Fatalf("round %d: reading the extension after pg_terminate_backend: %+v, %v", i, x, err)
+		}
+		terminateOwn(t)
+		if _, _, err := c.AISettingsOverview(ctx, db); err != nil {
+			t.Fatalf("round %d: reading azure_ai settings after pg_terminate_backend: %v", i, err)
+		}
+	}
+}
