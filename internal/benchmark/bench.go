@@ -72,9 +72,10 @@ type Options struct {
 	// ProfileOnly skips the timed runs (to look at a profile quickly).
 	ProfileOnly bool
 	// Deadline, when set, stops the run before a configuration would start
-	// after it; the result says so.
+	// after it, or would end after it if it takes as long as in the previous
+	// repetition; the result says so.
 	Deadline time.Time
-	// Progress, when set, receives the result so far after each N of each repetition.
+	// Progress, when set, receives the result so far after each configuration of each N and repetition.
 	Progress func(*Result)
 	// Env is added to every terraform command's environment (KEY=VALUE), e.g.
 	// to try TF_LOG_SDK_FRAMEWORK=off.
@@ -243,27 +244,31 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// Repetition by repetition, so that each repetition sees the three
 	// configurations one after the other (their ratios are taken within a
 	// repetition); the order of the configurations rotates between repetitions.
+	took := map[string]time.Duration{} // how long each configuration and N took in the last repetition
 run:
 	for rep := 1; rep <= o.Reps && !o.ProfileOnly; rep++ {
 		for _, n := range o.Counts {
 			for i := range o.Kinds {
-				if !o.Deadline.IsZero() && time.Now().After(o.Deadline) {
-					res.Stopped = fmt.Sprintf("stopped at the deadline (%s UTC) before repetition %d of %d, N = %d",
-						o.Deadline.UTC().Format("15:04"), rep, o.Reps, n)
+				kind := o.Kinds[(i+rep-1)%len(o.Kinds)]
+				key := fmt.Sprintf("%s/%d", kind, n)
+				if !o.Deadline.IsZero() && time.Now().Add(took[key]).After(o.Deadline) {
+					res.Stopped = fmt.Sprintf("stopped at the deadline (%s UTC) before repetition %d of %d, N = %d, %s",
+						o.Deadline.UTC().Format("15:04"), rep, o.Reps, n, kind)
 					o.Logf("%s", res.Stopped)
 					break run
 				}
-				kind := o.Kinds[(i+rep-1)%len(o.Kinds)]
+				start := time.Now()
 				samples, err := r.cycle(ctx, kind, n, rep)
 				if err != nil {
 					return nil, err
 				}
+				took[key] = time.Since(start)
 				res.Samples = append(res.Samples, samples...)
-			}
-			if o.Progress != nil {
-				res.Machine.LoadEnd = loadAverage()
-				res.Elapsed = time.Since(began)
-				o.Progress(res)
+				if o.Progress != nil {
+					res.Machine.LoadEnd = loadAverage()
+					res.Elapsed = time.Since(began)
+					o.Progress(res)
+				}
 			}
 		}
 	}

@@ -101,7 +101,7 @@ func run(countList string, reps int, kindList, out string, profile, profileOnly 
 		Profile: profile, ProfileOnly: profileOnly, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
 		Deadline: deadline, RTT: rtt, Env: splitEnv(extraEnv),
 		Logf: func(format string, args ...any) { log.Printf(format, args...) },
-		// After each N: write the report so far, so that an interrupted run leaves its numbers.
+		// After each configuration: write the report so far, so that an interrupted run leaves its numbers.
 		Progress: func(res *benchmark.Result) {
 			if !profiled && res.Profile != nil {
 				profiled = true
