@@ -56,6 +56,8 @@ var Phases = []string{PhaseApply, PhasePlan, PhasePlanNoRefresh, PhaseDestroy}
 type Options struct {
 	// RepoRoot is the module's root (where go.mod is).
 	RepoRoot string
+	// Commit names what RepoRoot holds in the report (default: git describe --dirty in RepoRoot).
+	Commit string
 	// Counts are the numbers of resources (default 100, 500, 2000).
 	Counts []int
 	// Reps is the number of repetitions of each (default 3).
@@ -232,6 +234,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.RTT = o.RTT
 	}
 	res.Machine = describeMachine(ctx, o.RepoRoot, o.Terraform, em)
+	if o.Commit != "" {
+		res.Machine.Commit = o.Commit
+	}
 
 	// The profiling pass first: a run cut short by the deadline still has it.
 	if o.Profile || o.ProfileOnly {

@@ -34,6 +34,7 @@ func main() {
 	budget := flag.Duration("budget", 20*time.Minute, "warn when the run takes longer")
 	rtt := flag.Duration("rtt", 0, "round-trip time added for the azurepg_rtt configuration (add it to -kinds)")
 	extraEnv := flag.String("env", "", "KEY=VALUE,... added to every terraform command's environment")
+	commit := flag.String("commit", "", "build the providers from this commit (git archive) instead of the working tree")
 	deadline := flag.String("deadline", "", "HH:MM (UTC): start nothing after it, report what ran")
 	flag.Parse()
 	var stopAt time.Time
@@ -45,12 +46,12 @@ func main() {
 		now := time.Now().UTC()
 		stopAt = time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
 	}
-	if err := run(*counts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt, *extraEnv); err != nil {
+	if err := run(*counts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt, *extraEnv, *commit); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(countList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration, deadline time.Time, rtt time.Duration, extraEnv string) error {
+func run(countList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration, deadline time.Time, rtt time.Duration, extraEnv, commit string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := repoRoot()
@@ -70,6 +71,25 @@ func run(countList string, reps int, kindList, out string, profile, profileOnly 
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
+	}
+	// With -commit, build from a snapshot of that commit: other work in the
+	// tree (committed or not) does not leak into the numbers.
+	buildRoot, label := root, ""
+	if commit != "" {
+		snap, err := os.MkdirTemp("", "azurepg-bench-src-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(snap)
+		cmd := exec.CommandContext(ctx, "bash", "-c", `git -C "$1" archive --format=tar "$2" | tar -x -C "$3"`, "bash", root, commit, snap)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git archive %s: %w\n%s", commit, err, b)
+		}
+		b, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short", commit).Output()
+		if err != nil {
+			return fmt.Errorf("git rev-parse %s: %w", commit, err)
+		}
+		buildRoot, label = snap, strings.TrimSpace(string(b))
 	}
 	profDir, err := os.MkdirTemp("", "azurepg-bench-profiles-")
 	if err != nil {
@@ -97,7 +117,7 @@ func run(countList string, reps int, kindList, out string, profile, profileOnly 
 	}
 	profiled := false
 	res, err := benchmark.Run(ctx, benchmark.Options{
-		RepoRoot: root, Counts: counts, Reps: reps, Kinds: strings.Split(kindList, ","),
+		RepoRoot: buildRoot, Commit: label, Counts: counts, Reps: reps, Kinds: strings.Split(kindList, ","),
 		Profile: profile, ProfileOnly: profileOnly, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
 		Deadline: deadline, RTT: rtt, Env: splitEnv(extraEnv),
 		Logf: func(format string, args ...any) { log.Printf(format, args...) },
