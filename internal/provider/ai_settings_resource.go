@@ -117,7 +117,7 @@ func (r *aiSettingsResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					MarkdownDescription: "Setting " + key + ". " + f.doc + " Stored in the Terraform state (sensitive); read back " +
 						"on refresh, so a change made outside Terraform shows as drift. Conflicts with `" + wo + "`.",
 					Validators: []validator.String{
-						stringvalidator.LengthAtLeast(1),
+						stringvalidator.LengthAtLeast(1), aiNoNUL,
 						stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName(wo)),
 					},
 				}
@@ -129,7 +129,7 @@ func (r *aiSettingsResource) Schema(_ context.Context, _ resource.SchemaRequest,
 						"Sent when the resource is created and whenever `" + ver + "` changes; it cannot be read back, so changes " +
 						"made outside Terraform are not detected. Requires `" + ver + "`. Conflicts with `" + f.name + "`.",
 					Validators: []validator.String{
-						stringvalidator.LengthAtLeast(1),
+						stringvalidator.LengthAtLeast(1), aiNoNUL,
 						stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName(ver)),
 					},
 				}
@@ -140,7 +140,7 @@ func (r *aiSettingsResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					Validators: []validator.Int64{int64validator.AlsoRequires(path.MatchRelative().AtParent().AtName(wo))},
 				}
 			default:
-				v := []validator.String{stringvalidator.LengthAtLeast(1)}
+				v := []validator.String{stringvalidator.LengthAtLeast(1), aiNoNUL}
 				if f.url {
 					v = append(v, httpsURL{})
 				}
@@ -494,6 +494,10 @@ func validateAIAuth(c aiConfig) diag.Diagnostics {
 	}
 	return diags
 }
+
+// aiNoNUL refuses a NUL character at plan time: PostgreSQL text cannot hold
+// one, so the apply would otherwise fail on the server.
+var aiNoNUL = extensionNoNUL
 
 // httpsURL checks that an endpoint is an absolute https URL: the extension
 // sends keys and tokens there.
