@@ -26,22 +26,20 @@ func TestReliabilityHostileAISettings(t *testing.T) {
 	region := `west'); SELECT azure_ai.set_setting('azure_openai.endpoint', 'https://evil'); --`
 	translator := `/subscriptions/'$$'/providers/"x"\y/東京`
 	endpoint := "https://acc.openai.azure.com/path'x\";$$/é?q=a'b"
-	body := func(extraOpenAI, extraCognitive string) string {
+	body := func() string {
 		return fmt.Sprintf(`
   azure_openai {
     endpoint         = %s
     auth_type        = "subscription-key"
     subscription_key = %s
-    %s
   }
   azure_cognitive {
     endpoint               = "https://acc.cognitiveservices.azure.com"
     auth_type              = "managed-identity"
     region                 = %s
     translator_resource_id = %s
-    %s
   }
-`, hclString(endpoint), hclString(key), extraOpenAI, hclString(region), hclString(translator), extraCognitive)
+`, hclString(endpoint), hclString(key), hclString(region), hclString(translator))
 	}
 	check := func(*terraform.State) error {
 		for k, want := range map[string]string{
@@ -57,18 +55,18 @@ func TestReliabilityHostileAISettings(t *testing.T) {
 		}
 		return nil
 	}
-	config := aiConfig(db, body("", ""))
+	config := aiConfig(db, body())
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{
 			{Config: config, Check: check},
 			{
-				Config:      aiConfig(db, body("", "")) + "\n" + nulSetting("region"),
+				Config:      aiConfig(db, body()) + "\n" + nulSetting("region"),
 				PlanOnly:    true,
 				ExpectError: words("must not contain a NUL character"),
 			},
 			{
-				Config:      aiConfig(db, body("", "")) + "\n" + nulSetting("subscription_key"),
+				Config:      aiConfig(db, body()) + "\n" + nulSetting("subscription_key"),
 				PlanOnly:    true,
 				ExpectError: words("must not contain a NUL character"),
 			},
