@@ -73,3 +73,26 @@ func FuzzImportHintQuoting(f *testing.F) {
 		}
 	})
 }
+
+// FuzzExtensionImportID: an import ID is split at its last '/' so that a
+// database name may hold '/'; every ID the provider writes reads back as
+// the same database and extension, and any other input either fails or
+// splits into parts that join back to it.
+func FuzzExtensionImportID(f *testing.F) {
+	for _, s := range []string{"orders/azure_ai", "app/db/vector", "/x", "x/", "/", "", "noslash", "a//b", `db "x"; --/pg_trgm`, "數據/é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		db, name, err := parseExtensionID(id)
+		if err != nil {
+			return
+		}
+		if db == "" || name == "" || strings.Contains(name, "/") || extensionID(db, name) != id {
+			t.Fatalf("%q split into %q and %q", id, db, name)
+		}
+		// The other way round: any database and a name without '/'.
+		if db2, name2, err := parseExtensionID(extensionID(id, name)); err != nil || db2 != id || name2 != name {
+			t.Fatalf("extensionID(%q, %q) reads back as %q, %q, %v", id, name, db2, name2, err)
+		}
+	})
+}
