@@ -162,9 +162,9 @@ func (c *Client) readAISettings(ctx context.Context, database string, keys []str
 	return r.values, r.set, nil
 }
 
-// ApplyAISettings makes every change in one transaction on the database's
-// own pool: either all keys change or none. Changes are applied in key order.
-func (c *Client) ApplyAISettings(ctx context.Context, database string, changes []AISettingChange) error {
+// applyAISettings is one attempt of ApplyAISettings: every change in one
+// transaction, applied in key order.
+func (c *Client) applyAISettings(ctx context.Context, database string, changes []AISettingChange) error {
 	const op = "applying azure_ai settings"
 	if len(changes) == 0 {
 		return nil

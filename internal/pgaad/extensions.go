@@ -121,9 +121,9 @@ func readExtension(ctx context.Context, q querier, database, name string) (Exten
 	return x, err
 }
 
-// CreateExtension runs CREATE EXTENSION (never CASCADE) and reads the result
-// back in the same transaction.
-func (c *Client) CreateExtension(ctx context.Context, nx NewExtension) (Extension, error) {
+// createExtension is one attempt of CreateExtension: CREATE EXTENSION (never
+// CASCADE), read back in the same transaction.
+func (c *Client) createExtension(ctx context.Context, nx NewExtension) (Extension, error) {
 	const op = "creating extension"
 	pool, err := c.Pool(nx.Database)
 	if err != nil {
@@ -156,9 +156,9 @@ func (c *Client) CreateExtension(ctx context.Context, nx NewExtension) (Extensio
 	return x, nil
 }
 
-// UpdateExtension runs ALTER EXTENSION ... UPDATE TO version and reads the
-// result back.
-func (c *Client) UpdateExtension(ctx context.Context, database, name, version string) (Extension, error) {
+// updateExtension is one attempt of UpdateExtension: ALTER EXTENSION ...
+// UPDATE TO version, read back in the same transaction.
+func (c *Client) updateExtension(ctx context.Context, database, name, version string) (Extension, error) {
 	const op = "updating extension"
 	pool, err := c.Pool(database)
 	if err != nil {
@@ -196,7 +196,10 @@ func (c *Client) DropExtension(ctx context.Context, database, name string) error
 	if err != nil {
 		return err
 	}
-	_, err = pool.Exec(ctx, "DROP EXTENSION IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	// IF EXISTS: safe to run again when the connection died under it.
+	_, err = retryOnce(ctx, pool, func() (pgconn.CommandTag, error) {
+		return pool.Exec(ctx, "DROP EXTENSION IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	})
 	if err == nil {
 		return nil
 	}

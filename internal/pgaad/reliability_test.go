@@ -213,3 +213,54 @@ func TestExtensionAndAIReadsSurviveTerminatedConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestExtensionAndAIWritesSurviveTerminatedConnections: creating, updating
+// and dropping an extension and applying azure_ai settings on a pool whose
+// connections were all killed just before.
+func TestExtensionAndAIWritesSurviveTerminatedConnections(t *testing.T) {
+	c := reliabilityClient(t, 2)
+	ctx := context.Background()
+	db := acctest.Name("pgaad reliability writes")
+	acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+	t.Cleanup(func() {
+		c.Close()
+		acctest.SuperExec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+	})
+	acctest.SuperExec(t, "postgres", "GRANT CREATE ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO azure_pg_admin")
+	acctest.SuperExec(t, db, "CREATE EXTENSION azure_ai")
+	acctest.SuperExec(t, db, "GRANT azure_ai_settings_manager TO azure_pg_admin")
+
+	warm := func() {
+		if _, err := c.Extension(ctx, db, "azure_ai"); err != nil {
+			t.Fatal(err)
+		}
+		terminateOwn(t)
+	}
+	warm()
+	if x, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "hstore"}); err != nil || x.Name != "hstore" {
+		t.Fatalf("creating an extension after pg_terminate_backend: %+v, %v", x, err)
+	}
+	warm()
+	if _, err := c.UpdateExtension(ctx, db, "hstore", "1.8"); err != nil {
+		t.Fatalf("updating an extension after pg_terminate_backend: %v", err)
+	}
+	warm()
+	endpoint := "https://reliability.openai.azure.com"
+	if err := c.ApplyAISettings(ctx, db, []pgaad.AISettingChange{{Key: pgaad.AIOpenAIEndpoint, Value: &endpoint}}); err != nil {
+		t.Fatalf("applying azure_ai settings after pg_terminate_backend: %v", err)
+	}
+	warm()
+	if err := c.DropExtension(ctx, db, "hstore"); err != nil {
+		t.Fatalf("dropping an extension after pg_terminate_backend: %v", err)
+	}
+	var n int
+	acctest.SuperQueryRow(t, db, "SELECT count(*) FROM pg_extension WHERE extname = 'hstore'", nil, &n)
+	if n != 0 {
+		t.Fatal("hstore is still installed")
+	}
+	var got *string
+	acctest.SuperQueryRow(t, db, "SELECT azure_ai.get_setting($1)", []any{pgaad.AIOpenAIEndpoint}, &got)
+	if got == nil || *got != endpoint {
+		t.Fatalf("the endpoint on the server is %v", got)
+	}
+}
