@@ -358,6 +358,20 @@ ephemeral "azurepg_access_token" "t" {}
 				statecheck.ExpectKnownValue("echo.token", tfjsonpath.New("data").AtMapKey("token_sha256"), knownvalue.StringExact(digest(static))),
 				statecheck.ExpectKnownValue("echo.token", tfjsonpath.New("data").AtMapKey("expires_on"), knownvalue.StringExact(exp.Format(time.RFC3339))),
 			},
+		}, {
+			// A token that is not a JWT is handed on; its expiry is unknown, so null.
+			PreConfig: func() { t.Setenv("AZUREPG_ACCESS_TOKEN", "opaque token; not a JWT") },
+			Config: `
+provider "azurepg" {
+  auth_method = "access_token"
+}
+
+ephemeral "azurepg_access_token" "t" {}
+` + echoToken("opaque"),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("echo.opaque", tfjsonpath.New("data").AtMapKey("token_sha256"), knownvalue.StringExact(digest("opaque token; not a JWT"))),
+				statecheck.ExpectKnownValue("echo.opaque", tfjsonpath.New("data").AtMapKey("expires_on"), knownvalue.Null()),
+			},
 		}},
 	})
 }
