@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -84,10 +85,17 @@ func (c *Client) Pool(database string) (*pgxpool.Pool, error) {
 		cc.Password = pw
 		return nil
 	}
+	// After a lost connection, ping every connection the pool hands out for
+	// a while (see suspectPool), not only those idle for over a second.
+	suspect := new(atomic.Int64)
+	pcfg.ShouldPing = func(_ context.Context, sp pgxpool.ShouldPingParams) bool {
+		return sp.IdleDuration > time.Second || time.Now().UnixNano() < suspect.Load()
+	}
 	p, err := pgxpool.NewWithConfig(context.Background(), pcfg)
 	if err != nil {
 		return nil, err
 	}
+	suspects.Store(p, suspect)
 	c.pools[database] = p
 	return p, nil
 }
@@ -138,6 +146,7 @@ func (c *Client) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for db, p := range c.pools {
+		suspects.Delete(p)
 		p.Close()
 		delete(c.pools, db)
 	}

@@ -137,17 +137,38 @@ func (c *Client) CreatePrincipal(ctx context.Context, np NewPrincipal) (Principa
 		return Principal{}, err
 	}
 	p, committing, err := c.createPrincipalTx(ctx, pool, np)
-	if err != nil && ctx.Err() == nil && connLost(err) && !committing {
-		// The connection died before COMMIT: the server rolled the
-		// transaction back, so it is safe to run it again.
+	if err != nil && ctx.Err() == nil && connLost(err) {
+		if committing {
+			// COMMIT got no answer: the role is there if it committed.
+			got, rerr := c.afterLostCommit(ctx, np, err)
+			if rerr == nil || !errors.Is(rerr, errRolledBack) {
+				return got, rerr
+			}
+		}
+		// The connection died before the transaction committed: the
+		// server rolled it back, so it is safe to run it again.
 		pool.Reset()
+		suspectPool(pool)
 		p, committing, err = c.createPrincipalTx(ctx, pool, np)
+		if err != nil && ctx.Err() == nil && connLost(err) && committing {
+			p, err = c.afterLostCommit(ctx, np, err)
+		}
 	}
-	if err != nil && ctx.Err() == nil && connLost(err) && committing {
-		return c.afterLostCommit(ctx, np, err)
+	if errors.Is(err, errRolledBack) {
+		err = errors.Unwrap(err) // report the lost connection itself
 	}
 	return p, err
 }
+
+// errRolledBack marks a creation whose COMMIT got no answer and which,
+// looked up afterwards, is not there: it was rolled back.
+var errRolledBack = errors.New("rolled back")
+
+type rolledBack struct{ err error }
+
+func (r rolledBack) Error() string        { return r.err.Error() }
+func (r rolledBack) Unwrap() error        { return r.err }
+func (r rolledBack) Is(target error) bool { return target == errRolledBack }
 
 // createPrincipalTx is one attempt of CreatePrincipal; committing says that
 // the failure came from COMMIT, when the outcome is not known.
@@ -194,7 +215,7 @@ func (c *Client) afterLostCommit(ctx context.Context, np NewPrincipal, commitErr
 		return p, nil
 	}
 	if errors.Is(err, ErrNotFound) {
-		return Principal{}, commitErr // rolled back: nothing to clean up
+		return Principal{}, rolledBack{commitErr} // nothing to clean up; may be run again
 	}
 	return Principal{}, &PrincipalError{Op: "creating principal", Name: np.Name, Err: commitErr,
 		Advice: "The connection was lost while the server committed the creation, and the role could not be checked afterwards. " +

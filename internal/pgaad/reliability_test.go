@@ -264,3 +264,67 @@ func TestExtensionAndAIWritesSurviveTerminatedConnections(t *testing.T) {
 		t.Fatalf("the endpoint on the server is %v", got)
 	}
 }
+
+// TestCreatesSurviveRepeatedKills: principals created 6 at a time while
+// every connection of the client is killed 5 times, 350 ms apart, wherever
+// each transaction is (before its statements, between them, at COMMIT).
+// Every creation succeeds exactly once.
+func TestCreatesSurviveRepeatedKills(t *testing.T) {
+	c := reliabilityClient(t, 6)
+	ctx := context.Background()
+	names := make(chan string, 300)
+	for range cap(names) {
+		names <- acctest.NewObject(t, "group", "pgaad kill").Name
+	}
+	close(names)
+	var mu sync.Mutex
+	var created []string
+	t.Cleanup(func() {
+		for _, n := range created {
+			_ = c.DropPrincipal(context.Background(), n)
+		}
+	})
+	stop := make(chan struct{})
+	kills := 0
+	var killer sync.WaitGroup
+	killer.Go(func() {
+		defer close(stop)
+		for range 5 {
+			time.Sleep(350 * time.Millisecond)
+			if terminateOwn(t) > 0 {
+				kills++
+			}
+		}
+	})
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			for n := range names {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: n})
+				mu.Lock()
+				created = append(created, n)
+				mu.Unlock()
+				if err != nil {
+					t.Error(err)
+				}
+				time.Sleep(30 * time.Millisecond) // spread the work over the kills
+			}
+		})
+	}
+	wg.Wait()
+	killer.Wait()
+	for _, n := range created {
+		if !acctest.RoleExists(t, n) {
+			t.Errorf("%q was not created", n)
+		}
+	}
+	if kills < 3 {
+		t.Fatalf("%d kills hit the client's connections, %d creations: the test proves little", kills, len(created))
+	}
+	t.Logf("%d creations, 6 at a time, with the connections killed %d times: all succeeded", len(created), kills)
+}

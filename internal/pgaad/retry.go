@@ -6,7 +6,10 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -50,5 +53,21 @@ func retryOnce[T any](ctx context.Context, pool *pgxpool.Pool, op func() (T, err
 		return v, err
 	}
 	pool.Reset()
+	suspectPool(pool)
 	return op()
+}
+
+// suspects holds, for each pool, until when (Unix ns) every connection it
+// hands out is pinged first (read by the pool's ShouldPing).
+var suspects sync.Map // *pgxpool.Pool → *atomic.Int64
+
+// suspectPool makes the pool ping every connection it hands out for the
+// next two seconds. Reset drops only the idle connections: those that other
+// goroutines hold died too and come back to the pool, and the pool pings
+// only connections idle for more than a second, so without this a retry
+// could be handed one of them.
+func suspectPool(pool *pgxpool.Pool) {
+	if v, ok := suspects.Load(pool); ok {
+		v.(*atomic.Int64).Store(time.Now().Add(2 * time.Second).UnixNano())
+	}
 }

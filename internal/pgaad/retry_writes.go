@@ -63,5 +63,6 @@ func (c *Client) retryable(ctx context.Context, database string, err error) bool
 		return false
 	}
 	pool.Reset()
+	suspectPool(pool)
 	return true
 }
