@@ -64,12 +64,17 @@ func (r *Result) MaxOf(kind string, n int, phase string, f func(Sample) float64)
 // Ratio is the median over repetitions of kind's wall time divided by
 // base's in the same repetition (the two ran minutes apart at most).
 func (r *Result) Ratio(kind, base string, n int, phase string) float64 {
+	return r.RatioOf(kind, base, n, phase, wall)
+}
+
+// RatioOf is Ratio of any per-sample value.
+func (r *Result) RatioOf(kind, base string, n int, phase string, f func(Sample) float64) float64 {
 	a, b := r.samples(kind, n, phase), r.samples(base, n, phase)
 	var ratios []float64
 	for _, sa := range a {
 		for _, sb := range b {
-			if sa.Rep == sb.Rep && sb.Wall > 0 {
-				ratios = append(ratios, sa.Wall.Seconds()/sb.Wall.Seconds())
+			if sa.Rep == sb.Rep && f(sb) > 0 {
+				ratios = append(ratios, f(sa)/f(sb))
 			}
 		}
 	}
@@ -218,13 +223,15 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 	w("\nSpread is (slowest − fastest) / median of the %d repetitions of a cell.\n\n", r.Reps)
 
 	w("## CPU time, median (seconds)\n\n")
-	w("| N | phase | terraform_data | noop | azurepg (terraform + provider) | azurepg server backends |\n|---:|---|---:|---:|---:|---:|\n")
+	w("CPU time depends less on the other jobs than wall time does, so its ratio is the steadier of the two.\n\n")
+	w("| N | phase | terraform_data | noop | azurepg (terraform + provider) | azurepg / noop | azurepg server backends |\n|---:|---|---:|---:|---:|---:|---:|\n")
 	cpu := func(s Sample) float64 { return s.CPU.Seconds() }
 	scpu := func(s Sample) float64 { return s.ServerCPU.Seconds() }
 	for _, n := range r.Counts {
 		for _, p := range Phases {
-			w("| %d | %s | %s | %s | %s | %s |\n", n, p, f2(r.MedianOf(KindTerraformData, n, p, cpu)),
-				f2(r.MedianOf(KindNoop, n, p, cpu)), f2(r.MedianOf(KindAzurepg, n, p, cpu)), f2(r.MedianOf(KindAzurepg, n, p, scpu)))
+			w("| %d | %s | %s | %s | %s | **%s** | %s |\n", n, p, f2(r.MedianOf(KindTerraformData, n, p, cpu)),
+				f2(r.MedianOf(KindNoop, n, p, cpu)), f2(r.MedianOf(KindAzurepg, n, p, cpu)),
+				f2(r.RatioOf(KindAzurepg, KindNoop, n, p, cpu)), f2(r.MedianOf(KindAzurepg, n, p, scpu)))
 		}
 	}
 

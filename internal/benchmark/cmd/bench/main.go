@@ -36,7 +36,14 @@ func main() {
 	extraEnv := flag.String("env", "", "KEY=VALUE,... added to every terraform command's environment")
 	commit := flag.String("commit", "", "build the providers from this commit (git archive) instead of the working tree")
 	deadline := flag.String("deadline", "", "HH:MM (UTC): start nothing after it, report what ran")
+	render := flag.String("render", "", "only write README.md and chart.svg again from this results.json")
 	flag.Parse()
+	if *render != "" {
+		if err := rerender(*render, *out); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	var stopAt time.Time
 	if *deadline != "" {
 		t, err := time.Parse("15:04", *deadline)
@@ -213,6 +220,24 @@ func writeProfile(ctx context.Context, stem, phase, binary string, files []strin
 		lines = lines[:28]
 	}
 	return strings.Join(lines, "\n") + "\n", nil
+}
+
+// rerender writes README.md and chart.svg from a results.json (after a
+// change to the report, without running the benchmark again). The profile
+// section, if any, keeps no top functions.
+func rerender(results, out string) error {
+	b, err := os.ReadFile(results)
+	if err != nil {
+		return err
+	}
+	var res benchmark.Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("%s: %w", results, err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "README.md"), []byte(res.Markdown(nil)), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "chart.svg"), []byte(res.SVG()), 0o644)
 }
 
 func splitEnv(s string) []string {
