@@ -75,11 +75,11 @@ resource "azurepg_ai_settings" "s%02d" {
 		t.Fatalf("restart during the apply: %v (provider seen: %v)", err, sawProvider.Load())
 	}
 	state := w.State()
-	installed, set := checkExtensionsMatchServer(t, e, w, dbs, state)
+	installed, set := checkExtensionsMatchServer(t, e, dbs, state)
 	t.Logf("apply 1 with a restart: err=%v; %d of 12 extensions and %d of 12 settings in state and on the server", first.Err, installed, set)
 
 	w.MustRun("apply", "-auto-approve", "-input=false", "-no-color")
-	if installed, set := checkExtensionsMatchServer(t, e, w, dbs, w.State()); installed != 12 || set != 12 {
+	if installed, set := checkExtensionsMatchServer(t, e, dbs, w.State()); installed != 12 || set != 12 {
 		t.Fatalf("after the second apply %d extensions and %d settings, want 12 and 12", installed, set)
 	}
 	if r := w.Run("plan", "-input=false", "-no-color", "-detailed-exitcode"); r.Err != nil {
@@ -90,7 +90,7 @@ resource "azurepg_ai_settings" "s%02d" {
 // checkExtensionsMatchServer: in each database, azure_ai is installed
 // exactly when its azurepg_extension is in the state, and the endpoint is
 // set exactly when its azurepg_ai_settings is.
-func checkExtensionsMatchServer(t *testing.T, e *emulator.Emulator, w *acctest.Workdir, dbs []string, state map[string]acctest.StateResource) (installed, set int) {
+func checkExtensionsMatchServer(t *testing.T, e *emulator.Emulator, dbs []string, state map[string]acctest.StateResource) (installed, set int) {
 	t.Helper()
 	ctx := context.Background()
 	for i, db := range dbs {
