@@ -125,6 +125,9 @@ func num(v float64) string {
 	return fmt.Sprintf("%.1f", v)
 }
 
+// pingShape is pgxpool's health check of a connection idle for over a second.
+const pingShape = "-- ping"
+
 // Target is one of issue 9's targets, as measured.
 type Target struct {
 	What     string
@@ -159,13 +162,19 @@ func (r *Result) Targets() []Target {
 		out = append(out, t)
 	}
 	if r.has(KindAzurepg) {
-		var conns, tokens, perRead float64
+		var conns, tokens, perRead, pings float64
 		for _, n := range r.Counts {
 			for _, phase := range Phases {
 				conns = math.Max(conns, r.MaxOf(KindAzurepg, n, phase, func(s Sample) float64 { return float64(s.Connections) }))
 				tokens = math.Max(tokens, r.MaxOf(KindAzurepg, n, phase, func(s Sample) float64 { return float64(s.TokenRequests) }))
 			}
-			perRead = math.Max(perRead, r.MaxOf(KindAzurepg, n, PhasePlan, func(s Sample) float64 { return float64(s.Statements) / float64(s.N) }))
+			// pgxpool's "-- ping" on a connection idle for over a second is not part of a read.
+			perRead = math.Max(perRead, r.MaxOf(KindAzurepg, n, PhasePlan, func(s Sample) float64 {
+				return float64(s.Statements-s.Shapes[pingShape]) / float64(s.N)
+			}))
+			for _, p := range Phases {
+				pings = math.Max(pings, r.MaxOf(KindAzurepg, n, p, func(s Sample) float64 { return float64(s.Shapes[pingShape]) }))
+			}
 		}
 		out = append(out,
 			Target{What: fmt.Sprintf("connections opened per command ≤ max_connections + 1 = %d", r.MaxConns+1),
@@ -173,7 +182,7 @@ func (r *Result) Targets() []Target {
 			Target{What: "token requests per command ≤ 1 (token valid)",
 				Measured: fmt.Sprintf("at most %.0f", tokens), Met: tokens <= 1, Known: true},
 			Target{What: "statements per resource read (refresh plan) ≤ 1",
-				Measured: fmt.Sprintf("at most %.2f", perRead), Met: perRead <= 1, Known: true})
+				Measured: fmt.Sprintf("at most %.2f (pgxpool health-check pings aside: at most %.0f per command)", perRead, pings), Met: perRead <= 1, Known: true})
 	}
 	return out
 }
