@@ -19,7 +19,7 @@ func TestAccAISettingsDataSource(t *testing.T) {
 	aiSet(t, db, "azure_cognitive.region", str("westeurope"))
 	aiSet(t, db, "azure_ml.serverless_ranking_endpoint_key", str("ds-oob-key"))
 	const ds = "data.azurepg_ai_settings.d"
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: aiConfig(db, `

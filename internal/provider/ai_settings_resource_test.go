@@ -141,7 +141,7 @@ func TestAccAISettingsAllServices(t *testing.T) {
 	for k := range managed {
 		cleared[k] = nil
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy:             checkAISettings(t, db, cleared),
 		Steps: []resource.TestStep{
@@ -200,7 +200,7 @@ func TestAccAISettingsSwitchAuth(t *testing.T) {
     scoring_endpoint = "https://ml.example.com/score"
     auth_type        = "managed-identity"
   }`
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -266,7 +266,7 @@ func TestAccAISettingsDrift(t *testing.T) {
 	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 		plancheck.ExpectResourceAction("azurepg_ai_settings.s", plancheck.ResourceActionUpdate),
 	}}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: checkAISettings(t, db, want)},
@@ -461,7 +461,7 @@ func TestAccAISettingsWithExtension(t *testing.T) {
 		acctest.SuperQueryRow(t, db, "SELECT count(*) FROM pg_extension WHERE extname = 'azure_ai'", nil, &n)
 		return n
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy: func(*terraform.State) error {
 			if extensions() != 0 {

@@ -102,7 +102,7 @@ resource "azurepg_principal" "p" {
 	if n := e.TokenRequestsFor(admin.ClientID); n != 0 {
 		t.Fatalf("%d token requests before the test", n)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy:             checkRolesGone(t, names...),
 		Steps: []resource.TestStep{
@@ -148,7 +148,7 @@ resource "azurepg_principal" "p" {
 func TestAccAuthClientIDAndClouds(t *testing.T) {
 	acctest.Emulator(t)
 	admin := acctest.NewAdmin(t)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -240,7 +240,7 @@ func TestAccAuthStaticTokenAndPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := acctest.NewObject(t, "user", "acc-static")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy:             checkRolesGone(t, other.Name),
 		Steps: []resource.TestStep{
@@ -296,7 +296,7 @@ resource "azurepg_principal" "p" {
   name = %q
 }
 `, e.Host(), e.Port(), admin.Name, admin.ClientID, p.Name)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		ExternalProviders:        map[string]resource.ExternalProvider{"terraform": {Source: "terraform.io/builtin/terraform"}},
 		CheckDestroy:             checkRolesGone(t, p.Name),
@@ -331,7 +331,7 @@ resource "azurepg_principal" "p" {
 func TestAccAuthNoConnectionBeforeNeeded(t *testing.T) {
 	acctest.Emulator(t)
 	admin := acctest.NewAdmin(t)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config: acctest.ProviderBlock(admin, fmt.Sprintf(`
@@ -387,7 +387,7 @@ data "azurepg_principals" "admins" {
 		}
 		return fmt.Errorf("%q is not among the admins", name)
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{
 			{

@@ -94,7 +94,7 @@ func TestAccExtensionAzureAI(t *testing.T) {
 	id := db + "/azure_ai"
 	v100 := extensionConfig(db, "azure_ai", `version = "1.0.0"`)
 	v110 := extensionConfig(db, "azure_ai", `version = "1.1.0"`)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy:             checkExtensionGone(t, db, "azure_ai"),
 		Steps: []resource.TestStep{
@@ -175,7 +175,7 @@ func TestAccExtensionSchema(t *testing.T) {
 	acctest.SuperExec(t, db, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
 	acctest.SuperExec(t, db, "GRANT CREATE, USAGE ON SCHEMA "+pgx.Identifier{schema}.Sanitize()+" TO azure_pg_admin")
 	const addr = "azurepg_extension.x"
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy:             checkExtensionGone(t, db, "hstore"),
 		Steps: []resource.TestStep{
@@ -283,7 +283,7 @@ func TestAccExtensionErrors(t *testing.T) {
 		}
 		steps = append(steps, resource.TestStep{Config: cfg, PlanOnly: true, ExpectError: extensionErrorText(bad.want)})
 	}
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
 			checkExtensionGone(t, db, "azure_ai"), checkExtensionGone(t, db, "pg_buffercache")),
@@ -298,7 +298,7 @@ func TestAccExtensionImportErrors(t *testing.T) {
 	acctest.Emulator(t)
 	db := extensionTestDatabase(t, true)
 	acctest.SuperExec(t, db, "CREATE EXTENSION citext")
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{
 			{
@@ -347,7 +347,7 @@ func TestAccExtensionImportErrors(t *testing.T) {
 func TestAccExtensionNoCreatePrivilege(t *testing.T) {
 	acctest.Emulator(t)
 	db := extensionTestDatabase(t, false)
-	resource.Test(t, resource.TestCase{
+	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:      extensionConfig(db, "citext"),
