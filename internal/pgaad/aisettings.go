@@ -59,32 +59,11 @@ type AISettingsError struct {
 }
 
 func (e *AISettingsError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s in database %q: ", e.Op, e.Database)
-	switch {
-	case e.Err != nil:
-		b.WriteString(describe(e.Err))
-	case e.Kind != nil:
-		b.WriteString(e.Kind.Error())
-	}
-	if e.Advice != "" {
-		b.WriteString("\n\n")
-		b.WriteString(e.Advice)
-	}
-	return b.String()
+	return message(fmt.Sprintf("%s in database %q", e.Op, e.Database), e.Kind, e.Err, describe, e.Advice)
 }
 
 // Unwrap lets errors.Is find the kind and errors.As find the server's error.
-func (e *AISettingsError) Unwrap() []error {
-	var errs []error
-	if e.Kind != nil {
-		errs = append(errs, e.Kind)
-	}
-	if e.Err != nil {
-		errs = append(errs, e.Err)
-	}
-	return errs
-}
+func (e *AISettingsError) Unwrap() []error { return unwrap(e.Kind, e.Err) }
 
 // AISettingChange sets Key to *Value, or clears it when Value is nil.
 type AISettingChange struct {

@@ -35,29 +35,39 @@ type PrincipalError struct {
 }
 
 func (e *PrincipalError) Error() string {
+	return message(fmt.Sprintf("%s %q", e.Op, e.Name), e.Kind, e.Err, describe, e.Advice)
+}
+
+// Unwrap lets errors.Is find the kind and errors.As find the server's error.
+func (e *PrincipalError) Unwrap() []error { return unwrap(e.Kind, e.Err) }
+
+// message is how every pgaad error reads: "<what, on which object>: <the
+// server's words, or the kind>", then what to do next.
+func message(subject string, kind, err error, cause func(error) string, advice string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %q: ", e.Op, e.Name)
+	b.WriteString(subject)
+	b.WriteString(": ")
 	switch {
-	case e.Err != nil:
-		b.WriteString(describe(e.Err))
-	case e.Kind != nil:
-		b.WriteString(e.Kind.Error())
+	case err != nil:
+		b.WriteString(cause(err))
+	case kind != nil:
+		b.WriteString(kind.Error())
 	}
-	if e.Advice != "" {
+	if advice != "" {
 		b.WriteString("\n\n")
-		b.WriteString(e.Advice)
+		b.WriteString(advice)
 	}
 	return b.String()
 }
 
-// Unwrap lets errors.Is find the kind and errors.As find the server's error.
-func (e *PrincipalError) Unwrap() []error {
+// unwrap lets errors.Is find an error's kind and errors.As the server's error.
+func unwrap(kind, err error) []error {
 	var errs []error
-	if e.Kind != nil {
-		errs = append(errs, e.Kind)
+	if kind != nil {
+		errs = append(errs, kind)
 	}
-	if e.Err != nil {
-		errs = append(errs, e.Err)
+	if err != nil {
+		errs = append(errs, err)
 	}
 	return errs
 }

@@ -53,34 +53,15 @@ type ExtensionError struct {
 }
 
 func (e *ExtensionError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %q in database %q: ", e.Op, e.Name, e.Database)
-	switch {
-	case e.Err != nil && errors.Is(e.Kind, ErrExtensionDependents):
-		b.WriteString(describe(e.Err)) // its HINT suggests CASCADE, which the advice explains away
-	case e.Err != nil:
-		b.WriteString(describeWithHint(e.Err))
-	case e.Kind != nil:
-		b.WriteString(e.Kind.Error())
+	cause := describeWithHint
+	if errors.Is(e.Kind, ErrExtensionDependents) {
+		cause = describe // the HINT suggests CASCADE, which the advice explains away
 	}
-	if e.Advice != "" {
-		b.WriteString("\n\n")
-		b.WriteString(e.Advice)
-	}
-	return b.String()
+	return message(fmt.Sprintf("%s %q in database %q", e.Op, e.Name, e.Database), e.Kind, e.Err, cause, e.Advice)
 }
 
 // Unwrap lets errors.Is find the kind and errors.As find the server's error.
-func (e *ExtensionError) Unwrap() []error {
-	var errs []error
-	if e.Kind != nil {
-		errs = append(errs, e.Kind)
-	}
-	if e.Err != nil {
-		errs = append(errs, e.Err)
-	}
-	return errs
-}
+func (e *ExtensionError) Unwrap() []error { return unwrap(e.Kind, e.Err) }
 
 // describeWithHint is describe plus the server's HINT, which for extensions
 // often says what to do (e.g. "SHOW azure.extensions").
