@@ -1,0 +1,17 @@
+# Run psql as the provider's own identity (the pipeline's managed identity)
+# from a provisioner: the token is handed over in the environment and is in
+# neither the plan nor the state.
+ephemeral "azurepg_access_token" "admin" {}
+
+resource "terraform_data" "vacuum" {
+  provisioner "local-exec" {
+    command = "psql -c 'VACUUM ANALYZE'"
+    environment = {
+      PGHOST     = "myserver.postgres.database.azure.com"
+      PGDATABASE = "orders"
+      PGUSER     = "ci-pipeline-mi"
+      PGSSLMODE  = "require"
+      PGPASSWORD = ephemeral.azurepg_access_token.admin.token
+    }
+  }
+}
