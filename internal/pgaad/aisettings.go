@@ -114,7 +114,7 @@ func (c *Client) readAISettings(ctx context.Context, database string, keys []str
 		values map[string]string
 		set    map[string]bool
 	}
-	r, err := retryOnce(ctx, pool, func() (result, error) {
+	r, err := retryOnConnLost(ctx, pool, func() (result, error) {
 		values, set := map[string]string{}, map[string]bool{}
 		rows, err := pool.Query(ctx, readSettingsQuery, keys, reveal)
 		if err != nil {

@@ -86,7 +86,7 @@ func (c *Client) Extension(ctx context.Context, database, name string) (Extensio
 	if err != nil {
 		return Extension{}, err
 	}
-	x, err := retryOnce(ctx, pool, func() (Extension, error) { return readExtension(ctx, pool, database, name) })
+	x, err := retryOnConnLost(ctx, pool, func() (Extension, error) { return readExtension(ctx, pool, database, name) })
 	if err != nil {
 		return Extension{}, c.extensionError("reading extension", database, name, err)
 	}
@@ -178,7 +178,7 @@ func (c *Client) DropExtension(ctx context.Context, database, name string) error
 		return err
 	}
 	// IF EXISTS: safe to run again when the connection died under it.
-	_, err = retryOnce(ctx, pool, func() (pgconn.CommandTag, error) {
+	_, err = retryOnConnLost(ctx, pool, func() (pgconn.CommandTag, error) {
 		return pool.Exec(ctx, "DROP EXTENSION IF EXISTS "+pgx.Identifier{name}.Sanitize())
 	})
 	if err == nil {

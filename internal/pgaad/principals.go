@@ -51,7 +51,7 @@ func (c *Client) Principal(ctx context.Context, name string) (Principal, error) 
 	if err != nil {
 		return Principal{}, err
 	}
-	p, err := retryOnce(ctx, pool, func() (Principal, error) { return readPrincipal(ctx, pool, name) })
+	p, err := retryOnConnLost(ctx, pool, func() (Principal, error) { return readPrincipal(ctx, pool, name) })
 	return p, c.explain(err, PrincipalsDatabase)
 }
 
@@ -101,7 +101,7 @@ func (c *Client) ListPrincipals(ctx context.Context, adminsOnly bool) ([]Princip
 	if err != nil {
 		return nil, err
 	}
-	out, err := retryOnce(ctx, pool, func() ([]Principal, error) { return listPrincipals(ctx, pool, adminsOnly) })
+	out, err := retryOnConnLost(ctx, pool, func() ([]Principal, error) { return listPrincipals(ctx, pool, adminsOnly) })
 	return out, c.explain(err, PrincipalsDatabase)
 }
 
@@ -137,7 +137,7 @@ func (c *Client) CreatePrincipal(ctx context.Context, np NewPrincipal) (Principa
 		return Principal{}, err
 	}
 	p, committing, err := c.createPrincipalTx(ctx, pool, np)
-	if err != nil && ctx.Err() == nil && connLost(err) {
+	for retries := 0; err != nil && ctx.Err() == nil && connLost(err); retries++ {
 		if committing {
 			// COMMIT got no answer: the role is there if it committed.
 			got, rerr := c.afterLostCommit(ctx, np, err)
@@ -145,14 +145,14 @@ func (c *Client) CreatePrincipal(ctx context.Context, np NewPrincipal) (Principa
 				return got, rerr
 			}
 		}
+		if retries == maxConnLostRetries {
+			break
+		}
 		// The connection died before the transaction committed: the
 		// server rolled it back, so it is safe to run it again.
 		pool.Reset()
 		suspectPool(pool)
 		p, committing, err = c.createPrincipalTx(ctx, pool, np)
-		if err != nil && ctx.Err() == nil && connLost(err) && committing {
-			p, err = c.afterLostCommit(ctx, np, err)
-		}
 	}
 	if errors.Is(err, errRolledBack) {
 		err = errors.Unwrap(err) // report the lost connection itself
@@ -232,7 +232,7 @@ func (c *Client) DropPrincipal(ctx context.Context, name string) error {
 		return err
 	}
 	// Safe to run twice: a role that the first attempt dropped is not an error.
-	_, err = retryOnce(ctx, pool, func() (pgconn.CommandTag, error) {
+	_, err = retryOnConnLost(ctx, pool, func() (pgconn.CommandTag, error) {
 		return pool.Exec(ctx, dropRoleSQL(name))
 	})
 	if err == nil {

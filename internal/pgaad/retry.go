@@ -42,19 +42,28 @@ func connLost(err error) bool {
 		errors.As(err, &netErr)
 }
 
-// retryOnce runs an operation that may safely run twice (a read, or a write
-// that is undone or harmless when repeated) and, when its connection died
-// under it, runs it once more. The pool's other idle connections are
-// dropped first: what killed one (a restart, a failover) usually killed them
-// all, and the pool pings only connections idle for more than a second.
-func retryOnce[T any](ctx context.Context, pool *pgxpool.Pool, op func() (T, error)) (T, error) {
+// maxConnLostRetries bounds how often an operation whose connection died is
+// run again: a server restarting or failing over can kill the new
+// connection too, but a server that keeps killing them is an error to report.
+const maxConnLostRetries = 3
+
+// retryOnConnLost runs an operation that may safely run again (a read, or a
+// write that is undone or harmless when repeated) and, when its connection
+// died under it, runs it again, at most maxConnLostRetries times. The pool's
+// other idle connections are dropped first: what killed one (a restart, a
+// failover) usually killed them all, and the pool pings only connections
+// idle for more than a second.
+func retryOnConnLost[T any](ctx context.Context, pool *pgxpool.Pool, op func() (T, error)) (T, error) {
 	v, err := op()
-	if err == nil || ctx.Err() != nil || !connLost(err) {
-		return v, err
+	for range maxConnLostRetries {
+		if err == nil || ctx.Err() != nil || !connLost(err) {
+			break
+		}
+		pool.Reset()
+		suspectPool(pool)
+		v, err = op()
 	}
-	pool.Reset()
-	suspectPool(pool)
-	return op()
+	return v, err
 }
 
 // suspects holds, for each pool, until when (Unix ns) every connection it

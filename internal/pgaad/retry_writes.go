@@ -5,8 +5,8 @@ import (
 	"errors"
 )
 
-// The writes of extensions and azure_ai settings, retried once when their
-// connection died under them (a restart or failover, pg_terminate_backend).
+// The writes of extensions and azure_ai settings, retried (at most
+// maxConnLostRetries times) when their connection died under them (a restart or failover, pg_terminate_backend).
 // Each runs in one transaction, so a failure before COMMIT left nothing
 // behind and running it again is safe.
 
@@ -17,11 +17,12 @@ import (
 // leave an extension that Terraform does not know about and cannot create).
 func (c *Client) CreateExtension(ctx context.Context, nx NewExtension) (Extension, error) {
 	x, err := c.createExtension(ctx, nx)
-	if !c.retryable(ctx, nx.Database, err) {
-		return x, err
+	retried := false
+	for retries := 0; retries < maxConnLostRetries && c.retryable(ctx, nx.Database, err); retries++ {
+		x, err = c.createExtension(ctx, nx)
+		retried = true
 	}
-	x, err = c.createExtension(ctx, nx)
-	if errors.Is(err, ErrExtensionExists) {
+	if retried && errors.Is(err, ErrExtensionExists) {
 		got, rerr := c.Extension(ctx, nx.Database, nx.Name)
 		if rerr == nil && (nx.Schema == "" || got.Schema == nx.Schema) && (nx.Version == "" || got.Version == nx.Version) {
 			return got, nil
@@ -35,8 +36,8 @@ func (c *Client) CreateExtension(ctx context.Context, nx NewExtension) (Extensio
 // second attempt is safe whatever the first did.
 func (c *Client) UpdateExtension(ctx context.Context, database, name, version string) (Extension, error) {
 	x, err := c.updateExtension(ctx, database, name, version)
-	if c.retryable(ctx, database, err) {
-		return c.updateExtension(ctx, database, name, version)
+	for retries := 0; retries < maxConnLostRetries && c.retryable(ctx, database, err); retries++ {
+		x, err = c.updateExtension(ctx, database, name, version)
 	}
 	return x, err
 }
@@ -46,13 +47,13 @@ func (c *Client) UpdateExtension(ctx context.Context, database, name, version st
 // idempotent, so a second attempt is safe whatever the first did.
 func (c *Client) ApplyAISettings(ctx context.Context, database string, changes []AISettingChange) error {
 	err := c.applyAISettings(ctx, database, changes)
-	if c.retryable(ctx, database, err) {
-		return c.applyAISettings(ctx, database, changes)
+	for retries := 0; retries < maxConnLostRetries && c.retryable(ctx, database, err); retries++ {
+		err = c.applyAISettings(ctx, database, changes)
 	}
 	return err
 }
 
-// retryable reports whether err is a lost connection worth one more try,
+// retryable reports whether err is a lost connection worth another try,
 // and if so drops the pool's other idle connections, which died with it.
 func (c *Client) retryable(ctx context.Context, database string, err error) bool {
 	if err == nil || ctx.Err() != nil || !connLost(err) {
