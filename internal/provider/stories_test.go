@@ -1,10 +1,7 @@
 package provider_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -55,19 +52,8 @@ resource "azurepg_principal" "users" {
 `, prefix))
 	// terraform-plugin-testing cannot shim for_each instances with string
 	// keys into its legacy state, so this story runs the real CLI.
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(providerRequirements+config), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tf := func(args ...string) acctest.CLIResult {
-		t.Helper()
-		r := acctest.Terraform(t, dir, nil, args...)
-		if r.Err != nil {
-			t.Fatalf("terraform %v: %v\n%s\n%s", args, r.Err, r.Stdout, r.Stderr)
-		}
-		return r
-	}
-	if out := tf("apply", "-auto-approve", "-input=false", "-no-color").Stdout; !strings.Contains(out, "2 imported, 0 added, 0 changed, 0 destroyed") {
+	w := acctest.NewWorkdir(t, providerRequirements+config, nil)
+	if out := w.MustRun("apply", "-auto-approve", "-input=false", "-no-color").Stdout; !strings.Contains(out, "2 imported, 0 added, 0 changed, 0 destroyed") {
 		t.Fatalf("apply did not import exactly the two users:\n%s", out)
 	}
 	if err := checkServerPrincipal(t, u1.Name, "user", u1.ObjectID, false, true)(nil); err != nil {
@@ -76,22 +62,9 @@ resource "azurepg_principal" "users" {
 	if err := checkServerPrincipal(t, u2.Name, "user", u2.ObjectID, false, false)(nil); err != nil {
 		t.Fatal(err)
 	}
-	var state struct {
-		Values struct {
-			RootModule struct {
-				Resources []struct {
-					Address string
-					Values  map[string]any
-				}
-			} `json:"root_module"`
-		}
-	}
-	if err := json.Unmarshal([]byte(tf("show", "-json").Stdout), &state); err != nil {
-		t.Fatal(err)
-	}
 	got := map[string]any{}
-	for _, r := range state.Values.RootModule.Resources {
-		if strings.HasPrefix(r.Address, "azurepg_principal.") {
+	for _, r := range w.State() {
+		if r.Type == "azurepg_principal" {
 			got[r.Values["name"].(string)] = r.Values["mfa"]
 		}
 	}
@@ -99,8 +72,8 @@ resource "azurepg_principal" "users" {
 		t.Fatalf("managed principals (name: mfa) = %v, want %v", got, want)
 	}
 	// A second plan is empty: exit code 0 with -detailed-exitcode.
-	tf("plan", "-detailed-exitcode", "-input=false", "-no-color")
-	tf("destroy", "-auto-approve", "-input=false", "-no-color")
+	w.MustRun("plan", "-detailed-exitcode", "-input=false", "-no-color")
+	w.MustRun("destroy", "-auto-approve", "-input=false", "-no-color")
 	if err := checkRolesGone(t, u1.Name, u2.Name)(nil); err != nil {
 		t.Fatal(err)
 	}
