@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
 
 // AI setting keys of the azure_ai extension, as Azure documents them.
@@ -216,7 +218,7 @@ func (c *Client) classifyAI(op, database string, err error) error {
 			"Install it with this provider, and make the settings depend on it:\n\n"+
 			"  resource \"azurepg_extension\" \"azure_ai\" {\n    name     = \"azure_ai\"\n    database = %s\n  }\n\n"+
 			"On Azure the server parameter azure.extensions must also allow azure_ai "+
-			"(azurerm_postgresql_flexible_server_configuration).", database, hclString(database))
+			"(azurerm_postgresql_flexible_server_configuration).", database, hclquote.String(database))
 	case pgErr.Code == "42501":
 		e.Kind = ErrPermissionDenied
 		e.Advice = "Only members of azure_ai_settings_manager may read or change azure_ai settings. Azure grants that role to " +
@@ -224,10 +226,4 @@ func (c *Client) classifyAI(op, database string, err error) error {
 			"or have an admin run: GRANT azure_ai_settings_manager TO <your login>;"
 	}
 	return e
-}
-
-// hclString quotes s as an HCL string literal for advice texts.
-func hclString(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "${", "$${", "%{", "%%{")
-	return `"` + r.Replace(s) + `"`
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
 
 // TestAccAISettingsDataSource: the data source shows the non-secret
@@ -31,7 +32,7 @@ func TestAccAISettingsDataSource(t *testing.T) {
 data "azurepg_ai_settings" "d" {
   database   = %s
   depends_on = [azurepg_ai_settings.s]
-}`, hclStr(db)),
+}`, hclquote.String(db)),
 			Check: resource.ComposeAggregateTestCheckFunc(
 				resource.TestCheckResourceAttr(ds, "id", db),
 				resource.TestCheckResourceAttr(ds, "azure_openai.endpoint", "https://acc.openai.azure.com"),

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
 
 // TestAccAISettingsErrors: a database without the extension, a login that
@@ -39,7 +40,7 @@ func TestAccAISettingsErrors(t *testing.T) {
 			{
 				Config: aiConfig(bare, body),
 				ExpectError: words("azure_ai extension not installed", fmt.Sprintf("in database %q", bare),
-					`resource "azurepg_extension" "azure_ai" {`, `name = "azure_ai"`, "database = "+hclStr(bare),
+					`resource "azurepg_extension" "azure_ai" {`, `name = "azure_ai"`, "database = "+hclquote.String(bare),
 					"azure.extensions"),
 			},
 			{
@@ -54,7 +55,7 @@ func TestAccAISettingsErrors(t *testing.T) {
 			{
 				Config: `provider "azurepg" {}
 data "azurepg_ai_settings" "d" {
-  database = ` + hclStr(bare) + `
+  database = ` + hclquote.String(bare) + `
 }`,
 				ExpectError: words("azure_ai extension not installed", `resource "azurepg_extension"`),
 			},
@@ -163,7 +164,7 @@ variable "skey" {
 ` + acctest.ProviderBlock(mi, `alias = "denied"`) + `
 resource "azurepg_ai_settings" "denied" {
   provider = azurepg.denied
-  database = ` + hclStr(db) + `
+  database = ` + hclquote.String(db) + `
   azure_openai {
     auth_type        = "subscription-key"
     subscription_key = var.refused

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
 
 // aiDatabase creates a database, with the azure_ai extension when install
@@ -87,14 +88,10 @@ resource "azurepg_ai_settings" "s" {
   database = %s
 %s
 }
-`, hclStr(db), body)
+`, hclquote.String(db), body)
 }
 
 // hclStr quotes s for HCL (the database names here have quotes but no ${).
-func hclStr(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
 
 const aiAllServices = `
   azure_openai {
@@ -484,7 +481,7 @@ resource "azurepg_ai_settings" "s" {
     auth_type = "managed-identity"
   }
   depends_on = [azurepg_extension.azure_ai]
-}`, hclStr(db)),
+}`, hclquote.String(db)),
 			Check: resource.ComposeAggregateTestCheckFunc(
 				func(*terraform.State) error {
 					if extensions() != 1 {

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
@@ -320,5 +321,5 @@ func extensionImportHint(database, name string) string {
 		"  terraform import 'azurepg_extension.<name>' %s\n\n"+
 		"or add an import block and apply again:\n\n"+
 		"  import {\n    to = azurepg_extension.<name>\n    id = %s\n  }",
-		shellSingleQuoted(id), hclQuoted(id))
+		shellSingleQuoted(id), hclquote.String(id))
 }

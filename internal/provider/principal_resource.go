@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
@@ -300,39 +301,11 @@ func principalImportHint(role string) string {
 		"  terraform import 'azurepg_principal.<name>' %s\n\n"+
 		"or add an import block and apply again:\n\n"+
 		"  import {\n    to = azurepg_principal.<name>\n    id = %s\n  }",
-		shellSingleQuoted(role), hclQuoted(role))
+		shellSingleQuoted(role), hclquote.String(role))
 }
 
 // shellSingleQuoted quotes s for a POSIX shell: inside single quotes nothing
 // is special except the quote itself, written as '\”.
 func shellSingleQuoted(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// hclQuoted is s as an HCL string literal, with template sequences escaped.
-func hclQuoted(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		case (r == '$' || r == '%') && strings.HasPrefix(s[i+1:], "{"):
-			b.WriteRune(r)
-			b.WriteRune(r) // $${ and %%{ are a literal ${ and %{
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }

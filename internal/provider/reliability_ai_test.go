@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
 
 // TestReliabilityHostileAISettings sends setting values built to break SQL
@@ -39,7 +40,7 @@ func TestReliabilityHostileAISettings(t *testing.T) {
     region                 = %s
     translator_resource_id = %s
   }
-`, hclString(endpoint), hclString(key), hclString(region), hclString(translator))
+`, hclquote.String(endpoint), hclquote.String(key), hclquote.String(region), hclquote.String(translator))
 	}
 	check := func(*terraform.State) error {
 		for k, want := range map[string]string{

@@ -12,6 +12,7 @@ import (
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
 
 // TestReliabilityRestartDuringExtensionApply restarts the server while an
@@ -46,7 +47,7 @@ resource "azurepg_ai_settings" "s%02d" {
     auth_type = "managed-identity"
   }
 }
-`, i, hclString(db), i, i, i)
+`, i, hclquote.String(db), i, i, i)
 	}
 	w := acctest.NewWorkdir(t, cfg.String(), nil)
 	t.Cleanup(func() { w.Run("destroy", "-auto-approve", "-input=false") })

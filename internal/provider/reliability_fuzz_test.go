@@ -8,6 +8,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
 
 // The import hint puts a role name (any text an attacker may have chosen
@@ -53,7 +55,7 @@ func FuzzImportHintQuoting(f *testing.F) {
 		if !utf8.ValidString(name) {
 			return // Terraform strings are UTF-8; nothing else reaches the hint
 		}
-		lit := hclQuoted(name)
+		lit := hclquote.String(name)
 		expr, diags := hclsyntax.ParseExpression([]byte(lit), "hint.tf", hcl.InitialPos)
 		if diags.HasErrors() {
 			t.Fatalf("HCL: %s does not parse: %s", lit, diags.Error())

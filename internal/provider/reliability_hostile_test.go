@@ -15,30 +15,8 @@ import (
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
-
-// hclString is s as an HCL string literal: quotes, backslashes, template
-// sequences and control characters escaped.
-func hclString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		case (r == '$' || r == '%') && strings.HasPrefix(s[i+1:], "{"):
-			b.WriteRune(r)
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
 
 // pad makes s exactly n bytes long with 'x' (s must be shorter).
 func pad(s string, n int) string { return s + strings.Repeat("x", n-len(s)) }
@@ -87,9 +65,9 @@ func TestReliabilityHostileNames(t *testing.T) {
 	var cfg strings.Builder
 	cfg.WriteString(acctest.ProviderBlock(admin, ""))
 	for i, n := range byName {
-		fmt.Fprintf(&cfg, "resource \"azurepg_principal\" \"n%d\" {\n  name = %s\n}\n", i, hclString(n))
+		fmt.Fprintf(&cfg, "resource \"azurepg_principal\" \"n%d\" {\n  name = %s\n}\n", i, hclquote.String(n))
 	}
-	fmt.Fprintf(&cfg, "resource \"azurepg_principal\" \"oid\" {\n  name      = %s\n  type      = \"group\"\n  object_id = %q\n}\n", hclString(byOID), group.ObjectID)
+	fmt.Fprintf(&cfg, "resource \"azurepg_principal\" \"oid\" {\n  name      = %s\n  type      = \"group\"\n  object_id = %q\n}\n", hclquote.String(byOID), group.ObjectID)
 	fmt.Fprintf(&cfg, "data \"azurepg_principal\" \"d\" {\n  name = azurepg_principal.n1.name\n}\n")
 	fmt.Fprintf(&cfg, "data \"azurepg_principals\" \"all\" {\n  depends_on = [%s]\n}\n", addresses(len(byName)))
 	config := cfg.String()
@@ -137,12 +115,12 @@ func TestReliabilityHostileNames(t *testing.T) {
 			{Config: config, ResourceName: "azurepg_principal.n7", ImportState: true, ImportStateId: byName[7], ImportStateVerify: true},
 			{Config: config, ResourceName: "azurepg_principal.n5", ImportState: true, ImportStateId: byName[5], ImportStateVerify: true},
 			{
-				Config:      config + "resource \"azurepg_principal\" \"long\" {\n  name = " + hclString(tooLong) + "\n}\n",
+				Config:      config + "resource \"azurepg_principal\" \"long\" {\n  name = " + hclquote.String(tooLong) + "\n}\n",
 				PlanOnly:    true,
 				ExpectError: words("Invalid Attribute Value Length", "string length must be between 1 and 63, got: 64"),
 			},
 			{
-				Config:      config + "data \"azurepg_principal\" \"long\" {\n  name = " + hclString(pad("", 64)) + "\n}\n",
+				Config:      config + "data \"azurepg_principal\" \"long\" {\n  name = " + hclquote.String(pad("", 64)) + "\n}\n",
 				PlanOnly:    true,
 				ExpectError: words("string length must be between 1 and 63, got: 64"),
 			},
