@@ -155,27 +155,40 @@ variable "skey" {
 				ConfigVariables: vars(keys[1], keys[3]),
 				Check:           checkAISettings(t, db, map[string]*string{"azure_openai.subscription_key": &keys[1], "azure_ml.endpoint_key": &keys[3]}),
 			},
-			{
-				// A refused key goes through the error path.
-				Config: cfg(2) + `variable "refused" {
+		},
+	})
+	checkLog(t, logFile, keys)
+
+	// A refused key goes through the error path. A test case of its own, with
+	// the refused identity as the only provider: terraform-plugin-testing
+	// serves every configuration of a provider from one in-process server, so
+	// an aliased second configuration could replace the first one's login.
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: `variable "refused" {
   type      = string
   sensitive = true
 }
-` + acctest.ProviderBlock(mi, `alias = "denied"`) + `
+` + acctest.ProviderBlock(mi, "") + `
 resource "azurepg_ai_settings" "denied" {
-  provider = azurepg.denied
   database = ` + hclquote.String(db) + `
   azure_openai {
     auth_type        = "subscription-key"
     subscription_key = var.refused
   }
 }`,
-				ConfigVariables: config.Variables{"skey": config.StringVariable(keys[1]), "key": config.StringVariable(keys[3]),
-					"refused": config.StringVariable(refused)},
-				ExpectError: words("Not allowed to manage azure_ai settings"),
-			},
-		},
+			ConfigVariables: config.Variables{"refused": config.StringVariable(refused)},
+			ExpectError:     words("Not allowed to manage azure_ai settings"),
+		}},
 	})
+	checkLog(t, logFile, keys)
+}
+
+// checkLog fails the test if the trace log is not the real thing or holds
+// any of the keys.
+func checkLog(t *testing.T, logFile string, keys []string) {
+	t.Helper()
 	b, err := os.ReadFile(logFile)
 	if err != nil {
 		t.Fatal(err)
