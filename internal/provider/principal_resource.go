@@ -180,6 +180,10 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	if errors.Is(err, pgaad.ErrNotEntraPrincipal) && notYetRead(state) {
+		movedPlainRoleError(&resp.Diagnostics, state.Name.ValueString()) // see principal_move.go
+		return
+	}
 	if err != nil {
 		addPrincipalError(&resp.Diagnostics, err)
 		return
@@ -192,6 +196,14 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return // destroy
+	}
+	if !req.State.Raw.IsNull() {
+		var prior principalModel
+		resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+		if notYetRead(prior) {
+			notYetReadError(&resp.Diagnostics, prior.Name.ValueString()) // see principal_move.go
+			return
+		}
 	}
 	var name types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)

@@ -1,0 +1,117 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
+)
+
+var _ resource.ResourceWithMoveState = (*principalResource)(nil)
+
+// postgresqlRoleType is the resource type of the general PostgreSQL provider
+// (cyrilgdn/postgresql and its forks) whose state a `moved` block may hand
+// to azurepg_principal.
+const postgresqlRoleType = "postgresql_role"
+
+// MoveState accepts `moved { from = postgresql_role.x  to = azurepg_principal.x }`
+// (Terraform 1.8 and later).
+//
+// Terraform asks an unconfigured instance of this provider to move state
+// (it starts one just for the move, before any provider block is read), so
+// the server cannot be reached here. The move takes only the role name from
+// the source state and leaves every other attribute null; the refresh that
+// follows in the same plan (Read) fills them from the role's security labels,
+// and fails with movedPlainRoleError when the role is not an Entra principal.
+func (r *principalResource) MoveState(context.Context) []resource.StateMover {
+	return []resource.StateMover{{StateMover: movePostgresqlRole}}
+}
+
+func movePostgresqlRole(ctx context.Context, req resource.MoveStateRequest, resp *resource.MoveStateResponse) {
+	if req.SourceTypeName != postgresqlRoleType || req.SourceRawState == nil {
+		return // not ours: the framework reports that no mover matched
+	}
+	var src struct {
+		Name *string `json:"name"`
+	}
+	if err := json.Unmarshal(req.SourceRawState.JSON, &src); err != nil {
+		resp.Diagnostics.AddError("Cannot move postgresql_role state",
+			fmt.Sprintf("The state of the %s resource (from %s) is not the JSON object this provider expected: %v.\n\n%s",
+				postgresqlRoleType, req.SourceProviderAddress, err, removedImportAdvice("<role name>")))
+		return
+	}
+	if src.Name == nil || *src.Name == "" {
+		resp.Diagnostics.AddError("Cannot move postgresql_role state",
+			fmt.Sprintf("The state of the %s resource (from %s) has no role name.\n\n%s",
+				postgresqlRoleType, req.SourceProviderAddress, removedImportAdvice("<role name>")))
+		return
+	}
+	name := types.StringValue(*src.Name)
+	resp.Diagnostics.Append(resp.TargetState.Set(ctx, principalModel{
+		ID:       name,
+		Name:     name,
+		Type:     types.StringNull(),
+		ObjectID: types.StringNull(),
+		Admin:    types.BoolNull(),
+		MFA:      types.BoolNull(),
+		TenantID: types.StringNull(),
+	})...)
+}
+
+// notYetRead reports whether a prior state is one that MoveState wrote and
+// no Read has completed since: Create, Read and ImportState always set type.
+func notYetRead(state principalModel) bool {
+	return state.Type.IsNull() && !state.Name.IsNull()
+}
+
+// movedPlainRoleError is Read's error for a role moved from postgresql_role
+// that carries no pgaadauth security label.
+func movedPlainRoleError(diags *diag.Diagnostics, name string) {
+	diags.AddError("Moved role is not a Microsoft Entra principal",
+		fmt.Sprintf("A moved block hands the %s %q to azurepg_principal, but on the server it is a plain PostgreSQL role: "+
+			"it has no pgaadauth security label, so Microsoft Entra ID cannot log in as it and azurepg_principal cannot "+
+			"manage it.\n\n"+
+			"Nothing was changed. Remove the moved block and keep this role as a postgresql_role. If it should be an Entra "+
+			"principal, give it its label first (for example apply your postgresql_security_label with label provider "+
+			"\"pgaadauth\"), or create it anew with azurepg_principal; then move it with removed and import blocks "+
+			"instead:\n\n%s", postgresqlRoleType, name, removedImportAdvice(name)))
+}
+
+// notYetReadError is ModifyPlan's error for a plan made with
+// -refresh=false right after a move: the labels were never read, so a plan
+// against the null attributes would replace the role.
+func notYetReadError(diags *diag.Diagnostics, name string) {
+	diags.AddError("Moved principal has not been read from the server",
+		fmt.Sprintf("The role %q was moved from %s, and its type, object id, admin and mfa come from the server's "+
+			"security labels, which this plan did not read. Plan again without -refresh=false.", name, postgresqlRoleType))
+}
+
+// removedImportAdvice is the other way to hand a role over: forget the old
+// resources without dropping anything, and import the role by name.
+func removedImportAdvice(name string) string {
+	id := hclquote.String(name)
+	return strings.Join([]string{
+		"  removed {",
+		"    from = postgresql_role.<name>",
+		"    lifecycle {",
+		"      destroy = false",
+		"    }",
+		"  }",
+		"  removed {",
+		"    from = postgresql_security_label.<name>",
+		"    lifecycle {",
+		"      destroy = false",
+		"    }",
+		"  }",
+		"  import {",
+		"    to = azurepg_principal.<name>",
+		"    id = " + id,
+		"  }",
+	}, "\n")
+}
