@@ -2,9 +2,14 @@ package provider_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -296,3 +301,59 @@ resource "azurepg_principal" "app" {
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// TestPrincipalMoveNeedsRefresh: right after a move the state holds only
+// the name (the mover cannot reach the server). A plan with -refresh=false
+// would then see null admin and mfa and replace the role; it is refused
+// instead, and a normal plan reads the labels and is empty. The state is
+// the one the move writes, put in place by hand, with the real CLI.
+func TestPrincipalMoveNeedsRefresh(t *testing.T) {
+	acctest.Emulator(t)
+	o := acctest.NewObject(t, "user", `mv "nø refresh" o'k`)
+	acctest.SuperExec(t, "postgres", "SELECT pgaadauth_create_principal($1, false, true)", o.Name)
+	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{o.Name}.Sanitize()) })
+	oid := roleOID(t, o.Name)
+
+	w := acctest.NewWorkdir(t, providerRequirements+fmt.Sprintf(`
+resource "azurepg_principal" "p" {
+  name = %q
+  mfa  = true
+}
+`, o.Name), nil)
+	state, err := json.Marshal(map[string]any{
+		"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": uuid.NewString(), "outputs": map[string]any{},
+		"resources": []any{map[string]any{
+			"mode": "managed", "type": "azurepg_principal", "name": "p",
+			"provider": `provider["registry.terraform.io/azurepg/azurepg"]`,
+			"instances": []any{map[string]any{
+				"schema_version": 0,
+				"attributes": map[string]any{"id": o.Name, "name": o.Name, "type": nil, "object_id": nil,
+					"admin": nil, "mfa": nil, "tenant_id": nil},
+				"sensitive_attributes": []any{},
+			}},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(w.Dir, "terraform.tfstate"), state, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := w.Run("plan", "-refresh=false", "-input=false", "-no-color")
+	if r.Err == nil || !words("Moved principal has not been read from the server", fmt.Sprintf("%q", o.Name),
+		"without -refresh=false").MatchString(r.Stdout+r.Stderr) {
+		t.Fatalf("plan -refresh=false: err %v, want the not-yet-read error:\n%s%s", r.Err, r.Stdout, r.Stderr)
+	}
+	// With the refresh: nothing to do (exit code 0), the attributes read from the labels.
+	w.MustRun("apply", "-auto-approve", "-input=false", "-no-color")
+	w.MustRun("plan", "-detailed-exitcode", "-input=false", "-no-color")
+	got := w.State()["azurepg_principal.p"].Values
+	want := map[string]any{"id": o.Name, "name": o.Name, "type": "user", "object_id": o.ObjectID, "admin": false,
+		"mfa": true, "tenant_id": acctest.Emulator(t).TenantID()}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("state after the refresh = %v, want %v", got, want)
+	}
+	if got := roleOID(t, o.Name); got != oid {
+		t.Fatalf("role %q has oid %d, was %d: it was dropped and created again", o.Name, got, oid)
+	}
+}
