@@ -50,6 +50,9 @@ type Options struct {
 	LogStatements bool
 	// AllowPlaintext accepts connections without TLS (Azure refuses them).
 	AllowPlaintext bool
+	// TokenLogin chooses how tokens are checked (default DefaultTokenLogin,
+	// or the environment variable AZUREPG_EMULATOR_TOKEN_LOGIN).
+	TokenLogin TokenLogin
 	// Logf receives progress messages; nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -76,6 +79,11 @@ type Emulator struct {
 	stopOnce    sync.Once
 	runAs       *syscall.Credential
 	tree        *pgTree
+	mode        TokenLogin
+	pgPort      int        // PostgreSQL's own port: port, or a private one behind the front door
+	front       *frontDoor // nil with TokenLoginPassword
+	tokenKey    []byte     // signs issued tokens
+	tokenKeyID  string
 }
 
 // Start creates, starts and seeds a new emulator. Stop it with Stop.
@@ -96,6 +104,10 @@ func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
+	mode, err := resolveTokenLogin(opts.TokenLogin)
+	if err != nil {
+		return nil, err
+	}
 	tenant, err := loadTenant(opts.TenantFile)
 	if err != nil {
 		return nil, err
@@ -111,6 +123,7 @@ func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	e := &Emulator{
 		opts: opts, dir: dir, dataDir: filepath.Join(dir, "data"), tenant: tenant,
 		superPass: randomString(24), adminPass: randomString(24), exited: make(chan struct{}),
+		mode: mode, tokenKey: []byte(randomString(43)), tokenKeyID: randomString(12),
 	}
 	defer func() {
 		if err != nil {
@@ -122,6 +135,12 @@ func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	}
 	if e.port = opts.Port; e.port == 0 {
 		if e.port, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	e.pgPort = e.port
+	if mode == TokenLoginFrontDoor {
+		if e.pgPort, err = freePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -145,6 +164,11 @@ func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	}
 	if e.tokens, err = startTokenServer(e); err != nil {
 		return nil, err
+	}
+	if e.front != nil {
+		if err := e.front.listen(); err != nil {
+			return nil, fmt.Errorf("front door: %w", err)
+		}
 	}
 	e.StartupTime = time.Since(began)
 	opts.Logf("emulator ready on 127.0.0.1:%d in %s", e.port, e.StartupTime.Round(time.Millisecond))
@@ -216,13 +240,14 @@ func (e *Emulator) initdb(ctx context.Context) error {
 }
 
 func (e *Emulator) configure() error {
-	var err error
-	if e.caFile, err = writeCertificates(e.dataDir); err != nil {
+	caFile, caCert, caKey, err := writeCertificatesCA(e.dataDir)
+	if err != nil {
 		return err
 	}
+	e.caFile = caFile
 	conf := []string{
 		"listen_addresses = '127.0.0.1'",
-		fmt.Sprintf("port = %d", e.port),
+		fmt.Sprintf("port = %d", e.pgPort),
 		fmt.Sprintf("unix_socket_directories = '%s'", e.dir),
 		"ssl = on",
 		"ssl_cert_file = 'server.crt'",
@@ -239,6 +264,9 @@ func (e *Emulator) configure() error {
 	}
 	if e.opts.LogStatements {
 		conf = append(conf, "log_statement = 'all'", "log_connections = on", "log_min_messages = info")
+	}
+	if e.mode == TokenLoginFrontDoor {
+		conf = append(conf, "ssl_ca_file = 'ca.crt'") // to verify the front door's client certificate
 	}
 	f, err := os.OpenFile(filepath.Join(e.dataDir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -258,6 +286,19 @@ func (e *Emulator) configure() error {
 	}
 	if e.opts.AllowPlaintext {
 		hba = append(hba, "hostnossl all all 127.0.0.1/32 scram-sha-256")
+	}
+	if e.mode == TokenLoginFrontDoor {
+		if e.front, err = newFrontDoor(e, caCert, caKey); err != nil {
+			return err
+		}
+		// Only the front door reaches PostgreSQL after checking a token: over
+		// TLS from gatewayAddr with a certificate of the emulator's CA, or on
+		// the Unix socket in the emulator's private directory.
+		hba = append([]string{
+			"local all all trust",
+			"hostssl all all " + gatewayAddr.String() + "/32 trust clientcert=verify-ca",
+			"host all all " + gatewayAddr.String() + "/32 reject",
+		}, hba[1:]...)
 	}
 	if err := os.WriteFile(filepath.Join(e.dataDir, "pg_hba.conf"), []byte(strings.Join(hba, "\n")+"\n"), 0o600); err != nil {
 		return err
@@ -285,11 +326,16 @@ func (e *Emulator) startServer(ctx context.Context) error {
 		close(e.exited)
 	}()
 
-	cfg, err := pgxpool.ParseConfig(e.SuperuserURL("postgres"))
+	// The emulator's own pool goes to PostgreSQL directly, not through the front door.
+	cfg, err := pgxpool.ParseConfig(fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=require",
+		escape(Superuser), escape(e.superPass), e.pgPort))
 	if err != nil {
 		return err
 	}
 	cfg.MaxConns = 4
+	if e.front != nil {
+		cfg.MaxConns = 8 // it also looks up the labels of every role logging in
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -353,6 +399,9 @@ func (e *Emulator) bootstrap(ctx context.Context) error {
 // Stop stops the server and the token endpoint and removes every file.
 func (e *Emulator) Stop() {
 	e.stopOnce.Do(func() {
+		if e.front != nil {
+			e.front.close()
+		}
 		if e.tokens != nil {
 			e.tokens.close()
 		}
@@ -374,13 +423,24 @@ func (e *Emulator) Stop() {
 
 // Restart stops the server (fast shutdown, as a failover would) and starts it again on the same port.
 func (e *Emulator) Restart(ctx context.Context) error {
+	if e.front != nil {
+		// Refused while PostgreSQL is down, as without a front door; the
+		// sessions it carries end with their PostgreSQL processes.
+		e.front.closeListener()
+	}
 	if err := e.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		return err
 	}
 	<-e.exited
 	e.exited = make(chan struct{})
 	e.super.Close()
-	return e.startServer(ctx)
+	if err := e.startServer(ctx); err != nil {
+		return err
+	}
+	if e.front != nil {
+		return e.front.listen()
+	}
+	return nil
 }
 
 func freePort() (int, error) {

@@ -81,6 +81,7 @@ func TestMain(m *testing.M) {
 		}
 		os.RemoveAll(secondDir)
 	}
+	stopFront()
 	em.Stop()
 	os.Exit(code)
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -19,9 +20,16 @@ import (
 // 127.0.0.1, ::1 and localhost, so that sslmode=verify-full can be tested
 // with the CA file. It returns the path of the CA certificate.
 func writeCertificates(dir string) (caFile string, err error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caFile, _, _, err = writeCertificatesCA(dir)
+	return caFile, err
+}
+
+// writeCertificatesCA is writeCertificates that also returns the CA, to sign
+// the front door's client certificate with.
+func writeCertificatesCA(dir string) (caFile string, caCert *x509.Certificate, caKey *ecdsa.PrivateKey, err error) {
+	caKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return "", err
+		return "", nil, nil, err
 	}
 	now := time.Now()
 	caTemplate := &x509.Certificate{
@@ -35,16 +43,16 @@ func writeCertificates(dir string) (caFile string, err error) {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTemplate, caTemplate, &caKey.PublicKey, caKey)
 	if err != nil {
-		return "", err
+		return "", nil, nil, err
 	}
-	caCert, err := x509.ParseCertificate(caDER)
+	caCert, err = x509.ParseCertificate(caDER)
 	if err != nil {
-		return "", err
+		return "", nil, nil, err
 	}
 
 	serverKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return "", err
+		return "", nil, nil, err
 	}
 	serverTemplate := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
@@ -58,11 +66,11 @@ func writeCertificates(dir string) (caFile string, err error) {
 	}
 	serverDER, err := x509.CreateCertificate(rand.Reader, serverTemplate, caCert, &serverKey.PublicKey, caKey)
 	if err != nil {
-		return "", err
+		return "", nil, nil, err
 	}
 	serverKeyDER, err := x509.MarshalECPrivateKey(serverKey)
 	if err != nil {
-		return "", err
+		return "", nil, nil, err
 	}
 
 	files := []struct {
@@ -77,8 +85,32 @@ func writeCertificates(dir string) (caFile string, err error) {
 	for _, f := range files {
 		data := pem.EncodeToMemory(&pem.Block{Type: f.kind, Bytes: f.der})
 		if err := os.WriteFile(filepath.Join(dir, f.name), data, f.mode); err != nil {
-			return "", fmt.Errorf("writing %s: %w", f.name, err)
+			return "", nil, nil, fmt.Errorf("writing %s: %w", f.name, err)
 		}
 	}
-	return filepath.Join(dir, "ca.crt"), nil
+	return filepath.Join(dir, "ca.crt"), caCert, caKey, nil
+}
+
+// clientCertificate is a certificate signed by the emulator's CA for the
+// front door's own connections to PostgreSQL (pg_hba clientcert=verify-ca:
+// only the holder of the CA key can make one).
+func clientCertificate(caCert *x509.Certificate, caKey *ecdsa.PrivateKey) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(3),
+		Subject:      pkix.Name{CommonName: "azurepg emulator front door"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(30 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }

@@ -117,8 +117,9 @@ func (ts *tokenServer) serveAppService(w http.ResponseWriter, r *http.Request) {
 
 // issue returns the identity's current token for the resource while it has
 // more than half of its lifetime left (as Azure's endpoints cache tokens),
-// otherwise a new one, which becomes the password of the identity's roles
-// and so replaces the previous token.
+// otherwise a new one. With TokenLoginPassword the new token becomes the
+// password of the identity's roles and so replaces the previous one; behind
+// the front door every unexpired token logs in, as on Azure.
 func (ts *tokenServer) issue(ctx context.Context, resource, clientID string) (Token, error) {
 	id, ok := ts.e.identity(clientID)
 	if !ok {
@@ -131,11 +132,14 @@ func (ts *tokenServer) issue(ctx context.Context, resource, clientID string) (To
 		lifetime = ts.lifetimes[""]
 	}
 	key := tokenKey{resource, id.ObjectID}
+	passwords := ts.e.mode == TokenLoginPassword
 	if t, ok := ts.issued[key]; ok && time.Until(t.ExpiresOn) > lifetime/2 {
 		// Roles labelled with the identity since the token was issued (a
 		// principal created after the identity fetched its token) get it too.
-		if err := ts.e.setTokenPassword(ctx, id.ObjectID, t, true); err != nil {
-			return Token{}, err
+		if passwords {
+			if err := ts.e.setTokenPassword(ctx, id.ObjectID, t, true); err != nil {
+				return Token{}, err
+			}
 		}
 		return t, nil
 	}
@@ -146,26 +150,26 @@ func (ts *tokenServer) issue(ctx context.Context, resource, clientID string) (To
 		Resource:  resource,
 		ClientID:  id.ClientID,
 	}
-	if err := ts.e.setTokenPassword(ctx, id.ObjectID, t, false); err != nil {
-		return Token{}, err
+	if passwords {
+		if err := ts.e.setTokenPassword(ctx, id.ObjectID, t, false); err != nil {
+			return Token{}, err
+		}
 	}
 	ts.issued[key] = t
 	return t, nil
 }
 
 // mintJWT makes a token shaped like Entra's (header.claims.signature) whose
-// claims name the identity, the tenant and the audience. Nothing verifies
-// the signature: the server only compares the token with the role's password.
+// claims name the identity, the tenant and the audience, signed with the
+// emulator's key: the front door verifies it (TokenLoginPassword only
+// compares it with the role's password).
 func (e *Emulator) mintJWT(id Object, resource string, now time.Time, lifetime time.Duration) string {
-	enc := base64.RawURLEncoding
-	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256"})
-	claims, _ := json.Marshal(map[string]any{
+	return e.signJWT(map[string]any{
 		"aud": resource, "iss": "https://sts.windows.net/" + e.tenant.TenantID + "/",
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(lifetime).Unix(),
 		"oid": id.ObjectID, "tid": e.tenant.TenantID, "appid": id.ClientID, "name": id.Name,
 		"jti": randomString(16),
 	})
-	return enc.EncodeToString(header) + "." + enc.EncodeToString(claims) + "." + randomString(64)
 }
 
 // setTokenPassword makes the token the password, valid until its expiry, of

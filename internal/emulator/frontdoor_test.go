@@ -1,0 +1,334 @@
+package emulator_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+)
+
+var (
+	frontOnce sync.Once
+	frontEm   *emulator.Emulator
+	frontErr  error
+)
+
+// front returns an emulator that checks tokens at its front door: the
+// package's own when that is its mode, otherwise one started for these
+// tests (stopped by TestMain through stopFront).
+func front(t testing.TB) *emulator.Emulator {
+	t.Helper()
+	if em == nil {
+		t.Skip("emulator test: set TF_ACC=1 (make test does)")
+	}
+	if em.TokenLogin() == emulator.TokenLoginFrontDoor {
+		return em
+	}
+	frontOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		frontEm, frontErr = emulator.Start(ctx, emulator.Options{TokenLogin: emulator.TokenLoginFrontDoor})
+	})
+	if frontErr != nil {
+		t.Fatalf("starting a front-door emulator: %v", frontErr)
+	}
+	return frontEm
+}
+
+func stopFront() {
+	if frontEm != nil {
+		frontEm.Stop()
+	}
+}
+
+// frontIdentity adds a managed identity named name to e's tenant and makes
+// it a principal.
+func frontIdentity(t *testing.T, e *emulator.Emulator, name string) emulator.Object {
+	t.Helper()
+	o, err := e.AddObject(testCtx(t), emulator.Object{Kind: "managed_identity", Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Superuser().Exec(testCtx(t), "SELECT azure_emulator.create_role($1, 'service', $2, false, false)", o.Name, o.ObjectID); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func frontToken(t *testing.T, e *emulator.Emulator, clientID string) string {
+	t.Helper()
+	tok, err := e.IssueToken(testCtx(t), resourcePublic, clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.Value
+}
+
+func frontLogin(t *testing.T, e *emulator.Emulator, role, token string) (*pgx.Conn, error) {
+	t.Helper()
+	return open(t, e.URL(role, token, "postgres"))
+}
+
+func refused(t *testing.T, e *emulator.Emulator, role, token, why string) {
+	t.Helper()
+	_, err := frontLogin(t, e, role, token)
+	pgErr(t, err, "28P01", `password authentication failed for user "`+role+`"`)
+	if why == "" {
+		return
+	}
+	// The reason is in the server log only, as PostgreSQL's DETAIL of a failed login.
+	log, rerr := os.ReadFile(e.ServerLog())
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if !strings.Contains(string(log), "@postgres DETAIL:  "+why) {
+		t.Errorf("the server log does not give the reason %q", why)
+	}
+}
+
+// Two unexpired tokens of one identity both log in, and sessions opened with
+// either live on: Azure checks a token, it does not store one per identity.
+func TestFrontDoorEveryUnexpiredToken(t *testing.T) {
+	e := front(t)
+	mi := frontIdentity(t, e, hostile("two tokens"))
+	t1 := frontToken(t, e, mi.ClientID)
+	e.RevokeTokens() // the next request mints a new token
+	t2 := frontToken(t, e, mi.ClientID)
+	if t1 == t2 {
+		t.Fatal("RevokeTokens did not make a new token")
+	}
+	china, err := e.IssueToken(testCtx(t), resourceChina, mi.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tok := range []string{t1, t2, china.Value, t1} {
+		conn, err := frontLogin(t, e, mi.Name, tok)
+		if err != nil {
+			t.Fatalf("token %d: %v", i, err)
+		}
+		if u := scalar[string](t, conn, "SELECT current_user"); u != mi.Name {
+			t.Errorf("token %d: current_user %q", i, u)
+		}
+	}
+}
+
+func TestFrontDoorRefusesTokens(t *testing.T) {
+	e := front(t)
+	mi := frontIdentity(t, e, hostile("refused"))
+	other := frontIdentity(t, e, hostile("other"))
+	good := frontToken(t, e, mi.ClientID)
+	c := claims(t, good)
+	now := time.Now().Unix()
+	signed := func(change map[string]any) string {
+		m := map[string]any{}
+		for k, v := range c {
+			m[k] = v
+		}
+		for k, v := range change {
+			m[k] = v
+		}
+		return e.SignTokenForTest(m)
+	}
+	parts := strings.Split(good, ".")
+	enc := base64.RawURLEncoding
+	otherClaims, _ := json.Marshal(map[string]any{"aud": resourcePublic, "oid": mi.ObjectID, "tid": e.TenantID(), "exp": now + 3600, "nbf": now})
+	none, _ := json.Marshal(map[string]string{"alg": "none", "typ": "JWT"})
+
+	cases := []struct{ name, token, why string }{
+		{"bad signature", parts[0] + "." + parts[1] + "." + enc.EncodeToString([]byte("not the signature of these claims")), "the token's signature is not valid"},
+		{"claims changed under the signature", parts[0] + "." + enc.EncodeToString(otherClaims) + "." + parts[2], "the token's signature is not valid"},
+		{"unsigned", enc.EncodeToString(none) + "." + parts[1] + ".", "the token's signature is not valid"},
+		{"expired", signed(map[string]any{"exp": now - 1}), "the token expired at "},
+		{"not yet valid", signed(map[string]any{"nbf": now + 600}), "the token is not valid before "},
+		{"wrong audience", signed(map[string]any{"aud": "https://management.azure.com"}), `the token's audience "https://management.azure.com" is not Azure Database for PostgreSQL`},
+		{"another tenant", signed(map[string]any{"tid": "11111111-2222-3333-4444-555555555555"}), "the token is for tenant 11111111-2222-3333-4444-555555555555"},
+		{"another identity's oid", signed(map[string]any{"oid": other.ObjectID}), "the token is for object id " + other.ObjectID},
+		{"another identity's token", frontToken(t, e, other.ClientID), "the token is for object id " + other.ObjectID},
+		{"a password", "not-a-token", "the password is not an Entra access token"},
+		{"empty", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { refused(t, e, mi.Name, tc.token, tc.why) })
+	}
+	// A correctly signed token with another sovereign cloud's audience logs in.
+	if _, err := frontLogin(t, e, mi.Name, signed(map[string]any{"aud": resourceUSGov})); err != nil {
+		t.Errorf("US Government audience: %v", err)
+	}
+	if _, err := frontLogin(t, e, mi.Name, good); err != nil {
+		t.Errorf("the good token after the refusals: %v", err)
+	}
+	// A role that is no principal gets PostgreSQL's own answer, as does a
+	// missing database after a good token.
+	_, err := frontLogin(t, e, hostile("no such role"), good)
+	pgErr(t, err, "28P01", "")
+	_, err = open(t, e.URL(mi.Name, good, "no such db"))
+	pgErr(t, err, "3D000", `database "no such db" does not exist`)
+}
+
+// An expired token is refused on a new connection; one opened before lives on.
+func TestFrontDoorExpiry(t *testing.T) {
+	e := front(t)
+	mi := frontIdentity(t, e, hostile("expiring"))
+	e.SetTokenLifetime(mi.ClientID, 2*time.Second)
+	tok, err := e.IssueToken(testCtx(t), resourcePublic, mi.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := frontLogin(t, e, mi.Name, tok.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(tok.ExpiresOn) + 1100*time.Millisecond)
+	refused(t, e, mi.Name, tok.Value, "the token expired at "+tok.ExpiresOn.UTC().Format(time.RFC3339))
+	if v := scalar[int](t, live, "SELECT 1"); v != 1 {
+		t.Error("the session opened before expiry broke")
+	}
+}
+
+// Role names are hostile: quotes, spaces, @, non-ASCII, 63 bytes.
+func TestFrontDoorHostileNames(t *testing.T) {
+	e := front(t)
+	long := uniq("ñ@ 'q\" ")
+	long += strings.Repeat("x", 63-len(long))
+	for _, name := range []string{hostile("hostile"), uniq(`a"b'c d@e.com `), uniq("Ünïcødé 名前 "), long} {
+		mi := frontIdentity(t, e, name)
+		conn, err := frontLogin(t, e, mi.Name, frontToken(t, e, mi.ClientID))
+		if err != nil {
+			t.Errorf("%q (%d bytes): %v", name, len(name), err)
+			continue
+		}
+		if u := scalar[string](t, conn, "SELECT current_user"); u != name {
+			t.Errorf("current_user %q, want %q", u, name)
+		}
+	}
+}
+
+// The session is PostgreSQL's own: TLS, its pid, cancel, the application
+// name, pg_terminate_backend, and password logins checked by PostgreSQL.
+func TestFrontDoorSession(t *testing.T) {
+	e := front(t)
+	mi := frontIdentity(t, e, hostile("session"))
+	conn := mustOpen(t, e.URL(mi.Name, frontToken(t, e, mi.ClientID), "postgres")+"&application_name="+uniq("fd-app-"))
+	app := conn.Config().RuntimeParams["application_name"]
+	pid := conn.PgConn().PID()
+	var ssl bool
+	var gotApp string
+	if err := e.Superuser().QueryRow(testCtx(t), `SELECT s.ssl, a.application_name FROM pg_stat_ssl s
+		JOIN pg_stat_activity a USING (pid) WHERE pid = $1`, int32(pid)).Scan(&ssl, &gotApp); err != nil {
+		t.Fatalf("the client's pid %d is no PostgreSQL session: %v", pid, err)
+	}
+	if !ssl || gotApp != app {
+		t.Errorf("session: ssl %v, application_name %q; want true, %q", ssl, gotApp, app)
+	}
+
+	t.Run("cancel", func(t *testing.T) {
+		// A CancelRequest (over TLS, as pgx sends it for a TLS session) reaches the session's PostgreSQL process.
+		cancelled := make(chan error, 1)
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			cancelled <- conn.PgConn().CancelRequest(context.Background())
+		}()
+		began := time.Now()
+		_, err := conn.Exec(testCtx(t), "SELECT pg_sleep(30)")
+		if d := time.Since(began); d > 10*time.Second {
+			t.Errorf("the cancelled statement ran %s", d)
+		}
+		if cerr := <-cancelled; cerr != nil {
+			t.Fatalf("CancelRequest: %v", cerr)
+		}
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "57014" {
+			t.Fatalf("want 57014 canceling statement due to user request, got %v", err)
+		}
+		if v := scalar[int](t, conn, "SELECT 2"); v != 2 {
+			t.Error("the session did not survive the cancel")
+		}
+	})
+
+	t.Run("pg_terminate_backend", func(t *testing.T) {
+		var ok bool
+		if err := e.Superuser().QueryRow(testCtx(t), "SELECT pg_terminate_backend($1)", int32(pid)).Scan(&ok); err != nil || !ok {
+			t.Fatalf("pg_terminate_backend: %v %v", ok, err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) && !conn.IsClosed() {
+			if _, err := conn.Exec(testCtx(t), "SELECT 1"); err != nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if _, err := conn.Exec(testCtx(t), "SELECT 1"); err == nil {
+			t.Error("the client's connection outlived its terminated backend")
+		}
+	})
+
+	t.Run("passwords", func(t *testing.T) {
+		c := mustOpen(t, e.URL(emulator.ServerAdmin, e.ServerAdminPassword(), "postgres"))
+		if u := scalar[string](t, c, "SELECT current_user"); u != emulator.ServerAdmin {
+			t.Errorf("current_user %q", u)
+		}
+		_, err := open(t, e.URL(emulator.ServerAdmin, "wrong", "postgres"))
+		pgErr(t, err, "28P01", fmt.Sprintf(`password authentication failed for user "%s"`, emulator.ServerAdmin))
+		// An Entra principal never logs in with a password, a token never as a plain role.
+		_, err = open(t, e.URL(emulator.ServerAdmin, frontToken(t, e, ""), "postgres"))
+		pgErr(t, err, "28P01", "")
+	})
+
+	t.Run("plaintext refused", func(t *testing.T) {
+		u := strings.Replace(e.URL(mi.Name, frontToken(t, e, mi.ClientID), "postgres"), "sslmode=require", "sslmode=disable", 1)
+		_, err := open(t, u)
+		pgErr(t, err, "28000", `no pg_hba.conf entry for host "127.0.0.1", user "`+mi.Name+`", database "postgres", no encryption`)
+	})
+}
+
+// BenchmarkTokenLogin starts an emulator of each kind and logs in 200 times
+// with one token (pgx.Connect, SELECT 1, Close), in one run:
+//
+//	TF_ACC=1 go test ./internal/emulator -run '^$' -bench TokenLogin -benchtime 1x
+func BenchmarkTokenLogin(b *testing.B) {
+	if os.Getenv("TF_ACC") == "" {
+		b.Skip("emulator benchmark: set TF_ACC=1")
+	}
+	for _, mode := range []emulator.TokenLogin{emulator.TokenLoginPassword, emulator.TokenLoginFrontDoor} {
+		b.Run(string(mode), func(b *testing.B) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			e, err := emulator.Start(ctx, emulator.Options{TokenLogin: mode})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Stop()
+			b.ReportMetric(float64(e.StartupTime.Milliseconds()), "startup-ms")
+			tok, err := e.IssueToken(ctx, resourcePublic, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			url := e.URL(e.AdminName(), tok.Value, "postgres")
+			b.ResetTimer()
+			for range b.N {
+				for range 200 {
+					conn, err := pgx.Connect(ctx, url)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := conn.Exec(ctx, "SELECT 1"); err != nil {
+						b.Fatal(err)
+					}
+					conn.Close(ctx)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*200)/1000, "ms/login")
+		})
+	}
+}
