@@ -1,8 +1,8 @@
 # In the configuration that manages the server (applied by someone with
 # rights on it, before the pipeline runs): the pipeline's user-assigned
 # managed identity, made a Microsoft Entra admin of the server. The server
-# needs Entra authentication: authentication { active_directory_auth_enabled
-# = true } on azurerm_postgresql_flexible_server.
+# must have Entra authentication enabled (in its authentication block:
+# active_directory_auth_enabled = true).
 resource "azurerm_user_assigned_identity" "pipeline" {
   name                = "ci-pipeline-mi"
   location            = "westeurope"
