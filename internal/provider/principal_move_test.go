@@ -357,3 +357,105 @@ resource "azurepg_principal" "p" {
 		t.Fatalf("role %q has oid %d, was %d: it was dropped and created again", o.Name, got, oid)
 	}
 }
+
+// expectImportedOnly checks that the plan imports addr and neither creates,
+// updates nor deletes anything (forgetting is allowed).
+type expectImportedOnly struct{ addr string }
+
+func (e expectImportedOnly) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	imported := false
+	for _, rc := range req.Plan.ResourceChanges {
+		a := rc.Change.Actions
+		if a.Create() || a.Update() || a.Delete() || a.Replace() {
+			resp.Error = fmt.Errorf("%s: planned %v, want neither create, update nor delete", rc.Address, a)
+			return
+		}
+		if rc.Address == e.addr && rc.Change.Importing != nil && a.NoOp() {
+			imported = true
+		}
+	}
+	if !imported {
+		resp.Error = fmt.Errorf("the plan does not import %s (and nothing else)", e.addr)
+	}
+}
+
+// TestPrincipalMigrateRemovedImport: the other way to migrate, for any
+// Terraform version the provider supports: removed blocks forget the
+// postgresql_role and its label without touching the server, and an import
+// block adopts the same role.
+func TestPrincipalMigrateRemovedImport(t *testing.T) {
+	acctest.Emulator(t)
+	o := acctest.NewObject(t, "group", `Rémi's "DBA" team;`)
+	acctest.SuperExec(t, "postgres", "SELECT pgaadauth_create_principal($1, true, false)", o.Name)
+	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{o.Name}.Sanitize()) })
+	oid := roleOID(t, o.Name)
+	same := func(*terraform.State) error {
+		if got := roleOID(t, o.Name); got != oid {
+			return fmt.Errorf("role %q has oid %d, was %d: it was dropped and created again", o.Name, got, oid)
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: moveFactories(),
+		CheckDestroy:             checkRolesGone(t, o.Name),
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+resource "postgresql_role" "dbas" {
+  name = %[1]q
+}
+resource "postgresql_security_label" "dbas" {
+  object_type    = "role"
+  object_name    = postgresql_role.dbas.name
+  label_provider = "pgaadauth"
+  label          = "aadauth,oid=%[2]s,type=group,admin"
+}
+`, o.Name, o.ObjectID),
+			},
+			{
+				Config: fmt.Sprintf(`
+provider "azurepg" {}
+
+removed {
+  from = postgresql_role.dbas
+  lifecycle {
+    destroy = false
+  }
+}
+removed {
+  from = postgresql_security_label.dbas
+  lifecycle {
+    destroy = false
+  }
+}
+import {
+  to = azurepg_principal.dbas
+  id = %[1]q
+}
+resource "azurepg_principal" "dbas" {
+  name  = %[1]q
+  admin = true
+}
+`, o.Name),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{expectImportedOnly{addr: "azurepg_principal.dbas"}},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					same,
+					resource.TestCheckResourceAttr("azurepg_principal.dbas", "type", "group"),
+					resource.TestCheckResourceAttr("azurepg_principal.dbas", "object_id", o.ObjectID),
+					resource.TestCheckResourceAttr("azurepg_principal.dbas", "admin", "true"),
+					checkServerPrincipal(t, o.Name, "group", o.ObjectID, true, false),
+					func(s *terraform.State) error {
+						for _, a := range []string{"postgresql_role.dbas", "postgresql_security_label.dbas"} {
+							if _, ok := s.RootModule().Resources[a]; ok {
+								return fmt.Errorf("%s is still in the state", a)
+							}
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}
