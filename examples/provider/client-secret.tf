@@ -7,6 +7,7 @@ variable "client_secret" {
 }
 
 provider "azurepg" {
+  alias         = "client_secret"
   host          = "orders-pg.postgres.database.azure.com"
   username      = "orders-deployer" # the app's display name
   auth_method   = "client_secret"

@@ -2,6 +2,7 @@
 # login (it is a member of azure_pg_admin, so it can create principals).
 # The password comes from PGPASSWORD.
 provider "azurepg" {
+  alias       = "local"
   host        = "localhost"
   port        = 5432
   username    = "pgadmin"

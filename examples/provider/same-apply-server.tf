@@ -15,7 +15,7 @@ resource "azurerm_postgresql_flexible_server" "orders" {
   }
 }
 
-resource "azurerm_postgresql_flexible_server_active_directory_administrator" "pipeline" {
+resource "azurerm_postgresql_flexible_server_active_directory_administrator" "orders_pipeline" {
   server_name         = azurerm_postgresql_flexible_server.orders.name
   resource_group_name = "rg-data"
   tenant_id           = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -25,15 +25,17 @@ resource "azurerm_postgresql_flexible_server_active_directory_administrator" "pi
 }
 
 provider "azurepg" {
+  alias       = "orders"
   host        = azurerm_postgresql_flexible_server.orders.fqdn
   username    = "ci-pipeline-mi"
   auth_method = "managed_identity"
 }
 
-resource "azurepg_principal" "dbas" {
-  name  = "DBA Team"
-  admin = true
+resource "azurepg_principal" "orders_dbas" {
+  provider = azurepg.orders
+  name     = "DBA Team"
+  admin    = true
 
   # The login needs the Entra admin, which Terraform cannot infer.
-  depends_on = [azurerm_postgresql_flexible_server_active_directory_administrator.pipeline]
+  depends_on = [azurerm_postgresql_flexible_server_active_directory_administrator.orders_pipeline]
 }

@@ -2,6 +2,7 @@
 # Use cloud = "usgovernment" for Azure Government
 # (https://ossrdbms-aad.database.usgovcloudapi.net), or set ARM_ENVIRONMENT.
 provider "azurepg" {
+  alias       = "china"
   host        = "orders-pg.postgres.database.chinacloudapi.cn"
   username    = "ci-pipeline-mi"
   auth_method = "managed_identity"

@@ -3,23 +3,22 @@ package provider_test
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
 )
 
-// otherProviders matches resources of providers that cannot be installed
-// offline (no registry here). Examples that use them are checked by
-// terraform fmt only; every docs page also has an example without them.
-var otherProviders = regexp.MustCompile(`(?m)^\s*(resource|data|ephemeral|provider)\s+"(azurerm|azapi|postgresql)`)
-
-// TestExamplesValidate runs `terraform validate` on every example file (each
-// on its own, with the provider installed through dev_overrides), so that the
-// HCL in the docs is HCL that Terraform accepts against the real schema.
+// TestExamplesValidate runs `terraform validate` on every example file, each
+// on its own, against this provider's real schema and schema-only stubs of
+// azurerm, cyrilgdn/postgresql and azapi (acctest.ValidateProvidersDir): none
+// is skipped, so an example may only refer to what it declares. The files of
+// one guide (examples/guides/<guide>/) are parts of one page: each such
+// directory is validated as one module.
 func TestExamplesValidate(t *testing.T) {
-	acctest.Emulator(t)
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("runs the Terraform CLI: set TF_ACC=1 (make test does)")
+	}
 	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "*", "*", "*.tf"))
 	if err != nil {
 		t.Fatal(err)
@@ -28,35 +27,46 @@ func TestExamplesValidate(t *testing.T) {
 		more, _ := filepath.Glob(filepath.Join("..", "..", "examples", dir, "*.tf"))
 		files = append(files, more...)
 	}
-	validated, skipped := 0, []string{}
+	if len(files) < 20 {
+		t.Fatalf("found only %d example files", len(files))
+	}
+	units := map[string][]string{} // what to validate together, by name
 	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
 		rel := strings.TrimPrefix(filepath.ToSlash(f), "../../")
-		if otherProviders.Match(src) {
-			skipped = append(skipped, rel)
-			continue
+		if strings.HasPrefix(rel, "examples/guides/") {
+			rel = filepath.ToSlash(filepath.Dir(rel)) + "/"
 		}
-		t.Run(rel, func(t *testing.T) {
+		units[rel] = append(units[rel], f)
+	}
+	acctest.ValidateProvidersDir(t) // build once, before the parallel subtests
+	for name, unit := range units {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
-			hcl := string(src)
-			if !strings.Contains(hcl, "required_providers") {
-				hcl = providerRequirements + hcl
+			all := ""
+			for _, f := range unit {
+				src, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				writeFile(t, filepath.Join(dir, filepath.Base(f)), string(src))
+				all += string(src)
 			}
-			if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(hcl), 0o600); err != nil {
-				t.Fatal(err)
+			if !strings.Contains(all, "required_providers") {
+				writeFile(t, filepath.Join(dir, "zz_versions.tf"), acctest.RequiredProvidersFor(all))
 			}
+			acctest.WriteValidateCLIConfig(t, dir)
 			r := acctest.Terraform(t, dir, nil, "validate", "-no-color")
 			if r.Err != nil {
-				t.Fatalf("terraform validate %s: %v\n%s%s", rel, r.Err, r.Stdout, r.Stderr)
+				t.Fatalf("terraform validate %s: %v\n%s%s", name, r.Err, r.Stdout, r.Stderr)
 			}
 		})
-		validated++
 	}
-	if validated < 15 {
-		t.Errorf("only %d example files validated", validated)
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("validated %d example files; %d use azurerm/azapi/postgresql and are not validated offline: %v", validated, len(skipped), skipped)
 }

@@ -1,7 +1,7 @@
 # Run psql as the provider's own identity (the pipeline's managed identity)
 # from a provisioner: the token is handed over in the environment and is in
 # neither the plan nor the state.
-ephemeral "azurepg_access_token" "admin" {}
+ephemeral "azurepg_access_token" "own_identity" {}
 
 resource "terraform_data" "vacuum" {
   provisioner "local-exec" {
@@ -11,7 +11,7 @@ resource "terraform_data" "vacuum" {
       PGDATABASE = "orders"
       PGUSER     = "ci-pipeline-mi"
       PGSSLMODE  = "require"
-      PGPASSWORD = ephemeral.azurepg_access_token.admin.token
+      PGPASSWORD = ephemeral.azurepg_access_token.own_identity.token
     }
   }
 }

@@ -1,10 +1,10 @@
 # Adopt an extension that is already installed: the id is <database>/<name>.
 import {
-  to = azurepg_extension.azure_ai
-  id = "orders/azure_ai"
+  to = azurepg_extension.vector
+  id = "orders/vector"
 }
 
-resource "azurepg_extension" "azure_ai" {
+resource "azurepg_extension" "vector" {
   database = "orders"
-  name     = "azure_ai"
+  name     = "vector"
 }

@@ -2,15 +2,20 @@
 # parameter azure.extensions. That is an ARM setting: set it with azurerm and
 # create the extensions after it. Keep every extension already allowed in the
 # list: the value replaces the whole list.
+data "azurerm_postgresql_flexible_server" "main" {
+  name                = "orders-pg"
+  resource_group_name = "rg-orders"
+}
+
 resource "azurerm_postgresql_flexible_server_configuration" "extensions" {
   name      = "azure.extensions"
-  server_id = azurerm_postgresql_flexible_server.main.id
+  server_id = data.azurerm_postgresql_flexible_server.main.id
   value     = "AZURE_AI,PG_TRGM,HSTORE"
 }
 
 resource "azurerm_postgresql_flexible_server_database" "orders" {
   name      = "orders"
-  server_id = azurerm_postgresql_flexible_server.main.id
+  server_id = data.azurerm_postgresql_flexible_server.main.id
 }
 
 # azure_ai at a pinned version, in the database "orders" (the provider

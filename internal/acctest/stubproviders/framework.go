@@ -1,0 +1,330 @@
+package stubproviders
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/datasourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/resourcevalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	dschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	pschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// New returns the framework provider that serves p's schemas.
+func New(p Provider) func() provider.Provider {
+	return func() provider.Provider { return &stubProvider{p: p} }
+}
+
+const stubError = "this is a schema-only stub of the %s provider, for terraform validate in the azurepg provider's tests; it cannot plan changes that need the real provider, apply or read"
+
+type stubProvider struct{ p Provider }
+
+func (s *stubProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = s.p.TypeName
+}
+
+func (s *stubProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = pschema.Schema{Attributes: providerAttrs(s.p.Config.Attrs), Blocks: providerBlocks(s.p.Config.Blocks)}
+}
+
+func (s *stubProvider) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {
+}
+
+func (s *stubProvider) Resources(context.Context) []func() resource.Resource {
+	var out []func() resource.Resource
+	for name, sc := range s.p.Resources {
+		out = append(out, func() resource.Resource { return &stubResource{provider: s.p.TypeName, name: name, s: sc} })
+	}
+	return out
+}
+
+func (s *stubProvider) DataSources(context.Context) []func() datasource.DataSource {
+	var out []func() datasource.DataSource
+	for name, sc := range s.p.DataSources {
+		out = append(out, func() datasource.DataSource { return &stubDataSource{provider: s.p.TypeName, name: name, s: sc} })
+	}
+	return out
+}
+
+type stubResource struct {
+	provider, name string
+	s              Schema
+}
+
+var _ resource.ResourceWithConfigValidators = &stubResource{}
+
+func (r *stubResource) Metadata(_ context.Context, _ resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = r.name
+}
+
+func (r *stubResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	attrs := resourceAttrs(r.s.Attrs)
+	if _, ok := attrs["id"]; !ok {
+		attrs["id"] = rschema.StringAttribute{Computed: true}
+	}
+	resp.Schema = rschema.Schema{Attributes: attrs, Blocks: resourceBlocks(r.s.Blocks)}
+}
+
+func (r *stubResource) ConfigValidators(context.Context) []resource.ConfigValidator {
+	var out []resource.ConfigValidator
+	for _, g := range r.s.ExactlyOneOf {
+		out = append(out, resourcevalidator.ExactlyOneOf(roots(g)...))
+	}
+	for _, g := range r.s.Conflicting {
+		out = append(out, resourcevalidator.Conflicting(roots(g)...))
+	}
+	for _, g := range r.s.RequiredTogether {
+		out = append(out, resourcevalidator.RequiredTogether(roots(g)...))
+	}
+	return out
+}
+
+func (r *stubResource) Create(_ context.Context, _ resource.CreateRequest, resp *resource.CreateResponse) {
+	resp.Diagnostics.AddError("Stub provider", fmt.Sprintf(stubError, r.provider))
+}
+
+func (r *stubResource) Read(_ context.Context, _ resource.ReadRequest, resp *resource.ReadResponse) {
+	resp.Diagnostics.AddError("Stub provider", fmt.Sprintf(stubError, r.provider))
+}
+
+func (r *stubResource) Update(_ context.Context, _ resource.UpdateRequest, resp *resource.UpdateResponse) {
+	resp.Diagnostics.AddError("Stub provider", fmt.Sprintf(stubError, r.provider))
+}
+
+func (r *stubResource) Delete(_ context.Context, _ resource.DeleteRequest, resp *resource.DeleteResponse) {
+	resp.Diagnostics.AddError("Stub provider", fmt.Sprintf(stubError, r.provider))
+}
+
+type stubDataSource struct {
+	provider, name string
+	s              Schema
+}
+
+var _ datasource.DataSourceWithConfigValidators = &stubDataSource{}
+
+func (d *stubDataSource) Metadata(_ context.Context, _ datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = d.name
+}
+
+func (d *stubDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	attrs := dataSourceAttrs(d.s.Attrs)
+	if _, ok := attrs["id"]; !ok {
+		attrs["id"] = dschema.StringAttribute{Computed: true}
+	}
+	resp.Schema = dschema.Schema{Attributes: attrs, Blocks: dataSourceBlocks(d.s.Blocks)}
+}
+
+func (d *stubDataSource) ConfigValidators(context.Context) []datasource.ConfigValidator {
+	var out []datasource.ConfigValidator
+	for _, g := range d.s.ExactlyOneOf {
+		out = append(out, datasourcevalidator.ExactlyOneOf(roots(g)...))
+	}
+	for _, g := range d.s.Conflicting {
+		out = append(out, datasourcevalidator.Conflicting(roots(g)...))
+	}
+	for _, g := range d.s.RequiredTogether {
+		out = append(out, datasourcevalidator.RequiredTogether(roots(g)...))
+	}
+	return out
+}
+
+func (d *stubDataSource) Read(_ context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
+	resp.Diagnostics.AddError("Stub provider", fmt.Sprintf(stubError, d.provider))
+}
+
+func roots(names []string) []path.Expression {
+	out := make([]path.Expression, len(names))
+	for i, n := range names {
+		out[i] = path.MatchRoot(n)
+	}
+	return out
+}
+
+func stringValidators(a Attr) []validator.String {
+	if len(a.OneOf) == 0 {
+		return nil
+	}
+	return []validator.String{stringvalidator.OneOf(a.OneOf...)}
+}
+
+func listValidators(b Block) []validator.List {
+	var v []validator.List
+	if b.Min > 0 {
+		v = append(v, listvalidator.SizeAtLeast(b.Min))
+	}
+	if b.Max > 0 {
+		v = append(v, listvalidator.SizeAtMost(b.Max))
+	}
+	return v
+}
+
+func setValidators(b Block) []validator.Set {
+	var v []validator.Set
+	if b.Min > 0 {
+		v = append(v, setvalidator.SizeAtLeast(b.Min))
+	}
+	if b.Max > 0 {
+		v = append(v, setvalidator.SizeAtMost(b.Max))
+	}
+	return v
+}
+
+// The three schema packages of the framework have the same shapes but
+// distinct types; one converter each.
+
+func resourceAttrs(in map[string]Attr) map[string]rschema.Attribute {
+	out := map[string]rschema.Attribute{}
+	for name, a := range in {
+		out[name] = resourceAttr(a)
+	}
+	return out
+}
+
+func resourceAttr(a Attr) rschema.Attribute {
+	if a.Nested != nil {
+		return rschema.SingleNestedAttribute{Attributes: resourceAttrs(a.Nested), Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+	}
+	switch t := a.Type.(type) {
+	case nil:
+		return rschema.DynamicAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+	case types.ListType:
+		return rschema.ListAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+	case types.SetType:
+		return rschema.SetAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+	case types.MapType:
+		return rschema.MapAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+	case types.ObjectType:
+		return rschema.ObjectAttribute{AttributeTypes: t.AttrTypes, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+	}
+	switch a.Type {
+	case types.BoolType:
+		return rschema.BoolAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+	case types.Int64Type:
+		return rschema.Int64Attribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+	case types.StringType:
+		return rschema.StringAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly, Validators: stringValidators(a)}
+	}
+	panic(fmt.Sprintf("stubproviders: no resource attribute for type %v", a.Type))
+}
+
+func resourceBlocks(in map[string]Block) map[string]rschema.Block {
+	out := map[string]rschema.Block{}
+	for name, b := range in {
+		obj := rschema.NestedBlockObject{Attributes: resourceAttrs(b.Attrs), Blocks: resourceBlocks(b.Blocks)}
+		switch b.Nesting {
+		case Set:
+			out[name] = rschema.SetNestedBlock{NestedObject: obj, Validators: setValidators(b)}
+		case Single:
+			out[name] = rschema.SingleNestedBlock{Attributes: obj.Attributes, Blocks: obj.Blocks}
+		default:
+			out[name] = rschema.ListNestedBlock{NestedObject: obj, Validators: listValidators(b)}
+		}
+	}
+	return out
+}
+
+func dataSourceAttrs(in map[string]Attr) map[string]dschema.Attribute {
+	out := map[string]dschema.Attribute{}
+	for name, a := range in {
+		out[name] = dataSourceAttr(a)
+	}
+	return out
+}
+
+func dataSourceAttr(a Attr) dschema.Attribute {
+	if a.Nested != nil {
+		return dschema.SingleNestedAttribute{Attributes: dataSourceAttrs(a.Nested), Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+	}
+	switch t := a.Type.(type) {
+	case nil:
+		return dschema.DynamicAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+	case types.ListType:
+		return dschema.ListAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+	case types.SetType:
+		return dschema.SetAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+	case types.MapType:
+		return dschema.MapAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+	case types.ObjectType:
+		return dschema.ObjectAttribute{AttributeTypes: t.AttrTypes, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+	}
+	switch a.Type {
+	case types.BoolType:
+		return dschema.BoolAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+	case types.Int64Type:
+		return dschema.Int64Attribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+	case types.StringType:
+		return dschema.StringAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, Validators: stringValidators(a)}
+	}
+	panic(fmt.Sprintf("stubproviders: no data source attribute for type %v", a.Type))
+}
+
+func dataSourceBlocks(in map[string]Block) map[string]dschema.Block {
+	out := map[string]dschema.Block{}
+	for name, b := range in {
+		obj := dschema.NestedBlockObject{Attributes: dataSourceAttrs(b.Attrs), Blocks: dataSourceBlocks(b.Blocks)}
+		switch b.Nesting {
+		case Set:
+			out[name] = dschema.SetNestedBlock{NestedObject: obj, Validators: setValidators(b)}
+		case Single:
+			out[name] = dschema.SingleNestedBlock{Attributes: obj.Attributes, Blocks: obj.Blocks}
+		default:
+			out[name] = dschema.ListNestedBlock{NestedObject: obj, Validators: listValidators(b)}
+		}
+	}
+	return out
+}
+
+// Provider blocks have no computed values.
+func providerAttrs(in map[string]Attr) map[string]pschema.Attribute {
+	out := map[string]pschema.Attribute{}
+	for name, a := range in {
+		out[name] = providerAttr(a)
+	}
+	return out
+}
+
+func providerAttr(a Attr) pschema.Attribute {
+	switch t := a.Type.(type) {
+	case types.ListType:
+		return pschema.ListAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive}
+	case types.SetType:
+		return pschema.SetAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive}
+	case types.MapType:
+		return pschema.MapAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive}
+	}
+	switch a.Type {
+	case types.BoolType:
+		return pschema.BoolAttribute{Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive}
+	case types.Int64Type:
+		return pschema.Int64Attribute{Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive}
+	case types.StringType:
+		return pschema.StringAttribute{Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive, Validators: stringValidators(a)}
+	}
+	panic(fmt.Sprintf("stubproviders: no provider attribute for type %v", a.Type))
+}
+
+func providerBlocks(in map[string]Block) map[string]pschema.Block {
+	out := map[string]pschema.Block{}
+	for name, b := range in {
+		obj := pschema.NestedBlockObject{Attributes: providerAttrs(b.Attrs), Blocks: providerBlocks(b.Blocks)}
+		switch b.Nesting {
+		case Set:
+			out[name] = pschema.SetNestedBlock{NestedObject: obj, Validators: setValidators(b)}
+		case Single:
+			out[name] = pschema.SingleNestedBlock{Attributes: obj.Attributes, Blocks: obj.Blocks}
+		default:
+			out[name] = pschema.ListNestedBlock{NestedObject: obj, Validators: listValidators(b)}
+		}
+	}
+	return out
+}

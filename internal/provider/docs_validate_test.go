@@ -1,0 +1,206 @@
+package provider_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+)
+
+// hclBlock is one ```terraform or ```hcl fenced block of a docs page.
+type hclBlock struct {
+	Line int // line of the page where the block's first line of HCL is
+	Text string
+}
+
+var fence = regexp.MustCompile("^\\s*```\\s*([A-Za-z0-9_-]*)")
+
+// hclBlocks returns the terraform / hcl fenced blocks of a Markdown page.
+func hclBlocks(page string) ([]hclBlock, error) {
+	var blocks []hclBlock
+	var cur *hclBlock
+	inOther := false
+	sc := bufio.NewScanner(strings.NewReader(page))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		m := fence.FindStringSubmatch(line)
+		closing := m != nil && m[1] == "" // a closing fence has no info string
+		switch {
+		case cur != nil && closing:
+			blocks = append(blocks, *cur)
+			cur = nil
+		case cur != nil:
+			cur.Text += line + "\n"
+		case inOther && closing:
+			inOther = false
+		case inOther:
+		case m != nil && (m[1] == "terraform" || m[1] == "hcl" || m[1] == "tf"):
+			cur = &hclBlock{Line: n + 1}
+		case m != nil:
+			inOther = true
+		}
+	}
+	if cur != nil || inOther {
+		return blocks, fmt.Errorf("a fenced block is not closed")
+	}
+	return blocks, sc.Err()
+}
+
+// mustHaveExample says whether a docs page needs at least one HCL block.
+func mustHaveExample(rel string) bool {
+	if rel == "docs/index.md" {
+		return true
+	}
+	for _, dir := range []string{"docs/resources/", "docs/data-sources/", "docs/ephemeral-resources/", "docs/guides/"} {
+		if strings.HasPrefix(rel, dir) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDocsValidate checks that every page under docs/ (the benchmark reports
+// aside) holds HCL that `terraform validate` accepts: all terraform / hcl
+// fenced blocks of one page form one module (one file per block, named after
+// the page line where the block starts), so a page must hold together as
+// one configuration, with every reference declared on the page and no
+// address declared twice. The other providers are schema-only stubs
+// transcribed from their source (package stubproviders).
+func TestDocsValidate(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("runs the Terraform CLI: set TF_ACC=1 (make test does)")
+	}
+	root := filepath.Join("..", "..")
+	var pages []string
+	err := filepath.WalkDir(filepath.Join(root, "docs"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel := filepath.ToSlash(strings.TrimPrefix(p, root+string(filepath.Separator)))
+		if d.IsDir() && rel == "docs/benchmarks" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".md") {
+			pages = append(pages, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) < 10 {
+		t.Fatalf("found only %d docs pages", len(pages))
+	}
+	acctest.ValidateProvidersDir(t) // build once, before the parallel subtests
+	for _, rel := range pages {
+		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
+			src, err := os.ReadFile(filepath.Join(root, rel))
+			if err != nil {
+				t.Fatal(err)
+			}
+			blocks, err := hclBlocks(string(src))
+			if err != nil {
+				t.Fatalf("%s: %v", rel, err)
+			}
+			if len(blocks) == 0 {
+				if mustHaveExample(rel) {
+					t.Fatalf("%s has no ```terraform example: every resource, data source, ephemeral resource and guide page, and the provider page, needs one that terraform validate accepts", rel)
+				}
+				return
+			}
+			validatePage(t, rel, blocks)
+		})
+	}
+}
+
+// validatePage writes the blocks of one page as one module and validates it.
+func validatePage(t *testing.T, rel string, blocks []hclBlock) {
+	t.Helper()
+	dir := t.TempDir()
+	all := ""
+	var index strings.Builder
+	for i, b := range blocks {
+		name := fmt.Sprintf("L%04d.tf", b.Line)
+		writeFile(t, filepath.Join(dir, name), b.Text)
+		all += b.Text
+		fmt.Fprintf(&index, "  %s: block %d of %d, from line %d of %s\n", name, i+1, len(blocks), b.Line, rel)
+	}
+	if !strings.Contains(all, "required_providers") {
+		writeFile(t, filepath.Join(dir, "zz_versions.tf"), acctest.RequiredProvidersFor(all))
+	}
+	acctest.WriteValidateCLIConfig(t, dir)
+	r := acctest.Terraform(t, dir, nil, "validate", "-no-color", "-json")
+	problems := validateProblems(r.Stdout, rel)
+	if r.Err != nil || len(problems) > 0 {
+		t.Fatalf("terraform validate of the HCL blocks of %s failed (%v):\n%s\nThe page's blocks, one file each:\n%s%s",
+			rel, r.Err, strings.Join(problems, "\n"), index.String(), r.Stderr)
+	}
+}
+
+// validateProblems turns the errors and warnings of `terraform validate
+// -json` into lines that name the page line (warnings count: a deprecated
+// argument in the docs is a docs bug too).
+func validateProblems(stdout, page string) []string {
+	var out struct {
+		Valid       bool `json:"valid"`
+		Diagnostics []struct {
+			Severity, Summary, Detail string
+			Range                     *struct {
+				Filename string
+				Start    struct{ Line int }
+			}
+			Snippet *struct{ Code string }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		return []string{fmt.Sprintf("cannot read terraform validate -json output (%v):\n%s", err, stdout)}
+	}
+	var problems []string
+	for _, d := range out.Diagnostics {
+		if d.Summary == "Provider development overrides are in effect" {
+			continue // how the test installs the providers
+		}
+		where := ""
+		if d.Range != nil {
+			where = d.Range.Filename
+			var start int
+			if _, err := fmt.Sscanf(d.Range.Filename, "L%04d.tf", &start); err == nil {
+				where = fmt.Sprintf("%s line %d", page, start+d.Range.Start.Line-1)
+			}
+		}
+		code := ""
+		if d.Snippet != nil {
+			code = "\n      " + strings.TrimSpace(d.Snippet.Code)
+		}
+		problems = append(problems, fmt.Sprintf("  %s: %s: %s%s\n      %s", where, d.Severity, d.Summary, code, strings.ReplaceAll(d.Detail, "\n", " ")))
+	}
+	if !out.Valid && len(problems) == 0 {
+		problems = append(problems, "  invalid, without diagnostics:\n"+stdout)
+	}
+	return problems
+}
+
+// TestHCLBlocks checks the fence parser on the shapes the docs use.
+func TestHCLBlocks(t *testing.T) {
+	page := "# T\n\n```terraform\nresource \"a\" \"b\" {}\n```\n\n```shell\n```terraform\n```\n\n```hcl\nx = 1\ny = 2\n```\n"
+	got, err := hclBlocks(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []hclBlock{{Line: 4, Text: "resource \"a\" \"b\" {}\n"}, {Line: 12, Text: "x = 1\ny = 2\n"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("hclBlocks = %+v, want %+v", got, want)
+	}
+	if _, err := hclBlocks("```terraform\nx = 1\n"); err == nil {
+		t.Fatal("an unclosed block was not reported")
+	}
+}
