@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/provider"
+	"github.com/azurepg/terraform-provider-azurepg/internal/sdklog"
 )
 
 // version is set by goreleaser with -ldflags "-X main.version=...".
@@ -17,6 +18,12 @@ var version = "dev"
 func main() {
 	debug := flag.Bool("debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
+	if !*debug {
+		// Nobody reads the SDK's TRACE lines unless a TF_LOG* variable is
+		// set; formatting them costs a third of the provider's CPU. In debug
+		// mode the logs go to the developer's terminal: keep them.
+		sdklog.QuietUnlessAsked()
+	}
 
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/azurepg/azurepg",
