@@ -1,0 +1,40 @@
+# Before: Entra principals made with the general PostgreSQL provider, as a plain
+# role plus the security label that pgaadauth reads.
+terraform {
+  required_providers {
+    postgresql = {
+      source = "cyrilgdn/postgresql"
+    }
+  }
+}
+
+resource "postgresql_role" "alice" {
+  name  = "alice@contoso.com"
+  login = true
+}
+
+resource "postgresql_security_label" "alice" {
+  object_type    = "role"
+  object_name    = postgresql_role.alice.name
+  label_provider = "pgaadauth"
+  label          = "aadauth,oid=6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a05,type=user"
+}
+
+resource "postgresql_role" "orders_api" {
+  name  = "orders-api"
+  login = true
+}
+
+resource "postgresql_security_label" "orders_api" {
+  object_type    = "role"
+  object_name    = postgresql_role.orders_api.name
+  label_provider = "pgaadauth"
+  label          = "aadauth,oid=6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a02,type=service"
+}
+
+resource "postgresql_grant" "orders_api_connect" {
+  role        = postgresql_role.orders_api.name
+  database    = "orders"
+  object_type = "database"
+  privileges  = ["CONNECT"]
+}
