@@ -117,13 +117,16 @@ func TestDocsValidate(t *testing.T) {
 				}
 				return
 			}
-			validatePage(t, rel, blocks)
+			if problems := validatePage(t, rel, blocks); len(problems) > 0 {
+				t.Fatalf("terraform validate of the HCL blocks of %s failed:\n%s", rel, strings.Join(problems, "\n"))
+			}
 		})
 	}
 }
 
-// validatePage writes the blocks of one page as one module and validates it.
-func validatePage(t *testing.T, rel string, blocks []hclBlock) {
+// validatePage writes the blocks of one page as one module, validates it and
+// returns what Terraform found wrong, each problem with its page line.
+func validatePage(t *testing.T, rel string, blocks []hclBlock) []string {
 	t.Helper()
 	dir := t.TempDir()
 	all := ""
@@ -140,10 +143,13 @@ func validatePage(t *testing.T, rel string, blocks []hclBlock) {
 	acctest.WriteValidateCLIConfig(t, dir)
 	r := acctest.Terraform(t, dir, nil, "validate", "-no-color", "-json")
 	problems := validateProblems(r.Stdout, rel)
-	if r.Err != nil || len(problems) > 0 {
-		t.Fatalf("terraform validate of the HCL blocks of %s failed (%v):\n%s\nThe page's blocks, one file each:\n%s%s",
-			rel, r.Err, strings.Join(problems, "\n"), index.String(), r.Stderr)
+	if r.Err != nil && len(problems) == 0 {
+		problems = append(problems, fmt.Sprintf("  terraform validate: %v\n%s", r.Err, r.Stderr))
 	}
+	if len(problems) > 0 {
+		problems = append(problems, "The page's blocks, one file each:\n"+index.String())
+	}
+	return problems
 }
 
 // validateProblems turns the errors and warnings of `terraform validate
@@ -202,5 +208,55 @@ func TestHCLBlocks(t *testing.T) {
 	}
 	if _, err := hclBlocks("```terraform\nx = 1\n"); err == nil {
 		t.Fatal("an unclosed block was not reported")
+	}
+}
+
+// TestDocsValidateFindsMistakes shows that the docs test fails on the
+// mistakes it is there for: a real page with one mistake each, in an azurerm
+// block (checked by the stub's schema), in an azurepg block (the real
+// schema), a value the stub's enumeration refuses, and a reference to
+// something the page does not declare. Each must fail, at the right page line.
+func TestDocsValidateFindsMistakes(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("runs the Terraform CLI: set TF_ACC=1 (make test does)")
+	}
+	const rel = "docs/guides/azure-ai-managed-identity.md"
+	src, err := os.ReadFile(filepath.Join("..", "..", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(src)
+	lineOf := func(s string) int { return strings.Count(page[:strings.Index(page, s)], "\n") + 1 }
+	cases := []struct {
+		name, old, new, want string
+	}{
+		{"misspelt azurerm argument", "  server_id = azurerm_postgresql_flexible_server.main.id\n  value     = \"AZURE_AI,VECTOR\"",
+			"  server_idd = azurerm_postgresql_flexible_server.main.id\n  value     = \"AZURE_AI,VECTOR\"", `An argument named "server_idd" is not expected here`},
+		{"misspelt azurepg argument", "    scoring_endpoint = var.ml_scoring_uri", "    scoring_endpont = var.ml_scoring_uri",
+			`An argument named "scoring_endpont" is not expected here`},
+		{"azurerm value outside the enumeration", `principal_type       = "ServicePrincipal"`, `principal_type       = "ManagedIdentity"`,
+			`value must be one of`},
+		{"undeclared reference", "data.azurerm_cognitive_account.translator.id", "data.azurerm_cognitive_account.translater.id",
+			`has not been declared`},
+	}
+	acctest.ValidateProvidersDir(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if !strings.Contains(page, c.old) {
+				t.Fatalf("%s no longer contains %q: pick another line to break", rel, c.old)
+			}
+			broken := strings.Replace(page, c.old, c.new, 1)
+			blocks, err := hclBlocks(broken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			problems := strings.Join(validatePage(t, rel, blocks), "\n")
+			where := fmt.Sprintf("%s line %d", rel, lineOf(c.old)) // the first occurrence is the one replaced
+			if !strings.Contains(problems, c.want) || !strings.Contains(problems, where) {
+				t.Fatalf("want an error %q at %s, got:\n%s", c.want, where, problems)
+			}
+			t.Logf("found, as it should:\n%s", strings.SplitN(problems, "The page's blocks", 2)[0])
+		})
 	}
 }
