@@ -160,7 +160,7 @@ func stringValidators(a Attr) []validator.String {
 func listValidators(b Block) []validator.List {
 	var v []validator.List
 	if b.Min > 0 {
-		v = append(v, listvalidator.SizeAtLeast(b.Min))
+		v = append(v, blocksAtLeast{b.Min})
 	}
 	if b.Max > 0 {
 		v = append(v, listvalidator.SizeAtMost(b.Max))
@@ -327,4 +327,26 @@ func providerBlocks(in map[string]Block) map[string]pschema.Block {
 		}
 	}
 	return out
+}
+
+// blocksAtLeast is MinItems of a block. Unlike listvalidator.SizeAtLeast it
+// also fails when the block is absent (null), as Terraform does for a
+// provider's MinItems (azurerm without features {}: "Insufficient features
+// blocks").
+type blocksAtLeast struct{ min int }
+
+func (v blocksAtLeast) Description(context.Context) string {
+	return fmt.Sprintf("at least %d blocks", v.min)
+}
+
+func (v blocksAtLeast) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v blocksAtLeast) ValidateList(_ context.Context, req validator.ListRequest, resp *validator.ListResponse) {
+	if req.ConfigValue.IsUnknown() {
+		return
+	}
+	if n := len(req.ConfigValue.Elements()); n < v.min {
+		resp.Diagnostics.AddAttributeError(req.Path, fmt.Sprintf("Insufficient %s blocks", req.Path),
+			fmt.Sprintf("At least %d %q blocks are required, got %d.", v.min, req.Path, n))
+	}
 }
