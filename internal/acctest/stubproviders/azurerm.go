@@ -63,7 +63,7 @@ func azurermFlexibleServer() Schema {
 			"storage_mb":                        optionalComputed(intT),
 			"storage_tier":                      optionalComputed(str).oneOf("P4", "P6", "P10", "P15", "P20", "P30", "P40", "P50", "P60", "P70", "P80"),
 			"version":                           optionalComputed(str).oneOf("11", "12", "13", "14", "15", "16", "17", "18"),
-			"zone":                              optionalComputed(str),
+			"zone":                              optional(str),
 			"create_mode":                       optional(str).oneOf("Default", "PointInTimeRestore", "Replica", "ReviveDropped", "GeoRestore", "Update"),
 			"delegated_subnet_id":               optional(str),
 			"private_dns_zone_id":               optionalComputed(str),
@@ -89,7 +89,7 @@ func azurermFlexibleServer() Schema {
 			}},
 			"high_availability": {Max: 1, Attrs: map[string]Attr{
 				"mode":                      required(str).oneOf("ZoneRedundant", "SameZone"),
-				"standby_availability_zone": optionalComputed(str),
+				"standby_availability_zone": optional(str),
 			}},
 			"identity": identityOptional(),
 			"customer_managed_key": {Max: 1, Attrs: map[string]Attr{
