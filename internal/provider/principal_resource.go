@@ -81,7 +81,10 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"creates it again; the drop fails (SQLSTATE 2BP01) while the role owns objects or holds privileges in any database, " +
 			"and then you must first run `REASSIGN OWNED BY ... TO ...` and `DROP OWNED BY ...` in each of those databases. " +
 			"Grants made to the old role do not carry over to the new one.\n\n" +
-			"Deleting the resource drops the role. Creating a role that already exists fails and changes nothing; import it instead.",
+			"Deleting the resource drops the role. Creating a role that already exists fails and changes nothing; import it instead.\n\n" +
+			"A `postgresql_role` of the general PostgreSQL provider that carries the `pgaadauth` label may also become an " +
+			"`azurepg_principal` with a `moved` block (Terraform 1.8+), keeping the role as it is: see the guide " +
+			"\"Migrating from postgresql_role + postgresql_security_label\".",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
