@@ -53,7 +53,8 @@ func wrappedProviderDir(t *testing.T, dir, stderrFile, cpuFile string) {
 	}
 	script += "rc=$?\n"
 	if cpuFile != "" {
-		script += "times | tail -n 1 >> " + q(cpuFile) + "\n"
+		// Not in a pipeline: a subshell's `times` would not see the child.
+		script += "times >> " + q(cpuFile) + "\n"
 	}
 	script += "exit $rc\n"
 	if err := os.WriteFile(filepath.Join(wrapDir, "terraform-provider-azurepg"), []byte(script), 0o755); err != nil {
@@ -244,12 +245,17 @@ func terraformCPU(t *testing.T, dir string, env map[string]string, args ...strin
 	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
-// providerCPU sums the CPU times that the wrapper appended to the file
-// ("0m1.234s 0m0.123s" per provider process).
+// providerCPU sums the CPU times that the wrapper appended to the file:
+// bash's `times` prints the shell's user and system time, then its
+// children's ("0m1.234s 0m0.123s"): the second line of each pair is the
+// provider process.
 func providerCPU(t *testing.T, file string) time.Duration {
 	t.Helper()
 	var sum time.Duration
-	for _, line := range acctest.ReadLines(t, file) {
+	for i, line := range acctest.ReadLines(t, file) {
+		if i%2 == 0 {
+			continue // the wrapper shell itself
+		}
 		for _, f := range strings.Fields(line) {
 			d, err := time.ParseDuration(f)
 			if err != nil {
