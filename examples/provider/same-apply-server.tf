@@ -1,8 +1,8 @@
-# The server is created in the same apply: its name is unknown while planning.
+# A server created in the same apply: its fqdn is unknown while planning.
 # The plan still works (principals to create need no connection); the
 # provider connects during apply, once the server exists.
-resource "azurerm_postgresql_flexible_server" "orders" {
-  name                = "orders-pg"
+resource "azurerm_postgresql_flexible_server" "reports" {
+  name                = "reports-pg"
   resource_group_name = "rg-data"
   location            = "westeurope"
   version             = "16"
@@ -15,8 +15,8 @@ resource "azurerm_postgresql_flexible_server" "orders" {
   }
 }
 
-resource "azurerm_postgresql_flexible_server_active_directory_administrator" "orders_pipeline" {
-  server_name         = azurerm_postgresql_flexible_server.orders.name
+resource "azurerm_postgresql_flexible_server_active_directory_administrator" "reports_pipeline" {
+  server_name         = azurerm_postgresql_flexible_server.reports.name
   resource_group_name = "rg-data"
   tenant_id           = "72f988bf-86f1-41af-91ab-2d7cd011db47"
   object_id           = "3c2b1a09-8f7e-4d6c-b5a4-93827160f5e4"
@@ -25,17 +25,17 @@ resource "azurerm_postgresql_flexible_server_active_directory_administrator" "or
 }
 
 provider "azurepg" {
-  alias       = "orders"
-  host        = azurerm_postgresql_flexible_server.orders.fqdn
+  alias       = "reports"
+  host        = azurerm_postgresql_flexible_server.reports.fqdn
   username    = "ci-pipeline-mi"
   auth_method = "managed_identity"
 }
 
-resource "azurepg_principal" "orders_dbas" {
-  provider = azurepg.orders
+resource "azurepg_principal" "reports_dbas" {
+  provider = azurepg.reports
   name     = "DBA Team"
   admin    = true
 
   # The login needs the Entra admin, which Terraform cannot infer.
-  depends_on = [azurerm_postgresql_flexible_server_active_directory_administrator.orders_pipeline]
+  depends_on = [azurerm_postgresql_flexible_server_active_directory_administrator.reports_pipeline]
 }
