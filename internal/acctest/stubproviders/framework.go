@@ -191,9 +191,6 @@ func resourceAttrs(in map[string]Attr) map[string]rschema.Attribute {
 }
 
 func resourceAttr(a Attr) rschema.Attribute {
-	if a.Nested != nil {
-		return rschema.SingleNestedAttribute{Attributes: resourceAttrs(a.Nested), Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
-	}
 	switch t := a.Type.(type) {
 	case nil:
 		return rschema.DynamicAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
@@ -242,9 +239,6 @@ func dataSourceAttrs(in map[string]Attr) map[string]dschema.Attribute {
 }
 
 func dataSourceAttr(a Attr) dschema.Attribute {
-	if a.Nested != nil {
-		return dschema.SingleNestedAttribute{Attributes: dataSourceAttrs(a.Nested), Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
-	}
 	switch t := a.Type.(type) {
 	case nil:
 		return dschema.DynamicAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}

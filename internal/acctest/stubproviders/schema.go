@@ -27,8 +27,6 @@ type Attr struct {
 	Sensitive, WriteOnly         bool
 	// OneOf lists the values a string attribute accepts (empty: any).
 	OneOf []string
-	// Nested makes this a single nested attribute (protocol 6 only).
-	Nested map[string]Attr
 }
 
 // Nesting is how a block repeats.
