@@ -26,9 +26,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/benchmark/cpuprof"
+	"github.com/azurepg/terraform-provider-azurepg/internal/sdklog"
 )
 
 func main() {
+	// As the real binary does (main.go): no SDK logging unless a TF_LOG* is set.
+	sdklog.QuietUnlessAsked()
 	// Only the benchmark's profiling pass sets AZUREPG_BENCH_PROFILE_DIR.
 	stop, err := cpuprof.Start()
 	if err != nil {

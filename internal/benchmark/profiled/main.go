@@ -13,9 +13,12 @@ import (
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/benchmark/cpuprof"
 	"github.com/azurepg/terraform-provider-azurepg/internal/provider"
+	"github.com/azurepg/terraform-provider-azurepg/internal/sdklog"
 )
 
 func main() {
+	// As the real binary does (main.go): no SDK logging unless a TF_LOG* is set.
+	sdklog.QuietUnlessAsked()
 	stop, err := cpuprof.Start()
 	if err != nil {
 		log.Fatal(err)
