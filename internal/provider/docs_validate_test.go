@@ -226,7 +226,10 @@ func TestDocsValidateFindsMistakes(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := string(src)
-	lineOf := func(s string) int { return strings.Count(page[:strings.Index(page, s)], "\n") + 1 }
+	lineOf := func(s string) int {
+		before, _, _ := strings.Cut(page, s)
+		return strings.Count(before, "\n") + 1
+	}
 	cases := []struct {
 		name, old, new, want string
 	}{
