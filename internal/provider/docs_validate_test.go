@@ -146,6 +146,14 @@ func validatePage(t *testing.T, rel string, blocks []hclBlock) []string {
 	if r.Err != nil && len(problems) == 0 {
 		problems = append(problems, fmt.Sprintf("  terraform validate: %v\n%s", r.Err, r.Stderr))
 	}
+	// Blocks are also held to terraform fmt, as examples/ is by make docs-check.
+	fmtArgs := []string{"fmt", "-check", "-diff", "-no-color"}
+	for _, b := range blocks {
+		fmtArgs = append(fmtArgs, fmt.Sprintf("L%04d.tf", b.Line))
+	}
+	if f := acctest.Terraform(t, dir, nil, fmtArgs...); f.Err != nil {
+		problems = append(problems, fmt.Sprintf("  not formatted as terraform fmt would (the diff names the block's file):\n%s%s", f.Stdout, f.Stderr))
+	}
 	if len(problems) > 0 {
 		problems = append(problems, "The page's blocks, one file each:\n"+index.String())
 	}
@@ -214,8 +222,9 @@ func TestHCLBlocks(t *testing.T) {
 // TestDocsValidateFindsMistakes shows that the docs test fails on the
 // mistakes it is there for: a real page with one mistake each, in an azurerm
 // block (checked by the stub's schema), in an azurepg block (the real
-// schema), a value the stub's enumeration refuses, and a reference to
-// something the page does not declare. Each must fail, at the right page line.
+// schema), a value the stub's enumeration refuses, a reference to something
+// the page does not declare, and a block that terraform fmt would change.
+// Each must fail, at the right page line where Terraform gives one.
 func TestDocsValidateFindsMistakes(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("runs the Terraform CLI: set TF_ACC=1 (make test does)")
@@ -232,15 +241,18 @@ func TestDocsValidateFindsMistakes(t *testing.T) {
 	}
 	cases := []struct {
 		name, old, new, want string
+		noLine               bool // the problem names the block's file, not a line
 	}{
 		{"misspelt azurerm argument", "  server_id = azurerm_postgresql_flexible_server.main.id\n  value     = \"AZURE_AI,VECTOR\"",
-			"  server_idd = azurerm_postgresql_flexible_server.main.id\n  value     = \"AZURE_AI,VECTOR\"", `An argument named "server_idd" is not expected here`},
+			"  server_idd = azurerm_postgresql_flexible_server.main.id\n  value     = \"AZURE_AI,VECTOR\"", `An argument named "server_idd" is not expected here`, false},
 		{"misspelt azurepg argument", "    scoring_endpoint = var.ml_scoring_uri", "    scoring_endpont = var.ml_scoring_uri",
-			`An argument named "scoring_endpont" is not expected here`},
+			`An argument named "scoring_endpont" is not expected here`, false},
 		{"azurerm value outside the enumeration", `principal_type       = "ServicePrincipal"`, `principal_type       = "ManagedIdentity"`,
-			`value must be one of`},
+			`value must be one of`, false},
 		{"undeclared reference", "data.azurerm_cognitive_account.translator.id", "data.azurerm_cognitive_account.translater.id",
-			`has not been declared`},
+			`has not been declared`, false},
+		{"not formatted", "  database = azurerm_postgresql_flexible_server_database.orders.name\n  name     = \"azure_ai\"",
+			"  database = azurerm_postgresql_flexible_server_database.orders.name\n  name = \"azure_ai\"", "not formatted as terraform fmt would", true},
 	}
 	acctest.ValidateProvidersDir(t)
 	for _, c := range cases {
@@ -256,7 +268,7 @@ func TestDocsValidateFindsMistakes(t *testing.T) {
 			}
 			problems := strings.Join(validatePage(t, rel, blocks), "\n")
 			where := fmt.Sprintf("%s line %d", rel, lineOf(c.old)) // the first occurrence is the one replaced
-			if !strings.Contains(problems, c.want) || !strings.Contains(problems, where) {
+			if !strings.Contains(problems, c.want) || (!c.noLine && !strings.Contains(problems, where)) {
 				t.Fatalf("want an error %q at %s, got:\n%s", c.want, where, problems)
 			}
 			t.Logf("found, as it should:\n%s", strings.SplitN(problems, "The page's blocks", 2)[0])
