@@ -193,23 +193,23 @@ func resourceAttrs(in map[string]Attr) map[string]rschema.Attribute {
 func resourceAttr(a Attr) rschema.Attribute {
 	switch t := a.Type.(type) {
 	case nil:
-		return rschema.DynamicAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+		return rschema.DynamicAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated, WriteOnly: a.WriteOnly}
 	case types.ListType:
-		return rschema.ListAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+		return rschema.ListAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated, WriteOnly: a.WriteOnly}
 	case types.SetType:
-		return rschema.SetAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+		return rschema.SetAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	case types.MapType:
-		return rschema.MapAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+		return rschema.MapAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated, WriteOnly: a.WriteOnly}
 	case types.ObjectType:
-		return rschema.ObjectAttribute{AttributeTypes: t.AttrTypes, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+		return rschema.ObjectAttribute{AttributeTypes: t.AttrTypes, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated, WriteOnly: a.WriteOnly}
 	}
 	switch a.Type {
 	case types.BoolType:
-		return rschema.BoolAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+		return rschema.BoolAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated, WriteOnly: a.WriteOnly}
 	case types.Int64Type:
-		return rschema.Int64Attribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly}
+		return rschema.Int64Attribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated, WriteOnly: a.WriteOnly}
 	case types.StringType:
-		return rschema.StringAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly, Validators: stringValidators(a)}
+		return rschema.StringAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated, WriteOnly: a.WriteOnly, Validators: stringValidators(a)}
 	}
 	panic(fmt.Sprintf("stubproviders: no resource attribute for type %v", a.Type))
 }
@@ -241,23 +241,23 @@ func dataSourceAttrs(in map[string]Attr) map[string]dschema.Attribute {
 func dataSourceAttr(a Attr) dschema.Attribute {
 	switch t := a.Type.(type) {
 	case nil:
-		return dschema.DynamicAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+		return dschema.DynamicAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	case types.ListType:
-		return dschema.ListAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+		return dschema.ListAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	case types.SetType:
-		return dschema.SetAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+		return dschema.SetAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	case types.MapType:
-		return dschema.MapAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+		return dschema.MapAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	case types.ObjectType:
-		return dschema.ObjectAttribute{AttributeTypes: t.AttrTypes, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+		return dschema.ObjectAttribute{AttributeTypes: t.AttrTypes, Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	}
 	switch a.Type {
 	case types.BoolType:
-		return dschema.BoolAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+		return dschema.BoolAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	case types.Int64Type:
-		return dschema.Int64Attribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive}
+		return dschema.Int64Attribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	case types.StringType:
-		return dschema.StringAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, Validators: stringValidators(a)}
+		return dschema.StringAttribute{Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated, Validators: stringValidators(a)}
 	}
 	panic(fmt.Sprintf("stubproviders: no data source attribute for type %v", a.Type))
 }
@@ -290,19 +290,19 @@ func providerAttrs(in map[string]Attr) map[string]pschema.Attribute {
 func providerAttr(a Attr) pschema.Attribute {
 	switch t := a.Type.(type) {
 	case types.ListType:
-		return pschema.ListAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive}
+		return pschema.ListAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	case types.SetType:
-		return pschema.SetAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive}
+		return pschema.SetAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	case types.MapType:
-		return pschema.MapAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive}
+		return pschema.MapAttribute{ElementType: t.ElemType, Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	}
 	switch a.Type {
 	case types.BoolType:
-		return pschema.BoolAttribute{Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive}
+		return pschema.BoolAttribute{Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	case types.Int64Type:
-		return pschema.Int64Attribute{Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive}
+		return pschema.Int64Attribute{Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated}
 	case types.StringType:
-		return pschema.StringAttribute{Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive, Validators: stringValidators(a)}
+		return pschema.StringAttribute{Required: a.Required, Optional: a.Optional, Sensitive: a.Sensitive, DeprecationMessage: a.Deprecated, Validators: stringValidators(a)}
 	}
 	panic(fmt.Sprintf("stubproviders: no provider attribute for type %v", a.Type))
 }

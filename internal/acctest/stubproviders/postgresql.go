@@ -25,11 +25,12 @@ func postgresqlProviderSchema() Schema {
 	}
 	for _, n := range []string{
 		"host", "database", "username", "aws_rds_iam_profile", "aws_rds_iam_region", "aws_rds_iam_provider_role_arn",
-		"azure_tenant_id", "gcp_iam_impersonate_service_account", "database_username", "sslmode", "ssl_mode",
+		"azure_tenant_id", "gcp_iam_impersonate_service_account", "database_username", "sslmode",
 		"sslrootcert", "expected_version",
 	} {
 		s[n] = optional(str)
 	}
+	s["ssl_mode"] = optional(str).deprecated("Rename PostgreSQL provider `ssl_mode` attribute to `sslmode`")
 	for _, n := range []string{"aws_rds_iam_auth", "azure_identity_auth", "superuser"} {
 		s[n] = optional(boolT)
 	}
@@ -71,7 +72,7 @@ func postgresqlRole() Schema {
 		"password":                            optional(str).sensitive(),
 		"password_wo":                         optional(str).sensitive().writeOnly(),
 		"password_wo_version":                 optional(str),
-		"encrypted":                           optional(str),
+		"encrypted":                           optional(str).deprecated(`Rename PostgreSQL role resource attribute "encrypted" to "encrypted_password"`),
 		"roles":                               optional(setOf(str)),
 		"search_path":                         optional(listOf(str)),
 		"search_path_db":                      optional(mapOf(str)),

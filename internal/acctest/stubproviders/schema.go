@@ -27,6 +27,8 @@ type Attr struct {
 	Sensitive, WriteOnly         bool
 	// OneOf lists the values a string attribute accepts (empty: any).
 	OneOf []string
+	// Deprecated is the real provider's deprecation message, a warning.
+	Deprecated string
 }
 
 // Nesting is how a block repeats.
@@ -90,9 +92,10 @@ func optional(t attr.Type) Attr         { return Attr{Type: t, Optional: true} }
 func computed(t attr.Type) Attr         { return Attr{Type: t, Computed: true} }
 func optionalComputed(t attr.Type) Attr { return Attr{Type: t, Optional: true, Computed: true} }
 
-func (a Attr) sensitive() Attr        { a.Sensitive = true; return a }
-func (a Attr) writeOnly() Attr        { a.WriteOnly = true; return a }
-func (a Attr) oneOf(v ...string) Attr { a.OneOf = v; return a }
+func (a Attr) sensitive() Attr            { a.Sensitive = true; return a }
+func (a Attr) writeOnly() Attr            { a.WriteOnly = true; return a }
+func (a Attr) oneOf(v ...string) Attr     { a.OneOf = v; return a }
+func (a Attr) deprecated(msg string) Attr { a.Deprecated = msg; return a }
 
 // Providers returns every stub, by local name.
 func Providers() map[string]Provider {
