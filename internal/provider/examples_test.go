@@ -14,7 +14,8 @@ import (
 // azurerm, cyrilgdn/postgresql and azapi (acctest.ValidateProvidersDir): none
 // is skipped, so an example may only refer to what it declares. The files of
 // one guide (examples/guides/<guide>/) are parts of one page: each such
-// directory is validated as one module.
+// directory is validated as one module. Warnings (a deprecated argument)
+// fail too.
 func TestExamplesValidate(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
 		t.Skip("runs the Terraform CLI: set TF_ACC=1 (make test does)")
@@ -56,9 +57,9 @@ func TestExamplesValidate(t *testing.T) {
 				writeFile(t, filepath.Join(dir, "zz_versions.tf"), acctest.RequiredProvidersFor(all))
 			}
 			acctest.WriteValidateCLIConfig(t, dir)
-			r := acctest.Terraform(t, dir, nil, "validate", "-no-color")
-			if r.Err != nil {
-				t.Fatalf("terraform validate %s: %v\n%s%s", name, r.Err, r.Stdout, r.Stderr)
+			r := acctest.Terraform(t, dir, nil, "validate", "-no-color", "-json")
+			if problems := validateProblems(r.Stdout, name); r.Err != nil || len(problems) > 0 {
+				t.Fatalf("terraform validate %s (%v):\n%s\n%s", name, r.Err, strings.Join(problems, "\n"), r.Stderr)
 			}
 		})
 	}
