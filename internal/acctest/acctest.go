@@ -69,6 +69,7 @@ func Main(m *testing.M) {
 	if shared != nil {
 		shared.Stop()
 	}
+	removeBuiltBinaries()
 	os.Exit(code)
 }
 

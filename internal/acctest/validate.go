@@ -114,3 +114,14 @@ func RequiredProvidersFor(hcl string) string {
 	b.WriteString("  }\n}\n")
 	return b.String()
 }
+
+// removeBuiltBinaries deletes the binaries that ProviderBinaryDir and
+// ValidateProvidersDir built for this test binary (60 MB a run otherwise
+// left in the temp directory). Main calls it after the tests.
+func removeBuiltBinaries() {
+	for _, dir := range []string{stubDir, builtDir} {
+		if dir != "" {
+			_ = os.RemoveAll(dir)
+		}
+	}
+}
