@@ -11,7 +11,7 @@ provider "azurepg" {
   host          = "orders-pg.postgres.database.azure.com"
   username      = "orders-deployer" # the app's display name
   auth_method   = "client_secret"
-  tenant_id     = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+  tenant_id     = "aaaabbbb-0000-cccc-1111-dddd2222eeee"
   client_id     = "0b5e7c2a-3d4f-4a6b-8c9d-0e1f2a3b4c5d"
   client_secret = var.client_secret
 }

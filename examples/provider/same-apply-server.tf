@@ -11,14 +11,14 @@ resource "azurerm_postgresql_flexible_server" "reports" {
   authentication {
     active_directory_auth_enabled = true
     password_auth_enabled         = false
-    tenant_id                     = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    tenant_id                     = "aaaabbbb-0000-cccc-1111-dddd2222eeee"
   }
 }
 
 resource "azurerm_postgresql_flexible_server_active_directory_administrator" "reports_pipeline" {
   server_name         = azurerm_postgresql_flexible_server.reports.name
   resource_group_name = "rg-data"
-  tenant_id           = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+  tenant_id           = "aaaabbbb-0000-cccc-1111-dddd2222eeee"
   object_id           = "3c2b1a09-8f7e-4d6c-b5a4-93827160f5e4"
   principal_name      = "ci-pipeline-mi"
   principal_type      = "ServicePrincipal"

@@ -9,7 +9,7 @@ import (
 
 const (
 	oid    = "6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a05"
-	tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+	tenant = "aaaabbbb-0000-cccc-1111-dddd2222eeee"
 )
 
 func TestParseLabels(t *testing.T) {

@@ -122,7 +122,7 @@ provider "azurepg" {
 provider "azurepg" {
   username      = "some-app"
   auth_method   = "client_secret"
-  tenant_id     = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+  tenant_id     = "aaaabbbb-0000-cccc-1111-dddd2222eeee"
   client_id     = "6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a05"
   client_secret = var.secret
 }

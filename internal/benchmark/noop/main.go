@@ -113,7 +113,7 @@ func (principal) Create(ctx context.Context, req resource.CreateRequest, resp *r
 	if m.ObjectID.IsUnknown() {
 		m.ObjectID = types.StringValue(fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16]))
 	}
-	m.TenantID = types.StringValue("72f988bf-86f1-41af-91ab-2d7cd011db47")
+	m.TenantID = types.StringValue("aaaabbbb-0000-cccc-1111-dddd2222eeee")
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
 }
 
