@@ -25,9 +25,6 @@ func TestDocsLinks(t *testing.T) {
 			return err
 		}
 		rel := filepath.ToSlash(strings.TrimPrefix(p, root+string(filepath.Separator)))
-		if strings.HasPrefix(rel, "docs/benchmarks/") {
-			return nil // repository reports, not registry pages
-		}
 		src, err := os.ReadFile(p)
 		if err != nil {
 			return err

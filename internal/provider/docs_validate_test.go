@@ -67,8 +67,7 @@ func mustHaveExample(rel string) bool {
 	return false
 }
 
-// TestDocsValidate checks that every page under docs/ (the benchmark reports
-// aside) holds HCL that `terraform validate` accepts: all terraform / hcl
+// TestDocsValidate checks that every page under docs/ holds HCL that `terraform validate` accepts: all terraform / hcl
 // fenced blocks of one page form one module (one file per block, named after
 // the page line where the block starts), so a page must hold together as
 // one configuration, with every reference declared on the page and no
@@ -85,9 +84,6 @@ func TestDocsValidate(t *testing.T) {
 			return err
 		}
 		rel := filepath.ToSlash(strings.TrimPrefix(p, root+string(filepath.Separator)))
-		if d.IsDir() && rel == "docs/benchmarks" {
-			return filepath.SkipDir
-		}
 		if !d.IsDir() && strings.HasSuffix(p, ".md") {
 			pages = append(pages, rel)
 		}

@@ -26,7 +26,7 @@ func main() {
 	counts := flag.String("n", "100,500,2000", "numbers of resources, comma-separated")
 	reps := flag.Int("reps", 1, "repetitions of each configuration and N (3 took 35 min on a busy 2-core machine, over the 20-minute budget)")
 	kinds := flag.String("kinds", strings.Join(benchmark.Kinds, ","), "configurations to run")
-	out := flag.String("out", "docs/benchmarks", "where to write the report")
+	out := flag.String("out", "benchmarks", "where to write the report")
 	profile := flag.Bool("profile", true, "add a pass with a CPU-profiled provider build")
 	profileN := flag.Int("profile-n", 500, "resources in the profiling pass")
 	profileOnly := flag.Bool("profile-only", false, "only the profiling pass (no timed runs, no tables)")
