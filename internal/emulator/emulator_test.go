@@ -81,7 +81,7 @@ func TestMain(m *testing.M) {
 		}
 		os.RemoveAll(secondDir)
 	}
-	stopFront()
+	stopModes()
 	em.Stop()
 	os.Exit(code)
 }

@@ -41,7 +41,7 @@ const (
 
 // DefaultTokenLogin applies when Options.TokenLogin is empty and the
 // environment variable AZUREPG_EMULATOR_TOKEN_LOGIN is not set.
-const DefaultTokenLogin = TokenLoginPassword
+const DefaultTokenLogin = TokenLoginFrontDoor
 
 func resolveTokenLogin(opt TokenLogin) (TokenLogin, error) {
 	if opt == "" {

@@ -19,36 +19,64 @@ import (
 )
 
 var (
-	frontOnce sync.Once
-	frontEm   *emulator.Emulator
-	frontErr  error
+	modeMu  sync.Mutex
+	modeEms = map[emulator.TokenLogin]*emulator.Emulator{}
 )
 
-// front returns an emulator that checks tokens at its front door: the
-// package's own when that is its mode, otherwise one started for these
-// tests (stopped by TestMain through stopFront).
-func front(t testing.TB) *emulator.Emulator {
+// withMode returns an emulator that checks tokens the given way: the
+// package's own when that is its mode, otherwise one started for these tests
+// (stopped by TestMain through stopModes).
+func withMode(t testing.TB, mode emulator.TokenLogin) *emulator.Emulator {
 	t.Helper()
 	if em == nil {
 		t.Skip("emulator test: set TF_ACC=1 (make test does)")
 	}
-	if em.TokenLogin() == emulator.TokenLoginFrontDoor {
+	if em.TokenLogin() == mode {
 		return em
 	}
-	frontOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		frontEm, frontErr = emulator.Start(ctx, emulator.Options{TokenLogin: emulator.TokenLoginFrontDoor})
-	})
-	if frontErr != nil {
-		t.Fatalf("starting a front-door emulator: %v", frontErr)
+	modeMu.Lock()
+	defer modeMu.Unlock()
+	if e := modeEms[mode]; e != nil {
+		return e
 	}
-	return frontEm
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e, err := emulator.Start(ctx, emulator.Options{TokenLogin: mode})
+	if err != nil {
+		t.Fatalf("starting an emulator with token login %q: %v", mode, err)
+	}
+	modeEms[mode] = e
+	return e
 }
 
-func stopFront() {
-	if frontEm != nil {
-		frontEm.Stop()
+func front(t testing.TB) *emulator.Emulator { return withMode(t, emulator.TokenLoginFrontDoor) }
+
+func stopModes() {
+	modeMu.Lock()
+	defer modeMu.Unlock()
+	for _, e := range modeEms {
+		e.Stop()
+	}
+}
+
+// The old way stays usable (Options.TokenLogin = password): a new token
+// becomes the role's password and replaces the previous one.
+func TestPasswordTokenLogin(t *testing.T) {
+	e := withMode(t, emulator.TokenLoginPassword)
+	mi := frontIdentity(t, e, hostile("password mode"))
+	t1 := frontToken(t, e, mi.ClientID)
+	if _, err := frontLogin(t, e, mi.Name, t1); err != nil {
+		t.Fatal(err)
+	}
+	e.RevokeTokens()
+	t2 := frontToken(t, e, mi.ClientID)
+	if _, err := frontLogin(t, e, mi.Name, t2); err != nil {
+		t.Fatal(err)
+	}
+	_, err := frontLogin(t, e, mi.Name, t1)
+	pgErr(t, err, "28P01", `password authentication failed for user "`+mi.Name+`"`)
+	if _, err := frontLogin(t, e, emulator.ServerAdmin, e.ServerAdminPassword()); err != nil {
+		t.Errorf("server admin: %v", err)
 	}
 }
 
