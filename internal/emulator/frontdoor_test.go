@@ -337,7 +337,6 @@ func BenchmarkTokenLogin(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer e.Stop()
-			b.ReportMetric(float64(e.StartupTime.Milliseconds()), "startup-ms")
 			tok, err := e.IssueToken(ctx, resourcePublic, "")
 			if err != nil {
 				b.Fatal(err)
@@ -357,6 +356,7 @@ func BenchmarkTokenLogin(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*200)/1000, "ms/login")
+			b.ReportMetric(float64(e.StartupTime.Milliseconds()), "startup-ms") // after ResetTimer, which drops metrics
 		})
 	}
 }
