@@ -16,8 +16,8 @@ import (
 
 // TestAccAuthTokenRefresh: with one-minute tokens, a provider process that
 // outlives its first token keeps working and fetches a new one. The emulator
-// makes a token the role's password VALID UNTIL its expiry, so the expired
-// token is really refused for new connections (checked below); the pooled
+// refuses an expired token for new connections, as Azure does (checked
+// below); the pooled
 // connections are dropped before the second apply (as Azure drops idle
 // connections, or a failover would), so that it must open new ones. The test
 // takes about 70 s.
