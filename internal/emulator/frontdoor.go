@@ -383,23 +383,77 @@ func (fd *frontDoor) login(conn net.Conn, m *pgproto3.StartupMessage, tlsOn bool
 		return
 	}
 	_ = conn.SetDeadline(time.Time{})
-	pipe(conn, backend)
+	pipe(conn, backend, hc.Frontend)
 }
 
-// pipe copies both ways until either side closes (pg_terminate_backend, a
-// restart, or the client's Terminate), then closes both.
-func pipe(a, b net.Conn) {
+// pipe joins the client to its PostgreSQL session until either side closes
+// (pg_terminate_backend, a restart, or the client's Terminate), then closes
+// both. The client's bytes go to the backend as they are. The backend's go
+// through the hijacked pgconn's Frontend, message by message: pgconn may
+// have left a read in flight on the connection (its background reader
+// starts when a write during the log-in is slow, as under load, and a read
+// it began stays pending after it stops), and that read takes the answer to
+// the client's first query. Reading the raw connection lost that answer and
+// left the client waiting forever; the Frontend hands it on.
+func pipe(client, backend net.Conn, fromBackend *pgproto3.Frontend) {
 	done := make(chan struct{}, 2)
-	cp := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
+	go func() {
+		_, _ = io.Copy(backend, client)
 		done <- struct{}{}
+	}()
+	go func() {
+		forwardMessages(client, fromBackend)
+		done <- struct{}{}
+	}()
+	<-done
+	_ = client.Close()
+	_ = backend.Close()
+	<-done
+}
+
+// forwardMessages writes every message the backend sends to the client,
+// batching those that arrive together into one write (a result of many rows
+// is not a write per row), until either side fails.
+func forwardMessages(client net.Conn, fe *pgproto3.Frontend) {
+	out := make(chan []byte, 64)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		failed := false
+		for b := range out {
+			for more := true; more; {
+				select {
+				case next, ok := <-out:
+					if !ok {
+						more = false
+						break
+					}
+					b = append(b, next...)
+				default:
+					more = false
+				}
+			}
+			if !failed {
+				if _, err := client.Write(b); err != nil {
+					failed = true
+					_ = client.Close() // ends the client-to-backend copy too
+				}
+			}
+		}
+	}()
+	for {
+		msg, err := fe.Receive()
+		if err != nil {
+			break
+		}
+		b, err := msg.Encode(nil) // before the next Receive reuses msg's memory
+		if err != nil {
+			break
+		}
+		out <- b
 	}
-	go cp(a, b)
-	go cp(b, a)
-	<-done
-	_ = a.Close()
-	_ = b.Close()
-	<-done
+	close(out)
+	<-writerDone
 }
 
 // forwardError gives the client PostgreSQL's own error (a wrong password,
