@@ -84,7 +84,9 @@ func SuperExec(t testing.TB, database, sql string, args ...any) {
 	e := Emulator(t)
 	conn := connect(t, e.SuperuserURL(database))
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), sql, args...); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), statementTimeout)
+	defer cancel()
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
 		t.Fatalf("as superuser in %s: %s: %v", database, sql, err)
 	}
 }
@@ -95,7 +97,9 @@ func SuperQueryRow(t testing.TB, database, sql string, args []any, dest ...any) 
 	e := Emulator(t)
 	conn := connect(t, e.SuperuserURL(database))
 	defer conn.Close(context.Background())
-	if err := conn.QueryRow(context.Background(), sql, args...).Scan(dest...); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), statementTimeout)
+	defer cancel()
+	if err := conn.QueryRow(ctx, sql, args...).Scan(dest...); err != nil {
 		t.Fatalf("as superuser in %s: %s: %v", database, sql, err)
 	}
 }
@@ -113,9 +117,15 @@ func AdminConn(t testing.TB, database string) *pgx.Conn {
 	return conn
 }
 
+// statementTimeout bounds a test's own log-in and statement: a hang fails
+// the test in minutes, with its name, instead of the whole run at -timeout.
+const statementTimeout = 2 * time.Minute
+
 func connect(t testing.TB, url string) *pgx.Conn {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), url)
+	ctx, cancel := context.WithTimeout(context.Background(), statementTimeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatalf("connecting: %v", err)
 	}
