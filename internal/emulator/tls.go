@@ -16,16 +16,10 @@ import (
 	"time"
 )
 
-// writeCertificates creates a throwaway CA and a server certificate for
+// writeCertificatesCA creates a throwaway CA and a server certificate for
 // 127.0.0.1, ::1 and localhost, so that sslmode=verify-full can be tested
-// with the CA file. It returns the path of the CA certificate.
-func writeCertificates(dir string) (caFile string, err error) {
-	caFile, _, _, err = writeCertificatesCA(dir)
-	return caFile, err
-}
-
-// writeCertificatesCA is writeCertificates that also returns the CA, to sign
-// the front door's client certificate with.
+// with the CA file. It returns the path of the CA certificate, and the CA
+// itself, to sign the front door's client certificate with.
 func writeCertificatesCA(dir string) (caFile string, caCert *x509.Certificate, caKey *ecdsa.PrivateKey, err error) {
 	caKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
