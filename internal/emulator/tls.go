@@ -44,11 +44,7 @@ func writeCertificatesCA(dir string) (caFile string, caCert *x509.Certificate, c
 		return "", nil, nil, err
 	}
 
-	serverKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return "", nil, nil, err
-	}
-	serverTemplate := &x509.Certificate{
+	serverDER, serverKey, err := issueLeaf(&x509.Certificate{
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "localhost"},
 		DNSNames:     []string{"localhost"},
@@ -57,8 +53,7 @@ func writeCertificatesCA(dir string) (caFile string, caCert *x509.Certificate, c
 		NotAfter:     now.Add(30 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	serverDER, err := x509.CreateCertificate(rand.Reader, serverTemplate, caCert, &serverKey.PublicKey, caKey)
+	}, caCert, caKey)
 	if err != nil {
 		return "", nil, nil, err
 	}
@@ -89,22 +84,28 @@ func writeCertificatesCA(dir string) (caFile string, caCert *x509.Certificate, c
 // front door's own connections to PostgreSQL (pg_hba clientcert=verify-ca:
 // only the holder of the CA key can make one).
 func clientCertificate(caCert *x509.Certificate, caKey *ecdsa.PrivateKey) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
 	now := time.Now()
-	tmpl := &x509.Certificate{
+	der, key, err := issueLeaf(&x509.Certificate{
 		SerialNumber: big.NewInt(3),
 		Subject:      pkix.Name{CommonName: "azurepg emulator front door"},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(30 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	}, caCert, caKey)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// issueLeaf makes a new P-256 key and a certificate for it from the
+// template, signed by the CA.
+func issueLeaf(tmpl, caCert *x509.Certificate, caKey *ecdsa.PrivateKey) ([]byte, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	return der, key, err
 }
