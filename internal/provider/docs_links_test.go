@@ -1,7 +1,6 @@
 package provider_test
 
 import (
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -20,14 +19,10 @@ var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 func TestDocsLinks(t *testing.T) {
 	root := filepath.Join("..", "..")
 	checked := 0
-	err := filepath.WalkDir(filepath.Join(root, "docs"), func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".md") {
-			return err
-		}
-		rel := filepath.ToSlash(strings.TrimPrefix(p, root+string(filepath.Separator)))
-		src, err := os.ReadFile(p)
+	for _, rel := range docsPages(t, root) {
+		src, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
 		for _, m := range mdLink.FindAllStringSubmatch(string(src), -1) {
 			target := m[1]
@@ -45,10 +40,6 @@ func TestDocsLinks(t *testing.T) {
 			}
 			checked++
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if checked < 10 {
 		t.Errorf("only %d links checked: is the pattern still right?", checked)

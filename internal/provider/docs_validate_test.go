@@ -67,25 +67,17 @@ func mustHaveExample(rel string) bool {
 	return false
 }
 
-// TestDocsValidate checks that every page under docs/ holds HCL that `terraform validate` accepts: all terraform / hcl
-// fenced blocks of one page form one module (one file per block, named after
-// the page line where the block starts), so a page must hold together as
-// one configuration, with every reference declared on the page and no
-// address declared twice. The other providers are schema-only stubs
-// transcribed from their source (package stubproviders).
-func TestDocsValidate(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("runs the Terraform CLI: set TF_ACC=1 (make test does)")
-	}
-	root := filepath.Join("..", "..")
+// docsPages lists the Markdown pages under root/docs, relative to root with
+// forward slashes (docs/index.md, docs/guides/...).
+func docsPages(t *testing.T, root string) []string {
+	t.Helper()
 	var pages []string
 	err := filepath.WalkDir(filepath.Join(root, "docs"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel := filepath.ToSlash(strings.TrimPrefix(p, root+string(filepath.Separator)))
 		if !d.IsDir() && strings.HasSuffix(p, ".md") {
-			pages = append(pages, rel)
+			pages = append(pages, filepath.ToSlash(strings.TrimPrefix(p, root+string(filepath.Separator))))
 		}
 		return nil
 	})
@@ -95,6 +87,22 @@ func TestDocsValidate(t *testing.T) {
 	if len(pages) < 10 {
 		t.Fatalf("found only %d docs pages", len(pages))
 	}
+	return pages
+}
+
+// TestDocsValidate checks that every page under docs/ holds HCL that
+// `terraform validate` accepts: all terraform / hcl fenced blocks of one page
+// form one module (one file per block, named after the page line where the
+// block starts), so a page must hold together as
+// one configuration, with every reference declared on the page and no
+// address declared twice. The other providers are schema-only stubs
+// transcribed from their source (package stubproviders).
+func TestDocsValidate(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("runs the Terraform CLI: set TF_ACC=1 (make test does)")
+	}
+	root := filepath.Join("..", "..")
+	pages := docsPages(t, root)
 	acctest.ValidateProvidersDir(t) // build once, before the parallel subtests
 	for _, rel := range pages {
 		t.Run(rel, func(t *testing.T) {
