@@ -452,8 +452,10 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// Host is the address the server listens on.
-func (e *Emulator) Host() string { return "127.0.0.1" }
+// Host is the name of the server: the name in its certificate (it listens
+// on 127.0.0.1, which localhost resolves to; 127.0.0.1 is not in the
+// certificate).
+func (e *Emulator) Host() string { return "localhost" }
 
 // Port is the server's TCP port.
 func (e *Emulator) Port() int { return e.port }

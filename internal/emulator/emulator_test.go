@@ -247,7 +247,7 @@ func TestEnv(t *testing.T) {
 	e := need(t)
 	env := e.Env()
 	want := map[string]string{
-		"AZUREPG_HOST":        "127.0.0.1",
+		"AZUREPG_HOST":        "localhost", // the name in the certificate
 		"PGPORT":              strconv.Itoa(e.Port()),
 		"AZUREPG_USERNAME":    e.AdminName(),
 		"AZUREPG_AUTH_METHOD": "managed_identity",
@@ -387,7 +387,7 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("PGSSLROOTCERT %q is not the CA file %q", e.Env()["PGSSLROOTCERT"], e.CAFile())
 	}
 
-	for _, host := range []string{"127.0.0.1", "localhost"} {
+	for _, host := range []string{"localhost"} {
 		t.Run("verify-full "+host, func(t *testing.T) {
 			conn := mustOpen(t, connString(host, "verify-full", e.CAFile()))
 			var ssl bool
@@ -410,6 +410,13 @@ func TestTLS(t *testing.T) {
 		_, err = open(t, connString("127.0.0.1", "verify-full", otherCA(t)))
 		if err == nil || !strings.Contains(err.Error(), "certificate") {
 			t.Fatalf("verify-full with another CA: want a certificate error, got %v", err)
+		}
+	})
+
+	t.Run("verify-full refuses the address, which is not in the certificate", func(t *testing.T) {
+		_, err := open(t, connString("127.0.0.1", "verify-full", e.CAFile()))
+		if err == nil || !strings.Contains(err.Error(), "127.0.0.1") {
+			t.Fatalf("want a host name mismatch for 127.0.0.1, got %v", err)
 		}
 	})
 

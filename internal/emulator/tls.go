@@ -10,15 +10,17 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
 )
 
 // writeCertificatesCA creates a throwaway CA and a server certificate for
-// 127.0.0.1, ::1 and localhost, so that sslmode=verify-full can be tested
-// with the CA file. It returns the path of the CA certificate, and the CA
+// the host name localhost only (Host, and AZUREPG_HOST in Env), so that the
+// provider's default, sslmode=verify-full, is what the tests and the demo
+// use, with the CA file as PGSSLROOTCERT. It names no IP address, like
+// Azure's certificates: 127.0.0.1 is the name under which the tests reach
+// the same server and expect the host-name error. It returns the path of the CA certificate, and the CA
 // itself, to sign the front door's client certificate with.
 func writeCertificatesCA(dir string) (caFile string, caCert *x509.Certificate, caKey *ecdsa.PrivateKey, err error) {
 	caKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -48,7 +50,6 @@ func writeCertificatesCA(dir string) (caFile string, caCert *x509.Certificate, c
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "localhost"},
 		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(30 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,

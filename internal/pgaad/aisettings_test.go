@@ -121,7 +121,7 @@ func TestAISettingsErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := acctest.Emulator(t)
-	nc := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: mi.Name, SSLMode: "require", Password: src.Password, Entra: true})
+	nc := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: mi.Name, SSLMode: "verify-full", SSLRootCert: e.CAFile(), Password: src.Password, Entra: true})
 	t.Cleanup(nc.Close)
 	err = nc.ApplyAISettings(ctx, db, []pgaad.AISettingChange{{Key: pgaad.AIOpenAISubscriptionKey, Value: ptr("secret-value-42")}})
 	if !errors.Is(err, pgaad.ErrPermissionDenied) || !strings.Contains(err.Error(), "azure_ai_settings_manager") {

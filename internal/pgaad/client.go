@@ -21,11 +21,19 @@ const PrincipalsDatabase = "postgres"
 
 // Config says where and how to connect.
 type Config struct {
-	Host            string
-	Port            int
-	Database        string // default database of the provider
-	Username        string
-	SSLMode         string
+	Host     string
+	Port     int
+	Database string // default database of the provider
+	Username string
+	SSLMode  string
+	// SSLRootCert is the file of the PEM roots to trust for verify-ca and
+	// verify-full (and require, which then checks the chain, as in libpq).
+	// It replaces the system trust store; "system" names the system trust
+	// store (and makes pgx use verify-full); "" is the system trust store
+	// for verify-full, unless PGSSLROOTCERT is set in the process's
+	// environment (pgx reads it), which the provider resolves into this
+	// field itself.
+	SSLRootCert     string
 	ConnectTimeout  time.Duration
 	MaxConns        int32
 	ApplicationName string
@@ -100,11 +108,16 @@ func (c *Client) Pool(database string) (*pgxpool.Pool, error) {
 	return p, nil
 }
 
-// connString builds a URL; sslrootcert and other libpq settings still come
-// from the usual PG* environment variables (PGSSLROOTCERT).
+// connString builds a URL. sslmode and sslrootcert are explicit; other libpq
+// settings still come from the usual PG* environment variables. With pgx,
+// verify-full checks the chain and the host name during the TLS handshake,
+// before the startup message: no password is sent to an unverified server.
 func (c *Client) connString(database string) string {
 	q := url.Values{}
 	q.Set("sslmode", c.cfg.SSLMode)
+	if c.cfg.SSLRootCert != "" {
+		q.Set("sslrootcert", c.cfg.SSLRootCert)
+	}
 	if c.cfg.ConnectTimeout > 0 {
 		q.Set("connect_timeout", strconv.Itoa(int(c.cfg.ConnectTimeout.Seconds())))
 	}

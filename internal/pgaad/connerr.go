@@ -2,6 +2,7 @@ package pgaad
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -59,7 +60,7 @@ func (c *Client) explain(err error, database string) error {
 		ce.Advice = "The credential chosen by auth_method could not produce a token. Check auth_method, client_id and tenant_id, and that this machine has the identity (a managed identity exists only on Azure compute it is assigned to)."
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000") && strings.Contains(pgErr.Message, "no encryption"):
 		ce.What = "the server accepts only TLS connections: " + pgErr.Message
-		ce.Advice = `Set sslmode to "require" (the default), "verify-ca" or "verify-full".`
+		ce.Advice = `Set sslmode to "verify-full" (the default).`
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
 		if c.cfg.Entra {
 			ce.What = fmt.Sprintf("the server refused the Entra token of %q (%s: %s)", c.cfg.Username, pgErr.Code, pgErr.Message)
@@ -74,10 +75,8 @@ func (c *Client) explain(err error, database string) error {
 		}
 	case errors.As(err, &pgErr):
 		ce.What = fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
-	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") || strings.Contains(msg, "certificate"):
-		ce.What = "TLS failed (sslmode = " + c.cfg.SSLMode + "): " + rootCause(err)
-		ce.Advice = "For verify-ca and verify-full, point PGSSLROOTCERT at the CA certificates that signed the server's certificate " +
-			"(for Azure: DigiCert Global Root G2 and Microsoft RSA Root Certificate Authority 2017); verify-full also needs host to be the name in the certificate."
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") || strings.Contains(msg, "certificate") || strings.Contains(msg, "CA file"):
+		ce.What, ce.Advice = c.explainTLS(err)
 	case strings.Contains(msg, "server refused TLS") || strings.Contains(msg, "server does not support SSL"):
 		ce.What = "the server does not offer TLS"
 		ce.Advice = `Use sslmode = "disable" only for a local server without TLS; Azure always offers TLS.`
@@ -103,4 +102,37 @@ func rootCause(err error) string {
 		}
 		err = u
 	}
+}
+
+// explainTLS says why the server was not verified (or why TLS failed) and
+// what to do. The handshake fails before the startup message, so no token
+// or password was sent.
+func (c *Client) explainTLS(err error) (what, advice string) {
+	roots := "the system trust store"
+	if c.cfg.SSLRootCert != "" && c.cfg.SSLRootCert != "system" {
+		roots = "the roots in sslrootcert (" + c.cfg.SSLRootCert + ")"
+	}
+	fix := "No token or password was sent. If the server's certificate comes from a private CA (or the emulator's), " +
+		"set the provider's sslrootcert (or PGSSLROOTCERT) to a PEM file with that CA's root certificates; it replaces the system trust store. " +
+		"Azure's certificates chain to DigiCert Global Root G2 and Microsoft RSA Root Certificate Authority 2017, which the system trust store has: trust the roots, never pin intermediates."
+	hostRule := "host must be the server's FQDN as it appears in its certificate (myserver.postgres.database.azure.com), " +
+		"also when you reach it through a private endpoint (resolve that name to the private address with private DNS), never an IP address."
+	var unknown x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &hostErr):
+		return fmt.Sprintf("the server's certificate is not for the host name %q (sslmode = %s): %s", c.cfg.Host, c.cfg.SSLMode, hostErr.Error()),
+			"No token or password was sent. The " + hostRule
+	case errors.As(err, &unknown):
+		return fmt.Sprintf("the server's certificate is signed by an unknown authority, not by %s (sslmode = %s): %s", roots, c.cfg.SSLMode, unknown.Error()),
+			fix + " Something other than your server may be answering on this address; check that " + hostRule
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return fmt.Sprintf("the server's certificate has expired or is not yet valid (sslmode = %s): %s", c.cfg.SSLMode, invalid.Error()),
+			"No token or password was sent. Check this machine's clock; a server that presents an expired certificate is not to be trusted with a token."
+	case strings.Contains(err.Error(), "CA file") || strings.Contains(err.Error(), "cert pool"):
+		return fmt.Sprintf("sslrootcert %q could not be used: %s", c.cfg.SSLRootCert, rootCause(err)),
+			"Point sslrootcert (or PGSSLROOTCERT) at a readable PEM file of CA certificates, or \"system\" for the system trust store."
+	}
+	return "TLS failed (sslmode = " + c.cfg.SSLMode + "): " + rootCause(err), fix + " For verify-full, " + hostRule
 }

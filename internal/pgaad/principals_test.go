@@ -23,7 +23,7 @@ func adminClient(t *testing.T) *pgaad.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: e.AdminName(), SSLMode: "require",
+	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: e.AdminName(), SSLMode: "verify-full", SSLRootCert: e.CAFile(),
 		Database: "no-such-database", Password: src.Password, Entra: true})
 	t.Cleanup(c.Close)
 	return c

@@ -26,7 +26,7 @@ func reliabilityClient(t *testing.T, maxConns int32) *pgaad.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: e.AdminName(), SSLMode: "require",
+	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: e.AdminName(), SSLMode: "verify-full", SSLRootCert: e.CAFile(),
 		MaxConns: maxConns, ApplicationName: reliabilityApp, Password: src.Password, Entra: true})
 	t.Cleanup(c.Close)
 	return c

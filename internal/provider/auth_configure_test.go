@@ -13,7 +13,7 @@ import (
 
 // clearAuthEnv empties every variable configure reads, for the test.
 func clearAuthEnv(t *testing.T) {
-	for _, k := range []string{"AZUREPG_HOST", "PGHOST", "PGPORT", "PGDATABASE", "AZUREPG_USERNAME", "PGUSER", "PGSSLMODE",
+	for _, k := range []string{"AZUREPG_HOST", "PGHOST", "PGPORT", "PGDATABASE", "AZUREPG_USERNAME", "PGUSER", "PGSSLMODE", "PGSSLROOTCERT",
 		"AZUREPG_AUTH_METHOD", "ARM_ENVIRONMENT", "ARM_CLIENT_ID", "AZURE_CLIENT_ID", "ARM_TENANT_ID", "AZURE_TENANT_ID",
 		"ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET", "PGPASSWORD", "AZUREPG_ACCESS_TOKEN"} {
 		t.Setenv(k, "")
@@ -22,7 +22,7 @@ func clearAuthEnv(t *testing.T) {
 
 func nullModel() providerModel {
 	s, n := types.StringNull(), types.Int64Null()
-	return providerModel{Host: s, Port: n, Database: s, Username: s, SSLMode: s, AuthMethod: s, ClientID: s, TenantID: s,
+	return providerModel{Host: s, Port: n, Database: s, Username: s, SSLMode: s, SSLRootCert: s, AuthMethod: s, ClientID: s, TenantID: s,
 		ClientSecret: s, Password: s, AccessToken: s, Cloud: s, ConnectTimeout: n, MaxConnections: n}
 }
 
@@ -94,7 +94,7 @@ func TestConfigureEnvironment(t *testing.T) {
 	d := configure(nullModel(), "1.2.3")
 	s := d.settings
 	want := settings{
-		Host: "a.postgres.database.azure.com", Port: 5432, Database: "postgres", Username: "azurepg-user", SSLMode: "require",
+		Host: "a.postgres.database.azure.com", Port: 5432, Database: "postgres", Username: "azurepg-user", SSLMode: "verify-full",
 		ConnectTimeout: 30 * time.Second, MaxConnections: 4,
 		Auth: entratoken.Settings{Method: "managed_identity", Cloud: "AzureChinaCloud", ClientID: "arm-client", TenantID: "azure-tenant"},
 	}
@@ -142,6 +142,50 @@ func TestConfigureStaticSecretsNeeded(t *testing.T) {
 		_, diags := configure(m, "test").Client()
 		if !diags.HasError() || !strings.Contains(diags.Errors()[0].Detail(), want) {
 			t.Errorf("%s without its secret: %v", method, diags)
+		}
+	}
+}
+
+// TestConfigureTLS: verify-full is the default, sslrootcert falls back to
+// PGSSLROOTCERT and reaches the database client, and every mode that does
+// not verify the server gets the warning that names sslmode.
+func TestConfigureTLS(t *testing.T) {
+	clearAuthEnv(t)
+	t.Setenv("PGSSLROOTCERT", "/etc/env-ca.pem")
+	m := nullModel()
+	m.Host = types.StringValue("srv.postgres.database.azure.com")
+	m.Username = types.StringValue("u")
+	d := configure(m, "test")
+	if d.settings.SSLMode != "verify-full" || d.settings.SSLRootCert != "/etc/env-ca.pem" {
+		t.Errorf("defaults: sslmode %q, sslrootcert %q", d.settings.SSLMode, d.settings.SSLRootCert)
+	}
+	if w := d.settings.unverifiedWarning(); w != "" {
+		t.Errorf("verify-full warns: %s", w)
+	}
+	c, diags := d.Client()
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	if c.Config().SSLRootCert != "/etc/env-ca.pem" || c.Config().SSLMode != "verify-full" {
+		t.Errorf("the client's config: %+v", c.Config())
+	}
+	m.SSLRootCert = types.StringValue("system")
+	m.SSLMode = types.StringValue("require")
+	if s := configure(m, "test").settings; s.SSLRootCert != "system" || s.unverifiedWarning() != "" {
+		t.Errorf("sslrootcert = system (pgx then uses verify-full): %q, warning %q", s.SSLRootCert, s.unverifiedWarning())
+	}
+	m.SSLRootCert = types.StringNull()
+	for mode, want := range map[string]string{
+		"disable":   "in clear text",
+		"require":   "does not check the server's certificate",
+		"verify-ca": "but not that it names host",
+	} {
+		m.SSLMode = types.StringValue(mode)
+		w := configure(m, "test").settings.unverifiedWarning()
+		for _, s := range []string{`sslmode = "` + mode + `"`, want, "srv.postgres.database.azure.com", "receives the token or password", "sslrootcert"} {
+			if !strings.Contains(w, s) {
+				t.Errorf("sslmode %s: the warning does not say %q: %s", mode, s, w)
+			}
 		}
 	}
 }

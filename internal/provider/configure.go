@@ -22,6 +22,7 @@ import (
 // environment variables, then defaults.
 type settings struct {
 	Host, Database, Username, SSLMode string
+	SSLRootCert                       string
 	Port                              int
 	ConnectTimeout                    time.Duration
 	MaxConnections                    int32
@@ -80,7 +81,8 @@ func configure(m providerModel, version string) *providerData {
 		Port:           int(num("port", m.Port, 5432, "PGPORT")),
 		Database:       or(str("database", m.Database, "PGDATABASE"), pgaad.PrincipalsDatabase),
 		Username:       str("username", m.Username, "AZUREPG_USERNAME", "PGUSER"),
-		SSLMode:        or(str("sslmode", m.SSLMode, "PGSSLMODE"), "require"),
+		SSLMode:        or(str("sslmode", m.SSLMode, "PGSSLMODE"), "verify-full"),
+		SSLRootCert:    str("sslrootcert", m.SSLRootCert, "PGSSLROOTCERT"),
 		ConnectTimeout: time.Duration(num("connect_timeout", m.ConnectTimeout, 30, "")) * time.Second,
 		MaxConnections: int32(num("max_connections", m.MaxConnections, 4, "")),
 		Auth: entratoken.Settings{
@@ -106,6 +108,29 @@ func configure(m providerModel, version string) *providerData {
 		d.problem = "no username: set the provider's username (or AZUREPG_USERNAME / PGUSER) to the Entra principal's exact name, e.g. the managed identity's display name"
 	}
 	return d
+}
+
+// unverifiedWarning says, once per plan or apply (the provider's Configure),
+// that the token or password goes to a server that has not proved who it is;
+// "" for verify-full. verify-ca warns too: it checks the chain but not the
+// host name, so any certificate from the same CA passes (with Azure's public
+// roots, any site's certificate from those CAs).
+func (s settings) unverifiedWarning() string {
+	if s.SSLMode == "verify-full" || s.SSLRootCert == "system" { // pgx makes sslrootcert=system verify-full
+		return ""
+	}
+	what := map[string]string{
+		"disable":   "sends the password or Entra token in clear text, to a server that has not proved who it is",
+		"require":   "encrypts the connection but does not check the server's certificate (unless sslrootcert is set, and then not its host name)",
+		"verify-ca": "checks that the server's certificate chains to a trusted root, but not that it names host",
+	}[s.SSLMode]
+	if what == "" {
+		return ""
+	}
+	return fmt.Sprintf("sslmode = %q %s: anyone who can answer on %s (a spoofed DNS name, a taken-over address) receives the token or password, "+
+		"a bearer credential that works against the real server until it expires. "+
+		"Remove sslmode (default \"verify-full\"), and set sslrootcert (or PGSSLROOTCERT) to the CA bundle if the server's certificate is from a private CA.",
+		s.SSLMode, what, s.Host)
 }
 
 func or(v, def string) string {
@@ -156,7 +181,7 @@ func (d *providerData) shared() (*sharedClient, error) {
 	s := d.settings
 	c := &sharedClient{tokens: src, client: pgaad.NewClient(pgaad.Config{
 		Host: s.Host, Port: s.Port, Database: s.Database, Username: s.Username, SSLMode: s.SSLMode,
-		ConnectTimeout: s.ConnectTimeout, MaxConns: s.MaxConnections,
+		SSLRootCert: s.SSLRootCert, ConnectTimeout: s.ConnectTimeout, MaxConns: s.MaxConnections,
 		ApplicationName: "terraform-provider-azurepg/" + d.version,
 		Password:        src.Password,
 		Entra:           src.IsEntra(),

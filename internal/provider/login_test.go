@@ -15,7 +15,7 @@ func TestSmokeManagedIdentityLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: e.AdminName(), SSLMode: "verify-full", Password: src.Password, Entra: true})
+	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: e.AdminName(), SSLMode: "verify-full", SSLRootCert: e.CAFile(), Password: src.Password, Entra: true})
 	defer c.Close()
 	p, err := c.Pool("postgres")
 	if err != nil {

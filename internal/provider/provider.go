@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -39,6 +40,7 @@ type providerModel struct {
 	Database       types.String `tfsdk:"database"`
 	Username       types.String `tfsdk:"username"`
 	SSLMode        types.String `tfsdk:"sslmode"`
+	SSLRootCert    types.String `tfsdk:"sslrootcert"`
 	AuthMethod     types.String `tfsdk:"auth_method"`
 	ClientID       types.String `tfsdk:"client_id"`
 	TenantID       types.String `tfsdk:"tenant_id"`
@@ -83,9 +85,16 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 					"service principal or managed identity), or a local role with `auth_method = \"password\"`. Falls back to `AZUREPG_USERNAME`, then `PGUSER`.",
 			},
 			"sslmode": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "TLS mode: `disable`, `require` (default), `verify-ca` or `verify-full`. Falls back to `PGSSLMODE`. For `verify-ca`/`verify-full`, set `PGSSLROOTCERT` to the CA bundle.",
-				Validators:          []validator.String{stringvalidator.OneOf(sslModes...)},
+				Optional: true,
+				MarkdownDescription: "TLS mode: `verify-full` (default: the server's certificate must chain to a trusted root and name `host`), `verify-ca` " +
+					"(the chain only, not the host name), `require` (encrypted, server not verified) or `disable`. Falls back to `PGSSLMODE`. " +
+					"Anything but `verify-full` sends the token or password to a server that has not proved who it is; plan and apply warn.",
+				Validators: []validator.String{stringvalidator.OneOf(sslModes...)},
+			},
+			"sslrootcert": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "Path of a PEM bundle of the root certificates to trust, for a private CA or the emulator. It replaces the system trust store " +
+					"(as in libpq); `system` names the system trust store. Default: the system trust store, which has Azure's roots. Falls back to `PGSSLROOTCERT`.",
 			},
 			"auth_method": schema.StringAttribute{
 				Optional: true,
@@ -143,6 +152,9 @@ func (p *azurepgProvider) Configure(ctx context.Context, req provider.ConfigureR
 		return
 	}
 	data := configure(m, p.version)
+	if w := data.settings.unverifiedWarning(); w != "" {
+		resp.Diagnostics.AddAttributeWarning(path.Root("sslmode"), "The server's identity is not verified", w)
+	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.EphemeralResourceData = data
