@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -483,10 +484,11 @@ func (e *Emulator) SuperuserURL(database string) string {
 	return e.URL(Superuser, e.superPass, database)
 }
 
-// URL is a connection string (TLS required, certificate not verified) for any role.
+// URL is a connection string for any role, on verify-full against the
+// emulator's CA (as the provider connects by default).
 func (e *Emulator) URL(user, password, database string) string {
-	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=require",
-		escape(user), escape(password), e.port, escape(database))
+	return fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=verify-full&sslrootcert=%s",
+		escape(user), escape(password), e.Host(), e.port, escape(database), url.QueryEscape(e.caFile))
 }
 
 func escape(s string) string {

@@ -93,6 +93,7 @@ func newFrontDoor(e *Emulator, caCert *x509.Certificate, caKey *ecdsa.PrivateKey
 	if err != nil {
 		return nil, err
 	}
+	// PostgreSQL serves the same certificate as the front door, for localhost.
 	roots := x509.NewCertPool()
 	roots.AddCert(caCert)
 	base, err := pgconn.ParseConfig(fmt.Sprintf("host=127.0.0.1 port=%d sslmode=disable connect_timeout=30", e.pgPort))
@@ -102,8 +103,8 @@ func newFrontDoor(e *Emulator, caCert *x509.Certificate, caKey *ecdsa.PrivateKey
 	return &frontDoor{
 		e:          e,
 		serverTLS:  &tls.Config{Certificates: []tls.Certificate{serverCert}, MinVersion: tls.VersionTLS12},
-		gatewayTLS: &tls.Config{Certificates: []tls.Certificate{clientCert}, RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12},
-		passTLS:    &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12},
+		gatewayTLS: &tls.Config{Certificates: []tls.Certificate{clientCert}, RootCAs: roots, ServerName: "localhost", MinVersion: tls.VersionTLS12},
+		passTLS:    &tls.Config{RootCAs: roots, ServerName: "localhost", MinVersion: tls.VersionTLS12},
 		base:       base,
 		conns:      map[net.Conn]struct{}{},
 	}, nil

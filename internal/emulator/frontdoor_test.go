@@ -314,7 +314,7 @@ func TestFrontDoorSession(t *testing.T) {
 	})
 
 	t.Run("plaintext refused", func(t *testing.T) {
-		u := strings.Replace(e.URL(mi.Name, frontToken(t, e, mi.ClientID), "postgres"), "sslmode=require", "sslmode=disable", 1)
+		u := strings.Replace(e.URL(mi.Name, frontToken(t, e, mi.ClientID), "postgres"), "sslmode=verify-full", "sslmode=disable", 1)
 		_, err := open(t, u)
 		pgErr(t, err, "28000", `no pg_hba.conf entry for host "127.0.0.1", user "`+mi.Name+`", database "postgres", no encryption`)
 	})

@@ -30,7 +30,7 @@ done
 [ -s "$work/env.sh" ] || { cat "$work/emulator.log"; echo "the emulator did not start in 60 s" >&2; exit 1; }
 grep -m1 '^# The emulator is running' "$work/emulator.log" || true
 # shellcheck disable=SC1091
-source "$work/env.sh"
+source "$work/env.sh" # AZUREPG_HOST=localhost and PGSSLROOTCERT: the provider runs on its default, sslmode = verify-full
 
 cat >"$work/terraformrc" <<RC
 provider_installation {

@@ -16,8 +16,8 @@ provider "postgresql" {
   database  = "postgres"
   username  = "ci-pipeline-mi"
   password  = ephemeral.azurepg_access_token.admin.token
-  sslmode   = "require"
-  superuser = false # the Entra admin is not a superuser on Azure
+  sslmode   = "verify-full" # verify the server before handing it the token
+  superuser = false         # the Entra admin is not a superuser on Azure
 }
 
 resource "azurepg_principal" "app" {
@@ -43,11 +43,12 @@ resource "terraform_data" "refresh_reports" {
   provisioner "local-exec" {
     command = "psql -c 'REFRESH MATERIALIZED VIEW reporting.daily_orders'"
     environment = {
-      PGHOST     = "myserver.postgres.database.azure.com"
-      PGDATABASE = "orders"
-      PGUSER     = "reporting-mi"
-      PGSSLMODE  = "require"
-      PGPASSWORD = ephemeral.azurepg_access_token.reporting.token
+      PGHOST        = "myserver.postgres.database.azure.com"
+      PGDATABASE    = "orders"
+      PGUSER        = "reporting-mi"
+      PGSSLMODE     = "verify-full" # verify the server before handing it the token
+      PGSSLROOTCERT = "system"      # the system trust store (libpq 16 and later)
+      PGPASSWORD    = ephemeral.azurepg_access_token.reporting.token
     }
   }
 }

@@ -7,11 +7,12 @@ resource "terraform_data" "vacuum" {
   provisioner "local-exec" {
     command = "psql -c 'VACUUM ANALYZE'"
     environment = {
-      PGHOST     = "myserver.postgres.database.azure.com"
-      PGDATABASE = "orders"
-      PGUSER     = "ci-pipeline-mi"
-      PGSSLMODE  = "require"
-      PGPASSWORD = ephemeral.azurepg_access_token.own_identity.token
+      PGHOST        = "myserver.postgres.database.azure.com"
+      PGDATABASE    = "orders"
+      PGUSER        = "ci-pipeline-mi"
+      PGSSLMODE     = "verify-full" # verify the server before handing it the token
+      PGSSLROOTCERT = "system"      # the system trust store (libpq 16 and later)
+      PGPASSWORD    = ephemeral.azurepg_access_token.own_identity.token
     }
   }
 }

@@ -11,11 +11,12 @@ resource "terraform_data" "check_login" {
   provisioner "local-exec" {
     command = "psql -X -c 'SELECT current_user' -c 'SELECT * FROM pgaadauth_list_principals(false)' >login-check.txt 2>&1"
     environment = {
-      PGHOST     = "orders-pg.postgres.database.azure.com"
-      PGDATABASE = "postgres"
-      PGUSER     = "ci-pipeline-mi"
-      PGSSLMODE  = "require"
-      PGPASSWORD = ephemeral.azurepg_access_token.pipeline.token
+      PGHOST        = "orders-pg.postgres.database.azure.com"
+      PGDATABASE    = "postgres"
+      PGUSER        = "ci-pipeline-mi"
+      PGSSLMODE     = "verify-full" # verify the server before handing it the token
+      PGSSLROOTCERT = "system"      # the system trust store (libpq 16 and later)
+      PGPASSWORD    = ephemeral.azurepg_access_token.pipeline.token
     }
   }
 }

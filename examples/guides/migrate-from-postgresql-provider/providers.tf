@@ -24,6 +24,6 @@ provider "postgresql" {
   database  = "postgres"
   username  = "ci-pipeline-mi"
   password  = ephemeral.azurepg_access_token.admin.token
-  sslmode   = "require"
+  sslmode   = "verify-full"
   superuser = false
 }

@@ -16,7 +16,7 @@ resource "terraform_data" "app_login" {
   provisioner "local-exec" {
     command = "psql -X -c 'SELECT current_user' >app-login.txt 2>&1"
     environment = {
-      PGHOST     = "127.0.0.1"
+      PGHOST     = "localhost"
       PGPORT     = "15432"
       PGDATABASE = "postgres"
       PGUSER     = azurepg_principal.orders_api.name

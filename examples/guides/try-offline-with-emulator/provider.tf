@@ -11,10 +11,10 @@ terraform {
 # the environment it prints (IDENTITY_ENDPOINT, IDENTITY_HEADER and
 # PGSSLROOTCERT); everything else is here.
 provider "azurepg" {
-  host        = "127.0.0.1"
+  host        = "localhost" # the name in the emulator's certificate
   port        = 15432
   username    = "ci-pipeline-mi" # the emulator's Entra admin, a managed identity of its fake tenant
   auth_method = "managed_identity"
   client_id   = "0c5c6a8e-3c2b-4a57-8d2f-6b1e2f3a4b01" # ci-pipeline-mi's client id in the fake tenant
-  sslmode     = "verify-full"                          # against the emulator's own CA (PGSSLROOTCERT)
+  # sslmode is verify-full (the default), against the emulator's own CA (PGSSLROOTCERT).
 }
