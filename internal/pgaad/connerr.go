@@ -75,7 +75,7 @@ func (c *Client) explain(err error, database string) error {
 		}
 	case errors.As(err, &pgErr):
 		ce.What = fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
-	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") || strings.Contains(msg, "certificate") || strings.Contains(msg, "CA file"):
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") || strings.Contains(msg, "certificate"):
 		ce.What, ce.Advice = c.explainTLS(err)
 	case strings.Contains(msg, "server refused TLS") || strings.Contains(msg, "server does not support SSL"):
 		ce.What = "the server does not offer TLS"
@@ -130,9 +130,6 @@ func (c *Client) explainTLS(err error) (what, advice string) {
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		return fmt.Sprintf("the server's certificate has expired or is not yet valid (sslmode = %s): %s", c.cfg.SSLMode, invalid.Error()),
 			"No token or password was sent. Check this machine's clock; a server that presents an expired certificate is not to be trusted with a token."
-	case strings.Contains(err.Error(), "CA file") || strings.Contains(err.Error(), "cert pool"):
-		return fmt.Sprintf("sslrootcert %q could not be used: %s", c.cfg.SSLRootCert, rootCause(err)),
-			"Point sslrootcert (or PGSSLROOTCERT) at a readable PEM file of CA certificates, or \"system\" for the system trust store."
 	}
 	return "TLS failed (sslmode = " + c.cfg.SSLMode + "): " + rootCause(err), fix + " For verify-full, " + hostRule
 }

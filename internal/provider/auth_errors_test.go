@@ -98,8 +98,8 @@ func TestAccAuthErrorTLS(t *testing.T) {
 				Check:  checkAdminRead(admin),
 			},
 			{
-				PreConfig:   func() { t.Setenv("PGSSLROOTCERT", other) },
-				Config:      acctest.ProviderBlock(admin, `sslmode = "verify-ca"`) + adminDataSource(admin),
+				PreConfig: func() { t.Setenv("PGSSLROOTCERT", other) },
+				Config:    acctest.ProviderBlock(admin, `sslmode = "verify-ca"`) + adminDataSource(admin),
 				ExpectError: words("the server's certificate is signed by an unknown authority, not by the roots in sslrootcert ("+other+") (sslmode = verify-ca)",
 					"No token or password was sent", "PGSSLROOTCERT"),
 			},

@@ -50,7 +50,7 @@ func TestAccTLSImpostor(t *testing.T) {
 					}
 					t.Setenv("PGSSLROOTCERT", "")
 				},
-				Config:      acctest.ProviderBlock(admin, at+`
+				Config: acctest.ProviderBlock(admin, at+`
   sslmode = "require"`) + adminDataSource(admin),
 				ExpectError: words("password authentication failed"),
 			},
