@@ -181,7 +181,8 @@ func TestCreatePrincipalWithOID(t *testing.T) {
 	if len(name) != 63 {
 		t.Fatalf("name is %d bytes", len(name))
 	}
-	oid := uuid.NewString()
+	// The object is in the directory (its display name differs from the role name).
+	oid := addObject(t, "managed_identity", hostile("with-oid mi")).ObjectID
 	got := scalar[string](t, conn, "SELECT pgaadauth_create_principal_with_oid($1, $2, 'service', true, false)", name, oid)
 	if want := "Created role for " + quoteIdent(name); got != want {
 		t.Errorf("returned %q, want %q", got, want)
@@ -195,7 +196,8 @@ func TestCreatePrincipalWithOID(t *testing.T) {
 
 	for _, typ := range []string{"user", "group"} {
 		n := hostile(typ)
-		scalar[string](t, conn, "SELECT pgaadauth_create_principal_with_oid($1, $2, $3, false, true)", n, uuid.NewString(), typ)
+		kind := typ
+		scalar[string](t, conn, "SELECT pgaadauth_create_principal_with_oid($1, $2, $3, false, true)", n, addObject(t, kind, hostile("obj")).ObjectID, typ)
 		if l, li := labels(t, n); l != "aadauth,mfa" || !strings.HasPrefix(li, "type="+typ+",oid=") {
 			t.Errorf("%s labels %q / %q", typ, l, li)
 		}
@@ -223,7 +225,7 @@ func TestCreatePrincipalWithOID(t *testing.T) {
 	})
 
 	t.Run("existing role", func(t *testing.T) {
-		_, err := conn.Exec(testCtx(t), "SELECT pgaadauth_create_principal_with_oid($1, $2, 'user', false, false)", name, uuid.NewString())
+		_, err := conn.Exec(testCtx(t), "SELECT pgaadauth_create_principal_with_oid($1, $2, 'user', false, false)", name, addObject(t, "user", hostile("u")).ObjectID)
 		pgErr(t, err, "42710", `role "`+name+`" already exists`)
 	})
 }

@@ -125,8 +125,9 @@ resource "azurepg_principal" "p2" {
 				// constant expressions there.)
 				PreConfig:       func() { t.Setenv("PGPASSWORD", e.ServerAdminPassword()) },
 				ConfigVariables: config.Variables{"client_secret": config.StringVariable(clientSecret)},
+				// It reads only: creating principals is for Entra admins.
 				Config: ephemeralSecretVariable + acctest.AuthBlock(emulator.ServerAdmin, "password", "client_secret = var.client_secret") +
-					principals + adminDataSource(admin),
+					adminDataSource(admin),
 				ConfigPlanChecks:  planChecks,
 				ConfigStateChecks: stateChecks,
 				Check:             resource.ComposeAggregateTestCheckFunc(checkAdminRead(admin), shimmedStateHasNoSecrets(secrets)),

@@ -73,7 +73,8 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A Microsoft Entra ID principal (user, group, service principal or managed identity) that may log in to " +
 			"Azure Database for PostgreSQL flexible server: a role created with `pgaadauth_create_principal` " +
-			"(by name, looked up in the server's tenant) or `pgaadauth_create_principal_with_oid` (by object id, no lookup). " +
+			"(by name, looked up in the server's tenant) or `pgaadauth_create_principal_with_oid` (by object id: no name lookup, " +
+			"but Azure still checks the object in the tenant). " +
 			"Principals always live in the server's `postgres` database, whatever the provider's `database` is. " +
 			"The provider must log in as a Microsoft Entra admin of the server.\n\n" +
 			"**Changing `admin` or `mfa` replaces the principal.** Azure offers no function to change the labels of an existing " +
@@ -112,7 +113,10 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				Computed: true,
 				MarkdownDescription: "The object id (a UUID) of the Entra object. When set, the principal is created for that " +
 					"object without a name lookup (`pgaadauth_create_principal_with_oid`), and `type` is required: use it for " +
-					"an identity created in the same apply, or a name that several objects share. " + principalReplaceNote,
+					"a name that several objects share, or a role name that differs from the object's name. It avoids the name " +
+					"lookup, not the directory: Azure still looks the object id up in Entra ID, fails with `incorrect object type " +
+					"provided for principal` when `type` is not the object's, and may not find an identity created seconds " +
+					"earlier (directory replication) until a retry. " + principalReplaceNote,
 				Validators: []validator.String{
 					stringvalidator.RegexMatches(uuidPattern, "must be a UUID such as 6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a05"),
 					stringvalidator.AlsoRequires(path.MatchRoot("type")),

@@ -10,10 +10,11 @@ resource "azurepg_principal" "dbas" {
   admin = true
 }
 
-# Any other name needs its object id and type (no lookup), as on Azure for an
-# identity created in the same apply.
+# A role name that is not the object's name needs its object id and type: no
+# name lookup, but the object must exist in the tenant and be of that type
+# (here the tenant's billing-worker identity).
 resource "azurepg_principal" "nightly_job" {
-  name      = "nightly-job-mi"
+  name      = "nightly-job"
   type      = "service"
-  object_id = "3b7e4c1d-9a2f-4e6b-8c5d-1f0a2b3c4d5e"
+  object_id = "6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a03"
 }

@@ -12,7 +12,9 @@ resource "azurepg_principal" "dbas" {
 }
 
 # An app's managed identity created in the same apply: its object id is known,
-# so no name lookup is needed (pgaadauth_create_principal_with_oid).
+# so no name lookup is needed (pgaadauth_create_principal_with_oid). Azure still
+# checks the object in Entra ID, and an identity created seconds earlier may
+# not be visible there yet: a retry of the apply then succeeds.
 resource "azurerm_user_assigned_identity" "orders_api" {
   name                = "orders-api"
   location            = "westeurope"
