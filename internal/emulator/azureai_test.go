@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
 )
 
 func getSetting(t *testing.T, conn *pgx.Conn, key string) *string {
@@ -21,23 +23,27 @@ func TestAzureAI(t *testing.T) {
 	_, err := a.Exec(testCtx(t), "SELECT azure_ai.version()")
 	pgErr(t, err, "3F000", `schema "azure_ai" does not exist`)
 	exec(t, a, "CREATE EXTENSION azure_ai")
-	if v := scalar[string](t, a, "SELECT azure_ai.version()"); v != "1.1.0" {
-		t.Errorf("version() = %q, want the default 1.1.0", v)
+	if v := scalar[string](t, a, "SELECT azure_ai.version()"); v != "1.3.1" {
+		t.Errorf("version() = %q, want the default 1.3.1", v)
 	}
 	_, err = b.Exec(testCtx(t), "SELECT azure_ai.version()")
 	pgErr(t, err, "3F000", `schema "azure_ai" does not exist`)
 
-	// An older version, then the update.
-	exec(t, b, "CREATE EXTENSION azure_ai VERSION '1.0.0'")
-	if v := scalar[string](t, b, "SELECT azure_ai.version()"); v != "1.0.0" {
-		t.Errorf("version() = %q, want 1.0.0", v)
+	// Azure ships one version (1.3.1 on PostgreSQL 15) and no update path:
+	// other versions fail with PostgreSQL's own errors.
+	for _, v := range []string{"1.0.0", "1.1.0", "1.3.0"} {
+		_, err = b.Exec(testCtx(t), "CREATE EXTENSION azure_ai VERSION "+literal(v))
+		pgErr(t, err, "22023", fmt.Sprintf(`extension "azure_ai" has no installation script nor update path for version "%s"`, v))
 	}
-	exec(t, b, "ALTER EXTENSION azure_ai UPDATE")
-	if v := scalar[string](t, b, "SELECT azure_ai.version()"); v != "1.1.0" {
-		t.Errorf("after UPDATE version() = %q, want 1.1.0", v)
-	}
-	if v := scalar[string](t, b, "SELECT extversion FROM pg_extension WHERE extname = 'azure_ai'"); v != "1.1.0" {
+	exec(t, b, "CREATE EXTENSION azure_ai VERSION '1.3.1'")
+	_, err = b.Exec(testCtx(t), "ALTER EXTENSION azure_ai UPDATE TO '1.4.0'")
+	pgErr(t, err, "22023", `extension "azure_ai" has no update path from version "1.3.1" to version "1.4.0"`)
+	exec(t, b, "ALTER EXTENSION azure_ai UPDATE") // already at the default: a notice only
+	if v := scalar[string](t, b, "SELECT extversion FROM pg_extension WHERE extname = 'azure_ai'"); v != "1.3.1" {
 		t.Errorf("extversion %q", v)
+	}
+	if v := scalar[string](t, b, "SELECT string_agg(version, ',' ORDER BY version) FROM pg_available_extension_versions WHERE name = 'azure_ai'"); v != "1.3.1" {
+		t.Errorf("available versions %q, want 1.3.1 only", v)
 	}
 
 	t.Run("set and get per database", func(t *testing.T) {
@@ -114,7 +120,7 @@ func TestAzureAI(t *testing.T) {
 		login, pw := newLogin(t)
 		conn := mustOpen(t, e.URL(login, pw, dbA))
 		// The version is public; settings are not.
-		if v := scalar[string](t, conn, "SELECT azure_ai.version()"); v != "1.1.0" {
+		if v := scalar[string](t, conn, "SELECT azure_ai.version()"); v != "1.3.1" {
 			t.Errorf("version() as a plain login = %q", v)
 		}
 		_, err := conn.Exec(testCtx(t), "SELECT azure_ai.set_setting('azure_openai.endpoint', 'https://evil/')")
@@ -134,7 +140,7 @@ func TestAzureAI(t *testing.T) {
 	})
 }
 
-// CREATE EXTENSION by the Entra admin is limited to azure.extensions.
+// CREATE and DROP EXTENSION by the Entra admin are limited to azure.extensions.
 func TestExtensionAllowList(t *testing.T) {
 	db := newDatabase(t)
 	conn := admin(t, db)
@@ -157,6 +163,45 @@ func TestExtensionAllowList(t *testing.T) {
 	}
 	// The superuser is not limited.
 	exec(t, super(t, db), "CREATE EXTENSION btree_gin")
+
+	// The allow-list applies to DROP EXTENSION too (*Errors with extensions*):
+	// the admin cannot drop what the superuser created, and it stays.
+	for _, sql := range []string{"DROP EXTENSION btree_gin", "DROP EXTENSION IF EXISTS btree_gin", "DROP EXTENSION citext, btree_gin"} {
+		_, err := conn.Exec(testCtx(t), sql)
+		pgErr(t, err, "0A000", `extension "btree_gin" is not allow-listed for "azure_pg_admin" users in Azure Database for PostgreSQL`)
+	}
+	if n := scalar[int](t, conn, "SELECT count(*) FROM pg_extension WHERE extname IN ('btree_gin', 'citext')"); n != 2 {
+		t.Errorf("%d of btree_gin and citext left after refused drops, want 2", n)
+	}
+	exec(t, conn, "DROP EXTENSION citext")
+}
+
+// Only members of azure_pg_admin run CREATE EXTENSION and DROP EXTENSION,
+// with the texts of *Errors with extensions*, even for trusted, allow-listed
+// extensions in a database they own.
+func TestExtensionsOnlyForAzurePGAdmin(t *testing.T) {
+	e := need(t)
+	db := newDatabase(t)
+	plain, pw := newLogin(t)
+	su := super(t, db)
+	exec(t, su, "ALTER DATABASE "+pgx.Identifier{db}.Sanitize()+" OWNER TO "+pgx.Identifier{plain}.Sanitize())
+	conn := mustOpen(t, e.URL(plain, pw, db))
+	_, err := conn.Exec(testCtx(t), "CREATE EXTENSION hstore")
+	pgErr(t, err, "42501", `Only members of "azure_pg_admin" are allowed to use CREATE EXTENSION`)
+	exec(t, su, "CREATE EXTENSION hstore")
+	for _, sql := range []string{"DROP EXTENSION hstore", "DROP EXTENSION IF EXISTS no_such_extension"} {
+		_, err = conn.Exec(testCtx(t), sql)
+		pgErr(t, err, "42501", `Only members of "azure_pg_admin" are allowed to use DROP EXTENSION`)
+	}
+	if n := scalar[int](t, su, "SELECT count(*) FROM pg_extension WHERE extname = 'hstore'"); n != 1 {
+		t.Error("hstore was dropped")
+	}
+	// The password server admin is a member: it may (given CREATE on the database).
+	exec(t, su, "DROP EXTENSION hstore")
+	exec(t, su, "GRANT CREATE ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO "+emulator.ServerAdmin)
+	pa := mustOpen(t, e.URL(emulator.ServerAdmin, e.ServerAdminPassword(), db))
+	exec(t, pa, "CREATE EXTENSION hstore")
+	exec(t, pa, "DROP EXTENSION hstore")
 }
 
 // The postgres database belongs to azure_pg_admin, so an Entra admin may

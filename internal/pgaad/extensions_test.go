@@ -43,8 +43,11 @@ func TestExtensionLifecycle(t *testing.T) {
 	ctx := context.Background()
 	db := extensionDatabase(t, true)
 
-	x, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai", Version: "1.0.0"})
-	want := pgaad.Extension{Database: db, Name: "azure_ai", Schema: "azure_ai", Version: "1.0.0"}
+	// Azure ships azure_ai 1.3.1 only on PostgreSQL 15, with no update path.
+	_, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai", Version: "1.1.0"})
+	wantExtKind(t, err, pgaad.ErrExtensionVersion, "no installation script", "1.3.1 (default 1.3.1")
+	x, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai", Version: "1.3.1"})
+	want := pgaad.Extension{Database: db, Name: "azure_ai", Schema: "azure_ai", Version: "1.3.1"}
 	if err != nil || x != want {
 		t.Fatalf("created %+v, %v; want %+v", x, err, want)
 	}
@@ -55,16 +58,15 @@ func TestExtensionLifecycle(t *testing.T) {
 	wantExtKind(t, err, pgaad.ErrExtensionExists, `extension "azure_ai" already exists`)
 
 	_, err = c.UpdateExtension(ctx, db, "azure_ai", "9.9")
-	wantExtKind(t, err, pgaad.ErrExtensionVersion, `no update path from version "1.0.0" to version "9.9"`,
-		"1.0.0, 1.1.0 (default 1.1.0", "can be updated to: 1.1.0")
-	x, err = c.UpdateExtension(ctx, db, "azure_ai", "1.1.0")
-	want.Version = "1.1.0"
-	if err != nil || x != want {
+	wantExtKind(t, err, pgaad.ErrExtensionVersion, `no update path from version "1.3.1" to version "9.9"`,
+		"1.3.1 (default 1.3.1", "no update path to any other version")
+	// Updating to the installed version changes nothing.
+	if x, err = c.UpdateExtension(ctx, db, "azure_ai", "1.3.1"); err != nil || x != want {
 		t.Fatalf("updated %+v, %v; want %+v", x, err, want)
 	}
 	var extversion string
 	acctest.SuperQueryRow(t, db, "SELECT extversion FROM pg_extension WHERE extname = 'azure_ai'", nil, &extversion)
-	if extversion != "1.1.0" {
+	if extversion != "1.3.1" {
 		t.Fatalf("server says %s", extversion)
 	}
 	_, err = c.UpdateExtension(ctx, db, "azure_ai", "1.0.0")

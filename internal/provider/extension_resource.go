@@ -117,7 +117,7 @@ func (r *extensionResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"version": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
-				MarkdownDescription: "The extension version, e.g. `1.1.0`. When not set, the server's default version is installed " +
+				MarkdownDescription: "The extension version, e.g. `1.3.1`. When not set, the server's default version is installed " +
 					"and this attribute shows what is installed (later changes made outside Terraform are taken as they are). " +
 					"Changing it updates the extension in place with `ALTER EXTENSION ... UPDATE TO`, which needs an update " +
 					"path from the installed version (`SELECT * FROM pg_extension_update_paths('<name>')`). " +

@@ -1,7 +1,6 @@
 package provider_test
 
 import (
-	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -83,23 +82,24 @@ func extensionConfig(db, name string, lines ...string) string {
 	return s + "}\n"
 }
 
-// TestAccExtensionAzureAI creates azure_ai 1.0.0 in a hostile database,
-// updates it in place to 1.1.0, imports it, updates it again after an
-// out-of-band downgrade, recreates it after an out-of-band drop, keeps it when version leaves the configuration, and
-// drops it on destroy.
+// TestAccExtensionAzureAI creates azure_ai at the one version Azure ships on
+// PostgreSQL 15 (1.3.1) in a hostile database, imports it, refuses a version
+// Azure does not ship with PostgreSQL's error and the installed version,
+// recreates it after an out-of-band drop, keeps it when version leaves the
+// configuration, and drops it on destroy. (Azure has no update path between
+// azure_ai versions, so an in-place update cannot be shown with it.)
 func TestAccExtensionAzureAI(t *testing.T) {
 	acctest.Emulator(t)
 	db := extensionTestDatabase(t, true)
 	const addr = "azurepg_extension.x"
 	id := db + "/azure_ai"
-	v100 := extensionConfig(db, "azure_ai", `version = "1.0.0"`)
-	v110 := extensionConfig(db, "azure_ai", `version = "1.1.0"`)
+	v131 := extensionConfig(db, "azure_ai", `version = "1.3.1"`)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy:             checkExtensionGone(t, db, "azure_ai"),
 		Steps: []resource.TestStep{
 			{
-				Config: v100,
+				Config: v131,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
@@ -111,47 +111,39 @@ func TestAccExtensionAzureAI(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "database", db),
 					resource.TestCheckResourceAttr(addr, "name", "azure_ai"),
 					resource.TestCheckResourceAttr(addr, "schema", "azure_ai"),
-					resource.TestCheckResourceAttr(addr, "version", "1.0.0"),
-					checkServerExtension(t, db, "azure_ai", "azure_ai", "1.0.0"),
+					resource.TestCheckResourceAttr(addr, "version", "1.3.1"),
+					checkServerExtension(t, db, "azure_ai", "azure_ai", "1.3.1"),
 				),
 			},
+			{Config: v131, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateVerify: true},
+			{Config: v131, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateKind: resource.ImportBlockWithID},
 			{
-				Config: v110,
+				// A version Azure does not ship: planned as an update, refused by
+				// the server with the versions it has; the installed one stays.
+				Config: extensionConfig(db, "azure_ai", `version = "1.4.0"`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "version", "1.1.0"),
-					checkServerExtension(t, db, "azure_ai", "azure_ai", "1.1.0"),
-				),
+				ExpectError: extensionErrorText(`no update path from version "1.3.1" to version "1.4.0"`,
+					"1.3.1 (default 1.3.1", "no update path to any other version"),
 			},
-			{Config: v110, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateVerify: true},
-			{Config: v110, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateKind: resource.ImportBlockWithID},
 			{
-				// Put back at 1.0.0 behind Terraform's back: drift, updated in place.
-				PreConfig: func() {
-					// As the admin: an extension belongs to whoever creates it, and only its owner may update it.
-					if _, err := acctest.AdminConn(t, db).Exec(context.Background(),
-						"DROP EXTENSION azure_ai; CREATE EXTENSION azure_ai VERSION '1.0.0'"); err != nil {
-						t.Fatal(err)
-					}
-				},
-				Config: v110,
+				Config: v131,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
-				Check: checkServerExtension(t, db, "azure_ai", "azure_ai", "1.1.0"),
+				Check: checkServerExtension(t, db, "azure_ai", "azure_ai", "1.3.1"),
 			},
 			{
 				// Dropped behind Terraform's back: the plan creates it again.
 				PreConfig: func() {
 					acctest.SuperExec(t, db, "DROP EXTENSION azure_ai")
 				},
-				Config: v110,
+				Config: v131,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)},
 				},
-				Check: checkServerExtension(t, db, "azure_ai", "azure_ai", "1.1.0"),
+				Check: checkServerExtension(t, db, "azure_ai", "azure_ai", "1.3.1"),
 			},
 			{
 				// Without version the installed one is kept: nothing to do.
@@ -159,7 +151,7 @@ func TestAccExtensionAzureAI(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
-				Check: resource.TestCheckResourceAttr(addr, "version", "1.1.0"),
+				Check: resource.TestCheckResourceAttr(addr, "version", "1.3.1"),
 			},
 		},
 	})
@@ -227,22 +219,22 @@ func TestAccExtensionErrors(t *testing.T) {
 		},
 		{
 			Config:      extensionConfig(db, "azure_ai", `version = "2.0.0"`),
-			ExpectError: extensionErrorText("Extension version not available", "no installation script", "1.0.0, 1.1.0 (default 1.1.0"),
+			ExpectError: extensionErrorText("Extension version not available", "no installation script", "1.3.1 (default 1.3.1"),
 		},
 		{
 			Config:      extensionConfig(db, "azure_ai", `schema = "public"`),
 			ExpectError: extensionErrorText(`must be installed in schema "azure_ai"`),
 		},
-		{Config: extensionConfig(db, "azure_ai", `version = "1.1.0"`)},
+		{Config: extensionConfig(db, "azure_ai", `version = "1.3.1"`)},
 		{
 			Config:      extensionConfig(db, "azure_ai", `version = "1.0.0"`),
-			ExpectError: extensionErrorText(`no update path from version "1.1.0" to version "1.0.0"`, "cannot downgrade"),
+			ExpectError: extensionErrorText(`no update path from version "1.3.1" to version "1.0.0"`, "cannot downgrade"),
 		},
 		{
 			// A table column of its type keeps hstore from being dropped; nothing is cascaded.
 			PreConfig: func() {
-				if _, v := serverExtension(t, db, "azure_ai"); v != "1.1.0" {
-					t.Errorf("after the failed update azure_ai is at %q, want 1.1.0", v)
+				if _, v := serverExtension(t, db, "azure_ai"); v != "1.3.1" {
+					t.Errorf("after the failed update azure_ai is at %q, want 1.3.1", v)
 				}
 			},
 			Config: extensionConfig(db, "hstore"),

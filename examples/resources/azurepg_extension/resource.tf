@@ -19,13 +19,16 @@ resource "azurerm_postgresql_flexible_server_database" "orders" {
 }
 
 # azure_ai at a pinned version, in the database "orders" (the provider
-# connects to that database itself). Changing version later runs
-# ALTER EXTENSION azure_ai UPDATE TO '...' in place; azure_ai always lives in
-# the schema azure_ai.
+# connects to that database itself). Azure ships one version of each extension
+# per PostgreSQL major (azure_ai 1.3.1) and no update path to intermediate
+# versions: pin only a version that
+# SELECT version FROM pg_available_extension_versions WHERE name = 'azure_ai'
+# lists. Changing version runs ALTER EXTENSION azure_ai UPDATE TO '...' in
+# place; azure_ai always lives in the schema azure_ai.
 resource "azurepg_extension" "azure_ai" {
   database = azurerm_postgresql_flexible_server_database.orders.name
   name     = "azure_ai"
-  version  = "1.1.0"
+  version  = "1.3.1"
 
   depends_on = [azurerm_postgresql_flexible_server_configuration.extensions]
 }

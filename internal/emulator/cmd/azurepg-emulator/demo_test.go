@@ -28,7 +28,7 @@ func TestMakeDemo(t *testing.T) {
 	for _, want := range []string{
 		"Apply complete! Resources: 9 added, 0 changed, 0 destroyed.",
 		" josé.núñez@contoso.com | user    |     0 |   1",
-		" azure_ai | 1.1.0",
+		" azure_ai | 1.3.1",
 		"==> second plan empty",
 	} {
 		if !strings.Contains(string(out), want) {

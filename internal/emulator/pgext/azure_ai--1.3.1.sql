@@ -53,7 +53,7 @@ END
 $$;
 
 CREATE FUNCTION azure_ai.version() RETURNS text
-LANGUAGE sql IMMUTABLE AS $$ SELECT '1.0.0'::text $$;
+LANGUAGE sql IMMUTABLE AS $$ SELECT '1.3.1'::text $$;
 
 REVOKE ALL ON FUNCTION azure_ai.set_setting(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION azure_ai.get_setting(text) FROM PUBLIC;
