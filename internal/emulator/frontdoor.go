@@ -338,8 +338,13 @@ func (fd *frontDoor) login(conn net.Conn, m *pgproto3.StartupMessage, tlsOn bool
 	}
 	if entra {
 		if err := fd.e.checkToken(password, oids); err != nil {
-			fd.e.logRefusal(user, db, err)
-			fd.fatal(conn, "28P01", fmt.Sprintf(`password authentication failed for user "%s"`, user))
+			msg := fmt.Sprintf(msgTokenObjectID, user)
+			var r *refusal
+			if errors.As(err, &r) && r.client != "" {
+				msg = r.client
+			}
+			fd.e.logRefusal(user, db, msg, err)
+			fd.fatal(conn, refusalSQLState, msg)
 			return
 		}
 		if tlsOn {
@@ -519,7 +524,7 @@ func (e *Emulator) checkToken(token string, oids []string) error {
 	c, err := e.verifyJWT(token, time.Now())
 	if err != nil {
 		if errors.Is(err, errNotJWT) {
-			return errors.New("the password is not an Entra access token")
+			return refuse(msgTokenFormat, "the password is not an Entra access token")
 		}
 		return err
 	}
@@ -529,17 +534,18 @@ func (e *Emulator) checkToken(token string, oids []string) error {
 		}
 	}
 	if len(oids) == 0 {
-		return errors.New("the role's pgaadauth labels name no object id")
+		return refuse("", "the role's pgaadauth labels name no object id")
 	}
-	return fmt.Errorf("the token is for object id %s, the role is labelled with %s", c.Oid, strings.Join(oids, ", "))
+	return refuse("", "the token is for object id %s, the role is labelled with %s", c.Oid, strings.Join(oids, ", "))
 }
 
 // logRefusal writes a refused token to the server log, as PostgreSQL logs
-// a failed login (the reason only in the log, never to the client).
-func (e *Emulator) logRefusal(user, db string, reason error) {
+// a failed login: the client's message, and the reason (in the log only,
+// never to the client).
+func (e *Emulator) logRefusal(user, db, msg string, reason error) {
 	ts := time.Now().UTC().Format("2006-01-02 15:04:05.000 MST")
-	line := fmt.Sprintf("%s [front door] %s@%s FATAL:  password authentication failed for user \"%s\"\n%s [front door] %s@%s DETAIL:  %s\n",
-		ts, user, db, user, ts, user, db, reason)
+	line := fmt.Sprintf("%s [front door] %s@%s FATAL:  %s\n%s [front door] %s@%s DETAIL:  %s\n",
+		ts, user, db, msg, ts, user, db, reason)
 	e.opts.Logf("refused a token for %q: %v", user, reason)
 	f, err := os.OpenFile(e.ServerLog(), os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {

@@ -108,10 +108,24 @@ func frontLogin(t *testing.T, e *emulator.Emulator, role, token string) (*pgx.Co
 	return open(t, e.URL(role, token, "postgres"))
 }
 
-func refused(t *testing.T, e *emulator.Emulator, role, token, why string) {
+// Azure's texts for refused tokens (sources in jwt.go).
+const (
+	msgExpired  = "The access token has expired. Please acquire a new token and retry."
+	msgAudience = `The access token does not have a valid audience claim. Please acquire a new token for the resource "https://ossrdbms-aad.database.windows.net".`
+	msgFormat   = "The access token has invalid format. Please ensure the token is passed exactly as returned by the authentication endpoint and retry."
+	msgInvalid  = "An error occurred while validating the access token. Please acquire a new token and retry."
+)
+
+// refused asserts that the token is refused with the client message msg
+// (empty: PostgreSQL's wrong-password text for the role) and, unless why is
+// empty, that the server log gives the reason.
+func refused(t *testing.T, e *emulator.Emulator, role, token, msg, why string) {
 	t.Helper()
+	if msg == "" {
+		msg = `password authentication failed for user "` + role + `"`
+	}
 	_, err := frontLogin(t, e, role, token)
-	pgErr(t, err, "28P01", `password authentication failed for user "`+role+`"`)
+	pgErr(t, err, "28P01", msg)
 	if why == "" {
 		return
 	}
@@ -173,21 +187,22 @@ func TestFrontDoorRefusesTokens(t *testing.T) {
 	otherClaims, _ := json.Marshal(map[string]any{"aud": resourcePublic, "oid": mi.ObjectID, "tid": e.TenantID(), "exp": now + 3600, "nbf": now})
 	none, _ := json.Marshal(map[string]string{"alg": "none", "typ": "JWT"})
 
-	cases := []struct{ name, token, why string }{
-		{"bad signature", parts[0] + "." + parts[1] + "." + enc.EncodeToString([]byte("not the signature of these claims")), "the token's signature is not valid"},
-		{"claims changed under the signature", parts[0] + "." + enc.EncodeToString(otherClaims) + "." + parts[2], "the token's signature is not valid"},
-		{"unsigned", enc.EncodeToString(none) + "." + parts[1] + ".", "the token's signature is not valid"},
-		{"expired", signed(map[string]any{"exp": now - 1}), "the token expired at "},
-		{"not yet valid", signed(map[string]any{"nbf": now + 600}), "the token is not valid before "},
-		{"wrong audience", signed(map[string]any{"aud": "https://management.azure.com"}), `the token's audience "https://management.azure.com" is not Azure Database for PostgreSQL`},
-		{"another tenant", signed(map[string]any{"tid": "11111111-2222-3333-4444-555555555555"}), "the token is for tenant 11111111-2222-3333-4444-555555555555"},
-		{"another identity's oid", signed(map[string]any{"oid": other.ObjectID}), "the token is for object id " + other.ObjectID},
-		{"another identity's token", frontToken(t, e, other.ClientID), "the token is for object id " + other.ObjectID},
-		{"a password", "not-a-token", "the password is not an Entra access token"},
-		{"empty", "", ""},
+	cases := []struct{ name, token, msg, why string }{
+		{"bad signature", parts[0] + "." + parts[1] + "." + enc.EncodeToString([]byte("not the signature of these claims")), msgInvalid, "the token's signature is not valid"},
+		{"claims changed under the signature", parts[0] + "." + enc.EncodeToString(otherClaims) + "." + parts[2], msgInvalid, "the token's signature is not valid"},
+		{"unsigned", enc.EncodeToString(none) + "." + parts[1] + ".", msgInvalid, "the token's signature is not valid"},
+		{"expired", signed(map[string]any{"exp": now - 1}), msgExpired, "the token expired at "},
+		{"not yet valid", signed(map[string]any{"nbf": now + 600}), msgInvalid, "the token is not valid before "},
+		{"wrong audience", signed(map[string]any{"aud": "https://management.azure.com"}), msgAudience, `the token's audience "https://management.azure.com" is not Azure Database for PostgreSQL`},
+		{"another tenant", signed(map[string]any{"tid": "11111111-2222-3333-4444-555555555555"}), msgInvalid, "the token is for tenant 11111111-2222-3333-4444-555555555555"},
+		{"another identity's oid", signed(map[string]any{"oid": other.ObjectID}), "", "the token is for object id " + other.ObjectID},
+		{"another identity's token", frontToken(t, e, other.ClientID), "", "the token is for object id " + other.ObjectID},
+		{"a password", "not-a-token", msgFormat, "the password is not an Entra access token"},
+		{"wrapped in braces", "{" + good + "}", msgFormat, "the password is not an Entra access token"},
+		{"empty", "", msgFormat, ""},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) { refused(t, e, mi.Name, tc.token, tc.why) })
+		t.Run(tc.name, func(t *testing.T) { refused(t, e, mi.Name, tc.token, tc.msg, tc.why) })
 	}
 	// A correctly signed token with another sovereign cloud's audience logs in.
 	if _, err := frontLogin(t, e, mi.Name, signed(map[string]any{"aud": resourceUSGov})); err != nil {
@@ -218,7 +233,7 @@ func TestFrontDoorExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Until(tok.ExpiresOn) + 1100*time.Millisecond)
-	refused(t, e, mi.Name, tok.Value, "the token expired at "+tok.ExpiresOn.UTC().Format(time.RFC3339))
+	refused(t, e, mi.Name, tok.Value, msgExpired, "the token expired at "+tok.ExpiresOn.UTC().Format(time.RFC3339))
 	if v := scalar[int](t, live, "SELECT 1"); v != 1 {
 		t.Error("the session opened before expiry broke")
 	}

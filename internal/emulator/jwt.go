@@ -25,6 +25,49 @@ type tokenClaims struct {
 // errNotJWT: the password does not have the shape of a token at all.
 var errNotJWT = errors.New("not a JWT")
 
+// Azure's texts for a refused token, as public issue threads quote them from
+// flexible servers (FATAL, in the client's error). Microsoft documents neither
+// the texts nor their SQLSTATE.
+const (
+	// darold/ora2pg#1851.
+	msgTokenExpired = "The access token has expired. Please acquire a new token and retry."
+	// microsoft/azuredatastudio-postgresql#505 (and MicrosoftDocs/azure-docs#123030,
+	// where a Cosmos DB server names its own resource). GUESS: the server
+	// names its own cloud's resource; the emulator, which accepts all three
+	// clouds' audiences, names the public cloud's. TestLiveLoginWrongAudience would settle it.
+	msgTokenAudience = `The access token does not have a valid audience claim. Please acquire a new token for the resource "%s".`
+	// Azure-Samples/rag-postgres-openai-python#161 (a token wrapped in braces).
+	msgTokenFormat = "The access token has invalid format. Please ensure the token is passed exactly as returned by the authentication endpoint and retry."
+	// cyrilgdn/terraform-provider-postgresql#60. GUESS: that Azure answers
+	// this for a bad signature, another tenant, a token not yet valid or one
+	// without an object id; TestLiveLoginInvalidToken would settle it.
+	msgTokenInvalid = "An error occurred while validating the access token. Please acquire a new token and retry."
+	// GUESS: no public thread quotes Azure's text for a valid token whose
+	// object id is not the role's (a deleted and recreated identity, or
+	// another identity's token); the emulator answers as PostgreSQL does to a
+	// wrong password. TestLiveLoginOtherIdentity would settle it.
+	msgTokenObjectID = `password authentication failed for user "%s"`
+	// GUESS: the SQLSTATE of every refusal above (PostgreSQL's
+	// invalid_password); TestLiveLoginRefusals would settle it.
+	refusalSQLState = "28P01"
+)
+
+// publicResource is the audience of tokens for servers in Azure's public cloud.
+const publicResource = "https://ossrdbms-aad.database.windows.net"
+
+// refusal is why a token is refused: reason for the server log, client for
+// the client (Azure's text).
+type refusal struct {
+	reason string
+	client string
+}
+
+func (r *refusal) Error() string { return r.reason }
+
+func refuse(client, format string, args ...any) *refusal {
+	return &refusal{reason: fmt.Sprintf(format, args...), client: client}
+}
+
 // signJWT returns header.claims.signature with an HMAC-SHA256 signature
 // under the emulator's key: a token only this emulator can have issued.
 func (e *Emulator) signJWT(claims map[string]any) string {
@@ -64,24 +107,25 @@ func (e *Emulator) verifyJWT(token string, now time.Time) (tokenClaims, error) {
 		return tokenClaims{}, errNotJWT
 	}
 	if header.Alg != "HS256" || !hmac.Equal(sig, e.jwtMAC(parts[0]+"."+parts[1])) {
-		return tokenClaims{}, errors.New("the token's signature is not valid (not issued by this server's tenant)")
+		return tokenClaims{}, refuse(msgTokenInvalid, "the token's signature is not valid (not issued by this server's tenant)")
 	}
 	var c tokenClaims
 	raw, err = enc.DecodeString(parts[1])
 	if err != nil || json.Unmarshal(raw, &c) != nil {
-		return tokenClaims{}, errors.New("the token's claims cannot be read")
+		return tokenClaims{}, refuse(msgTokenFormat, "the token's claims cannot be read")
 	}
 	switch {
 	case now.Unix() >= c.Exp:
-		return c, fmt.Errorf("the token expired at %s", time.Unix(c.Exp, 0).UTC().Format(time.RFC3339))
+		return c, refuse(msgTokenExpired, "the token expired at %s", time.Unix(c.Exp, 0).UTC().Format(time.RFC3339))
 	case now.Unix() < c.Nbf:
-		return c, fmt.Errorf("the token is not valid before %s", time.Unix(c.Nbf, 0).UTC().Format(time.RFC3339))
+		return c, refuse(msgTokenInvalid, "the token is not valid before %s", time.Unix(c.Nbf, 0).UTC().Format(time.RFC3339))
 	case !knownResources[c.Aud]:
-		return c, fmt.Errorf("the token's audience %q is not Azure Database for PostgreSQL", c.Aud)
+		return c, refuse(fmt.Sprintf(msgTokenAudience, publicResource),
+			"the token's audience %q is not Azure Database for PostgreSQL", c.Aud)
 	case !strings.EqualFold(c.Tid, e.tenant.TenantID):
-		return c, fmt.Errorf("the token is for tenant %s, not the server's tenant", c.Tid)
+		return c, refuse(msgTokenInvalid, "the token is for tenant %s, not the server's tenant", c.Tid)
 	case c.Oid == "":
-		return c, errors.New("the token names no object id")
+		return c, refuse(msgTokenInvalid, "the token names no object id")
 	}
 	return c, nil
 }
