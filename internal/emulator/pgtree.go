@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -27,6 +28,13 @@ const DefaultPGBinDir = "/usr/lib/postgresql/15/bin"
 // and linking everything else, the emulator can add its own extension files
 // and its label-provider module without touching the system installation,
 // and without root.
+//
+// Every directory of the tree is a real directory of the emulator's own;
+// only files are links, each to one file of the system installation. The
+// emulator's own files (azure_ai*, pgaadauth_emulator.so) are never linked
+// from the system, even when a file of that name is there, and are written
+// as new files, never through a link: the system installation is never
+// written to, and a foreign azure_ai file in it is never used.
 type pgTree struct {
 	root   string
 	bin    string
@@ -71,10 +79,14 @@ func buildPGTree(root, binDir string, logf func(string, ...any)) (*pgTree, error
 			return nil, err
 		}
 	}
-	if err := linkTree(paths.pkglibdir, t.lib); err != nil {
+	if err := linkTree(paths.pkglibdir, t.lib, func(rel string) bool {
+		return strings.HasPrefix(filepath.Base(rel), "pgaadauth_emulator")
+	}); err != nil {
 		return nil, err
 	}
-	if err := linkTree(paths.sharedir, t.share); err != nil {
+	if err := linkTree(paths.sharedir, t.share, func(rel string) bool {
+		return filepath.Dir(rel) == "extension" && strings.HasPrefix(filepath.Base(rel), "azure_ai")
+	}); err != nil {
 		return nil, err
 	}
 	so, err := labelModule(binDir, paths.version, logf)
@@ -96,7 +108,7 @@ func buildPGTree(root, binDir string, logf func(string, ...any)) (*pgTree, error
 		if err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(filepath.Join(t.share, "extension", e.Name()), data, 0o644); err != nil {
+		if err := writeNewFile(filepath.Join(t.share, "extension", e.Name()), bytes.NewReader(data), 0o644); err != nil {
 			return nil, err
 		}
 	}
@@ -154,8 +166,9 @@ func labelModule(binDir, version string, logf func(string, ...any)) (string, err
 	return so, os.Rename(tmp, so)
 }
 
-// linkTree recreates the directories of src below dst and symlinks its files.
-func linkTree(src, dst string) error {
+// linkTree recreates the directories of src below dst as real directories
+// and symlinks its files, except those skip names (by path relative to src).
+func linkTree(src, dst string, skip func(rel string) bool) error {
 	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -168,24 +181,37 @@ func linkTree(src, dst string) error {
 		if d.IsDir() {
 			return os.MkdirAll(target, 0o755)
 		}
+		if skip(rel) {
+			return nil
+		}
 		return os.Symlink(path, target)
 	})
 }
 
 func copyFile(src, dst string, mode os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	return writeNewFile(dst, in, mode)
+}
+
+// writeNewFile writes a file of the emulator's own: whatever is at dst (a
+// link into the system installation included) is removed, not followed, and
+// the file is created anew (O_EXCL: never through a link).
+func writeNewFile(dst string, r io.Reader, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	if _, err := io.Copy(out, r); err != nil {
 		out.Close()
 		return err
 	}
