@@ -12,16 +12,19 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-// extensionDatabase creates a database as the superuser, with a name that
-// needs quoting everywhere (and a '/', as import IDs split on the last one),
-// and lets azure_pg_admin create extensions in it, as an Azure admin who
-// created the database would.
-func extensionDatabase(t *testing.T, grant bool) string {
+// extensionDatabase creates a database with a name that needs quoting
+// everywhere (and a '/', as import IDs split on the last one). With own, the
+// Entra admin creates it and so owns it, as on Azure, and may create
+// extensions in it; without, the superuser creates it.
+func extensionDatabase(t *testing.T, own bool) string {
 	t.Helper()
 	db := acctest.Name(`ext/app "db"; 數據 @x`)
-	acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
-	if grant {
-		acctest.SuperExec(t, "postgres", "GRANT CREATE ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO azure_pg_admin")
+	if own {
+		if _, err := acctest.AdminConn(t, "postgres").Exec(context.Background(), "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
 	}
 	return db
 }

@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -16,17 +17,21 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
 )
 
-// extensionTestDatabase creates, as the superuser, a database whose name
-// needs quoting everywhere, contains '/' (import IDs split at the last
-// one) and is 63 bytes long. With grant, azure_pg_admin may create extensions in it, as an Entra
-// admin who created the database could.
-func extensionTestDatabase(t *testing.T, grant bool) string {
+// extensionTestDatabase creates a database whose name needs quoting
+// everywhere, contains '/' (import IDs split at the last one) and is 63
+// bytes long. With own, the Entra admin the provider logs in as creates it
+// and so owns it, as on Azure, and may create extensions in it; without, the
+// superuser creates it, and the admin may not.
+func extensionTestDatabase(t *testing.T, own bool) string {
 	t.Helper()
 	db := acctest.Name(`app/"db"; 數據 @x`)
 	db += strings.Repeat("x", 63-len(db)) // PostgreSQL's limit, in bytes
-	acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
-	if grant {
-		acctest.SuperExec(t, "postgres", "GRANT CREATE ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO azure_pg_admin")
+	if own {
+		if _, err := acctest.AdminConn(t, "postgres").Exec(context.Background(), "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
 	}
 	return db
 }

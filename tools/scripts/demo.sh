@@ -29,6 +29,7 @@ for _ in $(seq 1 300); do
 done
 [ -s "$work/env.sh" ] || { cat "$work/emulator.log"; echo "the emulator did not start in 60 s" >&2; exit 1; }
 grep -m1 '^# The emulator is running' "$work/emulator.log" || true
+cat "$work/env.sh"
 # shellcheck disable=SC1091
 source "$work/env.sh" # AZUREPG_HOST=localhost and PGSSLROOTCERT: the provider runs on its default, sslmode = verify-full
 
