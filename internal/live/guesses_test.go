@@ -14,7 +14,9 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // serverVersion logs and returns the server's major version.
@@ -27,32 +29,44 @@ func serverVersion(t *testing.T, conn *pgx.Conn) int {
 	return num / 10000
 }
 
-// TestLivePasswordAdminCreatePrincipalRefused: the password admin, a member
-// of azure_pg_admin, may not create Entra principals (42501).
-func TestLivePasswordAdminCreatePrincipalRefused(t *testing.T) {
+// passwordAdmin logs in to postgres as the server's password admin.
+func passwordAdmin(t *testing.T) *pgx.Conn {
+	t.Helper()
 	need(t, "AZUREPG_LIVE_PASSWORD_ADMIN", env.PasswordAdmin)
 	need(t, "AZUREPG_LIVE_PASSWORD", env.Password)
-	need(t, "AZUREPG_LIVE_MI_NAME", env.MIName)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	conn, err := connectTo(ctx, env.Host, env.PasswordAdmin, env.Password, "postgres")
 	if err != nil {
 		t.Fatalf("logging in as the password admin %q: %v", env.PasswordAdmin, err)
 	}
-	defer conn.Close(ctx)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// TestLiveCreatePrincipalAsPasswordAdmin: the password admin, a member of
+// azure_pg_admin, may not create Entra principals (42501).
+func TestLiveCreatePrincipalAsPasswordAdmin(t *testing.T) {
+	need(t, "AZUREPG_LIVE_MI_NAME", env.MIName)
+	conn := passwordAdmin(t)
 	var member bool
 	queryRow(t, conn, `SELECT pg_has_role(current_user, 'azure_pg_admin', 'MEMBER')`, nil, &member)
 	observe(t, "password admin is a member of azure_pg_admin", "%v", member)
 	for _, call := range []struct{ sql, fn string }{
 		{`SELECT pgaadauth_create_principal($1, false, false)`, "pgaadauth_create_principal"},
-		{`SELECT pgaadauth_create_principal_with_oid($1, '00000000-0000-0000-0000-000000000000', 'service', false, false)`, "pgaadauth_create_principal_with_oid"},
+		{`SELECT pgaadauth_create_principal_with_oid($1, $2, 'service', false, false)`, "pgaadauth_create_principal_with_oid"},
 	} {
-		role := env.MIName
+		role, args := env.MIName, []any{env.MIName}
 		if strings.Contains(call.fn, "oid") {
+			need(t, "AZUREPG_LIVE_MI_OBJECT_ID", env.MIObjectID)
 			role = name(" by password admin")
+			args = []any{role, env.MIObjectID}
+		}
+		if roleExists(t, role) {
+			t.Fatalf("role %q exists before the test: drop it (it is the suite's test identity)", role)
 		}
 		dropRoleAtEnd(t, role)
-		err := try(conn, call.sql, role)
+		err := try(conn, call.sql, args...)
 		if err == nil {
 			t.Errorf("the password admin created %q with %s: the guess (Entra admins only) is refuted", role, call.fn)
 			continue
@@ -62,6 +76,82 @@ func TestLivePasswordAdminCreatePrincipalRefused(t *testing.T) {
 		if want := "permission denied for function " + call.fn; pe.Code != "42501" || pe.Message != want {
 			t.Errorf("%s as the password admin: %s %q, the emulator says 42501 %q", call.fn, pe.Code, pe.Message, want)
 		}
+	}
+}
+
+// TestLiveDropEntraRoleAsPasswordAdmin: what DROP ROLE of an Entra
+// principal does for the password admin (CREATEROLE, azure_pg_admin, not an
+// Entra admin). The emulator refuses it.
+func TestLiveDropEntraRoleAsPasswordAdmin(t *testing.T) {
+	conn := passwordAdmin(t)
+	role := name(" dropped by password admin")
+	createByOID(t, role, false)
+	err := try(conn, "DROP ROLE "+ident(role))
+	if err == nil {
+		observe(t, "DROP ROLE of an Entra principal as the password admin", "allowed")
+		t.Fatal("the password admin dropped an Entra principal: the emulator's guess (refused) is refuted")
+	}
+	pe := pgError(t, "DROP ROLE", err)
+	observeError(t, "DROP ROLE of an Entra principal as the password admin", pe)
+	if pe.Code != "42501" || pe.Message != "permission denied to drop role" {
+		t.Errorf("got %s %q; the emulator says 42501 %q", pe.Code, pe.Message, "permission denied to drop role")
+	}
+}
+
+// TestLiveCreatePrincipalUnknownObjectID: with_oid of an object id that is
+// not in the directory (a typo, another tenant, an identity not replicated
+// yet). Neither text nor SQLSTATE is documented.
+func TestLiveCreatePrincipalUnknownObjectID(t *testing.T) {
+	role := name(" unknown oid")
+	dropRoleAtEnd(t, role)
+	oid := uuid.NewString()
+	err := try(adminConn(t, "postgres"), `SELECT pgaadauth_create_principal_with_oid($1, $2, 'service', false, false)`, role, oid)
+	if err == nil {
+		observe(t, "with_oid of an unknown object id", "created")
+		t.Fatalf("%q was created for the random object id %s: the emulator's guess (refused) is refuted", role, oid)
+	}
+	pe := pgError(t, "unknown object id", err)
+	observeError(t, "pgaadauth_create_principal_with_oid of an unknown object id", pe)
+	want := "Could not validate AAD principal " + role + " because its object id " + oid + " is not found in the tenant"
+	if pe.Code != "XX000" || !strings.HasPrefix(pe.Message, want) {
+		t.Errorf("got %s %q; the emulator says XX000 %q...", pe.Code, pe.Message, want)
+	}
+}
+
+// TestLiveCreatePrincipalBadObjectType: with_oid of an unknown object with a
+// type that is none of user, group, service.
+func TestLiveCreatePrincipalBadObjectType(t *testing.T) {
+	role := name(" bad type")
+	dropRoleAtEnd(t, role)
+	err := try(adminConn(t, "postgres"), `SELECT pgaadauth_create_principal_with_oid($1, $2, 'application', false, false)`, role, uuid.NewString())
+	if err == nil {
+		t.Fatalf("%q was created with object type 'application'", role)
+	}
+	pe := pgError(t, "bad object type", err)
+	observeError(t, "pgaadauth_create_principal_with_oid with type 'application' and an unknown object id", pe)
+	if want := "incorrect object type provided for principal"; pe.Code != "XX000" || pe.Message != want {
+		t.Errorf("got %s %q; the emulator says XX000 %q", pe.Code, pe.Message, want)
+	}
+}
+
+// TestLiveCreatePrincipalAmbiguousName: pgaadauth_create_principal of a
+// display name that several objects of the tenant share (undocumented).
+func TestLiveCreatePrincipalAmbiguousName(t *testing.T) {
+	need(t, "AZUREPG_LIVE_SHARED_NAME", env.SharedName)
+	if roleExists(t, env.SharedName) {
+		t.Fatalf("role %q exists before the test: drop it (it is the suite's test name)", env.SharedName)
+	}
+	dropRoleAtEnd(t, env.SharedName)
+	err := try(adminConn(t, "postgres"), `SELECT pgaadauth_create_principal($1, false, false)`, env.SharedName)
+	if err == nil {
+		observe(t, "create_principal of a shared display name", "created")
+		t.Fatalf("%q, a name several objects share, was created: the emulator's guess (refused) is refuted", env.SharedName)
+	}
+	pe := pgError(t, "shared name", err)
+	observeError(t, "pgaadauth_create_principal of a display name several objects share", pe)
+	want := "Could not validate AAD user " + env.SharedName + " because more than one principal with this name exists in the tenant"
+	if pe.Code != "0LP01" || !strings.HasPrefix(pe.Message, want) {
+		t.Errorf("got %s %q; the emulator says 0LP01 %q...", pe.Code, pe.Message, want)
 	}
 }
 
@@ -126,61 +216,49 @@ func localLogin(t *testing.T) (db string, conn *pgx.Conn) {
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// TestLiveExtensionRefusedForNonAdmin: CREATE and DROP EXTENSION only for
-// azure_pg_admin members ("Errors with extensions").
-func TestLiveExtensionRefusedForNonAdmin(t *testing.T) {
-	db, conn := localLogin(t)
-	err := try(conn, "CREATE EXTENSION azure_ai")
-	if err == nil {
-		t.Fatal("a role outside azure_pg_admin created azure_ai: the guess is refuted")
-	}
-	pe := pgError(t, "CREATE EXTENSION", err)
-	observeError(t, "CREATE EXTENSION azure_ai by a role outside azure_pg_admin", pe)
-	if !strings.Contains(pe.Message, `Only members of "azure_pg_admin" are allowed to use CREATE EXTENSION`) {
-		t.Errorf("message %q lacks the documented text", pe.Message)
-	}
-	mustExec(t, adminConn(t, db), "CREATE EXTENSION azure_ai")
-	err = try(conn, "DROP EXTENSION azure_ai")
-	if err == nil {
-		t.Fatal("a role outside azure_pg_admin dropped azure_ai: the guess is refuted")
-	}
-	pe = pgError(t, "DROP EXTENSION", err)
-	observeError(t, "DROP EXTENSION azure_ai by a role outside azure_pg_admin", pe)
-	if !strings.Contains(pe.Message, `Only members of "azure_pg_admin" are allowed to use DROP EXTENSION`) {
-		t.Errorf("message %q lacks the documented text", pe.Message)
-	}
-}
-
 // notAllowListed is an extension that Azure offers but that neither the
 // guide's server nor the emulator allow-lists.
 const notAllowListed = "tablefunc"
 
-// TestLiveExtensionNotAllowListed: azure.extensions applies to CREATE and
-// (documented, not shown by the docs' example) DROP.
-func TestLiveExtensionNotAllowListed(t *testing.T) {
-	db := newDatabase(t)
-	conn := adminConn(t, db)
+// TestLiveExtensionPermissions: CREATE and DROP EXTENSION only for
+// azure_pg_admin members, and only for extensions in azure.extensions, for
+// CREATE and DROP ("Errors with extensions"). The SQLSTATEs, and which check
+// comes first, are the emulator's guesses.
+func TestLiveExtensionPermissions(t *testing.T) {
+	admin := adminConn(t, "postgres")
 	var list string
-	queryRow(t, conn, `SELECT current_setting('azure.extensions')`, nil, &list)
+	queryRow(t, admin, `SELECT current_setting('azure.extensions')`, nil, &list)
 	observe(t, "azure.extensions", "%q", list)
 	if strings.Contains(strings.ToLower(list), notAllowListed) {
-		t.Skipf("%s is allow-listed on this server: the test needs it not to be", notAllowListed)
+		t.Fatalf("%s is allow-listed on this server: the test needs it not to be (examples/live/server/main.tf)", notAllowListed)
 	}
-	err := try(conn, "CREATE EXTENSION "+notAllowListed)
-	if err == nil {
-		t.Fatalf("%s was created although azure.extensions does not list it", notAllowListed)
+	refused := func(t *testing.T, conn *pgx.Conn, sql, code, want string) {
+		t.Helper()
+		err := try(conn, sql)
+		if err == nil {
+			t.Fatalf("%s succeeded: the guess is refuted", sql)
+		}
+		pe := pgError(t, sql, err)
+		observeError(t, sql, pe)
+		if pe.Code != code || pe.Message != want {
+			t.Errorf("%s: got %s %q; the emulator says %s %q", sql, pe.Code, pe.Message, code, want)
+		}
 	}
-	pe := pgError(t, "CREATE EXTENSION", err)
-	observeError(t, "CREATE EXTENSION of an extension not allow-listed", pe)
-	if want := `extension "` + notAllowListed + `" is not allow-listed for "azure_pg_admin" users in Azure Database for PostgreSQL`; pe.Message != want {
-		t.Errorf("message %q; the emulator says %q", pe.Message, want)
-	}
-	// Whether the allow-list is checked before "does not exist" is not documented.
-	err = try(conn, "DROP EXTENSION "+notAllowListed)
-	if err == nil {
-		t.Fatalf("DROP EXTENSION %s (not installed, not allow-listed) succeeded", notAllowListed)
-	}
-	observeError(t, "DROP EXTENSION of an extension not allow-listed and not installed", pgError(t, "DROP EXTENSION", err))
+	notListed := `extension "` + notAllowListed + `" is not allow-listed for "azure_pg_admin" users in Azure Database for PostgreSQL`
+	t.Run("admin", func(t *testing.T) {
+		conn := adminConn(t, newDatabase(t))
+		refused(t, conn, "CREATE EXTENSION "+notAllowListed, "0A000", notListed)
+		// Not installed: does the allow-list or "does not exist" come first?
+		refused(t, conn, "DROP EXTENSION "+notAllowListed, "0A000", notListed)
+	})
+	t.Run("outside azure_pg_admin", func(t *testing.T) {
+		db, conn := localLogin(t)
+		refused(t, conn, "CREATE EXTENSION azure_ai", "42501", `Only members of "azure_pg_admin" are allowed to use CREATE EXTENSION`)
+		// Membership before the allow-list?
+		refused(t, conn, "CREATE EXTENSION "+notAllowListed, "42501", `Only members of "azure_pg_admin" are allowed to use CREATE EXTENSION`)
+		mustExec(t, adminConn(t, db), "CREATE EXTENSION azure_ai")
+		refused(t, conn, "DROP EXTENSION azure_ai", "42501", `Only members of "azure_pg_admin" are allowed to use DROP EXTENSION`)
+	})
 }
 
 // TestLiveAzureAIDefaultVersion: Azure ships one azure_ai version per major
@@ -279,30 +357,48 @@ func TestLiveHandGrantAzurePgAdmin(t *testing.T) {
 	observe(t, "after GRANT azure_pg_admin, EXECUTE on pgaadauth_create_principal", "%v", executable)
 }
 
-// tokenRefusal logs in as the Entra admin with a password and returns the
-// server's refusal.
-func tokenRefusal(t *testing.T, what, user, password string) {
+// A refused log-in: the user and password to present, and the text the
+// emulator answers (Azure's, from public issue threads, or its GUESS).
+type refusal struct {
+	user, password, want string
+}
+
+// refuse logs in and returns the server's refusal, logged.
+func refuse(t *testing.T, what string, r refusal) *pgconn.PgError {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	conn, err := connectTo(ctx, env.Host, user, password, "postgres")
+	conn, err := connectTo(ctx, env.Host, r.user, r.password, "postgres")
 	if err == nil {
 		conn.Close(ctx)
-		t.Fatalf("%s: the server accepted the log-in", what)
+		t.Fatalf("log-in with %s: the server accepted it", what)
 	}
 	pe := pgError(t, what, err)
 	observeError(t, "log-in with "+what, pe)
+	return pe
 }
 
-// TestLiveTokenMalformed: a password that is not a JWT ("... has invalid format ...").
-func TestLiveTokenMalformed(t *testing.T) {
-	tokenRefusal(t, "a password that is not a JWT", env.Admin, "not-a-jwt")
+// expectRefusal checks the text; TestLiveLoginRefusals checks the SQLSTATEs.
+func expectRefusal(t *testing.T, what string, r refusal) {
+	t.Helper()
+	if pe := refuse(t, what, r); pe.Message != r.want {
+		t.Errorf("log-in with %s: message %q; the emulator says %q", what, pe.Message, r.want)
+	}
 }
 
-// TestLiveTokenWrongAudience: a token of the same identity for Azure
-// Resource Manager ("... does not have a valid audience claim ..."). It
-// comes from the Azure CLI, logged in as the admin identity (azure/login in CI).
-func TestLiveTokenWrongAudience(t *testing.T) {
+// The emulator's SQLSTATE for every refused token (a GUESS: PostgreSQL's
+// invalid_password).
+const refusalSQLState = "28P01"
+
+func invalidFormat(*testing.T) refusal {
+	return refusal{env.Admin, "not-a-jwt",
+		"The access token has invalid format. Please ensure the token is passed exactly as returned by the authentication endpoint and retry."}
+}
+
+// wrongAudience: a token of the same identity for Azure Resource Manager,
+// from the Azure CLI logged in as the admin identity (azure/login in CI).
+func wrongAudience(t *testing.T) refusal {
+	t.Helper()
 	if _, err := exec.LookPath("az"); err != nil {
 		t.Skip("needs the Azure CLI (az), logged in as the Entra admin identity")
 	}
@@ -316,24 +412,69 @@ func TestLiveTokenWrongAudience(t *testing.T) {
 	if err != nil {
 		t.Skipf("needs the Azure CLI logged in as the Entra admin identity: %v", err)
 	}
-	tokenRefusal(t, "a token for https://management.azure.com", env.Admin, tok.Token)
+	return refusal{env.Admin, tok.Token,
+		`The access token does not have a valid audience claim. Please acquire a new token for the resource "https://ossrdbms-aad.database.windows.net".`}
 }
 
-// TestLiveTokenUnknownOID: a valid token of the admin identity, presented
-// for a role whose label carries another object id.
-func TestLiveTokenUnknownOID(t *testing.T) {
-	role := name(" other oid")
+// invalidToken: the admin's own token with its signature changed.
+func invalidToken(t *testing.T) refusal {
+	t.Helper()
+	tok, err := tokens.Password(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.LastIndexByte(tok, '.')
+	if i < 0 || i+8 > len(tok) {
+		t.Fatalf("the admin's token is not a JWT (%d bytes)", len(tok))
+	}
+	sig := []byte(tok[i+1:])
+	for j := range 6 { // change whole base64url characters, not only padding bits
+		if sig[j] == 'A' {
+			sig[j] = 'B'
+		} else {
+			sig[j] = 'A'
+		}
+	}
+	return refusal{env.Admin, tok[:i+1] + string(sig),
+		"An error occurred while validating the access token. Please acquire a new token and retry."}
+}
+
+// otherIdentity: the admin's valid token, for a role labelled with the test
+// identity's object id.
+func otherIdentity(t *testing.T) refusal {
+	t.Helper()
+	role := name(" other identity")
 	createByOID(t, role, false)
 	tok, err := tokens.Password(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	tokenRefusal(t, "the admin's token for a role labelled with another object id", role, tok)
+	return refusal{role, tok, `password authentication failed for user "` + role + `"`}
 }
 
-// TestLiveTokenExpired holds a real token past its expiry (up to 90 minutes)
-// and logs in with it ("The access token has expired").
-func TestLiveTokenExpired(t *testing.T) {
+// TestLiveLoginInvalidFormat: a password that is not a JWT.
+func TestLiveLoginInvalidFormat(t *testing.T) {
+	expectRefusal(t, "a password that is not a JWT", invalidFormat(t))
+}
+
+// TestLiveLoginWrongAudience: a token for https://management.azure.com.
+func TestLiveLoginWrongAudience(t *testing.T) {
+	expectRefusal(t, "a token for https://management.azure.com", wrongAudience(t))
+}
+
+// TestLiveLoginInvalidToken: a token whose signature does not verify.
+func TestLiveLoginInvalidToken(t *testing.T) {
+	expectRefusal(t, "a token with a changed signature", invalidToken(t))
+}
+
+// TestLiveLoginOtherIdentity: a valid token of another identity than the role's.
+func TestLiveLoginOtherIdentity(t *testing.T) {
+	expectRefusal(t, "the admin's token for a role of another identity", otherIdentity(t))
+}
+
+// TestLiveLoginExpired holds a real token past its expiry (up to 90
+// minutes) and logs in with it.
+func TestLiveLoginExpired(t *testing.T) {
 	if !env.HoldToken {
 		t.Skip("needs AZUREPG_LIVE_HOLD_TOKEN=1 (waits for a token to expire)")
 	}
@@ -344,5 +485,20 @@ func TestLiveTokenExpired(t *testing.T) {
 	wait := time.Until(tok.ExpiresOn) + 2*time.Minute
 	t.Logf("waiting %s for the token to expire", wait.Round(time.Second))
 	time.Sleep(wait)
-	tokenRefusal(t, "an expired token", env.Admin, tok.Value)
+	expectRefusal(t, "an expired token", refusal{env.Admin, tok.Value,
+		"The access token has expired. Please acquire a new token and retry."})
+}
+
+// TestLiveLoginRefusals: the SQLSTATE of each refusal (undocumented).
+func TestLiveLoginRefusals(t *testing.T) {
+	for what, cause := range map[string]func(*testing.T) refusal{
+		"invalid format": invalidFormat, "wrong audience": wrongAudience,
+		"invalid token": invalidToken, "other identity": otherIdentity,
+	} {
+		t.Run(what, func(t *testing.T) {
+			if pe := refuse(t, what, cause(t)); pe.Code != refusalSQLState {
+				t.Errorf("%s: SQLSTATE %s; the emulator guesses %s", what, pe.Code, refusalSQLState)
+			}
+		})
+	}
 }

@@ -38,6 +38,7 @@ type liveEnv struct {
 	PasswordAdmin  string // AZUREPG_LIVE_PASSWORD_ADMIN: the server's password admin login
 	Password       string // AZUREPG_LIVE_PASSWORD: its password
 	ReplicaHost    string // AZUREPG_LIVE_REPLICA_HOST: a read replica's FQDN
+	SharedName     string // AZUREPG_LIVE_SHARED_NAME: a display name two objects of the tenant share
 	HoldToken      bool   // AZUREPG_LIVE_HOLD_TOKEN=1: wait for a token to expire (up to 90 minutes)
 }
 
@@ -54,6 +55,7 @@ func readEnv() liveEnv {
 		PasswordAdmin:  os.Getenv("AZUREPG_LIVE_PASSWORD_ADMIN"),
 		Password:       os.Getenv("AZUREPG_LIVE_PASSWORD"),
 		ReplicaHost:    os.Getenv("AZUREPG_LIVE_REPLICA_HOST"),
+		SharedName:     os.Getenv("AZUREPG_LIVE_SHARED_NAME"),
 		HoldToken:      os.Getenv("AZUREPG_LIVE_HOLD_TOKEN") == "1",
 	}
 	if e.AuthMethod == "" {
