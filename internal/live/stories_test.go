@@ -349,6 +349,9 @@ data "azurepg_ai_settings" "s" {
 		Check: resource.ComposeAggregateTestCheckFunc(
 			expectSetting(t, db, "azure_openai.endpoint", env.OpenAIEndpoint),
 			expectSetting(t, db, "azure_openai.auth_type", "managed-identity"),
+			resource.TestCheckResourceAttr("data.azurepg_ai_settings.s", "azure_openai.endpoint", env.OpenAIEndpoint),
+			resource.TestCheckResourceAttr("data.azurepg_ai_settings.s", "azure_openai.auth_type", "managed-identity"),
+			resource.TestCheckResourceAttr("data.azurepg_ai_settings.s", "azure_openai.subscription_key_set", "false"),
 		),
 	})
 }
@@ -543,8 +546,9 @@ SELECT pg_has_role($1, $2, 'MEMBER'),
        has_table_privilege($1, 'sales.orders', 'UPDATE'),
        has_table_privilege($1, 'sales.orders', 'DELETE'),
        EXISTS (SELECT 1 FROM pg_default_acl d, aclexplode(d.defaclacl) a
-               WHERE d.defaclrole = $3::regrole AND d.defaclnamespace = 'sales'::regnamespace
-                 AND d.defaclobjtype = 'r' AND a.grantee = $1::regrole)`,
+               WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $3)
+                 AND d.defaclnamespace = 'sales'::regnamespace AND d.defaclobjtype = 'r'
+                 AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1))`,
 				[]any{api, readers, owner}, &member, &connect, &sel, &ins, &upd, &del, &future)
 			observe(t, "story 4 privileges", "member %v connect %v select %v insert %v update %v delete %v default %v", member, connect, sel, ins, upd, del, future)
 			if member != want || sel != want || ins != want || upd != want || future != want || del {
