@@ -29,6 +29,11 @@ type liveEnv struct {
 	Host       string // AZUREPG_LIVE_HOST: the server's FQDN (required)
 	Admin      string // AZUREPG_LIVE_ADMIN: the Entra admin's role name, the CI identity's display name (required)
 	AuthMethod string // AZUREPG_LIVE_AUTH_METHOD: the provider's auth_method (default "default")
+	// AZUREPG_LIVE_SQL_AUTH_METHOD: how the suite's own SQL gets the admin's
+	// token (default AuthMethod). CI sets azure_cli: entratoken.Settings has
+	// no OIDC fields on main yet, and the Azure CLI is logged in as the same
+	// identity there.
+	SQLAuthMethod string
 
 	UserUPN        string // AZUREPG_LIVE_USER_UPN: a test user of the tenant
 	GroupName      string // AZUREPG_LIVE_GROUP_NAME: a test group's display name
@@ -60,6 +65,9 @@ func readEnv() liveEnv {
 	}
 	if e.AuthMethod == "" {
 		e.AuthMethod = entratoken.MethodDefault
+	}
+	if e.SQLAuthMethod = os.Getenv("AZUREPG_LIVE_SQL_AUTH_METHOD"); e.SQLAuthMethod == "" {
+		e.SQLAuthMethod = e.AuthMethod
 	}
 	if e.OpenAIEndpoint == "" {
 		// set_setting stores the endpoint without calling it.
@@ -106,20 +114,20 @@ func TestMain(m *testing.M) {
 	}
 	var err error
 	if tokens, err = entratoken.New(authSettings()); err != nil {
-		fmt.Printf("live suite: auth_method %q for the suite's own SQL: %v\n", env.AuthMethod, err)
+		fmt.Printf("live suite: auth_method %q for the suite's own SQL (AZUREPG_LIVE_SQL_AUTH_METHOD): %v\n", env.SQLAuthMethod, err)
 		os.Exit(1)
 	}
 	prefix = fmt.Sprintf("%s%d-%s-", namePrefix, time.Now().Unix(), uuid.NewString()[:4])
-	fmt.Printf("live suite: server %s as %q (auth_method %s), object prefix %s\n", env.Host, env.Admin, env.AuthMethod, prefix)
+	fmt.Printf("live suite: server %s as %q (auth_method %s, the suite's SQL %s), object prefix %s\n", env.Host, env.Admin, env.AuthMethod, env.SQLAuthMethod, prefix)
 	sweep("leftovers of earlier runs", isLeftover)
 	code := m.Run()
 	sweep("this run's objects", func(name string) bool { return strings.HasPrefix(name, prefix) })
 	os.Exit(code)
 }
 
-// authSettings are the provider's own settings for auth_method, read from
-// the same environment variables the provider reads, so that the suite's
-// SQL logs in as the same Entra admin as the provider under test.
+// authSettings are entratoken settings for the suite's SQL, read from the
+// same environment variables the provider reads, so that it logs in as the
+// same Entra admin as the provider under test.
 func authSettings() entratoken.Settings {
 	first := func(names ...string) string {
 		for _, n := range names {
@@ -130,7 +138,7 @@ func authSettings() entratoken.Settings {
 		return ""
 	}
 	return entratoken.Settings{
-		Method:       env.AuthMethod,
+		Method:       env.SQLAuthMethod,
 		Cloud:        first("ARM_ENVIRONMENT"),
 		ClientID:     first("ARM_CLIENT_ID", "AZURE_CLIENT_ID"),
 		TenantID:     first("ARM_TENANT_ID", "AZURE_TENANT_ID"),
