@@ -312,6 +312,19 @@ func TestLivePostgresDatabaseOwner(t *testing.T) {
 	}
 }
 
+// TestLiveDatabaseOwner: the owner of a database created through ARM
+// (azurerm_postgresql_flexible_server_database). The emulator's -database
+// guesses an admin role, the Entra admin (azurerm#27895: azuresu otherwise).
+func TestLiveDatabaseOwner(t *testing.T) {
+	need(t, "AZUREPG_LIVE_DATABASE", env.Database)
+	var owner string
+	queryRow(t, adminConn(t, "postgres"), `SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = $1`, []any{env.Database}, &owner)
+	observe(t, "owner of a database created through ARM", "%q (Entra admin %q, password admin %q)", owner, env.Admin, env.PasswordAdmin)
+	if owner != env.Admin {
+		t.Errorf("%q is owned by %q; the emulator's -database guesses the Entra admin %q", env.Database, owner, env.Admin)
+	}
+}
+
 // TestLiveSecurityLabelRelabel: the Entra admin may rewrite a principal's
 // label (troubleshooting guides; the provider's in-place admin/mfa relies on it).
 func TestLiveSecurityLabelRelabel(t *testing.T) {

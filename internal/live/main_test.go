@@ -44,6 +44,7 @@ type liveEnv struct {
 	Password       string // AZUREPG_LIVE_PASSWORD: its password
 	ReplicaHost    string // AZUREPG_LIVE_REPLICA_HOST: a read replica's FQDN
 	SharedName     string // AZUREPG_LIVE_SHARED_NAME: a display name two objects of the tenant share
+	Database       string // AZUREPG_LIVE_DATABASE: a database created through ARM (azurerm)
 	HoldToken      bool   // AZUREPG_LIVE_HOLD_TOKEN=1: wait for a token to expire (up to 90 minutes)
 }
 
@@ -61,6 +62,7 @@ func readEnv() liveEnv {
 		Password:       os.Getenv("AZUREPG_LIVE_PASSWORD"),
 		ReplicaHost:    os.Getenv("AZUREPG_LIVE_REPLICA_HOST"),
 		SharedName:     os.Getenv("AZUREPG_LIVE_SHARED_NAME"),
+		Database:       os.Getenv("AZUREPG_LIVE_DATABASE"),
 		HoldToken:      os.Getenv("AZUREPG_LIVE_HOLD_TOKEN") == "1",
 	}
 	if e.AuthMethod == "" {

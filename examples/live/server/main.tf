@@ -95,8 +95,8 @@ resource "azurerm_postgresql_flexible_server_firewall_rule" "maintainer" {
   end_ip_address   = var.maintainer_ip
 }
 
-# A database of the server's own; the suite creates (and drops) databases of
-# its own for each test, this one is for looking around by hand.
+# A database created through ARM: TestLiveDatabaseOwner looks at its owner.
+# (The suite creates, and drops, a database of its own for each test.)
 resource "azurerm_postgresql_flexible_server_database" "live" {
   name      = "live"
   server_id = azurerm_postgresql_flexible_server.live.id
@@ -133,6 +133,10 @@ output "AZUREPG_LIVE_ADMIN" {
 
 output "AZUREPG_LIVE_PASSWORD_ADMIN" {
   value = azurerm_postgresql_flexible_server.live.administrator_login
+}
+
+output "AZUREPG_LIVE_DATABASE" {
+  value = azurerm_postgresql_flexible_server_database.live.name
 }
 
 output "AZUREPG_LIVE_MI_NAME" {
