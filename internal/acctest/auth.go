@@ -279,9 +279,38 @@ type FakeEntra struct {
 	Token  emulator.Token
 	// Secret and Assertion are what the endpoint accepts.
 	Secret, Assertion string
+	// Accept, when set, decides which assertions are accepted instead of Assertion.
+	Accept func(assertion string) bool
+	// Lifetime, when set, is the expires_in of the tokens issued (else until Token.ExpiresOn).
+	Lifetime time.Duration
+	// Delay is how long each token request takes.
+	Delay time.Duration
 
-	mu       sync.Mutex
-	requests []EntraRequest
+	// GitHub Actions' ID token endpoint (GitHubURL) hands out Assertion to
+	// requests with GitHubRequestToken; Azure Pipelines' OIDC endpoint
+	// (ADOURL, for SYSTEM_OIDCREQUESTURI) to requests with ADOSystemToken
+	// for the service connection ADOServiceConnection.
+	GitHubURL, GitHubRequestToken                string
+	ADOURL, ADOSystemToken, ADOServiceConnection string
+
+	mu                    sync.Mutex
+	requests              []EntraRequest
+	inFlight, maxInFlight int
+	github, ado           int
+}
+
+// CIRequests returns how many federated tokens GitHub's and Azure Pipelines' endpoints handed out.
+func (f *FakeEntra) CIRequests() (github, ado int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.github, f.ado
+}
+
+// MaxInFlight is the most token requests the authority served at once.
+func (f *FakeEntra) MaxInFlight() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.maxInFlight
 }
 
 // Requests returns the token requests so far.
@@ -314,20 +343,67 @@ func NewFakeEntra(t testing.TB, tok emulator.Token) *FakeEntra {
 			GrantType: r.PostForm.Get("grant_type"), Secret: r.PostForm.Get("client_secret"), Assertion: r.PostForm.Get("client_assertion")}
 		f.mu.Lock()
 		f.requests = append(f.requests, req)
+		f.inFlight++
+		f.maxInFlight = max(f.maxInFlight, f.inFlight)
 		f.mu.Unlock()
-		if (req.Secret == "" || req.Secret != f.Secret) && (req.Assertion == "" || req.Assertion != f.Assertion) {
+		defer func() {
+			f.mu.Lock()
+			f.inFlight--
+			f.mu.Unlock()
+		}()
+		time.Sleep(f.Delay)
+		okAssertion := req.Assertion != "" && req.Assertion == f.Assertion
+		if f.Accept != nil {
+			okAssertion = req.Assertion != "" && f.Accept(req.Assertion)
+		}
+		if (req.Secret == "" || req.Secret != f.Secret) && !okAssertion {
 			writeJSONResponse(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client",
 				"error_description": "AADSTS7000215: Invalid client secret provided.", "error_codes": []int{7000215}})
 			return
 		}
+		life := int(time.Until(f.Token.ExpiresOn).Seconds())
+		if f.Lifetime > 0 {
+			life = int(f.Lifetime.Seconds())
+		}
 		writeJSONResponse(w, http.StatusOK, map[string]any{
-			"token_type": "Bearer", "access_token": f.Token.Value,
-			"expires_in": int(time.Until(f.Token.ExpiresOn).Seconds()), "ext_expires_in": int(time.Until(f.Token.ExpiresOn).Seconds()),
+			"token_type": "Bearer", "access_token": f.Token.Value, "expires_in": life, "ext_expires_in": life,
 		})
+	})
+	// GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=..., bearer ACTIONS_ID_TOKEN_REQUEST_TOKEN.
+	mux.HandleFunc("GET /_apis/github/idtoken", func(w http.ResponseWriter, r *http.Request) {
+		if f.GitHubRequestToken == "" || r.Header.Get("Authorization") != "Bearer "+f.GitHubRequestToken {
+			writeJSONResponse(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
+			return
+		}
+		if a := r.URL.Query().Get("audience"); a != "api://AzureADTokenExchange" || r.URL.Query().Get("api-version") != "2.0" {
+			writeJSONResponse(w, http.StatusBadRequest, map[string]string{"message": "unexpected audience " + a})
+			return
+		}
+		f.mu.Lock()
+		f.github++
+		f.mu.Unlock()
+		writeJSONResponse(w, http.StatusOK, map[string]string{"count": "1", "value": f.Assertion})
+	})
+	// Azure Pipelines: POST $SYSTEM_OIDCREQUESTURI?api-version=7.1&serviceConnectionId=..., bearer SYSTEM_ACCESSTOKEN.
+	mux.HandleFunc("POST /_apis/ado/oidctoken", func(w http.ResponseWriter, r *http.Request) {
+		if f.ADOSystemToken == "" || r.Header.Get("Authorization") != "Bearer "+f.ADOSystemToken {
+			writeJSONResponse(w, http.StatusUnauthorized, map[string]string{"message": "TF400813: not authorized"})
+			return
+		}
+		if r.URL.Query().Get("api-version") != "7.1" || r.URL.Query().Get("serviceConnectionId") != f.ADOServiceConnection {
+			writeJSONResponse(w, http.StatusNotFound, map[string]string{"message": "service connection not found"})
+			return
+		}
+		f.mu.Lock()
+		f.ado++
+		f.mu.Unlock()
+		writeJSONResponse(w, http.StatusOK, map[string]string{"oidcToken": f.Assertion})
 	})
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL
+	f.GitHubURL = srv.URL + "/_apis/github/idtoken?api-version=2.0"
+	f.ADOURL = srv.URL + "/_apis/ado/oidctoken"
 	f.CAFile = filepath.Join(t.TempDir(), "entra-ca.pem")
 	if err := os.WriteFile(f.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)

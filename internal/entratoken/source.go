@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -26,7 +27,7 @@ const (
 
 // Methods lists every auth method.
 var Methods = []string{MethodDefault, MethodManagedIdentity, MethodWorkloadIdentity,
-	MethodAzureCLI, MethodClientSecret, MethodPassword, MethodAccessToken}
+	MethodAzureCLI, MethodClientSecret, MethodOIDC, MethodPassword, MethodAccessToken}
 
 // Settings choose how to obtain the password of a new connection.
 type Settings struct {
@@ -37,6 +38,18 @@ type Settings struct {
 	ClientSecret string
 	Password     string
 	AccessToken  string
+
+	// auth_method "oidc" (see oidcCredential for the precedence).
+	OIDCToken              string
+	OIDCTokenFilePath      string
+	OIDCRequestURL         string
+	OIDCRequestToken       string
+	ADOServiceConnectionID string
+	SystemAccessToken      string // Azure Pipelines' SYSTEM_ACCESSTOKEN
+
+	// Timeout bounds each token fetch, retries included (the connect
+	// timeout). Zero leaves it to the caller's context.
+	Timeout time.Duration
 }
 
 // Token is a password with its expiry (zero for a plain password).
@@ -57,11 +70,38 @@ type Source struct {
 	cached Token
 	issued time.Time
 	now    func() time.Time
+	// timeout bounds one token fetch with its retries.
+	timeout time.Duration
 	// failed is the last failure of the credential, handed to every caller
 	// until failedAt+failureHold, so that parallel connections do not each
 	// wait for the Azure SDK's retries (20 reads took over 3 minutes to fail).
 	failed   error
 	failedAt time.Time
+}
+
+// testTransport replaces the HTTP transport of every credential in tests
+// (to trust a fake authority's certificate in-process); nil otherwise.
+var testTransport policy.Transporter
+
+// managedIdentityRetry is the retry policy of the managed-identity endpoint.
+// Azure documents 20 requests/s and 5 concurrent per VM, 429 beyond, and
+// 410 for up to 70 s while the endpoint is updated
+// (https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/how-to-use-vm-token#error-handling).
+// azidentity sets a policy like this one only for IMDS; App Service, Arc,
+// Cloud Shell and Service Fabric endpoints get azcore's default, which
+// does not retry 410 or 404. azcore's retry policy honours Retry-After
+// (up to MaxRetryDelay) and stops when the context ends: the Source bounds
+// each fetch with the connect timeout, so a 70 s update needs
+// connect_timeout above 70. Delays without Retry-After: 0.5, 1.5, 3.5, 7.5,
+// 15.5, then 30 s (with azcore's jitter), about 90 s over 8 retries.
+var managedIdentityRetry = policy.RetryOptions{
+	MaxRetries:    8,
+	RetryDelay:    500 * time.Millisecond,
+	MaxRetryDelay: 30 * time.Second,
+	StatusCodes: []int{
+		http.StatusNotFound, http.StatusRequestTimeout, http.StatusGone, http.StatusTooManyRequests,
+		http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout,
+	},
 }
 
 // failureHold is how long a credential failure is handed out before the
@@ -77,7 +117,7 @@ func New(s Settings) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := &Source{method: s.Method, cloud: c, now: time.Now}
+	src := &Source{method: s.Method, cloud: c, now: time.Now, timeout: s.Timeout}
 	switch s.Method {
 	case MethodPassword:
 		if s.Password == "" {
@@ -99,13 +139,14 @@ func New(s Settings) (*Source, error) {
 }
 
 func credential(s Settings, c Cloud) (azcore.TokenCredential, error) {
-	opts := policy.ClientOptions{Cloud: c.Configuration}
+	opts := policy.ClientOptions{Cloud: c.Configuration, Transport: testTransport}
 	// AZURE_AUTHORITY_HOST (a private or test authority) wins over the cloud's default.
 	if host := os.Getenv("AZURE_AUTHORITY_HOST"); host != "" {
 		opts.Cloud.ActiveDirectoryAuthorityHost = host
 	}
 	mi := func() (azcore.TokenCredential, error) {
 		o := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: opts}
+		o.Retry = managedIdentityRetry
 		if s.ClientID != "" {
 			o.ID = azidentity.ClientID(s.ClientID)
 		}
@@ -127,6 +168,8 @@ func credential(s Settings, c Cloud) (azcore.TokenCredential, error) {
 		return wi()
 	case MethodAzureCLI:
 		return cli()
+	case MethodOIDC:
+		return oidcCredential(s, opts, os.Getenv("AZURE_AUTHORITY_HOST") != "")
 	case MethodClientSecret:
 		if s.TenantID == "" || s.ClientID == "" || s.ClientSecret == "" {
 			return nil, errors.New("client_secret needs tenant_id, client_id and client_secret (or ARM_/AZURE_ environment variables)")
@@ -183,7 +226,13 @@ func (s *Source) Token(ctx context.Context) (Token, error) {
 	if s.failed != nil && s.now().Before(s.failedAt.Add(failureHold)) {
 		return Token{}, s.failed
 	}
-	at, err := s.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{s.cloud.Scope()}})
+	fetchCtx := ctx
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		fetchCtx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
+	at, err := s.cred.GetToken(fetchCtx, policy.TokenRequestOptions{Scopes: []string{s.cloud.Scope()}})
 	if err != nil {
 		err = &CredentialError{Method: s.method, Err: err}
 		if ctx.Err() == nil { // not the caller's own time-out or cancellation

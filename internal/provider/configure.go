@@ -86,15 +86,23 @@ func configure(m providerModel, version string) *providerData {
 		ConnectTimeout: time.Duration(num("connect_timeout", m.ConnectTimeout, 30, "")) * time.Second,
 		MaxConnections: int32(num("max_connections", m.MaxConnections, 4, "")),
 		Auth: entratoken.Settings{
-			Method:       or(str("auth_method", m.AuthMethod, "AZUREPG_AUTH_METHOD"), entratoken.MethodDefault),
+			Method:       or(str("auth_method", m.AuthMethod, "AZUREPG_AUTH_METHOD"), defaultMethod()),
 			Cloud:        or(str("cloud", m.Cloud, "ARM_ENVIRONMENT"), "public"),
 			ClientID:     str("client_id", m.ClientID, "ARM_CLIENT_ID", "AZURE_CLIENT_ID"),
 			TenantID:     str("tenant_id", m.TenantID, "ARM_TENANT_ID", "AZURE_TENANT_ID"),
 			ClientSecret: str("client_secret", m.ClientSecret, "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET"),
 			Password:     str("password", m.Password, "PGPASSWORD"),
 			AccessToken:  str("access_token", m.AccessToken, "AZUREPG_ACCESS_TOKEN"),
+
+			OIDCToken:              str("oidc_token", m.OIDCToken, "ARM_OIDC_TOKEN"),
+			OIDCTokenFilePath:      str("oidc_token_file_path", m.OIDCTokenFilePath, "ARM_OIDC_TOKEN_FILE_PATH"),
+			OIDCRequestURL:         str("oidc_request_url", m.OIDCRequestURL, "ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"),
+			OIDCRequestToken:       str("oidc_request_token", m.OIDCRequestToken, "ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+			ADOServiceConnectionID: str("ado_pipeline_service_connection_id", m.ADOServiceConnectionID, "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID"),
+			SystemAccessToken:      os.Getenv("SYSTEM_ACCESSTOKEN"),
 		},
 	}
+	s.Auth.Timeout = s.ConnectTimeout
 	d.settings = s
 	d.unknown = unknown
 	switch {
@@ -131,6 +139,15 @@ func (s settings) unverifiedWarning() string {
 		"a bearer credential that works against the real server until it expires. "+
 		"Remove sslmode (default \"verify-full\"), and set sslrootcert (or PGSSLROOTCERT) to the CA bundle if the server's certificate is from a private CA.",
 		s.SSLMode, what, s.Host)
+}
+
+// defaultMethod is the auth method when neither auth_method nor
+// AZUREPG_AUTH_METHOD is set: oidc with ARM_USE_OIDC=true, as for azurerm.
+func defaultMethod() string {
+	if b, err := strconv.ParseBool(os.Getenv("ARM_USE_OIDC")); err == nil && b {
+		return entratoken.MethodOIDC
+	}
+	return entratoken.MethodDefault
 }
 
 func or(v, def string) string {

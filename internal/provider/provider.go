@@ -50,6 +50,12 @@ type providerModel struct {
 	Cloud          types.String `tfsdk:"cloud"`
 	ConnectTimeout types.Int64  `tfsdk:"connect_timeout"`
 	MaxConnections types.Int64  `tfsdk:"max_connections"`
+
+	OIDCToken              types.String `tfsdk:"oidc_token"`
+	OIDCTokenFilePath      types.String `tfsdk:"oidc_token_file_path"`
+	OIDCRequestURL         types.String `tfsdk:"oidc_request_url"`
+	OIDCRequestToken       types.String `tfsdk:"oidc_request_token"`
+	ADOServiceConnectionID types.String `tfsdk:"ado_pipeline_service_connection_id"`
 }
 
 // SSL modes the provider accepts.
@@ -99,8 +105,9 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			"auth_method": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "How to obtain the password of each new connection: `default` (the `DefaultAzureCredential` chain), `managed_identity`, " +
-					"`workload_identity`, `azure_cli`, `client_secret`, `access_token` (a token obtained elsewhere) or `password` (local servers, break-glass admin). " +
-					"Falls back to `AZUREPG_AUTH_METHOD`, then `default`.",
+					"`workload_identity`, `azure_cli`, `client_secret`, `oidc` (a federated token from GitHub Actions, Azure Pipelines or HCP Terraform), " +
+					"`access_token` (a token obtained elsewhere) or `password` (local servers, break-glass admin). " +
+					"Falls back to `AZUREPG_AUTH_METHOD`, then `oidc` when `ARM_USE_OIDC=true`, then `default`.",
 				Validators: []validator.String{stringvalidator.OneOf(entratoken.Methods...)},
 			},
 			"client_id": schema.StringAttribute{
@@ -125,6 +132,33 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Optional:            true,
 				Sensitive:           true,
 				MarkdownDescription: "An Entra access token for the server's scope, for `auth_method = \"access_token\"`. Falls back to `AZUREPG_ACCESS_TOKEN`. It is not refreshed.",
+			},
+			"oidc_token": schema.StringAttribute{
+				Optional:  true,
+				Sensitive: true,
+				MarkdownDescription: "A federated (OIDC) token, for `auth_method = \"oidc\"`. Falls back to `ARM_OIDC_TOKEN`. " +
+					"It is not refreshed: prefer `oidc_token_file_path` or the CI system's own endpoint in long pipelines. " +
+					"First of the federated token sources: `oidc_token`, `oidc_token_file_path`, `ado_pipeline_service_connection_id`, then `oidc_request_url`/`oidc_request_token`.",
+			},
+			"oidc_token_file_path": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "A file holding a federated (OIDC) token, re-read at each token exchange, for `auth_method = \"oidc\"`. " +
+					"Falls back to `ARM_OIDC_TOKEN_FILE_PATH`. HCP Terraform's dynamic credentials arrive this way (`TFC_WORKLOAD_IDENTITY_TOKEN_PATH`).",
+			},
+			"oidc_request_url": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "GitHub Actions' ID token endpoint, for `auth_method = \"oidc\"`; asked for a token with the audience `api://AzureADTokenExchange` at each exchange. " +
+					"Falls back to `ARM_OIDC_REQUEST_URL`, then `ACTIONS_ID_TOKEN_REQUEST_URL` (set by GitHub Actions in jobs with `permissions: id-token: write`).",
+			},
+			"oidc_request_token": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "The bearer token for `oidc_request_url`. Falls back to `ARM_OIDC_REQUEST_TOKEN`, then `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.",
+			},
+			"ado_pipeline_service_connection_id": schema.StringAttribute{
+				Optional: true,
+				MarkdownDescription: "The id of an Azure Pipelines service connection (workload identity federation), for `auth_method = \"oidc\"`. " +
+					"Falls back to `ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID`. Needs `SYSTEM_ACCESSTOKEN` mapped into the step's environment; `SYSTEM_OIDCREQUESTURI` is set by Azure Pipelines.",
 			},
 			"cloud": schema.StringAttribute{
 				Optional:            true,
