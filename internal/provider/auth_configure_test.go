@@ -15,7 +15,9 @@ import (
 func clearAuthEnv(t *testing.T) {
 	for _, k := range []string{"AZUREPG_HOST", "PGHOST", "PGPORT", "PGDATABASE", "AZUREPG_USERNAME", "PGUSER", "PGSSLMODE", "PGSSLROOTCERT",
 		"AZUREPG_AUTH_METHOD", "ARM_ENVIRONMENT", "ARM_CLIENT_ID", "AZURE_CLIENT_ID", "ARM_TENANT_ID", "AZURE_TENANT_ID",
-		"ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET", "PGPASSWORD", "AZUREPG_ACCESS_TOKEN"} {
+		"ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET", "PGPASSWORD", "AZUREPG_ACCESS_TOKEN",
+		"ARM_USE_OIDC", "ARM_OIDC_TOKEN", "ARM_OIDC_TOKEN_FILE_PATH", "ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL",
+		"ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "SYSTEM_ACCESSTOKEN"} {
 		t.Setenv(k, "")
 	}
 }
@@ -96,7 +98,8 @@ func TestConfigureEnvironment(t *testing.T) {
 	want := settings{
 		Host: "a.postgres.database.azure.com", Port: 5432, Database: "postgres", Username: "azurepg-user", SSLMode: "verify-full",
 		ConnectTimeout: 30 * time.Second, MaxConnections: 4,
-		Auth: entratoken.Settings{Method: "managed_identity", Cloud: "AzureChinaCloud", ClientID: "arm-client", TenantID: "azure-tenant"},
+		Auth: entratoken.Settings{Method: "managed_identity", Cloud: "AzureChinaCloud", ClientID: "arm-client", TenantID: "azure-tenant",
+			Timeout: 30 * time.Second},
 	}
 	if s != want {
 		t.Errorf("settings from the environment:\n got %+v\nwant %+v", s, want)
@@ -187,5 +190,42 @@ func TestConfigureTLS(t *testing.T) {
 				t.Errorf("sslmode %s: the warning does not say %q: %s", mode, s, w)
 			}
 		}
+	}
+}
+
+// TestConfigureOIDCEnvironment: ARM_USE_OIDC selects oidc when auth_method
+// is unset (not when it is set); the ARM_* variables win over GitHub
+// Actions' own; the configuration wins over both.
+func TestConfigureOIDCEnvironment(t *testing.T) {
+	clearAuthEnv(t)
+	t.Setenv("ARM_USE_OIDC", "true")
+	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "https://gh.example/actions")
+	t.Setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token")
+	t.Setenv("ARM_OIDC_REQUEST_TOKEN", "arm-request-token")
+	t.Setenv("ARM_OIDC_TOKEN_FILE_PATH", "/var/run/tfc-token")
+	t.Setenv("ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "sc-1")
+	t.Setenv("SYSTEM_ACCESSTOKEN", "ado-system-token")
+	t.Setenv("ARM_OIDC_TOKEN", "arm-oidc-token")
+	a := configure(nullModel(), "1").settings.Auth
+	want := entratoken.Settings{Method: "oidc", Cloud: "public", Timeout: 30 * time.Second,
+		OIDCToken: "arm-oidc-token", OIDCTokenFilePath: "/var/run/tfc-token", OIDCRequestURL: "https://gh.example/actions",
+		OIDCRequestToken: "arm-request-token", ADOServiceConnectionID: "sc-1", SystemAccessToken: "ado-system-token"}
+	if a != want {
+		t.Errorf("oidc settings from the environment:\n got %+v\nwant %+v", a, want)
+	}
+	m := nullModel()
+	m.OIDCRequestURL = types.StringValue("https://config.example/")
+	m.OIDCTokenFilePath = types.StringValue("/config/token")
+	if a := configure(m, "1").settings.Auth; a.OIDCRequestURL != "https://config.example/" || a.OIDCTokenFilePath != "/config/token" {
+		t.Errorf("the configuration does not win: %+v", a)
+	}
+	t.Setenv("AZUREPG_AUTH_METHOD", "managed_identity")
+	if a := configure(nullModel(), "1").settings.Auth; a.Method != "managed_identity" {
+		t.Errorf("ARM_USE_OIDC overrides AZUREPG_AUTH_METHOD: %q", a.Method)
+	}
+	t.Setenv("AZUREPG_AUTH_METHOD", "")
+	t.Setenv("ARM_USE_OIDC", "false")
+	if a := configure(nullModel(), "1").settings.Auth; a.Method != "default" {
+		t.Errorf("ARM_USE_OIDC=false gives %q", a.Method)
 	}
 }
