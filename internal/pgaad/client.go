@@ -49,6 +49,7 @@ type Client struct {
 	cfg   Config
 	mu    sync.Mutex
 	pools map[string]*pgxpool.Pool
+	limit *connLimit // MaxConns across all the pools (connlimit.go)
 }
 
 // NewClient returns a client; it connects to nothing yet.
@@ -59,7 +60,9 @@ func NewClient(cfg Config) *Client {
 	if cfg.Database == "" {
 		cfg.Database = PrincipalsDatabase
 	}
-	return &Client{cfg: cfg, pools: map[string]*pgxpool.Pool{}}
+	c := &Client{cfg: cfg, pools: map[string]*pgxpool.Pool{}}
+	c.limit = newConnLimit(cfg.MaxConns, c.poolsSnapshot)
+	return c
 }
 
 // Config returns the client's configuration.
@@ -82,6 +85,7 @@ func (c *Client) Pool(database string) (*pgxpool.Pool, error) {
 	pcfg.MaxConns = c.cfg.MaxConns
 	pcfg.MinConns = 0
 	pcfg.MaxConnIdleTime = time.Minute
+	c.limit.limitPool(pcfg, database)
 	pcfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
 		if c.cfg.Password == nil {
 			return nil

@@ -172,7 +172,8 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			},
 			"max_connections": schema.Int64Attribute{
 				Optional:            true,
-				MarkdownDescription: "Maximum open connections per database. Default `4`.",
+				MarkdownDescription: "Connections to the server at most, across all its databases (changed 2026-12; it was per database). Default `4`. " +
+					"When all are in use, an idle connection to another database is closed for the one that waits.",
 				Validators:          []validator.Int64{int64validator.Between(1, 100)},
 			},
 		},

@@ -1,0 +1,120 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
+)
+
+// connSampler counts, from the server's side (pg_stat_activity, sampled by
+// the superuser every 5 ms), the backends of one login role.
+type connSampler struct {
+	max, samples int
+	stop         chan struct{}
+	stopOnce     sync.Once
+	done         sync.WaitGroup
+}
+
+func sampleConnections(t *testing.T, role string) *connSampler {
+	t.Helper()
+	s := &connSampler{stop: make(chan struct{})}
+	conn := acctest.Emulator(t).Superuser()
+	s.done.Add(1)
+	go func() {
+		defer s.done.Done()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			var n int
+			if err := conn.QueryRow(context.Background(),
+				"SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND backend_type = 'client backend'", role).Scan(&n); err != nil {
+				t.Errorf("sampling pg_stat_activity: %v", err)
+				return
+			}
+			s.samples++
+			s.max = max(s.max, n)
+		}
+	}()
+	t.Cleanup(func() { s.finish() })
+	return s
+}
+
+func (s *connSampler) finish() (maxOpen, samples int) {
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.done.Wait()
+	return s.max, s.samples
+}
+
+// TestAccMaxConnectionsAcrossDatabases: ai_settings in 12 databases with
+// max_connections = 4. Each database has its own pool, and before 2026-12
+// each could open 4 (48 in all); now the server never sees more than 4 of
+// the provider's connections at once, while the apply, refresh and destroy
+// of all 12 succeed (idle connections of one database give way to another).
+func TestAccMaxConnectionsAcrossDatabases(t *testing.T) {
+	acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	var dbs []string
+	var cfg strings.Builder
+	for i := range 12 {
+		db := aiDatabase(t, acctest.Name("maxconn"), true)
+		dbs = append(dbs, db)
+		fmt.Fprintf(&cfg, `
+resource "azurepg_ai_settings" "s%d" {
+  database = %s
+  azure_openai {
+    endpoint         = "https://maxconn-%d.openai.azure.com"
+    auth_type        = "subscription-key"
+    subscription_key = "key-%d"
+  }
+}
+`, i, hclquote.String(db), i, i)
+	}
+	// connect_timeout 44: settings of their own, so a client of their own.
+	config := acctest.ProviderBlock(admin, "max_connections = 4\n  connect_timeout = 44") + cfg.String()
+	checkAll := func(cleared bool) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			for i, db := range dbs {
+				want := map[string]*string{"azure_openai.endpoint": str(fmt.Sprintf("https://maxconn-%d.openai.azure.com", i))}
+				if cleared {
+					want["azure_openai.endpoint"] = nil
+				}
+				if err := checkAISettings(t, db, want)(nil); err != nil {
+					return fmt.Errorf("database %s: %w", db, err)
+				}
+			}
+			return nil
+		}
+	}
+	s := sampleConnections(t, admin.Name)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkAll(true),
+		Steps: []resource.TestStep{
+			{Config: config, Check: checkAll(false)},
+			{RefreshState: true},
+		},
+	})
+	maxOpen, samples := s.finish()
+	t.Logf("pg_stat_activity: at most %d of the provider's connections open at once (%d samples)", maxOpen, samples)
+	if samples < 10 {
+		t.Fatalf("only %d samples of pg_stat_activity: the test saw nothing", samples)
+	}
+	if maxOpen == 0 {
+		t.Fatal("no connection of the provider was ever seen: wrong role?")
+	}
+	if maxOpen > 4 {
+		t.Errorf("the server saw %d of the provider's connections at once, max_connections = 4", maxOpen)
+	}
+}
