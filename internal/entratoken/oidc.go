@@ -102,7 +102,7 @@ func noFederatedToken(s Settings) string {
 	case s.OIDCRequestToken != "":
 		gh = "GitHub Actions: oidc_request_token is set but oidc_request_url / ARM_OIDC_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_URL is missing (does the job have `permissions: id-token: write`?)"
 	}
-	return "no federated token: set oidc_token_file_path / ARM_OIDC_TOKEN_FILE_PATH (HCP Terraform dynamic credentials: TFC_WORKLOAD_IDENTITY_TOKEN_PATH), " +
+	return "no federated token: set oidc_token_file_path / ARM_OIDC_TOKEN_FILE_PATH (HCP Terraform dynamic credentials), " +
 		"or " + gh + ", " +
 		"or set ado_pipeline_service_connection_id / ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID (Azure Pipelines, with SYSTEM_ACCESSTOKEN), " +
 		"or oidc_token / ARM_OIDC_TOKEN"

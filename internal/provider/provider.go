@@ -143,7 +143,7 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			"oidc_token_file_path": schema.StringAttribute{
 				Optional: true,
 				MarkdownDescription: "A file holding a federated (OIDC) token, re-read at each token exchange, for `auth_method = \"oidc\"`. " +
-					"Falls back to `ARM_OIDC_TOKEN_FILE_PATH`. HCP Terraform's dynamic credentials arrive this way (`TFC_WORKLOAD_IDENTITY_TOKEN_PATH`).",
+					"Falls back to `ARM_OIDC_TOKEN_FILE_PATH`. HCP Terraform's dynamic credentials arrive this way (`var.tfc_azure_dynamic_credentials.default.oidc_token_file_path`; see the guide \"HCP Terraform with dynamic credentials\").",
 			},
 			"oidc_request_url": schema.StringAttribute{
 				Optional: true,
@@ -171,10 +171,10 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Validators:          []validator.Int64{int64validator.Between(1, 3600)},
 			},
 			"max_connections": schema.Int64Attribute{
-				Optional:            true,
+				Optional: true,
 				MarkdownDescription: "Connections to the server at most, across all its databases (changed 2026-12; it was per database). Default `4`. " +
 					"When all are in use, an idle connection to another database is closed for the one that waits.",
-				Validators:          []validator.Int64{int64validator.Between(1, 100)},
+				Validators: []validator.Int64{int64validator.Between(1, 100)},
 			},
 		},
 	}

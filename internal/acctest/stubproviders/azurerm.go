@@ -24,6 +24,7 @@ func azurerm() Provider {
 			"azurerm_postgresql_flexible_server_firewall_rule":                  azurermFlexibleServerFirewallRule(),
 			"azurerm_role_assignment":                                           azurermRoleAssignment(),
 			"azurerm_user_assigned_identity":                                    azurermUserAssignedIdentity(),
+			"azurerm_federated_identity_credential":                             azurermFederatedIdentityCredential(),
 			"azurerm_resource_group":                                            azurermResourceGroup(),
 		},
 		DataSources: map[string]Schema{
@@ -214,6 +215,23 @@ func azurermUserAssignedIdentity() Schema {
 			"client_id":           computed(str),
 			"principal_id":        computed(str),
 			"tenant_id":           computed(str),
+		},
+		Blocks: map[string]Block{"timeouts": timeouts("create", "read", "update", "delete")},
+	}
+}
+
+// internal/services/managedidentity/federated_identity_credential_resource.go
+// at 9a87d1cc46ca3648e35effa68c79dd786df05d0a (a typed resource; audience is a
+// list of strings with MaxItems 1, no validation on it here).
+func azurermFederatedIdentityCredential() Schema {
+	return Schema{
+		Attrs: map[string]Attr{
+			"name":                required(str),
+			"resource_group_name": required(str),
+			"parent_id":           required(str),
+			"audience":            required(listOf(str)),
+			"issuer":              required(str),
+			"subject":             required(str),
 		},
 		Blocks: map[string]Block{"timeouts": timeouts("create", "read", "update", "delete")},
 	}
