@@ -176,8 +176,10 @@ type CLIResult struct {
 	Duration       time.Duration
 }
 
-// Terraform runs the terraform CLI in dir with the built provider installed
-// through dev_overrides (no registry, no network) and the extra environment.
+// Terraform runs the terraform CLI (TerraformPath, or env's
+// TF_ACC_TERRAFORM_PATH) in dir with the built
+// provider installed through dev_overrides (no registry, no network) and the
+// extra environment.
 func Terraform(t testing.TB, dir string, env map[string]string, args ...string) CLIResult {
 	t.Helper()
 	rc := filepath.Join(dir, ".terraformrc")
@@ -189,7 +191,11 @@ func Terraform(t testing.TB, dir string, env map[string]string, args ...string) 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "terraform", args...)
+	bin := TerraformPath()
+	if p := env["TF_ACC_TERRAFORM_PATH"]; p != "" {
+		bin = p // this command's own Terraform, e.g. 1.11 to write an old state
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
 	for k, v := range env {

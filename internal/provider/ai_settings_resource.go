@@ -27,6 +27,7 @@ func init() { resources = append(resources, NewAISettingsResource) }
 var (
 	_ resource.ResourceWithConfigure      = (*aiSettingsResource)(nil)
 	_ resource.ResourceWithImportState    = (*aiSettingsResource)(nil)
+	_ resource.ResourceWithIdentity       = (*aiSettingsResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*aiSettingsResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*aiSettingsResource)(nil)
 )
@@ -190,6 +191,11 @@ func (r *aiSettingsResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	}
 }
 
+// IdentitySchema: the server's host and the database (see identity.go).
+func (r *aiSettingsResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = aiSettingsIdentity.schema()
+}
+
 func (r *aiSettingsResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = dataFrom(req.ProviderData, &resp.Diagnostics)
 }
@@ -302,6 +308,7 @@ func (r *aiSettingsResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, req.Plan.Raw)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), database)...)
+	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), database.ValueString())...)
 }
 
 func (r *aiSettingsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -325,6 +332,7 @@ func (r *aiSettingsResource) Update(ctx context.Context, req resource.UpdateRequ
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, req.Plan.Raw)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), database)...)
+	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), database.ValueString())...)
 }
 
 func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -366,6 +374,7 @@ func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest,
 			resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(s.block).AtName(f.name), v)...)
 		}
 	}
+	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), database.ValueString())...)
 }
 
 // ModifyPlan shows the id in the plan: it is the database name.
@@ -401,21 +410,30 @@ func (r *aiSettingsResource) Delete(ctx context.Context, req resource.DeleteRequ
 	}
 }
 
-// ImportState takes the database name and reads every setting present there:
-// the configuration is not known at import, so all of them are adopted.
+// ImportState takes the database name (the import ID or the identity's
+// database) and reads every setting present there: the configuration is not
+// known at import, so all of them are adopted.
 func (r *aiSettingsResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	database := req.ID
+	if v, ok, diags := aiSettingsIdentity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		database = v[0]
+	}
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	values, err := client.AISettings(ctx, req.ID, pgaad.AISettingKeys)
+	values, err := client.AISettings(ctx, database, pgaad.AISettingKeys)
 	if err != nil {
 		addAISettingsError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("database"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), database)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("database"), database)...)
 	for _, s := range aiServices {
 		for _, f := range s.fields {
 			if v, ok := values[s.key(f)]; ok {
@@ -423,6 +441,7 @@ func (r *aiSettingsResource) ImportState(ctx context.Context, req resource.Impor
 			}
 		}
 	}
+	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), database)...)
 }
 
 // ValidateConfig checks what single attributes cannot: keys against auth_type.

@@ -26,6 +26,7 @@ func init() { resources = append(resources, NewExtensionResource) }
 var (
 	_ resource.ResourceWithConfigure   = (*extensionResource)(nil)
 	_ resource.ResourceWithImportState = (*extensionResource)(nil)
+	_ resource.ResourceWithIdentity    = (*extensionResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*extensionResource)(nil)
 )
 
@@ -129,6 +130,11 @@ func (r *extensionResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 	}
 }
 
+// IdentitySchema: the server's host, the database and the extension name (see identity.go).
+func (r *extensionResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = extensionIdentity.schema()
+}
+
 func (r *extensionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = dataFrom(req.ProviderData, &resp.Diagnostics)
 }
@@ -175,6 +181,7 @@ func (r *extensionResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, nil, r.data.host(), x.Database, x.Name)...)
 }
 
 func (r *extensionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -197,6 +204,7 @@ func (r *extensionResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), x.Database, x.Name)...)
 }
 
 // ModifyPlan shows the id in the plan: it depends only on database and name.
@@ -238,6 +246,7 @@ func (r *extensionResource) Update(ctx context.Context, req resource.UpdateReque
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), x.Database, x.Name)...)
 }
 
 func (r *extensionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -253,14 +262,25 @@ func (r *extensionResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 }
 
-// ImportState takes <database>/<name>; an extension that is not installed
-// is an error here, not an empty import.
+// ImportState takes <database>/<name>, or an identity with database and
+// name; an extension that is not installed is an error here, not an empty
+// import.
 func (r *extensionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	database, name, err := parseExtensionID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error()+
-			"\n\nThe part after the last '/' is the extension name; everything before it is the database name, '/' included.")
-		return
+	var database, name string
+	if v, ok, diags := extensionIdentity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		database, name = v[0], v[1]
+	} else {
+		var err error
+		database, name, err = parseExtensionID(req.ID)
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid import ID", err.Error()+
+				"\n\nThe part after the last '/' is the extension name; everything before it is the database name, '/' included.")
+			return
+		}
 	}
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
@@ -273,6 +293,7 @@ func (r *extensionResource) ImportState(ctx context.Context, req resource.Import
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), x.Database, x.Name)...)
 }
 
 // addExtensionError turns a pgaad error into a diagnostic on the attribute

@@ -29,6 +29,7 @@ var (
 	_ resource.ResourceWithConfigure   = (*principalResource)(nil)
 	_ resource.ResourceWithImportState = (*principalResource)(nil)
 	_ resource.ResourceWithModifyPlan  = (*principalResource)(nil)
+	_ resource.ResourceWithIdentity    = (*principalResource)(nil)
 )
 
 // NewPrincipalResource is the azurepg_principal resource.
@@ -147,6 +148,11 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 	}
 }
 
+// IdentitySchema: the server's host and the role name (see identity.go).
+func (r *principalResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = principalIdentity.schema()
+}
+
 func (r *principalResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.data = dataFrom(req.ProviderData, &resp.Diagnostics)
 }
@@ -171,6 +177,7 @@ func (r *principalResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, plan.ObjectID))...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, nil, r.data.host(), p.Name)...)
 }
 
 func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -196,6 +203,7 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, state.ObjectID))...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), p.Name)...)
 }
 
 // ModifyPlan shows the id in the plan: it is the name, known before apply
@@ -224,6 +232,7 @@ func (r *principalResource) Update(ctx context.Context, req resource.UpdateReque
 	var plan principalModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), plan.Name.ValueString())...)
 }
 
 func (r *principalResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -239,20 +248,30 @@ func (r *principalResource) Delete(ctx context.Context, req resource.DeleteReque
 	}
 }
 
-// ImportState takes the role name exactly as it is; a role that is missing
-// or is not an Entra principal is an error here, not an empty import.
+// ImportState takes the role name exactly as it is, as the import ID or as
+// the identity's name; a role that is missing or is not an Entra principal
+// is an error here, not an empty import.
 func (r *principalResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	name := req.ID
+	if v, ok, diags := principalIdentity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		name = v[0]
+	}
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	p, err := client.Principal(ctx, req.ID)
+	p, err := client.Principal(ctx, name)
 	if err != nil {
 		addPrincipalError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, types.StringNull()))...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), p.Name)...)
 }
 
 // principalState is the state for a principal read from the server. The

@@ -1,0 +1,67 @@
+package acctest
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-version"
+)
+
+// TerraformPath is the Terraform CLI the tests run: TF_ACC_TERRAFORM_PATH
+// when set (as terraform-plugin-testing reads it), else terraform on PATH.
+func TerraformPath() string {
+	if p := os.Getenv("TF_ACC_TERRAFORM_PATH"); p != "" {
+		return p
+	}
+	return "terraform"
+}
+
+var (
+	tfVersionMu    sync.Mutex
+	tfVersionCache = map[string]string{}
+)
+
+// TerraformVersion is the version of the Terraform CLI at path, from
+// `terraform version -json` ("" when it cannot be run).
+func TerraformVersion(path string) string {
+	tfVersionMu.Lock()
+	defer tfVersionMu.Unlock()
+	if v, ok := tfVersionCache[path]; ok {
+		return v
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, "version", "-json")
+	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
+	out, err := cmd.Output()
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err == nil {
+		_ = json.Unmarshal(out, &v)
+	}
+	tfVersionCache[path] = v.Version
+	return v.Version
+}
+
+// RequireTerraform skips the test, with one line, unless the Terraform CLI
+// the tests run (TerraformPath) is at least min: "1.12.0" for resource
+// identity, "1.14.0" for list resources, `terraform query` and actions.
+// `make testacc-tf114` runs these tests with Terraform 1.14.
+func RequireTerraform(t testing.TB, min string) {
+	t.Helper()
+	path := TerraformPath()
+	got := TerraformVersion(path)
+	have, err := version.NewVersion(got)
+	if err != nil || have.LessThan(version.Must(version.NewVersion(min))) {
+		if got == "" {
+			got = "not runnable"
+		}
+		t.Skipf("needs Terraform >= %s; %s is %s (run `make testacc-tf114`, or set TF_ACC_TERRAFORM_PATH)", min, path, got)
+	}
+}
