@@ -139,7 +139,7 @@ SELECT count(*) FILTER (WHERE t), count(*) FILTER (WHERE NOT t)
 	}
 	if failed > 0 {
 		return ended, &ActionError{Op: op, Role: role, Kind: ErrPermissionDenied,
-			Err: fmt.Errorf("%d session(s) ended, %d could not be (they were gone already or are not signalable)", ended, failed),
+			Err:    fmt.Errorf("%d session(s) ended, %d could not be (they were gone already or are not signalable)", ended, failed),
 			Advice: "Run the action again to see whether sessions remain. Sessions of a superuser or of Azure's own roles cannot be ended by an Entra admin."}
 	}
 	return ended, nil

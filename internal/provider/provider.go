@@ -7,8 +7,10 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/list"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -22,6 +24,8 @@ import (
 var (
 	_ provider.Provider                       = (*azurepgProvider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*azurepgProvider)(nil)
+	_ provider.ProviderWithListResources      = (*azurepgProvider)(nil)
+	_ provider.ProviderWithActions            = (*azurepgProvider)(nil)
 )
 
 // New returns a constructor of the provider for the given version.
@@ -193,6 +197,8 @@ func (p *azurepgProvider) Configure(ctx context.Context, req provider.ConfigureR
 	resp.ResourceData = data
 	resp.DataSourceData = data
 	resp.EphemeralResourceData = data
+	resp.ListResourceData = data
+	resp.ActionData = data
 }
 
 func (p *azurepgProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -207,10 +213,22 @@ func (p *azurepgProvider) EphemeralResources(_ context.Context) []func() ephemer
 	return ephemeralResources
 }
 
+// ListResources (Terraform 1.14+, `terraform query`).
+func (p *azurepgProvider) ListResources(_ context.Context) []func() list.ListResource {
+	return listResources
+}
+
+// Actions (Terraform 1.14+, `terraform apply -invoke`).
+func (p *azurepgProvider) Actions(_ context.Context) []func() action.Action {
+	return actions
+}
+
 // Registries filled by each resource's file in an init function, so that
 // adding a resource touches only its own file.
 var (
 	resources          []func() resource.Resource
 	dataSources        []func() datasource.DataSource
 	ephemeralResources []func() ephemeral.EphemeralResource
+	listResources      []func() list.ListResource
+	actions            []func() action.Action
 )
