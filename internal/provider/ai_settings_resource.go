@@ -338,6 +338,8 @@ func (r *aiSettingsResource) Update(ctx context.Context, req resource.UpdateRequ
 func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var database types.String
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("database"), &database)...)
+	// First: the framework wants the identity even from a Read that removes the resource.
+	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), database.ValueString())...)
 	state := getAIConfig(ctx, req.State, &resp.Diagnostics)
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
@@ -374,7 +376,6 @@ func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest,
 			resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(s.block).AtName(f.name), v)...)
 		}
 	}
-	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), database.ValueString())...)
 }
 
 // ModifyPlan shows the id in the plan: it is the database name.

@@ -187,6 +187,8 @@ func (r *extensionResource) Create(ctx context.Context, req resource.CreateReque
 func (r *extensionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state extensionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	// First: the framework wants the identity even from a Read that removes the resource.
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), state.Database.ValueString(), state.Name.ValueString())...)
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -204,7 +206,6 @@ func (r *extensionResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
-	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), x.Database, x.Name)...)
 }
 
 // ModifyPlan shows the id in the plan: it depends only on database and name.

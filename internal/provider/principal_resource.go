@@ -183,6 +183,8 @@ func (r *principalResource) Create(ctx context.Context, req resource.CreateReque
 func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state principalModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	// First: the framework wants the identity even from a Read that removes the resource.
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), state.Name.ValueString())...)
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -203,7 +205,6 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, state.ObjectID))...)
-	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), p.Name)...)
 }
 
 // ModifyPlan shows the id in the plan: it is the name, known before apply
