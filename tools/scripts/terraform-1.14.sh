@@ -8,8 +8,12 @@ cd "$(dirname "$0")/../.."
 
 version=1.14.9
 out="${AZUREPG_TF114_CACHE:-$HOME/.cache/terraform-$version}/terraform"
-if [ -x "$out" ] && "$out" version 2>/dev/null | head -1 | grep -q "Terraform v$version"; then
-  echo "$out"; exit 0
+# Read the whole output before matching: with pipefail, `version | head -1` fails
+# whenever head closes the pipe before terraform has written its last line (SIGPIPE),
+# and the cached binary was then built again.
+if [ -x "$out" ]; then
+  have=$("$out" version -json 2>/dev/null || true)
+  case "$have" in *"\"terraform_version\": \"$version\""*) echo "$out"; exit 0 ;; esac
 fi
 
 tarball=""
