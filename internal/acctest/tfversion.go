@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -64,4 +66,48 @@ func RequireTerraform(t testing.TB, min string) {
 		}
 		t.Skipf("needs Terraform >= %s; %s is %s (run `make testacc-tf114`, or set TF_ACC_TERRAFORM_PATH)", min, path, got)
 	}
+}
+
+// HCL that only newer Terraform versions understand: list blocks (and
+// .tfquery.hcl files) and action blocks need 1.14, import blocks with
+// identity 1.12.
+var (
+	needs114 = regexp.MustCompile(`(?m)^\s*(list|action)\s+"`)
+	needs112 = regexp.MustCompile(`(?m)^\s*identity\s*=\s*\{`)
+)
+
+// MinTerraformFor is the oldest Terraform that understands hcl: "" for
+// anything Terraform 1.11 does, else "1.12.0" or "1.14.0".
+func MinTerraformFor(hcl string) string {
+	switch {
+	case needs114.MatchString(hcl):
+		return "1.14.0"
+	case needs112.MatchString(hcl):
+		return "1.12.0"
+	}
+	return ""
+}
+
+// IsQueryHCL says whether a block is for a .tfquery.hcl file (list blocks).
+func IsQueryHCL(hcl string) bool {
+	return regexp.MustCompile(`(?m)^\s*list\s+"`).MatchString(hcl)
+}
+
+// TerraformAtLeast returns a Terraform CLI of at least version min: the one
+// the tests run (TerraformPath) when it is new enough, else the Terraform
+// 1.14 that tools/scripts/terraform-1.14.sh caches (AZUREPG_TF114_CACHE or
+// ~/.cache/terraform-1.14.9), when it is there; "" when neither is. It
+// never builds Terraform.
+func TerraformAtLeast(min string) string {
+	want := version.Must(version.NewVersion(min))
+	cached := filepath.Join(os.Getenv("HOME"), ".cache", "terraform-1.14.9")
+	if d := os.Getenv("AZUREPG_TF114_CACHE"); d != "" {
+		cached = d
+	}
+	for _, p := range []string{TerraformPath(), filepath.Join(cached, "terraform")} {
+		if v, err := version.NewVersion(TerraformVersion(p)); err == nil && !v.LessThan(want) {
+			return p
+		}
+	}
+	return ""
 }

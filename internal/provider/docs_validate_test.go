@@ -135,8 +135,13 @@ func validatePage(t *testing.T, rel string, blocks []hclBlock) []string {
 	dir := t.TempDir()
 	all := ""
 	var index strings.Builder
+	var names []string
 	for i, b := range blocks {
 		name := fmt.Sprintf("L%04d.tf", b.Line)
+		if acctest.IsQueryHCL(b.Text) {
+			name = fmt.Sprintf("L%04d.tfquery.hcl", b.Line) // list blocks live in query files
+		}
+		names = append(names, name)
 		writeFile(t, filepath.Join(dir, name), b.Text)
 		all += b.Text
 		fmt.Fprintf(&index, "  %s: block %d of %d, from line %d of %s\n", name, i+1, len(blocks), b.Line, rel)
@@ -145,23 +150,50 @@ func validatePage(t *testing.T, rel string, blocks []hclBlock) []string {
 		writeFile(t, filepath.Join(dir, "zz_versions.tf"), acctest.RequiredProvidersFor(all))
 	}
 	acctest.WriteValidateCLIConfig(t, dir)
-	r := acctest.Terraform(t, dir, nil, "validate", "-no-color", "-json")
+	env, args := newerTerraformFor(t, rel, all)
+	r := acctest.Terraform(t, dir, env, append([]string{"validate", "-no-color", "-json"}, args...)...)
 	problems := validateProblems(r.Stdout, rel)
 	if r.Err != nil && len(problems) == 0 {
 		problems = append(problems, fmt.Sprintf("  terraform validate: %v\n%s", r.Err, r.Stderr))
 	}
 	// Blocks are also held to terraform fmt, as examples/ is by make docs-check.
 	fmtArgs := []string{"fmt", "-check", "-diff", "-no-color"}
-	for _, b := range blocks {
-		fmtArgs = append(fmtArgs, fmt.Sprintf("L%04d.tf", b.Line))
+	for _, n := range names {
+		if strings.HasSuffix(n, ".tf") { // terraform fmt refuses .tfquery.hcl files
+			fmtArgs = append(fmtArgs, n)
+		}
 	}
-	if f := acctest.Terraform(t, dir, nil, fmtArgs...); f.Err != nil {
+	if f := acctest.Terraform(t, dir, env, fmtArgs...); len(fmtArgs) > 4 && f.Err != nil {
 		problems = append(problems, fmt.Sprintf("  not formatted as terraform fmt would (the diff names the block's file):\n%s%s", f.Stdout, f.Stderr))
 	}
 	if len(problems) > 0 {
 		problems = append(problems, "The page's blocks, one file each:\n"+index.String())
 	}
 	return problems
+}
+
+// newerTerraformFor picks the Terraform that validates hcl: blocks that only
+// Terraform 1.12+ / 1.14+ understand (identity in import blocks; list and
+// action blocks) are validated with Terraform 1.14 when it is the CLI under
+// test or cached by tools/scripts/terraform-1.14.sh (as .ci/run does before
+// make test), and skip with one line otherwise; validating them with 1.11
+// would only report that 1.11 does not know them. It returns the
+// environment for acctest.Terraform and extra validate arguments (-query
+// for list blocks).
+func newerTerraformFor(t *testing.T, what, hcl string) (env map[string]string, args []string) {
+	t.Helper()
+	min := acctest.MinTerraformFor(hcl)
+	if min == "" {
+		return nil, nil
+	}
+	tf := acctest.TerraformAtLeast(min)
+	if tf == "" {
+		t.Skipf("%s needs Terraform >= %s to validate, and none is available (tools/scripts/terraform-1.14.sh builds it)", what, min)
+	}
+	if acctest.IsQueryHCL(hcl) {
+		args = []string{"-query"}
+	}
+	return map[string]string{"TF_ACC_TERRAFORM_PATH": tf}, args
 }
 
 // validateProblems turns the errors and warnings of `terraform validate
@@ -191,7 +223,7 @@ func validateProblems(stdout, page string) []string {
 		if d.Range != nil {
 			where = d.Range.Filename
 			var start int
-			if _, err := fmt.Sscanf(d.Range.Filename, "L%04d.tf", &start); err == nil {
+			if _, err := fmt.Sscanf(d.Range.Filename, "L%04d.", &start); err == nil {
 				where = fmt.Sprintf("%s line %d", page, start+d.Range.Start.Line-1)
 			}
 		}

@@ -24,6 +24,8 @@ func TestExamplesValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	queries, _ := filepath.Glob(filepath.Join("..", "..", "examples", "list-resources", "*", "*.tfquery.hcl"))
+	files = append(files, queries...)
 	for _, dir := range []string{"provider", "demo"} {
 		more, _ := filepath.Glob(filepath.Join("..", "..", "examples", dir, "*.tf"))
 		files = append(files, more...)
@@ -57,7 +59,8 @@ func TestExamplesValidate(t *testing.T) {
 				writeFile(t, filepath.Join(dir, "zz_versions.tf"), acctest.RequiredProvidersFor(all))
 			}
 			acctest.WriteValidateCLIConfig(t, dir)
-			r := acctest.Terraform(t, dir, nil, "validate", "-no-color", "-json")
+			env, args := newerTerraformFor(t, name, all)
+			r := acctest.Terraform(t, dir, env, append([]string{"validate", "-no-color", "-json"}, args...)...)
 			if problems := validateProblems(r.Stdout, name); r.Err != nil || len(problems) > 0 {
 				t.Fatalf("terraform validate %s (%v):\n%s\n%s", name, r.Err, strings.Join(problems, "\n"), r.Stderr)
 			}

@@ -166,3 +166,32 @@ func TestAccQueryExtensionList(t *testing.T) {
 		},
 	})
 }
+
+// TestAccQueryScale measures `terraform query` (and -generate-config-out)
+// over AZUREPG_QUERY_SCALE hand-made principals, e.g. 2000; it only logs
+// the times (no timing asserts) and skips when the variable is unset.
+func TestAccQueryScale(t *testing.T) {
+	n := 0
+	if _, err := fmt.Sscan(os.Getenv("AZUREPG_QUERY_SCALE"), &n); err != nil || n <= 0 {
+		t.Skip("set AZUREPG_QUERY_SCALE=2000 to measure terraform query over that many principals")
+	}
+	acctest.Emulator(t)
+	acctest.RequireTerraform(t, "1.14.0")
+	prefix := acctest.Name("q-scale ")
+	acctest.SuperExec(t, "postgres", `SELECT azure_emulator.create_role($1 || lpad(i::text, 5, '0'), 'service', gen_random_uuid(), false, false)
+		FROM generate_series(1, $2) i`, prefix, n)
+	t.Cleanup(func() {
+		acctest.SuperExec(t, "postgres", `DO $$ DECLARE r text; BEGIN
+			FOR r IN SELECT rolname FROM pg_roles WHERE rolname LIKE 'q-scale %' LOOP EXECUTE format('DROP ROLE %I', r); END LOOP; END $$`)
+	})
+	w := acctest.NewWorkdir(t, cliRequiredProviders+"provider \"azurepg\" {}\n", map[string]string{"TF_LOG": ""})
+	query := fmt.Sprintf("list \"azurepg_principal\" \"all\" {\n  provider = azurepg\n  limit = %d\n  config {\n    name_like = %s\n  }\n}\n", n, hclquote.String(likePrefix(prefix)))
+	if err := os.WriteFile(filepath.Join(w.Dir, "q.tfquery.hcl"), []byte(query), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := w.MustRun("query", "-no-color")
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	t.Logf("terraform query over %d principals: %s, %d lines of output; first: %q", n, r.Duration, len(lines), lines[0])
+	r = w.MustRun("query", "-no-color", "-generate-config-out=generated.tf")
+	t.Logf("terraform query -generate-config-out over %d principals: %s", n, r.Duration)
+}
