@@ -2,7 +2,6 @@ package pgaad
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -44,28 +43,7 @@ func IsSecretAIKey(key string) bool {
 	return strings.HasSuffix(key, "_key")
 }
 
-// Kinds of failure of AI settings operations; test with errors.Is.
-var (
-	ErrExtensionMissing = errors.New("the azure_ai extension is not installed in this database")
-	ErrDatabaseMissing  = errors.New("the database does not exist")
-)
-
-// AISettingsError is a failed operation on a database's azure_ai settings.
-// Its text never carries a setting's value.
-type AISettingsError struct {
-	Op       string // e.g. "reading azure_ai settings"
-	Database string
-	Kind     error // one of the Err* values (may be nil)
-	Err      error // the underlying error (may be nil)
-	Advice   string
-}
-
-func (e *AISettingsError) Error() string {
-	return message(fmt.Sprintf("%s in database %q", e.Op, e.Database), e.Kind, e.Err, describe, e.Advice)
-}
-
-// Unwrap lets errors.Is find the kind and errors.As find the server's error.
-func (e *AISettingsError) Unwrap() []error { return unwrap(e.Kind, e.Err) }
+func aiObject(database string) Object { return Object{Type: ObjectAISettings, Database: database} }
 
 // AISettingChange sets Key to *Value, or clears it when Value is nil.
 type AISettingChange struct {
@@ -110,7 +88,7 @@ func (c *Client) readAISettings(ctx context.Context, database string, keys []str
 	}
 	pool, err := c.Pool(database)
 	if err != nil {
-		return nil, nil, &AISettingsError{Op: op, Database: database, Err: err}
+		return nil, nil, &Error{Op: op, Object: aiObject(database), Err: err}
 	}
 	type result struct {
 		values map[string]string
@@ -154,7 +132,7 @@ func (c *Client) applyAISettings(ctx context.Context, database string, changes [
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Key < sorted[j].Key })
 	pool, err := c.Pool(database)
 	if err != nil {
-		return &AISettingsError{Op: op, Database: database, Err: err}
+		return &Error{Op: op, Object: aiObject(database), Err: err}
 	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
@@ -192,24 +170,13 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// classifyAI maps a failure to its kind and advice. A database that does not
-// exist is reported as such before connection errors get their advice.
+// classifyAI classifies a failure of op on a database's azure_ai settings.
 func (c *Client) classifyAI(op, database string, err error) error {
-	e := &AISettingsError{Op: op, Database: database, Err: err}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
-		e.Kind = ErrDatabaseMissing
-		e.Advice = fmt.Sprintf("The server has no database %q (names are case-sensitive). Create it first, for example with "+
-			"azurerm_postgresql_flexible_server_database, and reference it so that Terraform creates it before these settings.", database)
-		return e
-	}
-	var connErr *ConnectionError
-	if explained := c.explain(err, database); errors.As(explained, &connErr) {
-		return explained
-	}
-	if pgErr == nil {
-		return e
-	}
+	return c.classify(op, aiObject(database), err, aiRule)
+}
+
+// aiRule is what azure_ai settings add to the common classification.
+func aiRule(e *Error, pgErr *pgconn.PgError) {
 	switch {
 	case pgErr.Code == "3F000" || pgErr.Code == "42883" ||
 		(pgErr.Code == "42P01" && strings.Contains(pgErr.Message, "azure_ai")):
@@ -218,12 +185,11 @@ func (c *Client) classifyAI(op, database string, err error) error {
 			"Install it with this provider, and make the settings depend on it:\n\n"+
 			"  resource \"azurepg_extension\" \"azure_ai\" {\n    name     = \"azure_ai\"\n    database = %s\n  }\n\n"+
 			"On Azure the server parameter azure.extensions must also allow azure_ai "+
-			"(azurerm_postgresql_flexible_server_configuration).", database, hclquote.String(database))
+			"(azurerm_postgresql_flexible_server_configuration).", e.Object.Database, hclquote.String(e.Object.Database))
 	case pgErr.Code == "42501":
 		e.Kind = ErrPermissionDenied
 		e.Advice = "Only members of azure_ai_settings_manager may read or change azure_ai settings. Azure grants that role to " +
 			"azure_pg_admin, so log in as a Microsoft Entra admin of the server (azurepg_principal with admin = true), " +
 			"or have an admin run: GRANT azure_ai_settings_manager TO <your login>;"
 	}
-	return e
 }

@@ -14,32 +14,11 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 )
 
-// ConnectionError is a failure to open a connection, with advice.
-type ConnectionError struct {
-	Target string // host:port/database
-	What   string // what went wrong, in words
-	Advice string // what to do
-	Err    error
-}
-
-func (e *ConnectionError) Error() string {
-	msg := fmt.Sprintf("connecting to %s: %s", e.Target, e.What)
-	if e.Advice != "" {
-		msg += "\n\n" + e.Advice
-	}
-	return msg
-}
-
-func (e *ConnectionError) Unwrap() error { return e.Err }
-
-// explain turns a connection failure into a ConnectionError that tells the
-// user what to do; other errors pass through unchanged.
+// explain turns a failure to connect (or to get the token to connect with)
+// into an *Error of kind ErrConnection that says what went wrong in words
+// and what to do; other errors pass through unchanged.
 func (c *Client) explain(err error, database string) error {
-	if err == nil {
-		return nil
-	}
-	var already *ConnectionError
-	if errors.As(err, &already) {
+	if err == nil || errors.Is(err, ErrConnection) {
 		return err
 	}
 	var credErr *entratoken.CredentialError
@@ -50,7 +29,8 @@ func (c *Client) explain(err error, database string) error {
 	if database == "" {
 		database = c.cfg.Database
 	}
-	ce := &ConnectionError{Target: fmt.Sprintf("%s/%s", hostPort(c.cfg.Host, c.cfg.Port), database), Err: err}
+	target := fmt.Sprintf("%s/%s", hostPort(c.cfg.Host, c.cfg.Port), database)
+	ce := &struct{ What, Advice string }{}
 	var pgErr *pgconn.PgError
 	var netErr net.Error
 	msg := err.Error()
@@ -90,7 +70,8 @@ func (c *Client) explain(err error, database string) error {
 		ce.What = rootCause(err)
 		ce.Advice = "Check host, port and network access to the server."
 	}
-	return ce
+	return &Error{Op: "connecting to", Object: Object{Type: ObjectServer, Name: target}, Kind: ErrConnection,
+		Err: &reason{what: ce.What, err: err}, Advice: ce.Advice}
 }
 
 // rootCause is the innermost message of a wrapped error chain.

@@ -5,76 +5,136 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 )
 
-// Kinds of failure of principal operations; test with errors.Is. The
-// *PrincipalError that carries them also unwraps to the server's
-// *pgconn.PgError, when there is one (errors.As).
+// Error is every failure that pgaad reports: what was attempted (Op), on
+// which object, what kind of failure it is (one of the Err* values, test
+// with errors.Is), the cause (errors.As finds the server's *pgconn.PgError
+// in it) and what to do next. Its text never carries a secret.
+type Error struct {
+	Op     string // what was attempted, e.g. "creating principal"
+	Object Object // what it was attempted on
+	Kind   error  // one of the Err* values (nil when unknown)
+	Err    error  // the cause, e.g. *pgconn.PgError (may be nil)
+	Advice string // what to do next, when we know
+}
+
+// Object names what an operation is about.
+type Object struct {
+	Type     string // one of the Object* values
+	Name     string // the object's name (empty for database-wide objects)
+	Database string // the database it lives in, for per-database objects
+}
+
+// Object types. A server is named host:port/database.
+const (
+	ObjectRole       = "role"
+	ObjectExtension  = "extension"
+	ObjectAISettings = "azure_ai settings"
+	ObjectServer     = "server"
+)
+
+// String is how the object reads in a message: the name Go-quoted (so that
+// a newline in a name cannot fake a second message), then its database.
+func (o Object) String() string {
+	if o.Type == ObjectServer {
+		return o.Name
+	}
+	var parts []string
+	if o.Name != "" || o.Type == ObjectRole || o.Type == ObjectExtension { // named objects, even if the name is empty
+		parts = append(parts, fmt.Sprintf("%q", o.Name))
+	}
+	if o.Database != "" {
+		parts = append(parts, fmt.Sprintf("in database %q", o.Database))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Kinds shared by every domain.
 var (
-	ErrNotFound          = errors.New("role does not exist")
+	ErrNotFound         = errors.New("does not exist")
+	ErrAlreadyExists    = errors.New("already exists")
+	ErrPermissionDenied = errors.New("permission denied")
+	ErrDatabaseMissing  = errors.New("the database does not exist")
+	ErrDependentObjects = errors.New("other objects depend on it")
+	ErrConnection       = errors.New("cannot connect to the server")
+)
+
+// Kinds of one domain, where the domain really differs.
+var (
+	// Principals.
 	ErrNotEntraPrincipal = errors.New("role is not a Microsoft Entra principal")
 	ErrNotInTenant       = errors.New("name not found in the server's Microsoft Entra tenant")
 	ErrAmbiguous         = errors.New("name matches more than one object in the Microsoft Entra tenant")
 	ErrValidation        = errors.New("the Microsoft Entra validation failed")
 	ErrTypeMismatch      = errors.New("the Microsoft Entra object has another type")
-	ErrAlreadyExists     = errors.New("role already exists")
-	ErrDependentObjects  = errors.New("role owns objects or holds privileges")
 	ErrWrongDatabase     = errors.New("the pgaadauth functions are missing")
-	ErrPermissionDenied  = errors.New("permission denied")
+	// Extensions.
+	ErrExtensionNotAllowed  = errors.New("extension is not allow-listed in azure.extensions")
+	ErrExtensionUnavailable = errors.New("the server has no such extension")
+	ErrExtensionVersion     = errors.New("no such version or no update path")
+	ErrExtensionSchema      = errors.New("schema cannot hold the extension")
+	// azure_ai settings.
+	ErrExtensionMissing = errors.New("the azure_ai extension is not installed in this database")
 )
 
-// PrincipalError is a failed operation on one principal.
-type PrincipalError struct {
-	Op     string // what was attempted, e.g. "creating principal"
-	Name   string // the role name
-	Kind   error  // one of the Err* values above (may be nil)
-	Err    error  // the underlying error, e.g. *pgconn.PgError (may be nil)
-	Advice string // what to do next, when we know
-}
-
-func (e *PrincipalError) Error() string {
-	return message(fmt.Sprintf("%s %q", e.Op, e.Name), e.Kind, e.Err, describe, e.Advice)
-}
-
-// Unwrap lets errors.Is find the kind and errors.As find the server's error.
-func (e *PrincipalError) Unwrap() []error { return unwrap(e.Kind, e.Err) }
-
-// message is how every pgaad error reads: "<what, on which object>: <the
-// server's words, or the kind>", then what to do next.
-func message(subject string, kind, err error, cause func(error) string, advice string) string {
+// Error reads "<op> <object>: <the server's words, or the kind>", then what
+// to do next.
+func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(subject)
+	b.WriteString(e.Op)
+	if s := e.Object.String(); s != "" {
+		b.WriteString(" ")
+		b.WriteString(s)
+	}
 	b.WriteString(": ")
 	switch {
-	case err != nil:
-		b.WriteString(cause(err))
-	case kind != nil:
-		b.WriteString(kind.Error())
+	case e.Err != nil:
+		b.WriteString(describe(e.Err, !errors.Is(e.Kind, ErrDependentObjects)))
+	case e.Kind != nil:
+		b.WriteString(e.Kind.Error())
 	}
-	if advice != "" {
+	if e.Advice != "" {
 		b.WriteString("\n\n")
-		b.WriteString(advice)
+		b.WriteString(e.Advice)
 	}
 	return b.String()
 }
 
-// unwrap lets errors.Is find an error's kind and errors.As the server's error.
-func unwrap(kind, err error) []error {
+// Unwrap lets errors.Is find the kind and errors.As find the server's error.
+func (e *Error) Unwrap() []error {
 	var errs []error
-	if kind != nil {
-		errs = append(errs, kind)
+	if e.Kind != nil {
+		errs = append(errs, e.Kind)
 	}
-	if err != nil {
-		errs = append(errs, err)
+	if e.Err != nil {
+		errs = append(errs, e.Err)
 	}
 	return errs
 }
 
-// describe is the server's message as Azure wrote it, with its SQLSTATE and
-// DETAIL, so that the user sees Azure's own words.
-func describe(err error) string {
+// reason is a cause told in our words (e.g. "connection refused: nothing
+// is listening there"); it still unwraps to the original error.
+type reason struct {
+	what string
+	err  error
+}
+
+func (r *reason) Error() string { return r.what }
+func (r *reason) Unwrap() error { return r.err }
+
+// describe is the server's message as Azure wrote it, with its SQLSTATE,
+// DETAIL and (with hint) HINT, so that the user sees Azure's own words. The
+// HINT is left out where our advice replaces it (dependent objects: the
+// server suggests CASCADE, which the provider never uses).
+func describe(err error, hint bool) string {
+	var r *reason
+	if errors.As(err, &r) {
+		return r.what
+	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return err.Error()
@@ -83,71 +143,80 @@ func describe(err error) string {
 	if pgErr.Detail != "" {
 		s += "\n" + pgErr.Detail
 	}
+	if hint && pgErr.Hint != "" {
+		s += "\nHINT: " + pgErr.Hint
+	}
 	return s
 }
 
-// classifyCreate maps a failure of pgaadauth_create_principal* to its kind.
-func classifyCreate(name string, err error) error {
-	pe := &PrincipalError{Op: "creating principal", Name: name, Err: err}
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) {
-		return pe
+// domainRule lets a domain classify a server error before the common rules:
+// it sets e.Kind (and e.Advice) when the domain knows better.
+type domainRule func(e *Error, pgErr *pgconn.PgError)
+
+// classify turns any failure of op on obj into an *Error: a failure to
+// connect gets the connection advice (see explain), a server error its kind,
+// first by the domain's rule, then by the common SQLSTATEs. An *Error passes
+// through unchanged.
+func (c *Client) classify(op string, obj Object, err error, domain domainRule) error {
+	if err == nil {
+		return nil
 	}
-	msg := strings.ToLower(pgErr.Message)
+	var already *Error
+	if errors.As(err, &already) {
+		return err
+	}
+	e := &Error{Op: op, Object: obj, Err: err}
+	var pgErr *pgconn.PgError
+	var connectErr *pgconn.ConnectError
+	var credErr *entratoken.CredentialError
+	isPg := errors.As(err, &pgErr)
 	switch {
-	case pgErr.Code == "42710",
-		// Two sessions creating the same role at once: the second one's
-		// CREATE ROLE waits for the first to commit, then hits the index.
-		pgErr.Code == "23505" && pgErr.ConstraintName == "pg_authid_rolname_index":
-		pe.Kind = ErrAlreadyExists
-	case strings.Contains(msg, "not found in the tenant"):
-		pe.Kind = ErrNotInTenant
-		pe.Advice = "Check the spelling and case: a user is named by UPN, a group, service principal or managed identity by display name. " +
-			"For an object that the tenant cannot find by name (e.g. one created in the same apply), set object_id and type."
-	case strings.Contains(msg, "more than one"):
-		pe.Kind = ErrAmbiguous
-		pe.Advice = "Several Entra objects share this name. Set object_id (and type) to say which one is meant."
-	case pgErr.Code == "0LP01":
-		pe.Kind = ErrValidation
-		pe.Advice = "Azure could not validate the name against Microsoft Entra ID. Retry later, or set object_id and type to create the principal without a name lookup."
-	case pgErr.Code == "42883":
-		pe.Kind = ErrWrongDatabase
-		pe.Advice = wrongDatabaseAdvice
-	case pgErr.Code == "42501":
-		pe.Kind = ErrPermissionDenied
-		pe.Advice = notAdminAdvice
+	case errors.As(err, &connectErr) && isPg && pgErr.Code == "3D000":
+		// Connecting to a database that is not there.
+	case errors.As(err, &connectErr) || errors.As(err, &credErr):
+		return c.explain(err, obj.Database)
 	}
-	return pe
+	if !isPg {
+		return e
+	}
+	if domain != nil {
+		domain(e, pgErr)
+	}
+	if e.Kind == nil {
+		e.Kind = commonKind(pgErr)
+	}
+	if e.Advice == "" && errors.Is(e.Kind, ErrDatabaseMissing) {
+		e.Advice = databaseMissingAdvice(obj.Database)
+	}
+	return e
 }
 
-// classifyDrop maps a failure of DROP ROLE to its kind.
-func classifyDrop(name string, err error) error {
-	pe := &PrincipalError{Op: "dropping principal", Name: name, Err: err}
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) {
-		return pe
-	}
+// commonKind is the kind of the SQLSTATEs every domain shares.
+func commonKind(pgErr *pgconn.PgError) error {
 	switch pgErr.Code {
-	case "42704":
-		pe.Kind = ErrNotFound
-	case "2BP01":
-		pe.Kind = ErrDependentObjects
-		role := pgx.Identifier{name}.Sanitize()
-		pe.Advice = "The role still owns objects or holds privileges (listed above; \"N objects in database X\" means look there). " +
-			"Connected as an admin, run in each database it names (and in postgres):\n" +
-			"  REASSIGN OWNED BY " + role + " TO <new owner>;\n" +
-			"  DROP OWNED BY " + role + ";\n" +
-			"then delete the principal again."
-	case "42501":
-		pe.Kind = ErrPermissionDenied
-		pe.Advice = notAdminAdvice
+	case "3D000": // invalid_catalog_name
+		return ErrDatabaseMissing
+	case "42501": // insufficient_privilege
+		return ErrPermissionDenied
+	case "42704": // undefined_object
+		return ErrNotFound
+	case "42710": // duplicate_object
+		return ErrAlreadyExists
+	case "23505":
+		// Two sessions creating the same object at once: the second one's
+		// CREATE waits for the first to commit, then hits the catalog's
+		// unique index. Another unique violation is not about our object.
+		switch pgErr.ConstraintName {
+		case "pg_authid_rolname_index", "pg_extension_name_index", "pg_database_datname_index":
+			return ErrAlreadyExists
+		}
+	case "2BP01": // dependent_objects_still_exist
+		return ErrDependentObjects
 	}
-	return pe
+	return nil
 }
 
-const (
-	wrongDatabaseAdvice = "The pgaadauth_* functions exist only in the postgres database of an Azure Database for PostgreSQL flexible server " +
-		"with Microsoft Entra authentication enabled. Check that host points at such a server and that Entra authentication is enabled on it."
-	notAdminAdvice = "Only Microsoft Entra admins of the server (members of azure_pg_admin) may manage principals. " +
-		"Log in as an Entra admin (set username to the admin's name)."
-)
+func databaseMissingAdvice(database string) string {
+	return fmt.Sprintf("The server has no database %q (names are case-sensitive). Create it first, for example with "+
+		"azurerm_postgresql_flexible_server_database, and reference it so that Terraform creates it before this resource.", database)
+}

@@ -28,50 +28,8 @@ type NewExtension struct {
 	Version  string
 }
 
-// Kinds of failure of extension operations; test with errors.Is. The
-// *ExtensionError that carries them also unwraps to the server's error.
-var (
-	ErrExtensionNotFound        = errors.New("extension is not installed")
-	ErrExtensionExists          = errors.New("extension already exists")
-	ErrExtensionNotAllowed      = errors.New("extension is not allow-listed in azure.extensions")
-	ErrExtensionUnavailable     = errors.New("the server has no such extension")
-	ErrExtensionVersion         = errors.New("no such version or no update path")
-	ErrExtensionSchema          = errors.New("schema cannot hold the extension")
-	ErrExtensionDependents      = errors.New("other objects depend on the extension")
-	ErrExtensionPermission      = errors.New("permission denied")
-	ErrExtensionDatabaseMissing = errors.New("database does not exist")
-)
-
-// ExtensionError is a failed operation on one extension in one database.
-type ExtensionError struct {
-	Op       string // e.g. "creating extension"
-	Database string
-	Name     string
-	Kind     error // one of the ErrExtension* values (may be nil)
-	Err      error // the underlying error, e.g. *pgconn.PgError (may be nil)
-	Advice   string
-}
-
-func (e *ExtensionError) Error() string {
-	cause := describeWithHint
-	if errors.Is(e.Kind, ErrExtensionDependents) {
-		cause = describe // the HINT suggests CASCADE, which the advice explains away
-	}
-	return message(fmt.Sprintf("%s %q in database %q", e.Op, e.Name, e.Database), e.Kind, e.Err, cause, e.Advice)
-}
-
-// Unwrap lets errors.Is find the kind and errors.As find the server's error.
-func (e *ExtensionError) Unwrap() []error { return unwrap(e.Kind, e.Err) }
-
-// describeWithHint is describe plus the server's HINT, which for extensions
-// often says what to do (e.g. "SHOW azure.extensions").
-func describeWithHint(err error) string {
-	s := describe(err)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Hint != "" {
-		s += "\nHINT: " + pgErr.Hint
-	}
-	return s
+func extensionObject(database, name string) Object {
+	return Object{Type: ObjectExtension, Name: name, Database: database}
 }
 
 const extensionQuery = `
@@ -79,8 +37,8 @@ SELECT e.extname, n.nspname, e.extversion
   FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
  WHERE e.extname = $1`
 
-// Extension reads one extension: ErrExtensionNotFound when it is not
-// installed, ErrExtensionDatabaseMissing when the database does not exist.
+// Extension reads one extension: ErrNotFound when it is not
+// installed, ErrDatabaseMissing when the database does not exist.
 func (c *Client) Extension(ctx context.Context, database, name string) (Extension, error) {
 	pool, err := c.Pool(database)
 	if err != nil {
@@ -97,7 +55,8 @@ func readExtension(ctx context.Context, q querier, database, name string) (Exten
 	x := Extension{Database: database}
 	err := q.QueryRow(ctx, extensionQuery, name).Scan(&x.Name, &x.Schema, &x.Version)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Extension{}, &ExtensionError{Op: "reading extension", Database: database, Name: name, Kind: ErrExtensionNotFound}
+		return Extension{}, &Error{Op: "reading extension", Object: extensionObject(database, name), Kind: ErrNotFound,
+			Err: errors.New("extension is not installed")}
 	}
 	return x, err
 }
@@ -185,7 +144,7 @@ func (c *Client) DropExtension(ctx context.Context, database, name string) error
 		return nil
 	}
 	err = c.extensionError("dropping extension", database, name, err)
-	if errors.Is(err, ErrExtensionDatabaseMissing) {
+	if errors.Is(err, ErrDatabaseMissing) {
 		return nil
 	}
 	return err
@@ -243,78 +202,58 @@ func isVersionFailure(pgErr *pgconn.PgError) bool {
 		(pgErr.Code == "22023" && strings.Contains(msg, "version"))
 }
 
-// extensionError classifies a failure: connection failures get pgaad's
-// ConnectionError explanation (for the database actually used), server
-// errors an ExtensionError with its kind and advice.
+// extensionError classifies a failure of op on one extension.
 func (c *Client) extensionError(op, database, name string, err error) error {
-	var xe *ExtensionError
-	if errors.As(err, &xe) {
-		return err
-	}
-	var pgErr *pgconn.PgError
-	var connErr *pgconn.ConnectError
-	if errors.As(err, &connErr) && errors.As(err, &pgErr) && pgErr.Code == "3D000" {
-		return &ExtensionError{Op: op, Database: database, Name: name, Kind: ErrExtensionDatabaseMissing, Err: err,
-			Advice: fmt.Sprintf("The server has no database %q (names are case-sensitive). Create it first, e.g. with "+
-				"azurerm_postgresql_flexible_server_database, and make this resource depend on it.", database)}
-	}
-	var ce *ConnectionError
-	if explained := c.explain(err, database); errors.As(explained, &ce) {
-		return explained
-	}
-	xe = &ExtensionError{Op: op, Database: database, Name: name, Err: err}
+	return c.classify(op, extensionObject(database, name), err, extensionRule)
+}
+
+// extensionRule is what extensions add to the common classification.
+func extensionRule(e *Error, pgErr *pgconn.PgError) {
+	database, name := e.Object.Database, e.Object.Name
 	var ve *versionsError
-	if errors.As(err, &ve) {
-		xe.Err = ve.err
-	}
-	if !errors.As(err, &pgErr) {
-		return xe
+	if errors.As(e.Err, &ve) {
+		e.Err = ve.err
 	}
 	msg := strings.ToLower(pgErr.Message)
 	switch {
 	case strings.Contains(msg, "allow-listed") || strings.Contains(msg, "allowlisted") || strings.Contains(msg, "azure.extensions") ||
 		strings.Contains(strings.ToLower(pgErr.Hint), "azure.extensions"):
-		xe.Kind = ErrExtensionNotAllowed
-		xe.Advice = notAllowListedAdvice(name)
+		e.Kind = ErrExtensionNotAllowed
+		e.Advice = notAllowListedAdvice(name)
 	case ve != nil || isVersionFailure(pgErr):
-		xe.Kind = ErrExtensionVersion
+		e.Kind = ErrExtensionVersion
 		if ve != nil {
-			xe.Advice = ve.advice
+			e.Advice = ve.advice
 		}
-	case pgErr.Code == "42710":
-		xe.Kind = ErrExtensionExists
 	case pgErr.Code == "58P01" || strings.Contains(msg, "control file"):
-		xe.Kind = ErrExtensionUnavailable
-		xe.Advice = "The server has no extension with this name (names are case-sensitive). " +
+		e.Kind = ErrExtensionUnavailable
+		e.Advice = "The server has no extension with this name (names are case-sensitive). " +
 			"SELECT name, default_version FROM pg_available_extensions lists the ones it has."
 	case pgErr.Code == "3F000":
-		xe.Kind = ErrExtensionSchema
-		xe.Advice = "Create the schema first (it must exist in this database), or leave schema unset."
+		e.Kind = ErrExtensionSchema
+		e.Advice = "Create the schema first (it must exist in this database), or leave schema unset."
 	case strings.Contains(msg, "must be installed in schema"):
-		xe.Kind = ErrExtensionSchema
-		xe.Advice = "This extension is not relocatable and always lives in the schema named above: leave schema unset or set it to that name."
+		e.Kind = ErrExtensionSchema
+		e.Advice = "This extension is not relocatable and always lives in the schema named above: leave schema unset or set it to that name."
 	case pgErr.Code == "2BP01":
-		xe.Kind = ErrExtensionDependents
-		xe.Advice = "Objects listed above (e.g. columns of a type the extension defines) depend on the extension. " +
+		e.Kind = ErrDependentObjects
+		e.Advice = "Objects listed above (e.g. columns of a type the extension defines) depend on the extension. " +
 			"The provider never drops with CASCADE, since that would also drop them and their data. " +
 			"Drop or change those objects first (if Terraform manages them, make them depend on this resource " +
 			"so that they are destroyed before it), then apply again."
 	case pgErr.Code == "42501" && strings.Contains(msg, "must be owner"):
-		xe.Kind = ErrExtensionPermission
-		xe.Advice = fmt.Sprintf("Only the extension's owner (or a member of the owning role) may update or drop it, and this login "+
+		e.Kind = ErrPermissionDenied
+		e.Advice = fmt.Sprintf("Only the extension's owner (or a member of the owning role) may update or drop it, and this login "+
 			"is neither: someone else created it. In database %q, SELECT extowner::regrole FROM pg_extension WHERE extname = '%s' "+
 			"shows the owner. Log in as that role, or have it make this login a member (GRANT <owner> TO <login>).",
 			database, strings.ReplaceAll(name, "'", "''"))
 	case pgErr.Code == "42501":
-		xe.Kind = ErrExtensionPermission
-		xe.Advice = fmt.Sprintf("The login needs the CREATE privilege on database %q to create an extension or update it. "+
+		e.Kind = ErrPermissionDenied
+		e.Advice = fmt.Sprintf("The login needs the CREATE privilege on database %q to create an extension or update it. "+
 			"Log in as the database's owner (an Entra admin who created the database owns it), or have the owner run: "+
 			"GRANT CREATE ON DATABASE %s TO <login>;",
 			database, pgx.Identifier{database}.Sanitize())
-	case pgErr.Code == "3D000":
-		xe.Kind = ErrExtensionDatabaseMissing
 	}
-	return xe
 }
 
 // notAllowListedAdvice says how to allow an extension on Azure: the server

@@ -58,7 +58,7 @@ func TestExtensionLifecycle(t *testing.T) {
 		t.Fatalf("read %+v, %v; want %+v", got, err, want)
 	}
 	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai"})
-	wantExtKind(t, err, pgaad.ErrExtensionExists, `extension "azure_ai" already exists`)
+	wantExtKind(t, err, pgaad.ErrAlreadyExists, `extension "azure_ai" already exists`)
 
 	_, err = c.UpdateExtension(ctx, db, "azure_ai", "9.9")
 	wantExtKind(t, err, pgaad.ErrExtensionVersion, `no update path from version "1.3.1" to version "9.9"`,
@@ -79,7 +79,7 @@ func TestExtensionLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Extension(ctx, db, "azure_ai")
-	wantExtKind(t, err, pgaad.ErrExtensionNotFound)
+	wantExtKind(t, err, pgaad.ErrNotFound)
 	if err := c.DropExtension(ctx, db, "azure_ai"); err != nil {
 		t.Fatalf("dropping again: %v", err)
 	}
@@ -105,9 +105,9 @@ func TestExtensionErrors(t *testing.T) {
 
 	missing := acctest.Name("no such db")
 	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: missing, Name: "hstore"})
-	wantExtKind(t, err, pgaad.ErrExtensionDatabaseMissing, "3D000", "Create it first", missing)
+	wantExtKind(t, err, pgaad.ErrDatabaseMissing, "3D000", "Create it first", missing)
 	_, err = c.Extension(ctx, missing, "hstore")
-	wantExtKind(t, err, pgaad.ErrExtensionDatabaseMissing)
+	wantExtKind(t, err, pgaad.ErrDatabaseMissing)
 	if err := c.DropExtension(ctx, missing, "hstore"); err != nil {
 		t.Fatalf("dropping in a missing database: %v", err)
 	}
@@ -121,7 +121,7 @@ func TestExtensionErrors(t *testing.T) {
 	}
 	acctest.SuperExec(t, db, "CREATE TABLE keep_me (h "+pgx.Identifier{schema, "hstore"}.Sanitize()+")")
 	err = c.DropExtension(ctx, db, "hstore")
-	wantExtKind(t, err, pgaad.ErrExtensionDependents, "2BP01", "column h of table keep_me depends on type", "never drops with CASCADE")
+	wantExtKind(t, err, pgaad.ErrDependentObjects, "2BP01", "column h of table keep_me depends on type", "never drops with CASCADE")
 	if strings.Contains(err.Error(), "Use DROP ... CASCADE") {
 		t.Errorf("the error passes on the server's advice to CASCADE:\n%v", err)
 	}
@@ -134,5 +134,5 @@ func TestExtensionErrors(t *testing.T) {
 	// A database where the admin may not create anything.
 	locked := extensionDatabase(t, false)
 	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: locked, Name: "citext"})
-	wantExtKind(t, err, pgaad.ErrExtensionPermission, "permission denied", "GRANT CREATE ON DATABASE")
+	wantExtKind(t, err, pgaad.ErrPermissionDenied, "permission denied", "GRANT CREATE ON DATABASE")
 }

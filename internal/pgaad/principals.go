@@ -52,8 +52,10 @@ func (c *Client) Principal(ctx context.Context, name string) (Principal, error) 
 		return Principal{}, err
 	}
 	p, err := retryOnConnLost(ctx, pool, func() (Principal, error) { return readPrincipal(ctx, pool, name) })
-	return p, c.explain(err, PrincipalsDatabase)
+	return p, c.classify("reading principal", roleObject(name), err, nil)
 }
+
+func roleObject(name string) Object { return Object{Type: ObjectRole, Name: name} }
 
 // querier is a pool, a connection or a transaction.
 type querier interface {
@@ -65,14 +67,14 @@ func readPrincipal(ctx context.Context, q querier, name string) (Principal, erro
 	var label, labelInt *string
 	err := q.QueryRow(ctx, principalQuery+" WHERE r.rolname = $1", name).Scan(&rolname, &label, &labelInt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Principal{}, &PrincipalError{Op: "reading principal", Name: name, Kind: ErrNotFound}
+		return Principal{}, &Error{Op: "reading principal", Object: roleObject(name), Kind: ErrNotFound, Err: errors.New("role does not exist")}
 	}
 	if err != nil {
-		return Principal{}, &PrincipalError{Op: "reading principal", Name: name, Err: err}
+		return Principal{}, err
 	}
 	p, ok := fromLabels(rolname, label, labelInt)
 	if !ok {
-		return Principal{}, &PrincipalError{Op: "reading principal", Name: name, Kind: ErrNotEntraPrincipal,
+		return Principal{}, &Error{Op: "reading principal", Object: roleObject(name), Kind: ErrNotEntraPrincipal,
 			Advice: "The role exists but carries no pgaadauth security label: it is a plain PostgreSQL role, not one created by " +
 				"pgaadauth_create_principal. Manage it with a general PostgreSQL tool, or drop it and let Terraform create the Entra principal."}
 	}
@@ -102,7 +104,7 @@ func (c *Client) ListPrincipals(ctx context.Context, adminsOnly bool) ([]Princip
 		return nil, err
 	}
 	out, err := retryOnConnLost(ctx, pool, func() ([]Principal, error) { return listPrincipals(ctx, pool, adminsOnly) })
-	return out, c.explain(err, PrincipalsDatabase)
+	return out, c.classify("listing principals", Object{}, err, nil)
 }
 
 func listPrincipals(ctx context.Context, pool *pgxpool.Pool, adminsOnly bool) ([]Principal, error) {
@@ -175,7 +177,7 @@ func (r rolledBack) Is(target error) bool { return target == errRolledBack }
 func (c *Client) createPrincipalTx(ctx context.Context, pool *pgxpool.Pool, np NewPrincipal) (_ Principal, committing bool, _ error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
-		return Principal{}, false, c.explain(err, PrincipalsDatabase)
+		return Principal{}, false, c.classify("creating principal", roleObject(np.Name), err, nil)
 	}
 	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
 
@@ -186,19 +188,19 @@ func (c *Client) createPrincipalTx(ctx context.Context, pool *pgxpool.Pool, np N
 		_, err = tx.Exec(ctx, "SELECT pgaadauth_create_principal($1, $2, $3)", np.Name, np.Admin, np.MFA)
 	}
 	if err != nil {
-		return Principal{}, false, classifyCreate(np.Name, err)
+		return Principal{}, false, c.classify("creating principal", roleObject(np.Name), err, principalRule)
 	}
 	p, err := readPrincipal(ctx, tx, np.Name)
 	if err != nil {
-		return Principal{}, false, err
+		return Principal{}, false, c.classify("creating principal", roleObject(np.Name), err, nil)
 	}
 	if np.Type != "" && !strings.EqualFold(p.Type, np.Type) {
-		return Principal{}, false, &PrincipalError{Op: "creating principal", Name: np.Name, Kind: ErrTypeMismatch,
+		return Principal{}, false, &Error{Op: "creating principal", Object: roleObject(np.Name), Kind: ErrTypeMismatch,
 			Advice: "The tenant says this name is a " + p.Type + ", but type is \"" + np.Type + "\". " +
 				"Nothing was created. Set type = \"" + p.Type + "\", or leave type out to take it from the tenant."}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return Principal{}, true, &PrincipalError{Op: "creating principal", Name: np.Name, Err: err}
+		return Principal{}, true, &Error{Op: "creating principal", Object: roleObject(np.Name), Err: err}
 	}
 	return p, false, nil
 }
@@ -217,7 +219,7 @@ func (c *Client) afterLostCommit(ctx context.Context, np NewPrincipal, commitErr
 	if errors.Is(err, ErrNotFound) {
 		return Principal{}, rolledBack{commitErr} // nothing to clean up; may be run again
 	}
-	return Principal{}, &PrincipalError{Op: "creating principal", Name: np.Name, Err: commitErr,
+	return Principal{}, &Error{Op: "creating principal", Object: roleObject(np.Name), Err: commitErr,
 		Advice: "The connection was lost while the server committed the creation, and the role could not be checked afterwards. " +
 			"Run terraform plan: if the role exists, import it."}
 }
@@ -238,11 +240,7 @@ func (c *Client) DropPrincipal(ctx context.Context, name string) error {
 	if err == nil {
 		return nil
 	}
-	var connErr *ConnectionError
-	if err = c.explain(err, PrincipalsDatabase); errors.As(err, &connErr) {
-		return err
-	}
-	err = classifyDrop(name, err)
+	err = c.classify("dropping principal", roleObject(name), err, principalRule)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
@@ -256,7 +254,50 @@ func dropRoleSQL(name string) string { return "DROP ROLE " + pgx.Identifier{name
 // NUL bytes while quoting, so "a\x00b" would name the role "ab".
 func checkRoleName(op, name string) error {
 	if strings.ContainsRune(name, 0) {
-		return &PrincipalError{Op: op, Name: name, Err: errors.New("a role name cannot contain a NUL character")}
+		return &Error{Op: op, Object: roleObject(name), Err: errors.New("a role name cannot contain a NUL character")}
 	}
 	return nil
 }
+
+// principalRule is what principals add to the common classification: the
+// pgaadauth functions' own failures, and advice for the shared kinds.
+func principalRule(e *Error, pgErr *pgconn.PgError) {
+	msg := strings.ToLower(pgErr.Message)
+	switch {
+	case strings.Contains(msg, "not found in the tenant"):
+		e.Kind = ErrNotInTenant
+		e.Advice = "Check the spelling and case: a user is named by UPN, a group, service principal or managed identity by display name. " +
+			"For an object that the tenant cannot find by name (e.g. one created in the same apply), set object_id and type."
+	case strings.Contains(msg, "more than one"):
+		e.Kind = ErrAmbiguous
+		e.Advice = "Several Entra objects share this name. Set object_id (and type) to say which one is meant."
+	case pgErr.Code == "0LP01":
+		e.Kind = ErrValidation
+		e.Advice = "Azure could not validate the name against Microsoft Entra ID. Retry later, or set object_id and type to create the principal without a name lookup."
+	case pgErr.Code == "42883": // undefined_function
+		e.Kind = ErrWrongDatabase
+		e.Advice = wrongDatabaseAdvice
+	case pgErr.Code == "42501":
+		e.Kind = ErrPermissionDenied
+		e.Advice = notAdminAdvice
+	case pgErr.Code == "2BP01":
+		e.Kind = ErrDependentObjects
+		role := pgx.Identifier{e.Object.Name}.Sanitize()
+		e.Advice = "The role still owns objects or holds privileges (listed above; \"N objects in database X\" means look there). " +
+			"Connected as an admin, run in each database it names (and in postgres):\n" +
+			"  REASSIGN OWNED BY " + role + " TO <new owner>;\n" +
+			"  DROP OWNED BY " + role + ";\n" +
+			"then delete the principal again."
+	}
+}
+
+const (
+	wrongDatabaseAdvice = "The pgaadauth_* functions exist only in the postgres database of an Azure Database for PostgreSQL flexible server " +
+		"with Microsoft Entra authentication enabled. Check that host points at such a server and that Entra authentication is enabled on it."
+	// Azure: only Entra administrators may create or drop Entra principals;
+	// the password server admin, though in azure_pg_admin, creates only
+	// local password-based users (spec sections 1 and 5).
+	notAdminAdvice = "Only Microsoft Entra admins of the server (roles created with isAdmin = true, labelled admin) may create or drop " +
+		"Entra principals. The password-based server admin is a member of azure_pg_admin too, but Azure lets it create only local " +
+		"password-based users. Log in as an Entra admin: set username to the admin's name and an Entra auth_method (not \"password\")."
+)

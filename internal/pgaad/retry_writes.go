@@ -22,7 +22,7 @@ func (c *Client) CreateExtension(ctx context.Context, nx NewExtension) (Extensio
 		x, err = c.createExtension(ctx, nx)
 		retried = true
 	}
-	if retried && errors.Is(err, ErrExtensionExists) {
+	if retried && errors.Is(err, ErrAlreadyExists) {
 		got, rerr := c.Extension(ctx, nx.Database, nx.Name)
 		if rerr == nil && (nx.Schema == "" || got.Schema == nx.Schema) && (nx.Version == "" || got.Version == nx.Version) {
 			return got, nil

@@ -16,6 +16,16 @@ import (
 // ordinary tests in `make test`; `go test -fuzz=FuzzX ./internal/pgaad`
 // explores further.
 
+// classifyCreate and classifyDrop classify as CreatePrincipal and
+// DropPrincipal do.
+func classifyCreate(name string, err error) error {
+	return (&Client{}).classify("creating principal", roleObject(name), err, principalRule)
+}
+
+func classifyDrop(name string, err error) error {
+	return (&Client{}).classify("dropping principal", roleObject(name), err, principalRule)
+}
+
 // hostileSeeds are names that have broken SQL builders before.
 var hostileSeeds = []string{
 	"", "alice@contoso.com", "O'Brien's Team", `x"; DROP ROLE admin; --`, `""`, `"`, `\`, `\"`,
@@ -130,7 +140,7 @@ func FuzzClassifyDrop(f *testing.F) {
 		pgErr := &pgconn.PgError{Code: code, Message: message, Detail: detail}
 		err := classifyDrop(name, pgErr)
 		checkPrincipalError(t, err, "dropping principal", name, pgErr)
-		var pe *PrincipalError
+		var pe *Error
 		errors.As(err, &pe)
 		switch code {
 		case "42704":
@@ -163,9 +173,9 @@ func FuzzClassifyDrop(f *testing.F) {
 
 func checkPrincipalError(t *testing.T, err error, op, name string, pgErr *pgconn.PgError) {
 	t.Helper()
-	var pe *PrincipalError
-	if !errors.As(err, &pe) || pe.Name != name || pe.Op != op {
-		t.Fatalf("%T %v: not a PrincipalError for %q", err, err, name)
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Object.Name != name || pe.Object.Type != ObjectRole || pe.Op != op {
+		t.Fatalf("%T %v: not an *Error for role %q", err, err, name)
 	}
 	var got *pgconn.PgError
 	if !errors.As(err, &got) || got != pgErr {
@@ -187,7 +197,7 @@ func FuzzConnLost(f *testing.F) {
 		f.Add(c, "message")
 	}
 	f.Fuzz(func(t *testing.T, code, message string) {
-		err := &PrincipalError{Op: "reading principal", Name: "n", Err: &pgconn.PgError{Code: code, Message: message}}
+		err := &Error{Op: "reading principal", Object: roleObject("n"), Err: &pgconn.PgError{Code: code, Message: message}}
 		want := strings.HasPrefix(code, "57P") || strings.HasPrefix(code, "08")
 		if connLost(err) != want {
 			t.Fatalf("SQLSTATE %q: connLost = %v", code, !want)

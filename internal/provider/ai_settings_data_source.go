@@ -76,7 +76,7 @@ func (d *aiSettingsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	}
 	values, set, err := client.AISettingsOverview(ctx, database.ValueString())
 	if err != nil {
-		addAISettingsError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), database)...)

@@ -50,7 +50,7 @@ func TestAccAISettingsErrors(t *testing.T) {
 			},
 			{
 				Config:      aiConfig(missing, body),
-				ExpectError: words("Database not found", fmt.Sprintf("The server has no database %q", missing)),
+				ExpectError: words("Database does not exist", fmt.Sprintf("The server has no database %q", missing)),
 			},
 			{
 				Config: `provider "azurepg" {}

@@ -303,7 +303,7 @@ func (r *aiSettingsResource) Create(ctx context.Context, req resource.CreateRequ
 	db := database.ValueString()
 	ch := changes(plan, config, aiConfig{}, func(string, string) bool { return true })
 	if err := client.ApplyAISettings(ctx, db, ch); err != nil {
-		addAISettingsError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, req.Plan.Raw)...)
@@ -327,7 +327,7 @@ func (r *aiSettingsResource) Update(ctx context.Context, req resource.UpdateRequ
 		return !plan.num(block, name+versionSuffix).Equal(prior.num(block, name+versionSuffix))
 	}
 	if err := client.ApplyAISettings(ctx, database.ValueString(), changes(plan, config, prior, sendWO)); err != nil {
-		addAISettingsError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, req.Plan.Raw)...)
@@ -358,7 +358,7 @@ func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest,
 		resp.Diagnostics.AddWarning("azure_ai extension not installed", err.Error())
 		values = map[string]string{}
 	case err != nil:
-		addAISettingsError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	for _, s := range aiServices {
@@ -407,7 +407,7 @@ func (r *aiSettingsResource) Delete(ctx context.Context, req resource.DeleteRequ
 	}
 	err := client.ApplyAISettings(ctx, database.ValueString(), clear)
 	if err != nil && !errors.Is(err, pgaad.ErrDatabaseMissing) && !errors.Is(err, pgaad.ErrExtensionMissing) {
-		addAISettingsError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 	}
 }
 
@@ -430,7 +430,7 @@ func (r *aiSettingsResource) ImportState(ctx context.Context, req resource.Impor
 	}
 	values, err := client.AISettings(ctx, database, pgaad.AISettingKeys)
 	if err != nil {
-		addAISettingsError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), database)...)
@@ -539,22 +539,4 @@ func (httpsURL) ValidateString(_ context.Context, req validator.StringRequest, r
 	resp.Diagnostics.AddAttributeError(req.Path, "Not an https URL",
 		fmt.Sprintf("%s must be an absolute https URL such as https://myaccount.openai.azure.com, without user info or spaces; got %q. "+
 			"The azure_ai extension sends keys and tokens to this address, so plain http is not accepted.", req.Path, s))
-}
-
-// addAISettingsError turns a pgaad error into a diagnostic whose summary
-// says what kind of failure it is.
-func addAISettingsError(diags *diag.Diagnostics, err error) {
-	var connErr *pgaad.ConnectionError
-	switch {
-	case errors.Is(err, pgaad.ErrExtensionMissing):
-		diags.AddError("azure_ai extension not installed", err.Error())
-	case errors.Is(err, pgaad.ErrPermissionDenied):
-		diags.AddError("Not allowed to manage azure_ai settings", err.Error())
-	case errors.Is(err, pgaad.ErrDatabaseMissing):
-		diags.AddError("Database not found", err.Error())
-	case errors.As(err, &connErr):
-		diags.AddError("Cannot connect to the server", err.Error())
-	default:
-		diags.AddError("azure_ai settings operation failed", err.Error())
-	}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -17,7 +16,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
@@ -177,7 +175,7 @@ func (r *extensionResource) Create(ctx context.Context, req resource.CreateReque
 		Version:  plan.Version.ValueString(), // "" when unknown: the default version
 	})
 	if err != nil {
-		addExtensionError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
@@ -195,14 +193,14 @@ func (r *extensionResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	x, err := client.Extension(ctx, state.Database.ValueString(), state.Name.ValueString())
-	if errors.Is(err, pgaad.ErrExtensionNotFound) || errors.Is(err, pgaad.ErrExtensionDatabaseMissing) {
+	if errors.Is(err, pgaad.ErrNotFound) || errors.Is(err, pgaad.ErrDatabaseMissing) {
 		// Dropped out of band (or with its database): forget it, so that
 		// the plan creates it again.
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
-		addExtensionError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
@@ -243,7 +241,7 @@ func (r *extensionResource) Update(ctx context.Context, req resource.UpdateReque
 		x, err = client.Extension(ctx, db, name)
 	}
 	if err != nil {
-		addExtensionError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
@@ -259,7 +257,7 @@ func (r *extensionResource) Delete(ctx context.Context, req resource.DeleteReque
 		return
 	}
 	if err := client.DropExtension(ctx, state.Database.ValueString(), state.Name.ValueString()); err != nil {
-		addExtensionError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 	}
 }
 
@@ -290,58 +288,9 @@ func (r *extensionResource) ImportState(ctx context.Context, req resource.Import
 	}
 	x, err := client.Extension(ctx, database, name)
 	if err != nil {
-		addExtensionError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
 	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), x.Database, x.Name)...)
-}
-
-// addExtensionError turns a pgaad error into a diagnostic on the attribute
-// concerned, whose summary says what kind of failure it is and whose detail
-// carries the server's message and what to do.
-func addExtensionError(diags *diag.Diagnostics, err error) {
-	var xe *pgaad.ExtensionError
-	var ce *pgaad.ConnectionError
-	db, name := "", ""
-	if errors.As(err, &xe) {
-		db, name = xe.Database, xe.Name
-	}
-	at := func(attr, summary, detail string) { diags.AddAttributeError(path.Root(attr), summary, detail) }
-	switch {
-	case errors.As(err, &ce):
-		diags.AddError("Cannot connect to the server", err.Error())
-	case errors.Is(err, pgaad.ErrExtensionNotAllowed):
-		at("name", "Extension not allowed by the server parameter azure.extensions", err.Error())
-	case errors.Is(err, pgaad.ErrExtensionVersion):
-		at("version", "Extension version not available", err.Error())
-	case errors.Is(err, pgaad.ErrExtensionUnavailable):
-		at("name", "Extension not available on this server", err.Error())
-	case errors.Is(err, pgaad.ErrExtensionSchema):
-		at("schema", "Extension cannot go in this schema", err.Error())
-	case errors.Is(err, pgaad.ErrExtensionDatabaseMissing):
-		at("database", "Database does not exist", err.Error())
-	case errors.Is(err, pgaad.ErrExtensionExists):
-		diags.AddError("Extension already exists", err.Error()+"\n\n"+extensionImportHint(db, name))
-	case errors.Is(err, pgaad.ErrExtensionDependents):
-		diags.AddError("Other objects depend on the extension", err.Error())
-	case errors.Is(err, pgaad.ErrExtensionPermission):
-		diags.AddError("Not allowed to manage the extension", err.Error())
-	case errors.Is(err, pgaad.ErrExtensionNotFound):
-		diags.AddError("Extension not installed", err.Error()+
-			"\n\nThe database has no extension with exactly this name (names are case-sensitive).")
-	default:
-		diags.AddError("Extension operation failed", err.Error())
-	}
-}
-
-// extensionImportHint tells how to adopt an extension that is already there.
-func extensionImportHint(database, name string) string {
-	id := extensionID(database, name)
-	return fmt.Sprintf("Terraform did not change the existing extension. To manage it with this resource, import it "+
-		"(replace <name> with this resource's name in your configuration):\n\n"+
-		"  terraform import 'azurepg_extension.<name>' %s\n\n"+
-		"or add an import block and apply again:\n\n"+
-		"  import {\n    to = azurepg_extension.<name>\n    id = %s\n  }",
-		shellSingleQuoted(id), hclquote.String(id))
 }

@@ -61,7 +61,7 @@ func (d *principalDataSource) Read(ctx context.Context, req datasource.ReadReque
 	}
 	p, err := client.Principal(ctx, cfg.Name.ValueString())
 	if err != nil {
-		addPrincipalError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalDataModel{

@@ -254,7 +254,8 @@ resource "azurepg_principal" "p" {
   name = %q
 }`, target.Name),
 			ExpectError: words("Not allowed to manage principals", "permission denied for function pgaadauth_create_principal",
-				"Only Microsoft Entra admins of the server"),
+				"Only Microsoft Entra admins of the server", "may create or drop Entra principals",
+				"create only local password-based users", "Log in as an Entra admin"),
 		}},
 	})
 }

@@ -3,12 +3,10 @@ package provider
 import (
 	"context"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -19,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
@@ -173,7 +170,7 @@ func (r *principalResource) Create(ctx context.Context, req resource.CreateReque
 		MFA:      plan.MFA.ValueBool(),
 	})
 	if err != nil {
-		addPrincipalError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, plan.ObjectID))...)
@@ -201,7 +198,7 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	if err != nil {
-		addPrincipalError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, state.ObjectID))...)
@@ -245,7 +242,7 @@ func (r *principalResource) Delete(ctx context.Context, req resource.DeleteReque
 		return
 	}
 	if err := client.DropPrincipal(ctx, state.Name.ValueString()); err != nil {
-		addPrincipalError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 	}
 }
 
@@ -268,7 +265,7 @@ func (r *principalResource) ImportState(ctx context.Context, req resource.Import
 	}
 	p, err := client.Principal(ctx, name)
 	if err != nil {
-		addPrincipalError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, types.StringNull()))...)
@@ -292,59 +289,4 @@ func principalState(p pgaad.Principal, priorObjectID types.String) principalMode
 		MFA:      types.BoolValue(p.MFA),
 		TenantID: types.StringValue(p.TenantID),
 	}
-}
-
-// addPrincipalError turns a pgaad error into a diagnostic whose summary
-// says what kind of failure it is and whose detail carries Azure's message.
-func addPrincipalError(diags *diag.Diagnostics, err error) {
-	var pe *pgaad.PrincipalError
-	var ce *pgaad.ConnectionError
-	name := ""
-	if errors.As(err, &pe) {
-		name = pe.Name
-	}
-	switch {
-	case errors.As(err, &ce):
-		diags.AddError("Cannot connect to the server", err.Error())
-	case errors.Is(err, pgaad.ErrAlreadyExists):
-		diags.AddError("Role already exists", err.Error()+"\n\n"+principalImportHint(name))
-	case errors.Is(err, pgaad.ErrNotInTenant):
-		diags.AddError("Name not found in the Microsoft Entra tenant", err.Error())
-	case errors.Is(err, pgaad.ErrAmbiguous):
-		diags.AddError("Name matches more than one Microsoft Entra object", err.Error())
-	case errors.Is(err, pgaad.ErrValidation):
-		diags.AddError("Microsoft Entra validation failed", err.Error())
-	case errors.Is(err, pgaad.ErrTypeMismatch):
-		diags.AddError("Principal type does not match", err.Error())
-	case errors.Is(err, pgaad.ErrDependentObjects):
-		diags.AddError("Role owns objects or holds privileges", err.Error())
-	case errors.Is(err, pgaad.ErrNotEntraPrincipal):
-		diags.AddError("Role is not a Microsoft Entra principal", err.Error())
-	case errors.Is(err, pgaad.ErrWrongDatabase):
-		diags.AddError("Not an Azure server with Microsoft Entra authentication", err.Error())
-	case errors.Is(err, pgaad.ErrPermissionDenied):
-		diags.AddError("Not allowed to manage principals", err.Error())
-	case errors.Is(err, pgaad.ErrNotFound):
-		diags.AddError("Role not found", err.Error()+
-			"\n\nThe server has no role with exactly this name (names are case-sensitive).")
-	default:
-		diags.AddError("Principal operation failed", err.Error())
-	}
-}
-
-// principalImportHint tells how to adopt an existing role, with the role
-// name quoted for a POSIX shell and for HCL.
-func principalImportHint(role string) string {
-	return fmt.Sprintf("Terraform did not change or drop the existing role. To manage it with this resource, import it "+
-		"(replace <name> with this resource's name in your configuration):\n\n"+
-		"  terraform import 'azurepg_principal.<name>' %s\n\n"+
-		"or add an import block and apply again:\n\n"+
-		"  import {\n    to = azurepg_principal.<name>\n    id = %s\n  }",
-		shellSingleQuoted(role), hclquote.String(role))
-}
-
-// shellSingleQuoted quotes s for a POSIX shell: inside single quotes nothing
-// is special except the quote itself, written as '\”.
-func shellSingleQuoted(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
