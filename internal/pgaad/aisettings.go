@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
@@ -86,17 +87,13 @@ func (c *Client) readAISettings(ctx context.Context, database string, keys []str
 	if len(keys) == 0 {
 		return map[string]string{}, map[string]bool{}, nil
 	}
-	pool, err := c.Pool(database)
-	if err != nil {
-		return nil, nil, &Error{Op: op, Object: aiObject(database), Err: err}
-	}
 	type result struct {
 		values map[string]string
 		set    map[string]bool
 	}
-	r, err := retryOnConnLost(ctx, pool, func() (result, error) {
+	r, err := read(ctx, c, database, op, func(q querier) (result, error) {
 		values, set := map[string]string{}, map[string]bool{}
-		rows, err := pool.Query(ctx, readSettingsQuery, keys, reveal)
+		rows, err := q.Query(ctx, readSettingsQuery, keys, reveal)
 		if err != nil {
 			return result{}, err
 		}
@@ -121,37 +118,29 @@ func (c *Client) readAISettings(ctx context.Context, database string, keys []str
 	return r.values, r.set, nil
 }
 
-// applyAISettings is one attempt of ApplyAISettings: every change in one
-// transaction, applied in key order.
-func (c *Client) applyAISettings(ctx context.Context, database string, changes []AISettingChange) error {
+// ApplyAISettings makes every change in one transaction on the database's
+// own pool, in key order: either all keys change or none. Setting a key to a
+// value is idempotent, so a second attempt is safe whatever the first did.
+func (c *Client) ApplyAISettings(ctx context.Context, database string, changes []AISettingChange) error {
 	const op = "applying azure_ai settings"
 	if len(changes) == 0 {
 		return nil
 	}
 	sorted := append([]AISettingChange(nil), changes...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Key < sorted[j].Key })
-	pool, err := c.Pool(database)
-	if err != nil {
-		return &Error{Op: op, Object: aiObject(database), Err: err}
-	}
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return c.classifyAI(op, database, err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
-	for _, ch := range sorted {
-		if _, err := tx.Exec(ctx, "SELECT azure_ai.set_setting($1, $2)", ch.Key, ch.Value); err != nil {
-			e := c.classifyAI(op+" (key "+ch.Key+")", database, err)
-			if ch.Value != nil && IsSecretAIKey(ch.Key) {
-				e = redact(e, *ch.Value)
+	_, err := write(ctx, c, database, op, func(tx pgx.Tx) (struct{}, error) {
+		for _, ch := range sorted {
+			if _, err := tx.Exec(ctx, "SELECT azure_ai.set_setting($1, $2)", ch.Key, ch.Value); err != nil {
+				e := c.classifyAI(op+" (key "+ch.Key+")", database, err)
+				if ch.Value != nil && IsSecretAIKey(ch.Key) {
+					e = redact(e, *ch.Value)
+				}
+				return struct{}{}, e
 			}
-			return e
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return c.classifyAI(op, database, err)
-	}
-	return nil
+		return struct{}{}, nil
+	}, nil)
+	return c.classifyAI(op, database, err)
 }
 
 // redact keeps a secret out of an error's text, in case the server echoes it.

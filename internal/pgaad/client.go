@@ -41,6 +41,17 @@ type Config struct {
 	Password func(ctx context.Context) (string, error)
 	// Entra is true when the password is an Entra token (for error messages).
 	Entra bool
+	// Log, when set, is told of the client's decisions (a pool opened, a
+	// retry and why, a lost COMMIT checked) with fields that never hold a
+	// secret. The provider wires it to tflog.
+	Log func(ctx context.Context, msg string, fields map[string]any)
+}
+
+// log passes a decision to Config.Log, if any.
+func (c *Client) log(ctx context.Context, msg string, fields map[string]any) {
+	if c.cfg.Log != nil {
+		c.cfg.Log(ctx, msg, fields)
+	}
 }
 
 // Client holds one pool per database. Pools are created on first use:
@@ -65,11 +76,8 @@ func NewClient(cfg Config) *Client {
 	return c
 }
 
-// Config returns the client's configuration.
-func (c *Client) Config() Config { return c.cfg }
-
 // Pool returns the pool for a database ("" is the provider's default database).
-func (c *Client) Pool(database string) (*pgxpool.Pool, error) {
+func (c *Client) Pool(ctx context.Context, database string) (*pgxpool.Pool, error) {
 	if database == "" {
 		database = c.cfg.Database
 	}
@@ -109,6 +117,8 @@ func (c *Client) Pool(database string) (*pgxpool.Pool, error) {
 	}
 	suspects.Store(p, suspect)
 	c.pools[database] = p
+	c.log(ctx, "pgaad: pool opened", map[string]any{"database": database, "host": c.cfg.Host,
+		"port": c.cfg.Port, "username": c.cfg.Username, "max_connections": c.cfg.MaxConns})
 	return p, nil
 }
 

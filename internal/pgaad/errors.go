@@ -166,6 +166,12 @@ func (c *Client) classify(op string, obj Object, err error, domain domainRule) e
 		return err
 	}
 	e := &Error{Op: op, Object: obj, Err: err}
+	var lost *lostCommit
+	if errors.As(err, &lost) {
+		e.Advice = "The connection was lost while the server committed, and the outcome could not be checked afterwards. " +
+			"Run terraform plan: if the object exists, import it."
+		return e
+	}
 	var pgErr *pgconn.PgError
 	var connectErr *pgconn.ConnectError
 	var credErr *entratoken.CredentialError

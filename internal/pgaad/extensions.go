@@ -40,15 +40,9 @@ SELECT e.extname, n.nspname, e.extversion
 // Extension reads one extension: ErrNotFound when it is not
 // installed, ErrDatabaseMissing when the database does not exist.
 func (c *Client) Extension(ctx context.Context, database, name string) (Extension, error) {
-	pool, err := c.Pool(database)
-	if err != nil {
-		return Extension{}, err
-	}
-	x, err := retryOnConnLost(ctx, pool, func() (Extension, error) { return readExtension(ctx, pool, database, name) })
-	if err != nil {
-		return Extension{}, c.extensionError("reading extension", database, name, err)
-	}
-	return x, nil
+	const op = "reading extension"
+	x, err := read(ctx, c, database, op, func(q querier) (Extension, error) { return readExtension(ctx, q, database, name) })
+	return x, c.extensionError(op, database, name, err)
 }
 
 func readExtension(ctx context.Context, q querier, database, name string) (Extension, error) {
@@ -61,14 +55,13 @@ func readExtension(ctx context.Context, q querier, database, name string) (Exten
 	return x, err
 }
 
-// createExtension is one attempt of CreateExtension: CREATE EXTENSION (never
-// CASCADE), read back in the same transaction.
-func (c *Client) createExtension(ctx context.Context, nx NewExtension) (Extension, error) {
+// CreateExtension runs CREATE EXTENSION (never CASCADE) and reads the result
+// back in the same transaction. When the connection died during COMMIT, the
+// extension is looked up: if it is there as asked, the creation succeeded
+// (reporting a failure would leave an extension that Terraform does not know
+// about and cannot create).
+func (c *Client) CreateExtension(ctx context.Context, nx NewExtension) (Extension, error) {
 	const op = "creating extension"
-	pool, err := c.Pool(nx.Database)
-	if err != nil {
-		return Extension{}, err
-	}
 	// Utility statements take no parameters. VERSION accepts an identifier
 	// as well as a literal, so every part is a quoted identifier.
 	sql := "CREATE EXTENSION " + pgx.Identifier{nx.Name}.Sanitize()
@@ -78,72 +71,53 @@ func (c *Client) createExtension(ctx context.Context, nx NewExtension) (Extensio
 	if nx.Version != "" {
 		sql += " VERSION " + pgx.Identifier{nx.Version}.Sanitize()
 	}
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return Extension{}, c.extensionError(op, nx.Database, nx.Name, err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
-	if _, err := tx.Exec(ctx, sql); err != nil {
-		return Extension{}, c.extensionError(op, nx.Database, nx.Name, c.withVersions(ctx, pool, nx.Name, "", err))
-	}
-	x, err := readExtension(ctx, tx, nx.Database, nx.Name)
-	if err != nil {
-		return Extension{}, c.extensionError(op, nx.Database, nx.Name, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return Extension{}, c.extensionError(op, nx.Database, nx.Name, err)
-	}
-	return x, nil
+	x, err := write(ctx, c, nx.Database, op, func(tx pgx.Tx) (Extension, error) {
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return Extension{}, err
+		}
+		return readExtension(ctx, tx, nx.Database, nx.Name)
+	}, func(ctx context.Context) (Extension, bool, error) {
+		got, err := c.Extension(ctx, nx.Database, nx.Name)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return Extension{}, false, nil
+		case err != nil:
+			return Extension{}, false, err
+		}
+		return got, (nx.Schema == "" || got.Schema == nx.Schema) && (nx.Version == "" || got.Version == nx.Version), nil
+	})
+	return x, c.extensionError(op, nx.Database, nx.Name, c.withVersions(ctx, nx.Database, nx.Name, false, err))
 }
 
-// updateExtension is one attempt of UpdateExtension: ALTER EXTENSION ...
-// UPDATE TO version, read back in the same transaction.
-func (c *Client) updateExtension(ctx context.Context, database, name, version string) (Extension, error) {
+// UpdateExtension runs ALTER EXTENSION ... UPDATE TO version and reads the
+// result back; updating to the installed version changes nothing, so a
+// second attempt is safe whatever the first did.
+func (c *Client) UpdateExtension(ctx context.Context, database, name, version string) (Extension, error) {
 	const op = "updating extension"
-	pool, err := c.Pool(database)
-	if err != nil {
-		return Extension{}, err
-	}
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return Extension{}, c.extensionError(op, database, name, err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	before, err := readExtension(ctx, tx, database, name)
-	if err != nil {
-		return Extension{}, c.extensionError(op, database, name, err)
-	}
-	sql := "ALTER EXTENSION " + pgx.Identifier{name}.Sanitize() + " UPDATE TO " + pgx.Identifier{version}.Sanitize()
-	if _, err := tx.Exec(ctx, sql); err != nil {
-		return Extension{}, c.extensionError(op, database, name, c.withVersions(ctx, pool, name, before.Version, err))
-	}
-	x, err := readExtension(ctx, tx, database, name)
-	if err != nil {
-		return Extension{}, c.extensionError(op, database, name, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return Extension{}, c.extensionError(op, database, name, err)
-	}
-	return x, nil
+	x, err := write(ctx, c, database, op, func(tx pgx.Tx) (Extension, error) {
+		if _, err := readExtension(ctx, tx, database, name); err != nil {
+			return Extension{}, err
+		}
+		sql := "ALTER EXTENSION " + pgx.Identifier{name}.Sanitize() + " UPDATE TO " + pgx.Identifier{version}.Sanitize()
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return Extension{}, err
+		}
+		return readExtension(ctx, tx, database, name)
+	}, nil)
+	return x, c.extensionError(op, database, name, c.withVersions(ctx, database, name, true, err))
 }
 
 // DropExtension runs DROP EXTENSION without CASCADE: objects that depend on
 // the extension (a column of its type, say) are the user's data, and the
-// drop fails with ErrExtensionDependents instead. An extension or a
+// drop fails with ErrDependentObjects instead. An extension or a
 // database that is already gone is not an error.
 func (c *Client) DropExtension(ctx context.Context, database, name string) error {
-	pool, err := c.Pool(database)
-	if err != nil {
-		return err
-	}
+	const op = "dropping extension"
 	// IF EXISTS: safe to run again when the connection died under it.
-	_, err = retryOnConnLost(ctx, pool, func() (pgconn.CommandTag, error) {
-		return pool.Exec(ctx, "DROP EXTENSION IF EXISTS "+pgx.Identifier{name}.Sanitize())
-	})
-	if err == nil {
-		return nil
-	}
-	err = c.extensionError("dropping extension", database, name, err)
+	_, err := write(ctx, c, database, op, func(tx pgx.Tx) (pgconn.CommandTag, error) {
+		return tx.Exec(ctx, "DROP EXTENSION IF EXISTS "+pgx.Identifier{name}.Sanitize())
+	}, nil)
+	err = c.extensionError(op, database, name, err)
 	if errors.Is(err, ErrDatabaseMissing) {
 		return nil
 	}
@@ -160,40 +134,55 @@ func (e *versionsError) Error() string { return e.err.Error() }
 func (e *versionsError) Unwrap() error { return e.err }
 
 // withVersions adds, to a failure about a version, the versions this server
-// has for the extension and where the installed one can go. Best effort:
-// if the catalog cannot be read the error stays as it was.
-func (c *Client) withVersions(ctx context.Context, pool querier, name, installed string, err error) error {
+// has for the extension and (for an update) where the installed one can
+// go. Best effort: if the catalog cannot be read the error stays as it was.
+func (c *Client) withVersions(ctx context.Context, database, name string, update bool, err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || !isVersionFailure(pgErr) {
 		return err
 	}
+	advice, rerr := read(ctx, c, database, "reading extension versions", func(q querier) (string, error) {
+		return versionAdvice(ctx, q, name, update)
+	})
+	if rerr != nil {
+		return err
+	}
+	return &versionsError{err: err, advice: advice}
+}
+
+func versionAdvice(ctx context.Context, q querier, name string, update bool) (string, error) {
 	var versions []string
 	var def *string
-	if qerr := pool.QueryRow(ctx, `
+	if err := q.QueryRow(ctx, `
 		SELECT coalesce(array_agg(v.version::text ORDER BY v.version), '{}'),
 		       (SELECT a.default_version FROM pg_available_extensions a WHERE a.name = $1)
-		  FROM pg_available_extension_versions v WHERE v.name = $1`, name).Scan(&versions, &def); qerr != nil {
-		return err
+		  FROM pg_available_extension_versions v WHERE v.name = $1`, name).Scan(&versions, &def); err != nil {
+		return "", err
 	}
 	advice := fmt.Sprintf("Versions of %q on this server: %s", name, strings.Join(versions, ", "))
 	if def != nil {
 		advice += fmt.Sprintf(" (default %s, used when version is not set)", *def)
 	}
 	advice += "."
-	if installed != "" {
-		var targets []string
-		if qerr := pool.QueryRow(ctx, `
-			SELECT coalesce(array_agg(target::text ORDER BY target), '{}')
-			  FROM pg_extension_update_paths($1) WHERE source = $2 AND path IS NOT NULL`, name, installed).Scan(&targets); qerr == nil {
-			if len(targets) == 0 {
-				advice += fmt.Sprintf(" The installed version %s has no update path to any other version "+
-					"(PostgreSQL cannot downgrade an extension; to go back, replace the resource, which drops and creates it).", installed)
-			} else {
-				advice += fmt.Sprintf(" The installed version %s can be updated to: %s.", installed, strings.Join(targets, ", "))
-			}
-		}
+	if !update {
+		return advice, nil
 	}
-	return &versionsError{err: err, advice: advice}
+	var installed string
+	var targets []string
+	if err := q.QueryRow(ctx, `
+		SELECT e.extversion, coalesce((SELECT array_agg(p.target::text ORDER BY p.target)
+		                                 FROM pg_extension_update_paths($1) p
+		                                WHERE p.source = e.extversion AND p.path IS NOT NULL), '{}')
+		  FROM pg_extension e WHERE e.extname = $1`, name).Scan(&installed, &targets); err != nil {
+		return advice, nil // the extension is gone: the versions still help
+	}
+	if len(targets) == 0 {
+		advice += fmt.Sprintf(" The installed version %s has no update path to any other version "+
+			"(PostgreSQL cannot downgrade an extension; to go back, replace the resource, which drops and creates it).", installed)
+	} else {
+		advice += fmt.Sprintf(" The installed version %s can be updated to: %s.", installed, strings.Join(targets, ", "))
+	}
+	return advice, nil
 }
 
 func isVersionFailure(pgErr *pgconn.PgError) bool {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Principal is an Entra principal: a role with pgaadauth labels.
@@ -47,20 +46,12 @@ SELECT r.rolname,
 // Principal reads one principal: ErrNotFound when no role has that name,
 // ErrNotEntraPrincipal when the role has no Entra labels.
 func (c *Client) Principal(ctx context.Context, name string) (Principal, error) {
-	pool, err := c.Pool(PrincipalsDatabase)
-	if err != nil {
-		return Principal{}, err
-	}
-	p, err := retryOnConnLost(ctx, pool, func() (Principal, error) { return readPrincipal(ctx, pool, name) })
-	return p, c.classify("reading principal", roleObject(name), err, nil)
+	const op = "reading principal"
+	p, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) (Principal, error) { return readPrincipal(ctx, q, name) })
+	return p, c.classify(op, roleObject(name), err, nil)
 }
 
 func roleObject(name string) Object { return Object{Type: ObjectRole, Name: name} }
-
-// querier is a pool, a connection or a transaction.
-type querier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
 
 func readPrincipal(ctx context.Context, q querier, name string) (Principal, error) {
 	var rolname string
@@ -99,15 +90,12 @@ func deref(s *string) string {
 // ListPrincipals returns every Entra principal (only admins with
 // adminsOnly), ordered by name, in one query.
 func (c *Client) ListPrincipals(ctx context.Context, adminsOnly bool) ([]Principal, error) {
-	pool, err := c.Pool(PrincipalsDatabase)
-	if err != nil {
-		return nil, err
-	}
-	out, err := retryOnConnLost(ctx, pool, func() ([]Principal, error) { return listPrincipals(ctx, pool, adminsOnly) })
-	return out, c.classify("listing principals", Object{}, err, nil)
+	const op = "listing principals"
+	out, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) ([]Principal, error) { return listPrincipals(ctx, q, adminsOnly) })
+	return out, c.classify(op, Object{}, err, nil)
 }
 
-func listPrincipals(ctx context.Context, pool *pgxpool.Pool, adminsOnly bool) ([]Principal, error) {
+func listPrincipals(ctx context.Context, pool querier, adminsOnly bool) ([]Principal, error) {
 	rows, err := pool.Query(ctx, principalQuery+` WHERE EXISTS (
 		SELECT 1 FROM pg_shseclabel s
 		 WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider IN ('pgaadauth', 'pgaadauth-int'))
@@ -132,55 +120,21 @@ func listPrincipals(ctx context.Context, pool *pgxpool.Pool, adminsOnly bool) ([
 
 // CreatePrincipal creates the role with Azure's pgaadauth functions and reads
 // it back, in one transaction: a failed check leaves nothing behind. A role
-// that already exists is ErrAlreadyExists and is left as it is.
+// that already exists is ErrAlreadyExists and is left as it is. When the
+// connection died during COMMIT, the role is looked up: if it is there as
+// asked, the creation succeeded (reporting a failure would leave a role
+// that Terraform does not know about and that the next apply could not
+// create).
 func (c *Client) CreatePrincipal(ctx context.Context, np NewPrincipal) (Principal, error) {
-	pool, err := c.Pool(PrincipalsDatabase)
-	if err != nil {
-		return Principal{}, err
-	}
-	p, committing, err := c.createPrincipalTx(ctx, pool, np)
-	for retries := 0; err != nil && ctx.Err() == nil && connLost(err); retries++ {
-		if committing {
-			// COMMIT got no answer: the role is there if it committed.
-			got, rerr := c.afterLostCommit(ctx, np, err)
-			if rerr == nil || !errors.Is(rerr, errRolledBack) {
-				return got, rerr
-			}
-		}
-		if retries == maxConnLostRetries {
-			break
-		}
-		// The connection died before the transaction committed: the
-		// server rolled it back, so it is safe to run it again.
-		pool.Reset()
-		suspectPool(pool)
-		p, committing, err = c.createPrincipalTx(ctx, pool, np)
-	}
-	if errors.Is(err, errRolledBack) {
-		err = errors.Unwrap(err) // report the lost connection itself
-	}
-	return p, err
+	const op = "creating principal"
+	p, err := write(ctx, c, PrincipalsDatabase, op,
+		func(tx pgx.Tx) (Principal, error) { return createPrincipal(ctx, tx, np) },
+		func(ctx context.Context) (Principal, bool, error) { return c.confirmPrincipal(ctx, np) })
+	return p, c.classify(op, roleObject(np.Name), err, principalRule)
 }
 
-// errRolledBack marks a creation whose COMMIT got no answer and which,
-// looked up afterwards, is not there: it was rolled back.
-var errRolledBack = errors.New("rolled back")
-
-type rolledBack struct{ err error }
-
-func (r rolledBack) Error() string        { return r.err.Error() }
-func (r rolledBack) Unwrap() error        { return r.err }
-func (r rolledBack) Is(target error) bool { return target == errRolledBack }
-
-// createPrincipalTx is one attempt of CreatePrincipal; committing says that
-// the failure came from COMMIT, when the outcome is not known.
-func (c *Client) createPrincipalTx(ctx context.Context, pool *pgxpool.Pool, np NewPrincipal) (_ Principal, committing bool, _ error) {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return Principal{}, false, c.classify("creating principal", roleObject(np.Name), err, nil)
-	}
-	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
-
+func createPrincipal(ctx context.Context, tx pgx.Tx, np NewPrincipal) (Principal, error) {
+	var err error
 	if np.ObjectID != "" {
 		_, err = tx.Exec(ctx, "SELECT pgaadauth_create_principal_with_oid($1, $2, $3, $4, $5)",
 			np.Name, np.ObjectID, np.Type, np.Admin, np.MFA)
@@ -188,59 +142,48 @@ func (c *Client) createPrincipalTx(ctx context.Context, pool *pgxpool.Pool, np N
 		_, err = tx.Exec(ctx, "SELECT pgaadauth_create_principal($1, $2, $3)", np.Name, np.Admin, np.MFA)
 	}
 	if err != nil {
-		return Principal{}, false, c.classify("creating principal", roleObject(np.Name), err, principalRule)
+		return Principal{}, err
 	}
 	p, err := readPrincipal(ctx, tx, np.Name)
 	if err != nil {
-		return Principal{}, false, c.classify("creating principal", roleObject(np.Name), err, nil)
+		return Principal{}, err
 	}
 	if np.Type != "" && !strings.EqualFold(p.Type, np.Type) {
-		return Principal{}, false, &Error{Op: "creating principal", Object: roleObject(np.Name), Kind: ErrTypeMismatch,
+		return Principal{}, &Error{Op: "creating principal", Object: roleObject(np.Name), Kind: ErrTypeMismatch,
 			Advice: "The tenant says this name is a " + p.Type + ", but type is \"" + np.Type + "\". " +
 				"Nothing was created. Set type = \"" + p.Type + "\", or leave type out to take it from the tenant."}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return Principal{}, true, &Error{Op: "creating principal", Object: roleObject(np.Name), Err: err}
-	}
-	return p, false, nil
+	return p, nil
 }
 
-// afterLostCommit decides a creation whose connection died during COMMIT:
-// the server may have committed it. The role is looked up on a new
-// connection; when it is there as asked, the creation succeeded (reporting
-// a failure would leave a role that Terraform does not know about and that
-// the next apply could not create).
-func (c *Client) afterLostCommit(ctx context.Context, np NewPrincipal, commitErr error) (Principal, error) {
+// confirmPrincipal says whether a creation whose COMMIT got no answer was
+// applied: the role exists with the labels asked for. A role that is not
+// there (or is another one) was not created by us: the creation runs again
+// (and then reports ErrAlreadyExists for another role of that name).
+func (c *Client) confirmPrincipal(ctx context.Context, np NewPrincipal) (Principal, bool, error) {
 	p, err := c.Principal(ctx, np.Name)
-	if err == nil && (np.ObjectID == "" || strings.EqualFold(p.ObjectID, np.ObjectID)) &&
-		(np.Type == "" || strings.EqualFold(p.Type, np.Type)) && p.Admin == np.Admin && p.MFA == np.MFA {
-		return p, nil
+	switch {
+	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotEntraPrincipal):
+		return Principal{}, false, nil
+	case err != nil:
+		return Principal{}, false, err
 	}
-	if errors.Is(err, ErrNotFound) {
-		return Principal{}, rolledBack{commitErr} // nothing to clean up; may be run again
-	}
-	return Principal{}, &Error{Op: "creating principal", Object: roleObject(np.Name), Err: commitErr,
-		Advice: "The connection was lost while the server committed the creation, and the role could not be checked afterwards. " +
-			"Run terraform plan: if the role exists, import it."}
+	applied := (np.ObjectID == "" || strings.EqualFold(p.ObjectID, np.ObjectID)) &&
+		(np.Type == "" || strings.EqualFold(p.Type, np.Type)) && p.Admin == np.Admin && p.MFA == np.MFA
+	return p, applied, nil
 }
 
-// DropPrincipal drops the role. A role that is already gone is not an error.
+// DropPrincipal drops the role. A role that is already gone is not an error,
+// so running the drop again after a lost connection is safe.
 func (c *Client) DropPrincipal(ctx context.Context, name string) error {
-	pool, err := c.Pool(PrincipalsDatabase)
-	if err != nil {
+	const op = "dropping principal"
+	if err := checkRoleName(op, name); err != nil {
 		return err
 	}
-	if err := checkRoleName("dropping principal", name); err != nil {
-		return err
-	}
-	// Safe to run twice: a role that the first attempt dropped is not an error.
-	_, err = retryOnConnLost(ctx, pool, func() (pgconn.CommandTag, error) {
-		return pool.Exec(ctx, dropRoleSQL(name))
-	})
-	if err == nil {
-		return nil
-	}
-	err = c.classify("dropping principal", roleObject(name), err, principalRule)
+	_, err := write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (pgconn.CommandTag, error) {
+		return tx.Exec(ctx, dropRoleSQL(name))
+	}, nil)
+	err = c.classify(op, roleObject(name), err, principalRule)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

@@ -1,9 +1,9 @@
 package pgaad
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 
@@ -122,7 +122,7 @@ func FuzzClassifyCreate(f *testing.F) {
 			t.Fatalf("a unique violation on %q taken for an existing role", constraint)
 		}
 		// A connection that died is never a kind the user must act on.
-		if connLost(err) && want != nil {
+		if retryReason(context.Background(), err, nil) != "" && want != nil {
 			t.Fatalf("SQLSTATE %s is both %v and a lost connection", code, want)
 		}
 	})
@@ -188,25 +188,4 @@ func checkPrincipalError(t *testing.T, err error, op, name string, pgErr *pgconn
 	if !strings.Contains(msg, pgErr.Message) || !strings.Contains(msg, "SQLSTATE "+pgErr.Code) {
 		t.Fatalf("message lost the server's words or SQLSTATE: %q", msg)
 	}
-}
-
-// FuzzConnLost: only connection failures are retried; errors that the
-// server raised on a live connection never are.
-func FuzzConnLost(f *testing.F) {
-	for _, c := range []string{"57P01", "57P02", "57P03", "08006", "08003", "42710", "XX000", "0LP01", "40001", "", "5", "08"} {
-		f.Add(c, "message")
-	}
-	f.Fuzz(func(t *testing.T, code, message string) {
-		err := &Error{Op: "reading principal", Object: roleObject("n"), Err: &pgconn.PgError{Code: code, Message: message}}
-		want := strings.HasPrefix(code, "57P") || strings.HasPrefix(code, "08")
-		if connLost(err) != want {
-			t.Fatalf("SQLSTATE %q: connLost = %v", code, !want)
-		}
-		if !connLost(fmt.Errorf("%s: %w", message, io.ErrUnexpectedEOF)) {
-			t.Fatal("unexpected EOF is a lost connection")
-		}
-		if connLost(&pgconn.ConnectError{}) {
-			t.Fatal("a failure to connect is not retried at once")
-		}
-	})
 }

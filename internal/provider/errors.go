@@ -136,7 +136,7 @@ func importHint(resourceType, noun, id string) string {
 }
 
 // shellSingleQuoted quotes s for a POSIX shell: inside single quotes nothing
-// is special except the quote itself, written as '\''.
+// is special except the quote itself, written as '\”.
 func shellSingleQuoted(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -17,7 +17,7 @@ func TestSmokeManagedIdentityLogin(t *testing.T) {
 	}
 	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: e.AdminName(), SSLMode: "verify-full", SSLRootCert: e.CAFile(), Password: src.Password, Entra: true})
 	defer c.Close()
-	p, err := c.Pool("postgres")
+	p, err := c.Pool(context.Background(), "postgres")
 	if err != nil {
 		t.Fatal(err)
 	}

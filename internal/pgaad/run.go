@@ -1,0 +1,177 @@
+package pgaad
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Every statement runs through read or write: one place decides whether a
+// failed attempt runs again, and one place decides what a lost COMMIT did.
+
+// querier is a connection or a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// maxRetries bounds how often an operation runs again: a server restarting
+// or failing over can kill the new connection too, but a server that keeps
+// killing them is an error to report.
+const maxRetries = 3
+
+// retryReason says why a failed attempt may run again, or "" when it may
+// not. It looks at what happened, never at message text:
+//   - pgx sent nothing to the server (pgconn.SafeToRetry);
+//   - the server ended the transaction: 40001 serialization_failure,
+//     40P01 deadlock_detected (it rolled back);
+//   - the connection died under the attempt: 57P01/57P02 (the server shut
+//     it down) or a connection that pgx closed after an I/O failure. Inside
+//     a transaction that did not reach COMMIT, the server rolled back.
+//
+// A failure to open a connection is never retried at once (it would fail
+// the same way), nor is anything after the context ended.
+func retryReason(ctx context.Context, err error, conn *pgx.Conn) string {
+	if err == nil || ctx.Err() != nil {
+		return ""
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return ""
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "40001", "40P01", "57P01", "57P02":
+			return "SQLSTATE " + pgErr.Code
+		}
+	}
+	switch {
+	case pgconn.SafeToRetry(err):
+		return "nothing was sent"
+	case conn != nil && conn.IsClosed():
+		return "connection lost"
+	}
+	return ""
+}
+
+// read runs fn on one connection of the database's pool, and again on
+// another when retryReason allows (reads are safe to repeat).
+func read[T any](ctx context.Context, c *Client, database, op string, fn func(q querier) (T, error)) (T, error) {
+	var zero T
+	pool, err := c.Pool(ctx, database)
+	if err != nil {
+		return zero, err
+	}
+	for attempt := 0; ; attempt++ {
+		v, conn, err := onConn(ctx, pool, func(conn *pgx.Conn) (T, error) { return fn(conn) })
+		why := retryReason(ctx, err, conn)
+		if why == "" || attempt == maxRetries {
+			return v, err
+		}
+		c.retrying(ctx, pool, database, op, why, attempt+1, err)
+	}
+}
+
+// write runs fn in one transaction, and again when retryReason allows: an
+// attempt that failed before COMMIT was rolled back. When the connection
+// died during COMMIT the outcome is unknown; confirm then looks on a new
+// connection whether the effect is there (applied: done; not: it rolled
+// back and runs again; an error: reported). A nil confirm says that fn is
+// idempotent, so running it again is safe whatever COMMIT did.
+func write[T any](ctx context.Context, c *Client, database, op string,
+	fn func(tx pgx.Tx) (T, error), confirm func(ctx context.Context) (T, bool, error)) (T, error) {
+	var zero T
+	pool, err := c.Pool(ctx, database)
+	if err != nil {
+		return zero, err
+	}
+	for attempt := 0; ; attempt++ {
+		committing := false
+		v, conn, err := onConn(ctx, pool, func(conn *pgx.Conn) (T, error) {
+			tx, err := conn.Begin(ctx)
+			if err != nil {
+				return zero, err
+			}
+			defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
+			v, err := fn(tx)
+			if err != nil {
+				return zero, err
+			}
+			committing = true
+			return v, tx.Commit(ctx)
+		})
+		why := retryReason(ctx, err, conn)
+		if why == "" {
+			return v, err
+		}
+		if committing && confirm != nil && !pgconn.SafeToRetry(err) {
+			c.log(ctx, "pgaad: COMMIT got no answer, checking whether it applied", map[string]any{"op": op, "database": database, "error": err.Error()})
+			got, applied, cerr := confirm(ctx)
+			switch {
+			case cerr != nil:
+				return zero, &lostCommit{err: err, check: cerr}
+			case applied:
+				c.log(ctx, "pgaad: the lost COMMIT had applied", map[string]any{"op": op, "database": database})
+				return got, nil
+			}
+			why = "COMMIT lost and not applied"
+		}
+		if attempt == maxRetries {
+			return v, err
+		}
+		c.retrying(ctx, pool, database, op, why, attempt+1, err)
+	}
+}
+
+// lostCommit is a COMMIT that got no answer and could not be checked.
+type lostCommit struct{ err, check error }
+
+func (e *lostCommit) Error() string {
+	return e.err.Error() + " (while committing; checking the outcome afterwards failed too: " + e.check.Error() + ")"
+}
+func (e *lostCommit) Unwrap() error { return e.err }
+
+// onConn runs fn on a connection acquired from the pool and says which
+// connection it was, so that the caller can see whether it died.
+func onConn[T any](ctx context.Context, pool *pgxpool.Pool, fn func(conn *pgx.Conn) (T, error)) (T, *pgx.Conn, error) {
+	var zero T
+	pc, err := pool.Acquire(ctx)
+	if err != nil {
+		return zero, nil, err
+	}
+	defer pc.Release()
+	v, err := fn(pc.Conn())
+	return v, pc.Conn(), err
+}
+
+// retrying logs the retry and drops the pool's other idle connections:
+// what killed one (a restart, a failover) usually killed them all, and the
+// pool pings only connections idle for more than a second.
+func (c *Client) retrying(ctx context.Context, pool *pgxpool.Pool, database, op, why string, attempt int, err error) {
+	c.log(ctx, "pgaad: retrying", map[string]any{"op": op, "database": database, "reason": why, "attempt": attempt, "error": err.Error()})
+	pool.Reset()
+	suspectPool(pool)
+}
+
+// suspects holds, for each pool, until when (Unix ns) every connection it
+// hands out is pinged first (read by the pool's ShouldPing).
+var suspects sync.Map // *pgxpool.Pool → *atomic.Int64
+
+// suspectPool makes the pool ping every connection it hands out for the
+// next two seconds. Reset drops only the idle connections: those that other
+// goroutines hold died too and come back to the pool, and the pool pings
+// only connections idle for more than a second, so without this a retry
+// could be handed one of them.
+func suspectPool(pool *pgxpool.Pool) {
+	if v, ok := suspects.Load(pool); ok {
+		v.(*atomic.Int64).Store(time.Now().Add(2 * time.Second).UnixNano())
+	}
+}
