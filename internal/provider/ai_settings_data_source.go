@@ -39,13 +39,13 @@ func (d *aiSettingsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 	for _, s := range aiServices {
 		nested := map[string]schema.Attribute{}
 		for _, f := range s.fields {
-			key := "`" + s.key(f) + "`"
-			if f.secret {
-				nested[f.name+setSuffix] = schema.BoolAttribute{Computed: true,
+			key := "`" + f.Key + "`"
+			if f.Secret {
+				nested[f.Attribute+setSuffix] = schema.BoolAttribute{Computed: true,
 					MarkdownDescription: "Whether " + key + " is set (its value is not read)."}
 				continue
 			}
-			nested[f.name] = schema.StringAttribute{Computed: true,
+			nested[f.Attribute] = schema.StringAttribute{Computed: true,
 				MarkdownDescription: "Setting " + key + "; null when unset."}
 		}
 		attrs[s.block] = schema.SingleNestedAttribute{
@@ -85,17 +85,17 @@ func (d *aiSettingsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		attrTypes := map[string]attr.Type{}
 		vals := map[string]attr.Value{}
 		for _, f := range s.fields {
-			key := s.key(f)
-			if f.secret {
-				attrTypes[f.name+setSuffix] = types.BoolType
-				vals[f.name+setSuffix] = types.BoolValue(set[key])
+			key := f.Key
+			if f.Secret {
+				attrTypes[f.Attribute+setSuffix] = types.BoolType
+				vals[f.Attribute+setSuffix] = types.BoolValue(set[key])
 				continue
 			}
-			attrTypes[f.name] = types.StringType
+			attrTypes[f.Attribute] = types.StringType
 			if v, ok := values[key]; ok {
-				vals[f.name] = types.StringValue(v)
+				vals[f.Attribute] = types.StringValue(v)
 			} else {
-				vals[f.name] = types.StringNull()
+				vals[f.Attribute] = types.StringNull()
 			}
 		}
 		obj, diags := types.ObjectValue(attrTypes, vals)

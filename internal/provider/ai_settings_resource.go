@@ -39,16 +39,10 @@ type aiSettingsResource struct{ data *providerData }
 
 // aiField is one setting of a service block. The setting's key is
 // "<block>.<name>", exactly as azure_ai names it.
-type aiField struct {
-	name     string
-	doc      string
-	url      bool   // must be an https URL
-	authType bool   // managed-identity or subscription-key
-	secret   bool   // a credential: sensitive, plus _wo and _wo_version
-	endpoint string // for a secret: the endpoint field it authenticates to
-}
+// aiField and aiService are pgaad's catalog of azure_ai keys (the one
+// source of truth), grouped by block for the schema and the models.
+type aiField = pgaad.AISetting
 
-// aiService is one block: azure_openai, azure_cognitive or azure_ml.
 type aiService struct {
 	block  string
 	title  string
@@ -60,34 +54,19 @@ const (
 	authSubscriptionKey = "subscription-key"
 )
 
-var aiServices = []aiService{
-	{block: "azure_openai", title: "Azure OpenAI", fields: []aiField{
-		{name: "endpoint", url: true, doc: "The Azure OpenAI endpoint, e.g. `https://myaccount.openai.azure.com`."},
-		{name: "auth_type", authType: true},
-		{name: "subscription_key", secret: true, endpoint: "endpoint", doc: "An Azure OpenAI API key."},
-	}},
-	{block: "azure_cognitive", title: "Azure AI services (Cognitive Services)", fields: []aiField{
-		{name: "endpoint", url: true, doc: "The Azure AI services endpoint, e.g. `https://myaccount.cognitiveservices.azure.com`."},
-		{name: "auth_type", authType: true},
-		{name: "region", doc: "The Azure region of the AI services resource, e.g. `westeurope` (needed by the translator)."},
-		{name: "translator_resource_id", doc: "The ARM resource id of the translator resource (needed for translation with managed identity)."},
-		{name: "subscription_key", secret: true, endpoint: "endpoint", doc: "An Azure AI services key."},
-	}},
-	{block: "azure_ml", title: "Azure Machine Learning", fields: []aiField{
-		{name: "scoring_endpoint", url: true, doc: "The scoring URI of the Azure Machine Learning online endpoint."},
-		{name: "auth_type", authType: true},
-		{name: "endpoint_key", secret: true, endpoint: "scoring_endpoint", doc: "A key of the scoring endpoint."},
-		{name: "serverless_ranking_endpoint", url: true, doc: "The URI of a serverless ranking (reranker) endpoint."},
-		{name: "serverless_ranking_endpoint_key", secret: true, endpoint: "serverless_ranking_endpoint", doc: "A key of the serverless ranking endpoint."},
-	}},
-}
-
-func (s aiService) key(f aiField) string { return s.block + "." + f.name }
-
-const (
-	woSuffix      = "_wo"
-	versionSuffix = "_wo_version"
-)
+var aiServices = func() []aiService {
+	var out []aiService
+	for _, svc := range pgaad.AIServices {
+		s := aiService{block: svc.Block, title: svc.Title}
+		for _, f := range pgaad.AISettings {
+			if f.Block == svc.Block {
+				s.fields = append(s.fields, f)
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}()
 
 func (r *aiSettingsResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_ai_settings"
@@ -98,10 +77,10 @@ func (r *aiSettingsResource) Schema(_ context.Context, _ resource.SchemaRequest,
 	for _, s := range aiServices {
 		attrs := map[string]schema.Attribute{}
 		for _, f := range s.fields {
-			key := "`" + s.key(f) + "`"
+			key := "`" + f.Key + "`"
 			switch {
-			case f.authType:
-				attrs[f.name] = schema.StringAttribute{
+			case f.AuthType:
+				attrs[f.Attribute] = schema.StringAttribute{
 					Optional: true,
 					MarkdownDescription: "Setting " + key + ": how the extension authenticates to " + s.title + ": `managed-identity` " +
 						"(the server's system-assigned identity; needs a role assignment on the AI resource) or `subscription-key`. " +
@@ -110,12 +89,12 @@ func (r *aiSettingsResource) Schema(_ context.Context, _ resource.SchemaRequest,
 						"once you no longer need to switch back.",
 					Validators: []validator.String{stringvalidator.OneOf(authManagedIdentity, authSubscriptionKey)},
 				}
-			case f.secret:
-				wo, ver := f.name+woSuffix, f.name+versionSuffix
-				attrs[f.name] = schema.StringAttribute{
+			case f.Secret:
+				wo, ver := f.WriteOnly, f.WriteOnlyVersion
+				attrs[f.Attribute] = schema.StringAttribute{
 					Optional:  true,
 					Sensitive: true,
-					MarkdownDescription: "Setting " + key + ". " + f.doc + " Stored in the Terraform state (sensitive); read back " +
+					MarkdownDescription: "Setting " + key + ". " + f.Doc + " Stored in the Terraform state (sensitive); read back " +
 						"on refresh, so a change made outside Terraform shows as drift. Conflicts with `" + wo + "`.",
 					Validators: []validator.String{
 						stringvalidator.LengthAtLeast(1), aiNoNUL,
@@ -128,7 +107,7 @@ func (r *aiSettingsResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					WriteOnly: true,
 					MarkdownDescription: "Setting " + key + ", write-only (Terraform 1.11+): never stored in the state or the plan. " +
 						"Sent when the resource is created and whenever `" + ver + "` changes; it cannot be read back, so changes " +
-						"made outside Terraform are not detected. Requires `" + ver + "`. Conflicts with `" + f.name + "`.",
+						"made outside Terraform are not detected. Requires `" + ver + "`. Conflicts with `" + f.Attribute + "`.",
 					Validators: []validator.String{
 						stringvalidator.LengthAtLeast(1), aiNoNUL,
 						stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName(ver)),
@@ -142,14 +121,14 @@ func (r *aiSettingsResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				}
 			default:
 				v := []validator.String{stringvalidator.LengthAtLeast(1), aiNoNUL}
-				if f.url {
+				if f.URL {
 					v = append(v, httpsURL{})
 				}
-				doc := f.doc
-				if f.url {
+				doc := f.Doc
+				if f.URL {
 					doc += " Must be an `https://` URL."
 				}
-				attrs[f.name] = schema.StringAttribute{Optional: true, MarkdownDescription: "Setting " + key + ". " + doc, Validators: v}
+				attrs[f.Attribute] = schema.StringAttribute{Optional: true, MarkdownDescription: "Setting " + key + ". " + doc, Validators: v}
 			}
 		}
 		blocks[s.block] = schema.SingleNestedBlock{
@@ -242,8 +221,8 @@ func (c aiConfig) managed() map[string]bool {
 	m := map[string]bool{}
 	for _, s := range aiServices {
 		for _, f := range s.fields {
-			if !c.str(s.block, f.name).IsNull() || (f.secret && !c.num(s.block, f.name+versionSuffix).IsNull()) {
-				m[s.key(f)] = true
+			if !c.str(s.block, f.Attribute).IsNull() || (f.Secret && !c.num(s.block, f.WriteOnlyVersion).IsNull()) {
+				m[f.Key] = true
 			}
 		}
 	}
@@ -255,8 +234,8 @@ func (c aiConfig) readable() []string {
 	var keys []string
 	for _, s := range aiServices {
 		for _, f := range s.fields {
-			if !c.str(s.block, f.name).IsNull() {
-				keys = append(keys, s.key(f))
+			if !c.str(s.block, f.Attribute).IsNull() {
+				keys = append(keys, f.Key)
 			}
 		}
 	}
@@ -266,17 +245,17 @@ func (c aiConfig) readable() []string {
 // changes says what to send: every setting the plan sets, write-only keys
 // when sendWO says so (with their value from the configuration), and a
 // clear for every key that prior manages and the plan no longer does.
-func changes(plan, config, prior aiConfig, sendWO func(block, name string) bool) []pgaad.AISettingChange {
+func changes(plan, config, prior aiConfig, sendWO func(f aiField) bool) []pgaad.AISettingChange {
 	var out []pgaad.AISettingChange
 	for _, s := range aiServices {
 		for _, f := range s.fields {
-			if v := plan.str(s.block, f.name); !v.IsNull() {
-				out = append(out, pgaad.AISettingChange{Key: s.key(f), Value: v.ValueStringPointer()})
+			if v := plan.str(s.block, f.Attribute); !v.IsNull() {
+				out = append(out, pgaad.AISettingChange{Key: f.Key, Value: v.ValueStringPointer()})
 				continue
 			}
-			if f.secret && sendWO(s.block, f.name) {
-				if v := config.str(s.block, f.name+woSuffix); !v.IsNull() {
-					out = append(out, pgaad.AISettingChange{Key: s.key(f), Value: v.ValueStringPointer()})
+			if f.Secret && sendWO(f) {
+				if v := config.str(s.block, f.WriteOnly); !v.IsNull() {
+					out = append(out, pgaad.AISettingChange{Key: f.Key, Value: v.ValueStringPointer()})
 				}
 			}
 		}
@@ -301,7 +280,7 @@ func (r *aiSettingsResource) Create(ctx context.Context, req resource.CreateRequ
 		return
 	}
 	db := database.ValueString()
-	ch := changes(plan, config, aiConfig{}, func(string, string) bool { return true })
+	ch := changes(plan, config, aiConfig{}, func(aiField) bool { return true })
 	if err := client.ApplyAISettings(ctx, db, ch); err != nil {
 		addError(&resp.Diagnostics, err)
 		return
@@ -323,8 +302,8 @@ func (r *aiSettingsResource) Update(ctx context.Context, req resource.UpdateRequ
 		return
 	}
 	// A write-only key is sent again only when its version changes.
-	sendWO := func(block, name string) bool {
-		return !plan.num(block, name+versionSuffix).Equal(prior.num(block, name+versionSuffix))
+	sendWO := func(f aiField) bool {
+		return !plan.num(f.Block, f.WriteOnlyVersion).Equal(prior.num(f.Block, f.WriteOnlyVersion))
 	}
 	if err := client.ApplyAISettings(ctx, database.ValueString(), changes(plan, config, prior, sendWO)); err != nil {
 		addError(&resp.Diagnostics, err)
@@ -366,14 +345,14 @@ func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest,
 			continue
 		}
 		for _, f := range s.fields {
-			if state.str(s.block, f.name).IsNull() {
+			if state.str(s.block, f.Attribute).IsNull() {
 				continue // not managed, or write-only: not read
 			}
 			v := types.StringNull()
-			if got, ok := values[s.key(f)]; ok {
+			if got, ok := values[f.Key]; ok {
 				v = types.StringValue(got)
 			}
-			resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(s.block).AtName(f.name), v)...)
+			resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(s.block).AtName(f.Attribute), v)...)
 		}
 	}
 }
@@ -437,8 +416,8 @@ func (r *aiSettingsResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("database"), database)...)
 	for _, s := range aiServices {
 		for _, f := range s.fields {
-			if v, ok := values[s.key(f)]; ok {
-				resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(s.block).AtName(f.name), v)...)
+			if v, ok := values[f.Key]; ok {
+				resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(s.block).AtName(f.Attribute), v)...)
 			}
 		}
 	}
@@ -468,13 +447,13 @@ func validateAIAuth(c aiConfig) diag.Diagnostics {
 			continue
 		}
 		hasKey := func(f aiField) bool {
-			return !c.str(s.block, f.name).IsNull() || !c.str(s.block, f.name+woSuffix).IsNull()
+			return !c.str(s.block, f.Attribute).IsNull() || !c.str(s.block, f.WriteOnly).IsNull()
 		}
 		var anyKey bool
 		var keyNames []string
 		for _, f := range s.fields {
-			if f.secret {
-				keyNames = append(keyNames, "`"+f.name+"` or `"+f.name+woSuffix+"`")
+			if f.Secret {
+				keyNames = append(keyNames, "`"+f.Attribute+"` or `"+f.WriteOnly+"`")
 				anyKey = anyKey || hasKey(f)
 			}
 		}
@@ -489,26 +468,26 @@ func validateAIAuth(c aiConfig) diag.Diagnostics {
 				continue
 			}
 			for _, f := range s.fields {
-				if f.secret && !hasKey(f) && !c.str(s.block, f.endpoint).IsNull() {
+				if f.Secret && !hasKey(f) && !c.str(s.block, f.Endpoint).IsNull() {
 					diags.AddAttributeError(authPath, "Subscription key missing",
 						fmt.Sprintf("%s.auth_type is %q and %s is set, but its key is not: set %s or %s.",
-							s.block, authSubscriptionKey, f.endpoint, f.name, f.name+woSuffix))
+							s.block, authSubscriptionKey, f.Endpoint, f.Attribute, f.WriteOnly))
 				}
 			}
 		case authManagedIdentity:
 			for _, f := range s.fields {
-				if !f.secret || !hasKey(f) {
+				if !f.Secret || !hasKey(f) {
 					continue
 				}
-				name := f.name
-				if c.str(s.block, f.name).IsNull() {
-					name += woSuffix
+				name := f.Attribute
+				if c.str(s.block, f.Attribute).IsNull() {
+					name = f.WriteOnly
 				}
 				diags.AddAttributeWarning(path.Root(s.block).AtName(name), "Key set with managed identity",
 					fmt.Sprintf("%s.auth_type is %q, so Azure authenticates with the server's managed identity and does not use "+
 						"%s.%s. The key is still stored in the database, where members of azure_ai_settings_manager can read it. "+
 						"Remove it from the configuration to clear it from the server, unless you keep it to switch back.",
-						s.block, authManagedIdentity, s.block, f.name))
+						s.block, authManagedIdentity, s.block, f.Attribute))
 			}
 		}
 	}

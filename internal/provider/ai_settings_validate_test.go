@@ -67,8 +67,8 @@ func TestAIChanges(t *testing.T) {
 		"azure_ml": {"endpoint_key_wo_version": n(1)}}
 	config := aiConfig{"azure_openai": {"endpoint": s("https://a"), "subscription_key_wo": s("new"), "subscription_key_wo_version": n(1)},
 		"azure_ml": {"endpoint_key_wo": s("ml"), "endpoint_key_wo_version": n(1)}}
-	sendWO := func(block, name string) bool {
-		return !plan.num(block, name+versionSuffix).Equal(prior.num(block, name+versionSuffix))
+	sendWO := func(f aiField) bool {
+		return !plan.num(f.Block, f.WriteOnlyVersion).Equal(prior.num(f.Block, f.WriteOnlyVersion))
 	}
 	got := map[string]string{}
 	for _, c := range changes(plan, config, prior, sendWO) {
