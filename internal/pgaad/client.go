@@ -23,7 +23,6 @@ const PrincipalsDatabase = "postgres"
 type Config struct {
 	Host     string
 	Port     int
-	Database string // default database of the provider
 	Username string
 	SSLMode  string
 	// SSLRootCert is the file of the PEM roots to trust for verify-ca and
@@ -63,24 +62,27 @@ type Client struct {
 	limit *connLimit // MaxConns across all the pools (connlimit.go)
 }
 
+// Defaults of Config, applied by NewClient; the provider documents them.
+const (
+	DefaultPort     = 5432
+	DefaultMaxConns = 4
+)
+
 // NewClient returns a client; it connects to nothing yet.
 func NewClient(cfg Config) *Client {
-	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = 4
+	if cfg.Port == 0 {
+		cfg.Port = DefaultPort
 	}
-	if cfg.Database == "" {
-		cfg.Database = PrincipalsDatabase
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	c := &Client{cfg: cfg, pools: map[string]*pgxpool.Pool{}}
 	c.limit = newConnLimit(cfg.MaxConns, c.poolsSnapshot)
 	return c
 }
 
-// Pool returns the pool for a database ("" is the provider's default database).
+// Pool returns the pool for a database.
 func (c *Client) Pool(ctx context.Context, database string) (*pgxpool.Pool, error) {
-	if database == "" {
-		database = c.cfg.Database
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if p, ok := c.pools[database]; ok {
@@ -149,9 +151,6 @@ func (c *Client) connString(database string) string {
 }
 
 func hostPort(host string, port int) string {
-	if port == 0 {
-		port = 5432
-	}
 	h := host
 	if len(h) > 0 && h[0] != '[' && containsColon(h) {
 		h = "[" + h + "]"

@@ -27,7 +27,7 @@ func (c *Client) explain(err error, database string) error {
 		return err
 	}
 	if database == "" {
-		database = c.cfg.Database
+		database = PrincipalsDatabase // roles live there
 	}
 	target := fmt.Sprintf("%s/%s", hostPort(c.cfg.Host, c.cfg.Port), database)
 	ce := &struct{ What, Advice string }{}

@@ -14,8 +14,7 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-// adminClient logs in as the emulator's Entra admin (not a superuser), with
-// "orders" as the default database to show that principals still go to postgres.
+// adminClient logs in as the emulator's Entra admin (not a superuser).
 func adminClient(t *testing.T) *pgaad.Client {
 	t.Helper()
 	e := acctest.Emulator(t)
@@ -24,7 +23,7 @@ func adminClient(t *testing.T) *pgaad.Client {
 		t.Fatal(err)
 	}
 	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: e.AdminName(), SSLMode: "verify-full", SSLRootCert: e.CAFile(),
-		Database: "no-such-database", Password: src.Password, Entra: true})
+		Password: src.Password, Entra: true})
 	t.Cleanup(c.Close)
 	return c
 }

@@ -21,8 +21,6 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 )
 
-func init() { ephemeralResources = append(ephemeralResources, NewAccessTokenEphemeralResource) }
-
 var _ ephemeral.EphemeralResourceWithConfigure = (*accessTokenEphemeral)(nil)
 
 // NewAccessTokenEphemeralResource is the azurepg_access_token ephemeral resource.

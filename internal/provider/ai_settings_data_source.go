@@ -10,8 +10,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { dataSources = append(dataSources, NewAISettingsDataSource) }
-
 var _ datasource.DataSourceWithConfigure = (*aiSettingsDataSource)(nil)
 
 // NewAISettingsDataSource is the azurepg_ai_settings data source.

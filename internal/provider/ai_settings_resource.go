@@ -22,8 +22,6 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-func init() { resources = append(resources, NewAISettingsResource) }
-
 var (
 	_ resource.ResourceWithConfigure      = (*aiSettingsResource)(nil)
 	_ resource.ResourceWithImportState    = (*aiSettingsResource)(nil)

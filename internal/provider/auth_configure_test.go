@@ -96,7 +96,7 @@ func TestConfigureEnvironment(t *testing.T) {
 	d := configure(nullModel(), "1.2.3")
 	s := d.settings
 	want := settings{
-		Host: "a.postgres.database.azure.com", Port: 5432, Database: "postgres", Username: "azurepg-user", SSLMode: "verify-full",
+		Host: "a.postgres.database.azure.com", Port: 5432, Username: "azurepg-user", SSLMode: "verify-full",
 		ConnectTimeout: 30 * time.Second, MaxConnections: 4,
 		Auth: entratoken.Settings{Method: "managed_identity", Cloud: "AzureChinaCloud", ClientID: "arm-client", TenantID: "azure-tenant",
 			Timeout: 30 * time.Second},

@@ -21,12 +21,12 @@ import (
 // settings are the provider's resolved settings: configuration first, then
 // environment variables, then defaults.
 type settings struct {
-	Host, Database, Username, SSLMode string
-	SSLRootCert                       string
-	Port                              int
-	ConnectTimeout                    time.Duration
-	MaxConnections                    int32
-	Auth                              entratoken.Settings
+	Host, Username, SSLMode string
+	SSLRootCert             string
+	Port                    int
+	ConnectTimeout          time.Duration
+	MaxConnections          int32
+	Auth                    entratoken.Settings
 }
 
 // providerData is what resources receive. Connecting is deferred until a
@@ -78,13 +78,12 @@ func configure(m providerModel, version string) *providerData {
 	}
 	s := settings{
 		Host:           str("host", m.Host, "AZUREPG_HOST", "PGHOST"),
-		Port:           int(num("port", m.Port, 5432, "PGPORT")),
-		Database:       or(str("database", m.Database, "PGDATABASE"), pgaad.PrincipalsDatabase),
+		Port:           int(num("port", m.Port, pgaad.DefaultPort, "PGPORT")),
 		Username:       str("username", m.Username, "AZUREPG_USERNAME", "PGUSER"),
 		SSLMode:        or(str("sslmode", m.SSLMode, "PGSSLMODE"), "verify-full"),
 		SSLRootCert:    str("sslrootcert", m.SSLRootCert, "PGSSLROOTCERT"),
 		ConnectTimeout: time.Duration(num("connect_timeout", m.ConnectTimeout, 30, "")) * time.Second,
-		MaxConnections: int32(num("max_connections", m.MaxConnections, 4, "")),
+		MaxConnections: int32(num("max_connections", m.MaxConnections, pgaad.DefaultMaxConns, "")),
 		Auth: entratoken.Settings{
 			Method:       or(str("auth_method", m.AuthMethod, "AZUREPG_AUTH_METHOD"), defaultMethod()),
 			Cloud:        or(str("cloud", m.Cloud, "ARM_ENVIRONMENT"), "public"),
@@ -197,7 +196,7 @@ func (d *providerData) shared() (*sharedClient, error) {
 	}
 	s := d.settings
 	c := &sharedClient{tokens: src, client: pgaad.NewClient(pgaad.Config{
-		Host: s.Host, Port: s.Port, Database: s.Database, Username: s.Username, SSLMode: s.SSLMode,
+		Host: s.Host, Port: s.Port, Username: s.Username, SSLMode: s.SSLMode,
 		SSLRootCert: s.SSLRootCert, ConnectTimeout: s.ConnectTimeout, MaxConns: s.MaxConnections,
 		ApplicationName: "terraform-provider-azurepg/" + d.version,
 		Password:        src.Password,

@@ -12,8 +12,6 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-func init() { listResources = append(listResources, NewExtensionList) }
-
 var _ list.ListResourceWithConfigure = (*extensionList)(nil)
 
 // NewExtensionList is the azurepg_extension list resource (Terraform 1.14+):

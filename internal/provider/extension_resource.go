@@ -19,8 +19,6 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-func init() { resources = append(resources, NewExtensionResource) }
-
 var (
 	_ resource.ResourceWithConfigure   = (*extensionResource)(nil)
 	_ resource.ResourceWithImportState = (*extensionResource)(nil)

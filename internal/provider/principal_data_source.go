@@ -8,8 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { dataSources = append(dataSources, NewPrincipalDataSource) }
-
 var _ datasource.DataSourceWithConfigure = (*principalDataSource)(nil)
 
 // NewPrincipalDataSource is the azurepg_principal data source.

@@ -14,8 +14,6 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-func init() { listResources = append(listResources, NewPrincipalList) }
-
 var _ list.ListResourceWithConfigure = (*principalList)(nil)
 
 // NewPrincipalList is the azurepg_principal list resource (Terraform 1.14+,

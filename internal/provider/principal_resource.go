@@ -20,8 +20,6 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-func init() { resources = append(resources, NewPrincipalResource) }
-
 var (
 	_ resource.ResourceWithConfigure   = (*principalResource)(nil)
 	_ resource.ResourceWithImportState = (*principalResource)(nil)

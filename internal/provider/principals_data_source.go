@@ -9,8 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { dataSources = append(dataSources, NewPrincipalsDataSource) }
-
 var _ datasource.DataSourceWithConfigure = (*principalsDataSource)(nil)
 
 // NewPrincipalsDataSource is the azurepg_principals data source.

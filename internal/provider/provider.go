@@ -86,8 +86,10 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			},
 			"database": schema.StringAttribute{
 				Optional: true,
-				MarkdownDescription: "The database to connect to by default. Default `postgres`, or `PGDATABASE`. " +
-					"Principals are always managed in `postgres`; AI settings and extensions name their own database.",
+				MarkdownDescription: "Deprecated: has no effect. Principals are always managed in `postgres`, and " +
+					"`azurepg_extension` and `azurepg_ai_settings` name their own database.",
+				DeprecationMessage: "The provider's database attribute has no effect: principals are always managed in the postgres " +
+					"database, and azurepg_extension and azurepg_ai_settings name their own database. Remove it from the provider block.",
 			},
 			"username": schema.StringAttribute{
 				Optional: true,
@@ -201,34 +203,42 @@ func (p *azurepgProvider) Configure(ctx context.Context, req provider.ConfigureR
 	resp.ActionData = data
 }
 
+// Resources, DataSources, EphemeralResources, ListResources and Actions
+// list everything the provider offers: a new one is added here.
 func (p *azurepgProvider) Resources(_ context.Context) []func() resource.Resource {
-	return resources
+	return []func() resource.Resource{
+		NewPrincipalResource,
+		NewExtensionResource,
+		NewAISettingsResource,
+	}
 }
 
 func (p *azurepgProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return dataSources
+	return []func() datasource.DataSource{
+		NewPrincipalDataSource,
+		NewPrincipalsDataSource,
+		NewAISettingsDataSource,
+	}
 }
 
 func (p *azurepgProvider) EphemeralResources(_ context.Context) []func() ephemeral.EphemeralResource {
-	return ephemeralResources
+	return []func() ephemeral.EphemeralResource{
+		NewAccessTokenEphemeralResource,
+	}
 }
 
 // ListResources (Terraform 1.14+, `terraform query`).
 func (p *azurepgProvider) ListResources(_ context.Context) []func() list.ListResource {
-	return listResources
+	return []func() list.ListResource{
+		NewPrincipalList,
+		NewExtensionList,
+	}
 }
 
 // Actions (Terraform 1.14+, `terraform apply -invoke`).
 func (p *azurepgProvider) Actions(_ context.Context) []func() action.Action {
-	return actions
+	return []func() action.Action{
+		NewReassignOwnedAction,
+		NewTerminateSessionsAction,
+	}
 }
-
-// Registries filled by each resource's file in an init function, so that
-// adding a resource touches only its own file.
-var (
-	resources          []func() resource.Resource
-	dataSources        []func() datasource.DataSource
-	ephemeralResources []func() ephemeral.EphemeralResource
-	listResources      []func() list.ListResource
-	actions            []func() action.Action
-)

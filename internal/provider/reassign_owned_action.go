@@ -16,8 +16,6 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-func init() { actions = append(actions, NewReassignOwnedAction) }
-
 var _ action.ActionWithConfigure = (*reassignOwnedAction)(nil)
 
 // NewReassignOwnedAction is the azurepg_reassign_owned action (Terraform 1.14+).

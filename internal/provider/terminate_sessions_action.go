@@ -9,8 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-func init() { actions = append(actions, NewTerminateSessionsAction) }
-
 var _ action.ActionWithConfigure = (*terminateSessionsAction)(nil)
 
 // NewTerminateSessionsAction is the azurepg_terminate_sessions action (Terraform 1.14+).
