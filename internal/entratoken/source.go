@@ -77,6 +77,21 @@ type Source struct {
 	// wait for the Azure SDK's retries (20 reads took over 3 minutes to fail).
 	failed   error
 	failedAt time.Time
+	// log, when set (SetLogger), is told of each decision; never the token.
+	log Logger
+}
+
+// Logger receives a decision of the source (a token fetched, one served from
+// the cache, a failure held) with fields that never hold a token or secret.
+type Logger func(ctx context.Context, msg string, fields map[string]any)
+
+// SetLogger sets where the source tells its decisions; call it before use.
+func (s *Source) SetLogger(l Logger) { s.log = l }
+
+func (s *Source) logf(ctx context.Context, msg string, fields map[string]any) {
+	if s.log != nil {
+		s.log(ctx, msg, fields)
+	}
 }
 
 // testTransport replaces the HTTP transport of every credential in tests
@@ -221,9 +236,12 @@ func (s *Source) Token(ctx context.Context) (Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cached.Value != "" && s.fresh() {
+		s.logf(ctx, "entratoken: token served from cache", map[string]any{"auth_method": s.method, "expires_on": s.cached.ExpiresOn})
 		return s.cached, nil
 	}
 	if s.failed != nil && s.now().Before(s.failedAt.Add(failureHold)) {
+		s.logf(ctx, "entratoken: last credential failure handed out again", map[string]any{"auth_method": s.method,
+			"retry_after": s.failedAt.Add(failureHold)})
 		return Token{}, s.failed
 	}
 	fetchCtx := ctx
@@ -235,6 +253,7 @@ func (s *Source) Token(ctx context.Context) (Token, error) {
 	at, err := s.cred.GetToken(fetchCtx, policy.TokenRequestOptions{Scopes: []string{s.cloud.Scope()}})
 	if err != nil {
 		err = &CredentialError{Method: s.method, Err: err}
+		s.logf(ctx, "entratoken: token request failed", map[string]any{"auth_method": s.method, "error": err.Error()})
 		if ctx.Err() == nil { // not the caller's own time-out or cancellation
 			s.failed, s.failedAt = err, s.now()
 		}
@@ -243,6 +262,7 @@ func (s *Source) Token(ctx context.Context) (Token, error) {
 	s.failed = nil
 	s.cached = Token{Value: at.Token, ExpiresOn: at.ExpiresOn}
 	s.issued = s.now()
+	s.logf(ctx, "entratoken: token fetched", map[string]any{"auth_method": s.method, "scope": s.cloud.Scope(), "expires_on": at.ExpiresOn})
 	return s.cached, nil
 }
 

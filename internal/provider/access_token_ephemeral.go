@@ -218,6 +218,7 @@ func (d *providerData) tokenSource(s entratoken.Settings) (*entratoken.Source, e
 	if err != nil {
 		return nil, err
 	}
+	src.SetLogger(logDecision)
 	tokenSources[s] = src
 	return src, nil
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
@@ -40,6 +42,9 @@ type providerData struct {
 	problem string
 	// unknown names the provider attributes whose values are not known yet.
 	unknown []string
+	// fromEnv says which settings fell back to which environment variable
+	// (names only, for the debug log).
+	fromEnv []string
 }
 
 func configure(m providerModel, version string) *providerData {
@@ -55,6 +60,7 @@ func configure(m providerModel, version string) *providerData {
 		}
 		for _, e := range env {
 			if s := os.Getenv(e); s != "" {
+				d.fromEnv = append(d.fromEnv, name+" from "+e)
 				return s
 			}
 		}
@@ -69,6 +75,7 @@ func configure(m providerModel, version string) *providerData {
 			return v.ValueInt64()
 		}
 		if s := os.Getenv(env); env != "" && s != "" {
+			d.fromEnv = append(d.fromEnv, name+" from "+env)
 			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 				return n
 			}
@@ -194,6 +201,7 @@ func (d *providerData) shared() (*sharedClient, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNotConfigured, err)
 	}
+	src.SetLogger(logDecision)
 	s := d.settings
 	c := &sharedClient{tokens: src, client: pgaad.NewClient(pgaad.Config{
 		Host: s.Host, Port: s.Port, Username: s.Username, SSLMode: s.SSLMode,
@@ -201,6 +209,7 @@ func (d *providerData) shared() (*sharedClient, error) {
 		ApplicationName: "terraform-provider-azurepg/" + d.version,
 		Password:        src.Password,
 		Entra:           src.IsEntra(),
+		Log:             logDecision,
 	})}
 	clients[key] = c
 	return c, nil
@@ -239,4 +248,16 @@ func dataFrom(v any, diags *diag.Diagnostics) *providerData {
 		return nil
 	}
 	return d
+}
+
+// secretFields are the log field names whose values tflog masks, should a
+// secret ever be given one of them (pgaad and entratoken never log one).
+var secretFields = []string{"token", "access_token", "password", "client_secret", "value", "subscription_key", "endpoint_key"}
+
+// logDecision is how pgaad and entratoken log their decisions (a retry and
+// why, a pool opened, a token fetched or served from the cache): tflog at
+// DEBUG, secret fields masked. Without TF_LOG, tflog drops it.
+func logDecision(ctx context.Context, msg string, fields map[string]any) {
+	ctx = tflog.MaskFieldValuesWithFieldKeys(ctx, secretFields...)
+	tflog.Debug(ctx, msg, fields)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 )
@@ -195,6 +196,9 @@ func (p *azurepgProvider) Configure(ctx context.Context, req provider.ConfigureR
 	data := configure(m, p.version)
 	if w := data.settings.unverifiedWarning(); w != "" {
 		resp.Diagnostics.AddAttributeWarning(path.Root("sslmode"), "The server's identity is not verified", w)
+	}
+	if len(data.fromEnv) > 0 {
+		tflog.Debug(ctx, "azurepg: provider settings taken from the environment", map[string]any{"settings": data.fromEnv})
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
