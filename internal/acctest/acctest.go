@@ -1,23 +1,17 @@
-// Package acctest is what acceptance tests share: one emulator per test
-// binary, the provider factories, and helpers to run SQL as the bootstrap
-// superuser or as the Entra admin, and to add tenant objects.
+// Package acctest is what the provider's acceptance tests share: the
+// provider factories, provider blocks, the Terraform CLI helpers, and (from
+// pgtest, re-exported here) the emulator fixture and SQL helpers.
 package acctest
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
-	"github.com/jackc/pgx/v5"
 
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
 	"github.com/azurepg/terraform-provider-azurepg/internal/provider"
 )
@@ -27,142 +21,25 @@ var ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
 	"azurepg": providerserver.NewProtocol6WithError(provider.New("test")()),
 }
 
+// The emulator fixture and SQL helpers of pgtest.
 var (
-	once    sync.Once
-	shared  *emulator.Emulator
-	err     error
-	counter atomic.Int64
+	Emulator      = pgtest.Emulator
+	Name          = pgtest.Name
+	SuperExec     = pgtest.SuperExec
+	SuperQueryRow = pgtest.SuperQueryRow
+	AdminConn     = pgtest.AdminConn
+	RoleExists    = pgtest.RoleExists
+	NewObject     = pgtest.NewObject
+	NewAdmin      = pgtest.NewAdmin
 )
 
-// Emulator returns the test binary's emulator, starting it on first use and
-// pointing the provider's environment variables at it (as the Entra admin,
-// with the managed identity). Tests skip without TF_ACC.
-func Emulator(t testing.TB) *emulator.Emulator {
-	t.Helper()
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
-	}
-	once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		shared, err = emulator.Start(ctx, emulator.Options{})
-		if err != nil {
-			return
-		}
-		for k, v := range shared.Env() {
-			os.Setenv(k, v)
-		}
-		// Settings that would leak in from the developer's shell.
-		for _, k := range []string{"PGHOST", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE", "AZURE_CLIENT_ID", "ARM_CLIENT_ID", "AZUREPG_ACCESS_TOKEN", "ARM_ENVIRONMENT"} {
-			os.Unsetenv(k)
-		}
-	})
-	if err != nil {
-		t.Fatalf("starting the emulator: %v", err)
-	}
-	return shared
-}
-
-// Main runs the tests and stops the emulator afterwards. Use it in TestMain.
+// Main runs the tests, then stops the emulator and removes the provider
+// binaries built for CLI tests. Use it in TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
-	if shared != nil {
-		shared.Stop()
-	}
+	pgtest.Stop()
 	removeBuiltBinaries()
 	os.Exit(code)
-}
-
-// Name returns a unique name for a test object, starting with prefix.
-func Name(prefix string) string {
-	return fmt.Sprintf("%s-%d-%s", prefix, counter.Add(1), uuid.NewString()[:8])
-}
-
-// SuperExec runs SQL as the bootstrap superuser in a database.
-func SuperExec(t testing.TB, database, sql string, args ...any) {
-	t.Helper()
-	e := Emulator(t)
-	conn := connect(t, e.SuperuserURL(database))
-	defer conn.Close(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), statementTimeout)
-	defer cancel()
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("as superuser in %s: %s: %v", database, sql, err)
-	}
-}
-
-// SuperQueryRow runs a query as the bootstrap superuser and scans one row.
-func SuperQueryRow(t testing.TB, database, sql string, args []any, dest ...any) {
-	t.Helper()
-	e := Emulator(t)
-	conn := connect(t, e.SuperuserURL(database))
-	defer conn.Close(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), statementTimeout)
-	defer cancel()
-	if err := conn.QueryRow(ctx, sql, args...).Scan(dest...); err != nil {
-		t.Fatalf("as superuser in %s: %s: %v", database, sql, err)
-	}
-}
-
-// AdminConn connects to a database as the Entra admin, with a token.
-func AdminConn(t testing.TB, database string) *pgx.Conn {
-	t.Helper()
-	e := Emulator(t)
-	tok, err := e.IssueToken(context.Background(), "https://ossrdbms-aad.database.windows.net", "")
-	if err != nil {
-		t.Fatalf("issuing a token: %v", err)
-	}
-	conn := connect(t, e.URL(e.AdminName(), tok.Value, database))
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
-
-// statementTimeout bounds a test's own log-in and statement: a hang fails
-// the test in minutes, with its name, instead of the whole run at -timeout.
-const statementTimeout = 2 * time.Minute
-
-func connect(t testing.TB, url string) *pgx.Conn {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), statementTimeout)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("connecting: %v", err)
-	}
-	return conn
-}
-
-// RoleExists reports whether a role exists.
-func RoleExists(t testing.TB, name string) bool {
-	t.Helper()
-	var n int
-	SuperQueryRow(t, "postgres", "SELECT count(*) FROM pg_roles WHERE rolname = $1", []any{name}, &n)
-	return n == 1
-}
-
-// NewObject adds a tenant object with a unique name (prefix + suffix).
-func NewObject(t testing.TB, kind, prefix string) emulator.Object {
-	t.Helper()
-	e := Emulator(t)
-	name := Name(prefix)
-	if kind == "user" && !strings.Contains(prefix, "@") {
-		name += "@contoso.com"
-	}
-	o, err := e.AddObject(context.Background(), emulator.Object{Kind: kind, Name: name})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
-
-// NewAdmin adds a managed identity to the tenant and makes it an Entra admin
-// of the server, so that a test can log in with tokens of its own (its own
-// lifetime, its own request counts) without disturbing other tests.
-func NewAdmin(t testing.TB) emulator.Object {
-	t.Helper()
-	o := NewObject(t, "managed_identity", "admin-mi")
-	SuperExec(t, "postgres", "SELECT azure_emulator.create_role($1, 'service', $2, true, false)", o.Name, o.ObjectID)
-	return o
 }
 
 // ProviderBlock is a provider block that logs in as the given managed

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
@@ -17,13 +17,13 @@ import (
 // drops it after the test.
 func aiDatabase(t *testing.T, prefix string, install bool) string {
 	t.Helper()
-	db := acctest.Name(prefix)
-	acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+	db := pgtest.Name(prefix)
+	pgtest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
 	t.Cleanup(func() {
-		acctest.SuperExec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+		pgtest.SuperExec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
 	})
 	if install {
-		acctest.SuperExec(t, db, "CREATE EXTENSION azure_ai")
+		pgtest.SuperExec(t, db, "CREATE EXTENSION azure_ai")
 	}
 	return db
 }
@@ -83,7 +83,7 @@ func TestAISettingsApplyReadClear(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	acctest.SuperQueryRow(t, db, "SELECT count(*) FROM azure_ai.settings_store", nil, &n)
+	pgtest.SuperQueryRow(t, db, "SELECT count(*) FROM azure_ai.settings_store", nil, &n)
 	if n != 3 {
 		t.Fatalf("%d keys left, want 3", n)
 	}
@@ -105,7 +105,7 @@ func TestAISettingsErrors(t *testing.T) {
 		t.Fatalf("extension missing on apply: %v", err)
 	}
 
-	missing := acctest.Name("no such db")
+	missing := pgtest.Name("no such db")
 	_, err = c.AISettings(ctx, missing, []string{pgaad.AIOpenAIEndpoint})
 	if !errors.Is(err, pgaad.ErrDatabaseMissing) || !strings.Contains(err.Error(), missing) {
 		t.Fatalf("database missing: %v", err)
@@ -113,14 +113,14 @@ func TestAISettingsErrors(t *testing.T) {
 
 	// A login that is not in azure_ai_settings_manager.
 	db := aiDatabase(t, "ai-denied", true)
-	mi := acctest.NewObject(t, "managed_identity", "ai-not-manager")
-	acctest.SuperExec(t, "postgres", "SELECT azure_emulator.create_role($1, 'service', $2, false, false)", mi.Name, mi.ObjectID)
-	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{mi.Name}.Sanitize()) })
+	mi := pgtest.NewObject(t, "managed_identity", "ai-not-manager")
+	pgtest.SuperExec(t, "postgres", "SELECT azure_emulator.create_role($1, 'service', $2, false, false)", mi.Name, mi.ObjectID)
+	t.Cleanup(func() { pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{mi.Name}.Sanitize()) })
 	src, err := entratoken.New(entratoken.Settings{Method: "managed_identity", ClientID: mi.ClientID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := acctest.Emulator(t)
+	e := pgtest.Emulator(t)
 	nc := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: mi.Name, SSLMode: "verify-full", SSLRootCert: e.CAFile(), Password: src.Password, Entra: true})
 	t.Cleanup(nc.Close)
 	err = nc.ApplyAISettings(ctx, db, []pgaad.AISettingChange{{Key: pgaad.AIOpenAISubscriptionKey, Value: ptr("secret-value-42")}})

@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
@@ -18,13 +18,13 @@ import (
 // extensions in it; without, the superuser creates it.
 func extensionDatabase(t *testing.T, own bool) string {
 	t.Helper()
-	db := acctest.Name(`ext/app "db"; 數據 @x`)
+	db := pgtest.Name(`ext/app "db"; 數據 @x`)
 	if own {
-		if _, err := acctest.AdminConn(t, "postgres").Exec(context.Background(), "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
+		if _, err := pgtest.AdminConn(t, "postgres").Exec(context.Background(), "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
 			t.Fatal(err)
 		}
 	} else {
-		acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+		pgtest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
 	}
 	return db
 }
@@ -68,7 +68,7 @@ func TestExtensionLifecycle(t *testing.T) {
 		t.Fatalf("updated %+v, %v; want %+v", x, err, want)
 	}
 	var extversion string
-	acctest.SuperQueryRow(t, db, "SELECT extversion FROM pg_extension WHERE extname = 'azure_ai'", nil, &extversion)
+	pgtest.SuperQueryRow(t, db, "SELECT extversion FROM pg_extension WHERE extname = 'azure_ai'", nil, &extversion)
 	if extversion != "1.3.1" {
 		t.Fatalf("server says %s", extversion)
 	}
@@ -103,7 +103,7 @@ func TestExtensionErrors(t *testing.T) {
 	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai", Schema: "public"})
 	wantExtKind(t, err, pgaad.ErrExtensionSchema, `must be installed in schema "azure_ai"`)
 
-	missing := acctest.Name("no such db")
+	missing := pgtest.Name("no such db")
 	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: missing, Name: "hstore"})
 	wantExtKind(t, err, pgaad.ErrDatabaseMissing, "3D000", "Create it first", missing)
 	_, err = c.Extension(ctx, missing, "hstore")
@@ -114,19 +114,19 @@ func TestExtensionErrors(t *testing.T) {
 
 	// Objects that depend on the extension stop the drop; nothing is cascaded.
 	schema := `s "x"; 數據`
-	acctest.SuperExec(t, db, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()+" AUTHORIZATION azure_pg_admin")
+	pgtest.SuperExec(t, db, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()+" AUTHORIZATION azure_pg_admin")
 	x, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "hstore", Schema: schema})
 	if err != nil || x.Schema != schema || x.Version != "1.8" {
 		t.Fatalf("created %+v, %v", x, err)
 	}
-	acctest.SuperExec(t, db, "CREATE TABLE keep_me (h "+pgx.Identifier{schema, "hstore"}.Sanitize()+")")
+	pgtest.SuperExec(t, db, "CREATE TABLE keep_me (h "+pgx.Identifier{schema, "hstore"}.Sanitize()+")")
 	err = c.DropExtension(ctx, db, "hstore")
 	wantExtKind(t, err, pgaad.ErrDependentObjects, "2BP01", "column h of table keep_me depends on type", "never drops with CASCADE")
 	if strings.Contains(err.Error(), "Use DROP ... CASCADE") {
 		t.Errorf("the error passes on the server's advice to CASCADE:\n%v", err)
 	}
 	var n int
-	acctest.SuperQueryRow(t, db, "SELECT count(*) FROM pg_extension WHERE extname = 'hstore'", nil, &n)
+	pgtest.SuperQueryRow(t, db, "SELECT count(*) FROM pg_extension WHERE extname = 'hstore'", nil, &n)
 	if n != 1 {
 		t.Fatal("hstore was dropped")
 	}

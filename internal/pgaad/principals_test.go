@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
@@ -17,7 +17,7 @@ import (
 // adminClient logs in as the emulator's Entra admin (not a superuser).
 func adminClient(t *testing.T) *pgaad.Client {
 	t.Helper()
-	e := acctest.Emulator(t)
+	e := pgtest.Emulator(t)
 	src, err := entratoken.New(entratoken.Settings{Method: "managed_identity"})
 	if err != nil {
 		t.Fatal(err)
@@ -32,15 +32,15 @@ func TestPrincipalCreateReadListDrop(t *testing.T) {
 	t.Parallel()
 	c := adminClient(t)
 	ctx := context.Background()
-	e := acctest.Emulator(t)
+	e := pgtest.Emulator(t)
 	// The admin is not a superuser, as on Azure: what follows shows that it
 	// can read the labels (pg_shseclabel) all the same.
 	var super bool
-	if err := acctest.AdminConn(t, "postgres").QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil || super {
+	if err := pgtest.AdminConn(t, "postgres").QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil || super {
 		t.Fatalf("the Entra admin is a superuser (%v) or cannot say (%v)", super, err)
 	}
-	user := acctest.NewObject(t, "user", "pgaad-user")
-	group := acctest.NewObject(t, "group", "pgaad group")
+	user := pgtest.NewObject(t, "user", "pgaad-user")
+	group := pgtest.NewObject(t, "group", "pgaad group")
 
 	p, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: user.Name, MFA: true})
 	if err != nil {
@@ -55,7 +55,7 @@ func TestPrincipalCreateReadListDrop(t *testing.T) {
 	}
 
 	// By object id, with a name that the tenant does not know.
-	free := acctest.Name(`free "name"; x`)
+	free := pgtest.Name(`free "name"; x`)
 	p, err = c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: free, ObjectID: group.ObjectID, Type: "group", Admin: true})
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestPrincipalCreateReadListDrop(t *testing.T) {
 		if err := c.DropPrincipal(ctx, name); err != nil {
 			t.Fatal(err)
 		}
-		if acctest.RoleExists(t, name) {
+		if pgtest.RoleExists(t, name) {
 			t.Fatalf("%q still exists", name)
 		}
 		if _, err := c.Principal(ctx, name); !errors.Is(err, pgaad.ErrNotFound) {
@@ -110,14 +110,14 @@ func TestPrincipalOlderLabelForm(t *testing.T) {
 	t.Parallel()
 	c := adminClient(t)
 	ctx := context.Background()
-	o := acctest.NewObject(t, "service_principal", "pgaad-old-sp")
+	o := pgtest.NewObject(t, "service_principal", "pgaad-old-sp")
 	if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name, Admin: true}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.DropPrincipal(ctx, o.Name) })
 	role := pgx.Identifier{o.Name}.Sanitize()
-	acctest.SuperExec(t, "postgres", `SECURITY LABEL FOR "pgaadauth" ON ROLE `+role+` IS 'aadauth,oid=`+o.ObjectID+`,type=service,admin'`)
-	acctest.SuperExec(t, "postgres", `SECURITY LABEL FOR "pgaadauth-int" ON ROLE `+role+` IS NULL`)
+	pgtest.SuperExec(t, "postgres", `SECURITY LABEL FOR "pgaadauth" ON ROLE `+role+` IS 'aadauth,oid=`+o.ObjectID+`,type=service,admin'`)
+	pgtest.SuperExec(t, "postgres", `SECURITY LABEL FOR "pgaadauth-int" ON ROLE `+role+` IS NULL`)
 	p, err := c.Principal(ctx, o.Name)
 	if err != nil {
 		t.Fatal(err)
@@ -134,10 +134,10 @@ func TestPrincipalErrors(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("not in tenant", func(t *testing.T) {
-		name := acctest.Name("nobody") + "@contoso.com"
+		name := pgtest.Name("nobody") + "@contoso.com"
 		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: name})
 		wantKind(t, err, pgaad.ErrNotInTenant, "Could not validate AAD user "+name+" because its name is not found in the tenant")
-		if acctest.RoleExists(t, name) {
+		if pgtest.RoleExists(t, name) {
 			t.Fatal("role created anyway")
 		}
 	})
@@ -150,7 +150,7 @@ func TestPrincipalErrors(t *testing.T) {
 		wantKind(t, err, pgaad.ErrValidation, "An unexpected error occurred while trying to validate user")
 	})
 	t.Run("already exists", func(t *testing.T) {
-		o := acctest.NewObject(t, "group", "pgaad-dup")
+		o := pgtest.NewObject(t, "group", "pgaad-dup")
 		if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name}); err != nil {
 			t.Fatal(err)
 		}
@@ -162,28 +162,28 @@ func TestPrincipalErrors(t *testing.T) {
 		}
 	})
 	t.Run("type mismatch rolls back", func(t *testing.T) {
-		o := acctest.NewObject(t, "user", "pgaad-mismatch")
+		o := pgtest.NewObject(t, "user", "pgaad-mismatch")
 		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name, Type: "group"})
 		wantKind(t, err, pgaad.ErrTypeMismatch, `type = "user"`)
-		if acctest.RoleExists(t, o.Name) {
+		if pgtest.RoleExists(t, o.Name) {
 			t.Fatal("role left behind")
 		}
 	})
 	t.Run("not an Entra principal", func(t *testing.T) {
-		name := acctest.Name("plain role")
-		acctest.SuperExec(t, "postgres", "CREATE ROLE "+pgx.Identifier{name}.Sanitize())
-		t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE "+pgx.Identifier{name}.Sanitize()) })
+		name := pgtest.Name("plain role")
+		pgtest.SuperExec(t, "postgres", "CREATE ROLE "+pgx.Identifier{name}.Sanitize())
+		t.Cleanup(func() { pgtest.SuperExec(t, "postgres", "DROP ROLE "+pgx.Identifier{name}.Sanitize()) })
 		_, err := c.Principal(ctx, name)
 		wantKind(t, err, pgaad.ErrNotEntraPrincipal, "plain PostgreSQL role")
 	})
 	t.Run("dependent objects", func(t *testing.T) {
-		o := acctest.NewObject(t, "user", "pgaad-owner")
+		o := pgtest.NewObject(t, "user", "pgaad-owner")
 		if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name}); err != nil {
 			t.Fatal(err)
 		}
 		role := pgx.Identifier{o.Name}.Sanitize()
-		table := pgx.Identifier{acctest.Name("owned")}.Sanitize()
-		acctest.SuperExec(t, "postgres", "CREATE TABLE "+table+" (); ALTER TABLE "+table+" OWNER TO "+role)
+		table := pgx.Identifier{pgtest.Name("owned")}.Sanitize()
+		pgtest.SuperExec(t, "postgres", "CREATE TABLE "+table+" (); ALTER TABLE "+table+" OWNER TO "+role)
 		err := c.DropPrincipal(ctx, o.Name)
 		wantKind(t, err, pgaad.ErrDependentObjects, "owner of table")
 		if !strings.Contains(err.Error(), "REASSIGN OWNED BY "+role) || !strings.Contains(err.Error(), "DROP OWNED BY "+role) {
@@ -193,7 +193,7 @@ func TestPrincipalErrors(t *testing.T) {
 		if !errors.As(err, &pgErr) || pgErr.Code != "2BP01" {
 			t.Fatalf("server error not reachable: %v", err)
 		}
-		acctest.SuperExec(t, "postgres", "DROP TABLE "+table)
+		pgtest.SuperExec(t, "postgres", "DROP TABLE "+table)
 		if err := c.DropPrincipal(ctx, o.Name); err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
@@ -21,7 +21,7 @@ const reliabilityApp = "terraform-provider-azurepg/pgaad-reliability"
 // its own, so that a test can terminate exactly its connections.
 func reliabilityClient(t *testing.T, maxConns int32) *pgaad.Client {
 	t.Helper()
-	e := acctest.Emulator(t)
+	e := pgtest.Emulator(t)
 	src, err := entratoken.New(entratoken.Settings{Method: "managed_identity"})
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +36,7 @@ func reliabilityClient(t *testing.T, maxConns int32) *pgaad.Client {
 func terminateOwn(t *testing.T) int {
 	t.Helper()
 	var n int
-	acctest.SuperQueryRow(t, "postgres",
+	pgtest.SuperQueryRow(t, "postgres",
 		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", []any{reliabilityApp}, &n)
 	return n
 }
@@ -48,7 +48,7 @@ func terminateOwn(t *testing.T) int {
 func TestReadsSurviveTerminatedConnections(t *testing.T) {
 	c := reliabilityClient(t, 2)
 	ctx := context.Background()
-	o := acctest.NewObject(t, "group", "pgaad reliability")
+	o := pgtest.NewObject(t, "group", "pgaad reliability")
 	if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name}); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestReadsSurviveTerminatedConnections(t *testing.T) {
 	}
 
 	// Writes: a create whose connection died before it was sent, and a drop.
-	o2 := acctest.NewObject(t, "user", "pgaad-reliability-create")
+	o2 := pgtest.NewObject(t, "user", "pgaad-reliability-create")
 	terminateOwn(t)
 	if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o2.Name}); err != nil {
 		t.Fatalf("creating after pg_terminate_backend: %v", err)
@@ -84,7 +84,7 @@ func TestReadsSurviveTerminatedConnections(t *testing.T) {
 	if err := c.DropPrincipal(ctx, o2.Name); err != nil {
 		t.Fatalf("dropping after pg_terminate_backend: %v", err)
 	}
-	if acctest.RoleExists(t, o2.Name) {
+	if pgtest.RoleExists(t, o2.Name) {
 		t.Fatalf("role %q still exists", o2.Name)
 	}
 }
@@ -93,10 +93,10 @@ func TestReadsSurviveTerminatedConnections(t *testing.T) {
 // or maintenance), every pooled connection is dead; the next operations
 // succeed on new connections.
 func TestClientSurvivesRestart(t *testing.T) {
-	e := acctest.Emulator(t)
+	e := pgtest.Emulator(t)
 	c := reliabilityClient(t, 4)
 	ctx := context.Background()
-	o := acctest.NewObject(t, "managed_identity", "pgaad-restart-mi")
+	o := pgtest.NewObject(t, "managed_identity", "pgaad-restart-mi")
 	if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name}); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestConcurrentCreateSameName(t *testing.T) {
 	c := reliabilityClient(t, 8)
 	ctx := context.Background()
 	for round := range 3 {
-		o := acctest.NewObject(t, "user", "pgaad-race")
+		o := pgtest.NewObject(t, "user", "pgaad-race")
 		start := make(chan struct{})
 		errs := make([]error, 8)
 		var wg sync.WaitGroup
@@ -169,15 +169,15 @@ func TestConcurrentCreateSameName(t *testing.T) {
 // dropping "a\x00b" would drop the role "ab". DropPrincipal refuses it.
 func TestDropRefusesNUL(t *testing.T) {
 	c := reliabilityClient(t, 1)
-	victim := acctest.Name("pgaad-nul-victim")
-	acctest.SuperExec(t, "postgres", "CREATE ROLE "+pgx.Identifier{victim}.Sanitize())
-	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{victim}.Sanitize()) })
+	victim := pgtest.Name("pgaad-nul-victim")
+	pgtest.SuperExec(t, "postgres", "CREATE ROLE "+pgx.Identifier{victim}.Sanitize())
+	t.Cleanup(func() { pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{victim}.Sanitize()) })
 	withNUL := victim[:4] + "\x00" + victim[4:]
 	err := c.DropPrincipal(context.Background(), withNUL)
 	if err == nil || !strings.Contains(err.Error(), "NUL") {
 		t.Fatalf("dropping %q: %v", withNUL, err)
 	}
-	if !acctest.RoleExists(t, victim) {
+	if !pgtest.RoleExists(t, victim) {
 		t.Fatalf("dropping %q dropped %q", withNUL, victim)
 	}
 }
@@ -188,14 +188,14 @@ func TestDropRefusesNUL(t *testing.T) {
 func TestExtensionAndAIReadsSurviveTerminatedConnections(t *testing.T) {
 	c := reliabilityClient(t, 2)
 	ctx := context.Background()
-	db := acctest.Name("pgaad reliability ai")
-	acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+	db := pgtest.Name("pgaad reliability ai")
+	pgtest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
 	t.Cleanup(func() {
 		c.Close()
-		acctest.SuperExec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+		pgtest.SuperExec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
 	})
-	acctest.SuperExec(t, db, "CREATE EXTENSION azure_ai")
-	acctest.SuperExec(t, db, "GRANT azure_ai_settings_manager TO azure_pg_admin")
+	pgtest.SuperExec(t, db, "CREATE EXTENSION azure_ai")
+	pgtest.SuperExec(t, db, "GRANT azure_ai_settings_manager TO azure_pg_admin")
 	for i := range 3 {
 		if _, err := c.Extension(ctx, db, "azure_ai"); err != nil {
 			t.Fatal(err)
@@ -220,15 +220,15 @@ func TestExtensionAndAIReadsSurviveTerminatedConnections(t *testing.T) {
 func TestExtensionAndAIWritesSurviveTerminatedConnections(t *testing.T) {
 	c := reliabilityClient(t, 2)
 	ctx := context.Background()
-	db := acctest.Name("pgaad reliability writes")
-	acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+	db := pgtest.Name("pgaad reliability writes")
+	pgtest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
 	t.Cleanup(func() {
 		c.Close()
-		acctest.SuperExec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+		pgtest.SuperExec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
 	})
-	acctest.SuperExec(t, "postgres", "GRANT CREATE ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO azure_pg_admin")
-	acctest.SuperExec(t, db, "CREATE EXTENSION azure_ai")
-	acctest.SuperExec(t, db, "GRANT azure_ai_settings_manager TO azure_pg_admin")
+	pgtest.SuperExec(t, "postgres", "GRANT CREATE ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO azure_pg_admin")
+	pgtest.SuperExec(t, db, "CREATE EXTENSION azure_ai")
+	pgtest.SuperExec(t, db, "GRANT azure_ai_settings_manager TO azure_pg_admin")
 
 	warm := func() {
 		if _, err := c.Extension(ctx, db, "azure_ai"); err != nil {
@@ -254,12 +254,12 @@ func TestExtensionAndAIWritesSurviveTerminatedConnections(t *testing.T) {
 		t.Fatalf("dropping an extension after pg_terminate_backend: %v", err)
 	}
 	var n int
-	acctest.SuperQueryRow(t, db, "SELECT count(*) FROM pg_extension WHERE extname = 'hstore'", nil, &n)
+	pgtest.SuperQueryRow(t, db, "SELECT count(*) FROM pg_extension WHERE extname = 'hstore'", nil, &n)
 	if n != 0 {
 		t.Fatal("hstore is still installed")
 	}
 	var got *string
-	acctest.SuperQueryRow(t, db, "SELECT azure_ai.get_setting($1)", []any{pgaad.AIOpenAIEndpoint}, &got)
+	pgtest.SuperQueryRow(t, db, "SELECT azure_ai.get_setting($1)", []any{pgaad.AIOpenAIEndpoint}, &got)
 	if got == nil || *got != endpoint {
 		t.Fatalf("the endpoint on the server is %v", got)
 	}
@@ -274,7 +274,7 @@ func TestCreatesSurviveRepeatedKills(t *testing.T) {
 	ctx := context.Background()
 	names := make(chan string, 300)
 	for range cap(names) {
-		names <- acctest.NewObject(t, "group", "pgaad kill").Name
+		names <- pgtest.NewObject(t, "group", "pgaad kill").Name
 	}
 	close(names)
 	var mu sync.Mutex
@@ -319,7 +319,7 @@ func TestCreatesSurviveRepeatedKills(t *testing.T) {
 	wg.Wait()
 	killer.Wait()
 	for _, n := range created {
-		if !acctest.RoleExists(t, n) {
+		if !pgtest.RoleExists(t, n) {
 			t.Errorf("%q was not created", n)
 		}
 	}
