@@ -81,6 +81,9 @@ func NewClient(cfg Config) *Client {
 	return c
 }
 
+// Config returns the client's configuration (after NewClient's defaults).
+func (c *Client) Config() Config { return c.cfg }
+
 // Pool returns the pool for a database.
 func (c *Client) Pool(ctx context.Context, database string) (*pgxpool.Pool, error) {
 	c.mu.Lock()

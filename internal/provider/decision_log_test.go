@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,7 +31,12 @@ func TestAccDecisionLogDebug(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy:             checkRolesGone(t, o.Name),
 		Steps: []resource.TestStep{{
-			Config: onePrincipal(o.Name, ""),
+			// A provider setting of its own gives this test a client and a
+			// token source of its own: the provider runs in this process,
+			// where other tests' clients already hold a token and connections.
+			Config: "provider \"azurepg\" {\n  max_connections = 7\n}\n" + fmt.Sprintf(`resource "azurepg_principal" "p" {
+  name = %q
+}`, o.Name),
 			ConfigStateChecks: []statecheck.StateCheck{
 				statecheck.ExpectKnownValue("azurepg_principal.p", tfjsonpath.New("name"), knownvalue.StringExact(o.Name)),
 			},
