@@ -13,40 +13,18 @@ import (
 // One-off operations behind the provider's actions: handing over what a
 // role owns before it is dropped, and ending its sessions.
 
-// ErrReadReplica: the server is a read replica (pg_is_in_recovery()), where
-// nothing can be changed.
-var ErrReadReplica = errors.New("the server is a read replica")
-
-// ActionError is a failed one-off operation on a role, in one database
-// when Database is set.
-type ActionError struct {
-	Op       string // e.g. "reassigning objects owned by"
-	Role     string
-	Database string
-	Kind     error // ErrReadReplica, ErrNotFound, ErrPermissionDenied (may be nil)
-	Err      error // the underlying error, e.g. *pgconn.PgError (may be nil)
-	Advice   string
+func actionObject(role, database string) Object {
+	return Object{Type: ObjectRole, Name: role, Database: database}
 }
-
-func (e *ActionError) Error() string {
-	subject := fmt.Sprintf("%s %q", e.Op, e.Role)
-	if e.Database != "" {
-		subject += fmt.Sprintf(" in database %q", e.Database)
-	}
-	return message(subject, e.Kind, e.Err, describeWithHint, e.Advice)
-}
-
-// Unwrap lets errors.Is find the kind and errors.As find the server's error.
-func (e *ActionError) Unwrap() []error { return unwrap(e.Kind, e.Err) }
 
 // checkWritable refuses a read replica before anything runs.
 func (c *Client) checkWritable(ctx context.Context, q querier, op, role, database string) error {
 	var inRecovery bool
 	if err := q.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil {
-		return c.actionError(op, role, database, err)
+		return err
 	}
 	if inRecovery {
-		return &ActionError{Op: op, Role: role, Database: database, Kind: ErrReadReplica,
+		return &Error{Op: op, Object: actionObject(role, database), Kind: ErrReadReplica,
 			Advice: "pg_is_in_recovery() is true: this server (or the host the provider connects to) is a read replica, which " +
 				"accepts no changes. Point the provider at the primary server and run the action again."}
 	}
@@ -68,47 +46,40 @@ type Reassign struct {
 func (c *Client) ReassignOwned(ctx context.Context, database string, r Reassign) error {
 	const op = "reassigning objects owned by"
 	if strings.ContainsRune(r.Role, 0) || strings.ContainsRune(r.NewOwner, 0) {
-		return &ActionError{Op: op, Role: r.Role, Database: database, Err: errors.New("a role name cannot contain a NUL character")}
+		return &Error{Op: op, Object: actionObject(r.Role, database), Err: errors.New("a role name cannot contain a NUL character")}
 	}
-	pool, err := c.Pool(database)
-	if err != nil {
-		return err
-	}
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return c.actionError(op, r.Role, database, err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if err := c.checkWritable(ctx, tx, op, r.Role, database); err != nil {
-		return err
-	}
-	for _, name := range []string{r.Role, r.NewOwner} {
-		if name == "" {
-			continue
+	// Running it again after a lost COMMIT is harmless: what was handed
+	// over is no longer owned by the role.
+	_, err := write(ctx, c, database, op, func(tx pgx.Tx) (struct{}, error) {
+		if err := c.checkWritable(ctx, tx, op, r.Role, database); err != nil {
+			return struct{}{}, err
 		}
-		var exists bool
-		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name).Scan(&exists); err != nil {
-			return c.actionError(op, r.Role, database, err)
+		for _, name := range []string{r.Role, r.NewOwner} {
+			if name == "" {
+				continue
+			}
+			var exists bool
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name).Scan(&exists); err != nil {
+				return struct{}{}, err
+			}
+			if !exists {
+				return struct{}{}, &Error{Op: op, Object: actionObject(r.Role, database), Kind: ErrNotFound,
+					Advice: fmt.Sprintf("The server has no role %q (names are case-sensitive).", name)}
+			}
 		}
-		if !exists {
-			return &ActionError{Op: op, Role: r.Role, Database: database, Kind: ErrNotFound,
-				Advice: fmt.Sprintf("The server has no role %q (names are case-sensitive).", name)}
+		if r.NewOwner != "" {
+			if _, err := tx.Exec(ctx, "REASSIGN OWNED BY "+pgx.Identifier{r.Role}.Sanitize()+" TO "+pgx.Identifier{r.NewOwner}.Sanitize()); err != nil {
+				return struct{}{}, err
+			}
 		}
-	}
-	if r.NewOwner != "" {
-		if _, err := tx.Exec(ctx, "REASSIGN OWNED BY "+pgx.Identifier{r.Role}.Sanitize()+" TO "+pgx.Identifier{r.NewOwner}.Sanitize()); err != nil {
-			return c.actionError(op, r.Role, database, err)
+		if r.DropOwned {
+			if _, err := tx.Exec(ctx, "DROP OWNED BY "+pgx.Identifier{r.Role}.Sanitize()); err != nil {
+				return struct{}{}, c.actionError("dropping what is owned by", r.Role, database, err)
+			}
 		}
-	}
-	if r.DropOwned {
-		if _, err := tx.Exec(ctx, "DROP OWNED BY "+pgx.Identifier{r.Role}.Sanitize()); err != nil {
-			return c.actionError("dropping what is owned by", r.Role, database, err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return c.actionError(op, r.Role, database, err)
-	}
-	return nil
+		return struct{}{}, nil
+	}, nil)
+	return c.actionError(op, r.Role, database, err)
 }
 
 // TerminateSessions ends every session of role on the server (all
@@ -116,60 +87,42 @@ func (c *Client) ReassignOwned(ctx context.Context, database string, r Reassign)
 // returns how many it ended. A role without sessions is 0, not an error.
 func (c *Client) TerminateSessions(ctx context.Context, role string) (int, error) {
 	const op = "terminating the sessions of"
-	pool, err := c.Pool(PrincipalsDatabase)
-	if err != nil {
-		return 0, err
-	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return 0, c.actionError(op, role, "", err)
-	}
-	defer conn.Release()
-	if err := c.checkWritable(ctx, conn, op, role, ""); err != nil {
-		return 0, err
-	}
-	var ended, failed int
-	err = conn.QueryRow(ctx, `
+	type result struct{ ended, failed int }
+	// Safe to run again: sessions already ended are not counted twice.
+	r, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) (result, error) {
+		if err := c.checkWritable(ctx, q, op, role, ""); err != nil {
+			return result{}, err
+		}
+		var r result
+		err := q.QueryRow(ctx, `
 SELECT count(*) FILTER (WHERE t), count(*) FILTER (WHERE NOT t)
   FROM (SELECT pg_terminate_backend(pid) AS t
           FROM pg_stat_activity
-         WHERE usename = $1 AND pid <> pg_backend_pid()) s`, role).Scan(&ended, &failed)
+         WHERE usename = $1 AND pid <> pg_backend_pid()) s`, role).Scan(&r.ended, &r.failed)
+		return r, err
+	})
 	if err != nil {
 		return 0, c.actionError(op, role, "", err)
 	}
-	if failed > 0 {
-		return ended, &ActionError{Op: op, Role: role, Kind: ErrPermissionDenied,
-			Err:    fmt.Errorf("%d session(s) ended, %d could not be (they were gone already or are not signalable)", ended, failed),
+	if r.failed > 0 {
+		return r.ended, &Error{Op: op, Object: actionObject(role, ""), Kind: ErrPermissionDenied,
+			Err:    fmt.Errorf("%d session(s) ended, %d could not be (they were gone already or are not signalable)", r.ended, r.failed),
 			Advice: "Run the action again to see whether sessions remain. Sessions of a superuser or of Azure's own roles cannot be ended by an Entra admin."}
 	}
-	return ended, nil
+	return r.ended, nil
 }
 
-// actionError classifies a failure: connection failures get pgaad's
-// ConnectionError explanation, server errors an ActionError with advice.
+// actionError classifies a failure of an action on a role.
 func (c *Client) actionError(op, role, database string, err error) error {
-	var ae *ActionError
-	if errors.As(err, &ae) {
-		return err
-	}
-	var ce *ConnectionError
-	if explained := c.explain(err, or(database, PrincipalsDatabase)); errors.As(explained, &ce) {
-		return explained
-	}
-	ae = &ActionError{Op: op, Role: role, Database: database, Err: err}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42501" {
-		ae.Kind = ErrPermissionDenied
-		ae.Advice = fmt.Sprintf("The login must have the privileges of both roles (be a member of each) to reassign or drop "+
-			"what one owns, and be a member of pg_signal_backend (Azure grants it to azure_pg_admin) or of the role to end its sessions. "+
-			"As an Entra admin: GRANT %s TO <your login>; then run the action again.", pgx.Identifier{role}.Sanitize())
-	}
-	return ae
+	return c.classify(op, actionObject(role, database), err, actionRule)
 }
 
-func or(v, def string) string {
-	if v == "" {
-		return def
+// actionRule is what actions add to the common classification.
+func actionRule(e *Error, pgErr *pgconn.PgError) {
+	if pgErr.Code == "42501" {
+		e.Kind = ErrPermissionDenied
+		e.Advice = fmt.Sprintf("The login must have the privileges of both roles (be a member of each) to reassign or drop "+
+			"what one owns, and be a member of pg_signal_backend (Azure grants it to azure_pg_admin) or of the role to end its sessions. "+
+			"As an Entra admin: GRANT %s TO <your login>; then run the action again.", pgx.Identifier{e.Object.Name}.Sanitize())
 	}
-	return v
 }

@@ -61,6 +61,7 @@ var (
 	ErrDatabaseMissing  = errors.New("the database does not exist")
 	ErrDependentObjects = errors.New("other objects depend on it")
 	ErrConnection       = errors.New("cannot connect to the server")
+	ErrReadReplica      = errors.New("the server is a read replica")
 )
 
 // Kinds of one domain, where the domain really differs.

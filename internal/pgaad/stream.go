@@ -24,21 +24,18 @@ type PrincipalFilter struct {
 // list. fn returns false to stop early. A connection lost before the first
 // row is retried; one lost later is an error (fn has seen part of the list).
 func (c *Client) EachPrincipal(ctx context.Context, f PrincipalFilter, fn func(Principal) bool) error {
-	pool, err := c.Pool(PrincipalsDatabase)
-	if err != nil {
-		return err
-	}
+	const op = "listing principals"
 	sql := principalQuery + ` WHERE EXISTS (
 		SELECT 1 FROM pg_shseclabel s
 		 WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider IN ('pgaadauth', 'pgaadauth-int'))
 		AND ($1 = '' OR r.rolname LIKE $1)
 		ORDER BY r.rolname`
 	sent := 0
-	_, err = retryOnConnLost(ctx, pool, func() (struct{}, error) {
+	_, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) (struct{}, error) {
 		if sent > 0 {
 			return struct{}{}, errStreamCut
 		}
-		rows, err := pool.Query(ctx, sql, f.NameLike)
+		rows, err := q.Query(ctx, sql, f.NameLike)
 		if err != nil {
 			return struct{}{}, err
 		}
@@ -61,9 +58,9 @@ func (c *Client) EachPrincipal(ctx context.Context, f PrincipalFilter, fn func(P
 		return struct{}{}, rows.Err()
 	})
 	if errors.Is(err, errStreamCut) {
-		err = fmt.Errorf("listing principals: the connection was lost after %d principals had been read; run the command again", sent)
+		err = fmt.Errorf("the connection was lost after %d principals had been read; run the command again", sent)
 	}
-	return c.explain(err, PrincipalsDatabase)
+	return c.classify(op, Object{}, err, nil)
 }
 
 // errStreamCut stops a retry after part of a stream was delivered.
@@ -72,7 +69,7 @@ var errStreamCut = errors.New("stream cut")
 // EachExtension calls fn for each extension installed in database, ordered
 // by name, one row at a time; fn returns false to stop early.
 func (c *Client) EachExtension(ctx context.Context, database string, fn func(Extension) bool) error {
-	pool, err := c.Pool(database)
+	pool, err := c.Pool(ctx, database)
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,7 @@ var kindSummaries = []struct {
 	attribute string
 }{
 	{pgaad.ErrConnection, "Cannot connect to the server", ""},
+	{pgaad.ErrReadReplica, "Server is a read replica", ""},
 	{pgaad.ErrDatabaseMissing, "Database does not exist", "database"},
 	{pgaad.ErrNotInTenant, "Name not found in the Microsoft Entra tenant", ""},
 	{pgaad.ErrAmbiguous, "Name matches more than one Microsoft Entra object", ""},

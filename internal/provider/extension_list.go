@@ -74,7 +74,7 @@ func (l *extensionList) List(ctx context.Context, req list.ListRequest, stream *
 		})
 		if err != nil && !stopped {
 			var diags diagList
-			addExtensionError(&diags.d, err)
+			addError(&diags.d, err)
 			push(list.ListResult{Diagnostics: diags.d})
 		}
 	}

@@ -93,7 +93,7 @@ func (l *principalList) List(ctx context.Context, req list.ListRequest, stream *
 		})
 		if err != nil && !stopped {
 			var diags diagList
-			addPrincipalError(&diags.d, err)
+			addError(&diags.d, err)
 			push(list.ListResult{Diagnostics: diags.d})
 		}
 	}

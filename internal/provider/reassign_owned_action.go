@@ -2,14 +2,12 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/action/schema"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -90,7 +88,7 @@ func (a *reassignOwnedAction) Invoke(ctx context.Context, req action.InvokeReque
 	for i, db := range m.Databases {
 		progress(resp.SendProgress, fmt.Sprintf("database %d of %d (%q): REASSIGN OWNED BY %q TO %q", i+1, len(m.Databases), db, r.Role, r.NewOwner))
 		if err := client.ReassignOwned(ctx, db, r); err != nil {
-			addActionError(&resp.Diagnostics, err)
+			addError(&resp.Diagnostics, err)
 			if i > 0 {
 				resp.Diagnostics.AddWarning("Earlier databases are done",
 					fmt.Sprintf("The %d database(s) before %q were committed. Fix the error and invoke the action again: "+
@@ -106,22 +104,5 @@ func (a *reassignOwnedAction) Invoke(ctx context.Context, req action.InvokeReque
 func progress(send func(action.InvokeProgressEvent), msg string) {
 	if send != nil {
 		send(action.InvokeProgressEvent{Message: msg})
-	}
-}
-
-// addActionError turns a pgaad error from an action into a diagnostic.
-func addActionError(diags *diag.Diagnostics, err error) {
-	var ce *pgaad.ConnectionError
-	switch {
-	case errors.As(err, &ce):
-		diags.AddError("Cannot connect to the server", err.Error())
-	case errors.Is(err, pgaad.ErrReadReplica):
-		diags.AddError("Server is a read replica", err.Error())
-	case errors.Is(err, pgaad.ErrNotFound):
-		diags.AddError("Role not found", err.Error())
-	case errors.Is(err, pgaad.ErrPermissionDenied):
-		diags.AddError("Not allowed", err.Error())
-	default:
-		diags.AddError("Action failed", err.Error())
 	}
 }

@@ -59,7 +59,7 @@ func (a *terminateSessionsAction) Invoke(ctx context.Context, req action.InvokeR
 	progress(resp.SendProgress, fmt.Sprintf("ending the sessions of %q", role))
 	n, err := client.TerminateSessions(ctx, role)
 	if err != nil {
-		addActionError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	progress(resp.SendProgress, fmt.Sprintf("%d session(s) of %q ended", n, role))
