@@ -1,0 +1,157 @@
+package pgaad_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+// plainRole creates a role as the bootstrap superuser and drops it after the test.
+func plainRole(t *testing.T, name string) string {
+	t.Helper()
+	acctest.SuperExec(t, "postgres", "CREATE ROLE "+pgx.Identifier{name}.Sanitize())
+	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{name}.Sanitize()) })
+	return name
+}
+
+// serverMembership is what pg_auth_members says, as the superuser.
+func serverMembership(t *testing.T, role, member string) (grants int, admin bool) {
+	t.Helper()
+	acctest.SuperQueryRow(t, "postgres", `SELECT count(*), coalesce(bool_or(admin_option), false) FROM pg_auth_members
+		WHERE roleid = (SELECT oid FROM pg_roles WHERE rolname = $1) AND member = (SELECT oid FROM pg_roles WHERE rolname = $2)`,
+		[]any{role, member}, &grants, &admin)
+	return grants, admin
+}
+
+func wantMembershipKind(t *testing.T, err, kind error, texts ...string) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("got %v, want %v", err, kind)
+	}
+	for _, s := range texts {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error does not say %q:\n%v", s, err)
+		}
+	}
+}
+
+func TestMembershipLifecycle(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	// 63 bytes, non-ASCII, quotes, a semicolon, "@" and "/".
+	role := plainRole(t, acctest.LongName(`app "role"; ö/`, 63))
+	member := plainRole(t, acctest.LongName(`Zoë's grp @ x`, 63))
+	if len(role) != 63 || len(member) != 63 {
+		t.Fatalf("names of %d and %d bytes", len(role), len(member))
+	}
+
+	_, err := c.Membership(ctx, role, member)
+	wantMembershipKind(t, err, pgaad.ErrMembershipNotFound)
+
+	m, err := c.GrantMembership(ctx, pgaad.Membership{Role: role, Member: member})
+	if want := (pgaad.Membership{Role: role, Member: member}); err != nil || m != want {
+		t.Fatalf("granted %+v, %v; want %+v", m, err, want)
+	}
+	if n, admin := serverMembership(t, role, member); n != 1 || admin {
+		t.Fatalf("server: %d grants, admin %v", n, admin)
+	}
+	_, err = c.GrantMembership(ctx, pgaad.Membership{Role: role, Member: member, AdminOption: true})
+	wantMembershipKind(t, err, pgaad.ErrMembershipExists, "already granted")
+	if _, admin := serverMembership(t, role, member); admin {
+		t.Fatal("a refused grant changed the admin option")
+	}
+
+	for _, want := range []bool{true, true, false, false} {
+		m, err = c.SetMembershipAdminOption(ctx, pgaad.Membership{Role: role, Member: member, AdminOption: want})
+		if err != nil || m.AdminOption != want {
+			t.Fatalf("admin option %v: %+v, %v", want, m, err)
+		}
+		if n, admin := serverMembership(t, role, member); n != 1 || admin != want {
+			t.Fatalf("server after admin option %v: %d grants, admin %v", want, n, admin)
+		}
+		if got, err := c.Membership(ctx, role, member); err != nil || got != m {
+			t.Fatalf("read %+v, %v; want %+v", got, err, m)
+		}
+	}
+
+	if err := c.RevokeMembership(ctx, role, member); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := serverMembership(t, role, member); n != 0 {
+		t.Fatal("still a member")
+	}
+	if err := c.RevokeMembership(ctx, role, member); err != nil {
+		t.Fatalf("revoking again: %v", err)
+	}
+	_, err = c.SetMembershipAdminOption(ctx, pgaad.Membership{Role: role, Member: member, AdminOption: true})
+	wantMembershipKind(t, err, pgaad.ErrMembershipNotFound)
+
+	// Granted with the admin option from the start.
+	if m, err := c.GrantMembership(ctx, pgaad.Membership{Role: role, Member: member, AdminOption: true}); err != nil || !m.AdminOption {
+		t.Fatalf("granted %+v, %v", m, err)
+	}
+	if n, admin := serverMembership(t, role, member); n != 1 || !admin {
+		t.Fatalf("server: %d grants, admin %v", n, admin)
+	}
+}
+
+func TestMembershipErrors(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	a := plainRole(t, acctest.Name(`cyc "a"`))
+	b := plainRole(t, acctest.Name(`cyc "b"`))
+	missing := acctest.Name(`no "such" röle`)
+
+	_, err := c.GrantMembership(ctx, pgaad.Membership{Role: missing, Member: a})
+	wantMembershipKind(t, err, pgaad.ErrMembershipRole, "a role does not exist", "The server has no role "+fmt.Sprintf("%q", missing), "azurepg_principal")
+	_, err = c.GrantMembership(ctx, pgaad.Membership{Role: a, Member: missing})
+	wantMembershipKind(t, err, pgaad.ErrMembershipRole, "no role "+fmt.Sprintf("%q", missing))
+	_, err = c.Membership(ctx, a, missing)
+	wantMembershipKind(t, err, pgaad.ErrMembershipRole)
+	if err := c.RevokeMembership(ctx, missing, a); err != nil {
+		t.Fatalf("revoking a missing role: %v", err)
+	}
+
+	if _, err := c.GrantMembership(ctx, pgaad.Membership{Role: a, Member: b}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GrantMembership(ctx, pgaad.Membership{Role: b, Member: a})
+	wantMembershipKind(t, err, pgaad.ErrMembershipCycle, "0LP01", "go round in a circle")
+	if n, _ := serverMembership(t, b, a); n != 0 {
+		t.Fatal("the circular grant was made")
+	}
+
+	// A login that is neither an admin (no CREATEROLE) nor has the admin
+	// option: the error names the GRANT that would let it.
+	mi := acctest.NewObject(t, "managed_identity", `not admin "mi"`)
+	acctest.SuperExec(t, "postgres", "SELECT azure_emulator.create_role($1, 'service', $2, false, false)", mi.Name, mi.ObjectID)
+	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{mi.Name}.Sanitize()) })
+	src, err := entratoken.New(entratoken.Settings{Method: "managed_identity", ClientID: mi.ClientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := acctest.Emulator(t)
+	nc := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: mi.Name, SSLMode: "require", Password: src.Password, Entra: true})
+	t.Cleanup(nc.Close)
+	_, err = nc.GrantMembership(ctx, pgaad.Membership{Role: a, Member: mi.Name})
+	wantMembershipKind(t, err, pgaad.ErrPermissionDenied, "42501", "ADMIN OPTION",
+		"GRANT "+pgx.Identifier{a}.Sanitize()+" TO "+pgx.Identifier{mi.Name}.Sanitize()+" WITH ADMIN OPTION", "PostgreSQL 16")
+	if n, _ := serverMembership(t, a, mi.Name); n != 0 {
+		t.Fatal("granted without the right to")
+	}
+	err = nc.RevokeMembership(ctx, a, b)
+	wantMembershipKind(t, err, pgaad.ErrPermissionDenied, "ADMIN OPTION")
+	if n, _ := serverMembership(t, a, b); n != 1 {
+		t.Fatal("revoked without the right to")
+	}
+}
