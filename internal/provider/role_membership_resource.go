@@ -1,0 +1,300 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+func init() { resources = append(resources, NewRoleMembershipResource) }
+
+var (
+	_ resource.ResourceWithConfigure      = (*roleMembershipResource)(nil)
+	_ resource.ResourceWithImportState    = (*roleMembershipResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*roleMembershipResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*roleMembershipResource)(nil)
+)
+
+// NewRoleMembershipResource is the azurepg_role_membership resource.
+func NewRoleMembershipResource() resource.Resource { return &roleMembershipResource{} }
+
+type roleMembershipResource struct{ data *providerData }
+
+type roleMembershipModel struct {
+	ID              types.String `tfsdk:"id"`
+	Role            types.String `tfsdk:"role"`
+	Member          types.String `tfsdk:"member"`
+	WithAdminOption types.Bool   `tfsdk:"with_admin_option"`
+}
+
+// roleMembershipID is the id and import ID: <role>/<member>.
+var roleMembershipID = importIDFormat{"role", "member"}
+
+func (r *roleMembershipResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_role_membership"
+}
+
+func (r *roleMembershipResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "One role granted to another (`GRANT <role> TO <member>`): the member gets the role's privileges. " +
+			"A typical use is an Entra group principal made a member of an application role, so that everybody in the " +
+			"group logs in with the group's name and has the application role's rights.\n\n" +
+			"Roles are server-wide, so memberships are managed in the `postgres` database whatever the provider's `database` is. " +
+			"Each change runs in one transaction. The resource manages exactly one membership: other members of the role " +
+			"are left alone. A membership revoked outside Terraform is granted again by the next apply; an admin option " +
+			"changed outside Terraform is set back.\n\n" +
+			"**Who may grant.** On PostgreSQL 15 and older a login with `CREATEROLE` (every Entra admin has it) may grant " +
+			"any role that is not a superuser. PostgreSQL 16 and later require the `ADMIN OPTION` on `role`, which the role's " +
+			"creator receives automatically; when the login lacks it, the error names the `GRANT ... WITH ADMIN OPTION` " +
+			"that would allow it. On PostgreSQL 16 and later a membership may also have been granted several times by " +
+			"different grantors: a delete or a revoked admin option takes back only this login's own grant, and the " +
+			"resource says so when the membership remains.\n\n" +
+			"**PUBLIC.** `public` is not a role but PostgreSQL's name for every role: a membership of or in PUBLIC does " +
+			"not exist, so `public` is refused for both `role` and `member` at plan time.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "`<role>/<member>`, which is also the import ID. " + importIDEscapeNote +
+					" For example `orders_readers/orders-api` or `app%2Fadmins/alice@contoso.com` for the role `app/admins`.",
+			},
+			"role": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "The role granted: its exact name (case-sensitive, at most 63 bytes). It must exist. " +
+					"Changing it replaces the membership (revoke, then grant).",
+				Validators:    roleMembershipNameValidators(),
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"member": schema.StringAttribute{
+				Required: true,
+				MarkdownDescription: "The role that receives it, e.g. an `azurepg_principal`'s `name`. It must exist. " +
+					"Changing it replaces the membership.",
+				Validators:    roleMembershipNameValidators(),
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+			},
+			"with_admin_option": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Whether the member may grant `role` to others (`WITH ADMIN OPTION`). Default `false`. " +
+					"Changing it updates the membership in place (`GRANT ... WITH ADMIN OPTION` or `REVOKE ADMIN OPTION FOR`).",
+			},
+		},
+	}
+}
+
+func roleMembershipNameValidators() []validator.String {
+	return append(principalNameValidators(), notPublicValidator{})
+}
+
+// notPublicValidator refuses "public": PostgreSQL reads that name, quoted or
+// not, as the PUBLIC pseudo-role, and memberships of PUBLIC do not exist.
+// "PUBLIC" or "Public" are ordinary role names.
+type notPublicValidator struct{}
+
+func (notPublicValidator) Description(context.Context) string {
+	return `must not be "public" (PostgreSQL's name for every role)`
+}
+func (v notPublicValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (notPublicValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || req.ConfigValue.ValueString() != "public" {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "PUBLIC cannot be in a role membership",
+		"\"public\" is not a role: PostgreSQL reads this name as PUBLIC, which stands for every role, present and future. "+
+			"Nobody can be a member of PUBLIC and PUBLIC cannot be made a member of a role, so there is no membership to manage. "+
+			"To give every role some privileges, grant those privileges to PUBLIC with azurepg_grant instead.")
+}
+
+// ValidateConfig refuses a role granted to itself, at plan time.
+func (r *roleMembershipResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m roleMembershipModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() || m.Role.IsNull() || m.Role.IsUnknown() || m.Member.IsNull() || m.Member.IsUnknown() {
+		return
+	}
+	if m.Role.ValueString() == m.Member.ValueString() {
+		resp.Diagnostics.AddAttributeError(path.Root("member"), "A role cannot be a member of itself",
+			fmt.Sprintf("role and member are both %q. PostgreSQL refuses such a grant; name another member.", m.Role.ValueString()))
+	}
+}
+
+func (r *roleMembershipResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.data = dataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func roleMembershipState(m pgaad.Membership) roleMembershipModel {
+	return roleMembershipModel{
+		ID:              types.StringValue(roleMembershipID.Encode(m.Role, m.Member)),
+		Role:            types.StringValue(m.Role),
+		Member:          types.StringValue(m.Member),
+		WithAdminOption: types.BoolValue(m.AdminOption),
+	}
+}
+
+func (r *roleMembershipResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan roleMembershipModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m, err := client.GrantMembership(ctx, pgaad.Membership{
+		Role:        plan.Role.ValueString(),
+		Member:      plan.Member.ValueString(),
+		AdminOption: plan.WithAdminOption.ValueBool(),
+	})
+	if err != nil {
+		addRoleMembershipError(&resp.Diagnostics, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
+}
+
+func (r *roleMembershipResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state roleMembershipModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m, err := client.Membership(ctx, state.Role.ValueString(), state.Member.ValueString())
+	if errors.Is(err, pgaad.ErrMembershipNotFound) || errors.Is(err, pgaad.ErrMembershipRole) {
+		// Revoked by hand, or a role dropped: forget it, so that the plan
+		// grants it again (and says so when a role is missing).
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addRoleMembershipError(&resp.Diagnostics, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
+}
+
+// ModifyPlan shows the id in the plan: it depends only on role and member.
+func (r *roleMembershipResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var role, member types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("role"), &role)...)
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("member"), &member)...)
+	if resp.Diagnostics.HasError() || role.IsUnknown() || member.IsUnknown() || role.IsNull() || member.IsNull() {
+		return
+	}
+	id := types.StringValue(roleMembershipID.Encode(role.ValueString(), member.ValueString()))
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), id)...)
+}
+
+// Update can only change the admin option: role and member force replacement.
+func (r *roleMembershipResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan roleMembershipModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m, err := client.SetMembershipAdminOption(ctx, pgaad.Membership{
+		Role:        plan.Role.ValueString(),
+		Member:      plan.Member.ValueString(),
+		AdminOption: plan.WithAdminOption.ValueBool(),
+	})
+	if err != nil {
+		addRoleMembershipError(&resp.Diagnostics, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
+}
+
+func (r *roleMembershipResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state roleMembershipModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if err := client.RevokeMembership(ctx, state.Role.ValueString(), state.Member.ValueString()); err != nil {
+		addRoleMembershipError(&resp.Diagnostics, err)
+	}
+}
+
+// ImportState takes <role>/<member>; a membership that does not exist is
+// an error here, not an empty import.
+func (r *roleMembershipResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	fields, err := roleMembershipID.Decode(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+		return
+	}
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	m, err := client.Membership(ctx, fields[0], fields[1])
+	if err != nil {
+		addRoleMembershipError(&resp.Diagnostics, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
+}
+
+// addRoleMembershipError turns a pgaad error into a diagnostic whose
+// summary says what kind of failure it is and whose detail carries the
+// server's message and what to do.
+func addRoleMembershipError(diags *diag.Diagnostics, err error) {
+	var me *pgaad.MembershipError
+	var ce *pgaad.ConnectionError
+	role, member := "", ""
+	if errors.As(err, &me) {
+		role, member = me.Role, me.Member
+	}
+	switch {
+	case errors.As(err, &ce):
+		diags.AddError("Cannot connect to the server", err.Error())
+	case errors.Is(err, pgaad.ErrMembershipExists):
+		diags.AddError("Role already granted", err.Error()+"\n\n"+roleMembershipImportHint(role, member))
+	case errors.Is(err, pgaad.ErrMembershipRole):
+		diags.AddError("Role does not exist", err.Error())
+	case errors.Is(err, pgaad.ErrMembershipCycle):
+		diags.AddError("Circular role membership", err.Error())
+	case errors.Is(err, pgaad.ErrPermissionDenied):
+		diags.AddError("Not allowed to grant the role", err.Error())
+	case errors.Is(err, pgaad.ErrMembershipNotFound):
+		diags.AddError("Role not granted", err.Error()+
+			"\n\nThe member is not a member of the role (names are case-sensitive), so there is nothing to import.")
+	default:
+		diags.AddError("Role membership operation failed", err.Error())
+	}
+}
+
+// roleMembershipImportHint tells how to adopt a membership that is already there.
+func roleMembershipImportHint(role, member string) string {
+	id := roleMembershipID.Encode(role, member)
+	return fmt.Sprintf("Terraform did not change the existing membership. To manage it with this resource, import it "+
+		"(replace <name> with this resource's name in your configuration):\n\n"+
+		"  terraform import 'azurepg_role_membership.<name>' %s\n\n"+
+		"or add an import block and apply again:\n\n"+
+		"  import {\n    to = azurepg_role_membership.<name>\n    id = %s\n  }",
+		shellSingleQuoted(id), hclquote.String(id))
+}
