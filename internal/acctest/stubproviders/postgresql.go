@@ -9,6 +9,7 @@ func postgresql() Provider {
 		Config:   postgresqlProviderSchema(),
 		Resources: map[string]Schema{
 			"postgresql_grant":          postgresqlGrant(),
+			"postgresql_grant_role":     postgresqlGrantRole(),
 			"postgresql_role":           postgresqlRole(),
 			"postgresql_security_label": postgresqlSecurityLabel(),
 		},
@@ -59,6 +60,18 @@ func postgresqlGrant() Schema {
 		"columns":           optional(setOf(str)),
 		"privileges":        required(setOf(str)),
 		"with_grant_option": optional(boolT),
+	}}
+}
+
+// postgresql/resource_postgresql_grant_role.go at
+// 04a8fc67c215271f5a8ff65a936c2e804c556096. Beware the names: role is the
+// member that receives grant_role. Every argument forces replacement; there
+// is no importer.
+func postgresqlGrantRole() Schema {
+	return Schema{Attrs: map[string]Attr{
+		"role":              required(str),
+		"grant_role":        required(str),
+		"with_admin_option": optional(boolT),
 	}}
 }
 

@@ -1,0 +1,80 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
+)
+
+var _ resource.ResourceWithMoveState = (*roleMembershipResource)(nil)
+
+// postgresqlGrantRoleType is the general PostgreSQL provider's resource
+// (cyrilgdn/postgresql) whose state a `moved` block may hand to
+// azurepg_role_membership.
+const postgresqlGrantRoleType = "postgresql_grant_role"
+
+// MoveState accepts `moved { from = postgresql_grant_role.x  to = azurepg_role_membership.x }`
+// (Terraform 1.8 and later). Beware the names: postgresql_grant_role's
+// `role` is the member and its `grant_role` the role granted.
+//
+// The mover cannot reach the server (Terraform calls it on an unconfigured
+// provider); the source state says everything this resource holds, and the
+// refresh that follows in the same plan checks it against the server.
+func (r *roleMembershipResource) MoveState(context.Context) []resource.StateMover {
+	return []resource.StateMover{{StateMover: movePostgresqlGrantRole}}
+}
+
+func movePostgresqlGrantRole(ctx context.Context, req resource.MoveStateRequest, resp *resource.MoveStateResponse) {
+	if req.SourceTypeName != postgresqlGrantRoleType || req.SourceRawState == nil {
+		return // not ours: the framework reports that no mover matched
+	}
+	var src struct {
+		Role            *string `json:"role"`
+		GrantRole       *string `json:"grant_role"`
+		WithAdminOption *bool   `json:"with_admin_option"`
+	}
+	if err := json.Unmarshal(req.SourceRawState.JSON, &src); err != nil {
+		resp.Diagnostics.AddError("Cannot move postgresql_grant_role state",
+			fmt.Sprintf("The state of the %s resource (from %s) is not the JSON object this provider expected: %v.\n\n%s",
+				postgresqlGrantRoleType, req.SourceProviderAddress, err, grantRoleRemovedImportAdvice("<role>", "<member>")))
+		return
+	}
+	if src.Role == nil || *src.Role == "" || src.GrantRole == nil || *src.GrantRole == "" {
+		resp.Diagnostics.AddError("Cannot move postgresql_grant_role state",
+			fmt.Sprintf("The state of the %s resource (from %s) lacks role or grant_role.\n\n%s",
+				postgresqlGrantRoleType, req.SourceProviderAddress, grantRoleRemovedImportAdvice("<role>", "<member>")))
+		return
+	}
+	role, member := *src.GrantRole, *src.Role
+	admin := src.WithAdminOption != nil && *src.WithAdminOption
+	resp.Diagnostics.Append(resp.TargetState.Set(ctx, roleMembershipModel{
+		ID:              types.StringValue(roleMembershipID.Encode(role, member)),
+		Role:            types.StringValue(role),
+		Member:          types.StringValue(member),
+		WithAdminOption: types.BoolValue(admin),
+	})...)
+}
+
+// grantRoleRemovedImportAdvice is the other way to hand a membership over,
+// for Terraform before 1.8: forget the old resource without revoking, and
+// import the membership.
+func grantRoleRemovedImportAdvice(role, member string) string {
+	return strings.Join([]string{
+		"  removed {",
+		"    from = postgresql_grant_role.<name>",
+		"    lifecycle {",
+		"      destroy = false",
+		"    }",
+		"  }",
+		"  import {",
+		"    to = azurepg_role_membership.<name>",
+		"    id = " + hclquote.String(roleMembershipID.Encode(role, member)),
+		"  }",
+	}, "\n")
+}
