@@ -37,7 +37,8 @@ type stubGrantRoleProvider struct{}
 func (stubGrantRoleProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
 	resp.TypeName = "postgresql"
 }
-func (stubGrantRoleProvider) Schema(context.Context, provider.SchemaRequest, *provider.SchemaResponse) {}
+func (stubGrantRoleProvider) Schema(context.Context, provider.SchemaRequest, *provider.SchemaResponse) {
+}
 func (stubGrantRoleProvider) Configure(context.Context, provider.ConfigureRequest, *provider.ConfigureResponse) {
 }
 func (stubGrantRoleProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
