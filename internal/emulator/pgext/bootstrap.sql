@@ -9,6 +9,11 @@ GRANT azure_ai_settings_manager TO azure_pg_admin;
 -- database belongs to azure_pg_admin, so Entra admins may create extensions
 -- and schemas in it.
 ALTER DATABASE postgres OWNER TO azure_pg_admin;
+-- Ownership otherwise follows PostgreSQL: what a role creates belongs to it.
+-- The password server admin and the Entra admins are members of
+-- azure_pg_admin, not superusers and not members of each other, so one may
+-- not grant on the other's objects. Databases made through Azure's control
+-- plane belong to the server admin: Emulator.CreateDatabase (ownership.go).
 
 -- The fake Entra tenant: users by UPN, the rest by display name.
 CREATE SCHEMA azure_emulator;
