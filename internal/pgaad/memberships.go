@@ -170,10 +170,7 @@ func (c *Client) grantMembership(ctx context.Context, m Membership, create bool)
 		// PostgreSQL 16+: REVOKE takes back only this login's own grants;
 		// another grantor's admin option stays.
 		return Membership{}, &MembershipError{Op: op, Role: m.Role, Member: m.Member, Kind: ErrPermissionDenied,
-			Advice: fmt.Sprintf("The statement succeeded but the member still has the admin option: another role granted it "+
-				"too (PostgreSQL 16 and later keep one grant per grantor, and a REVOKE takes back only the login's own). "+
-				"SELECT grantor::regrole FROM pg_auth_members WHERE roleid = %s::regrole AND member = %s::regrole "+
-				"shows the grantors; nothing was changed.", quoteLiteral(role), quoteLiteral(member))}
+			Advice: otherGrantorAdvice(m.Role, m.Member, "the member still has the admin option")}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return Membership{}, c.membershipError(op, m.Role, m.Member, err)
@@ -181,23 +178,54 @@ func (c *Client) grantMembership(ctx context.Context, m Membership, create bool)
 	return got, nil
 }
 
-// RevokeMembership revokes role from member. A membership or a role that is
+// RevokeMembership revokes role from member and checks, in the same
+// transaction, that the membership is gone. A membership or a role that is
 // already gone is not an error.
 func (c *Client) RevokeMembership(ctx context.Context, role, member string) error {
+	err := c.revokeMembership(ctx, role, member)
+	// Safe to run twice: revoking a missing membership is a warning only.
+	for retries := 0; retries < maxConnLostRetries && c.retryable(ctx, PrincipalsDatabase, err); retries++ {
+		err = c.revokeMembership(ctx, role, member)
+	}
+	if errors.Is(err, ErrMembershipRole) {
+		return nil
+	}
+	return err
+}
+
+func (c *Client) revokeMembership(ctx context.Context, role, member string) error {
 	const op = "revoking role"
 	pool, err := c.Pool(PrincipalsDatabase)
 	if err != nil {
 		return err
 	}
-	// Safe to run twice: revoking a missing membership is a warning only.
-	_, err = retryOnConnLost(ctx, pool, func() (pgconn.CommandTag, error) {
-		return pool.Exec(ctx, "REVOKE "+pgx.Identifier{role}.Sanitize()+" FROM "+pgx.Identifier{member}.Sanitize())
-	})
-	err = c.membershipError(op, role, member, err)
-	if errors.Is(err, ErrMembershipRole) {
-		return nil
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return c.membershipError(op, role, member, err)
 	}
-	return err
+	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
+	if _, err := tx.Exec(ctx, "REVOKE "+pgx.Identifier{role}.Sanitize()+" FROM "+pgx.Identifier{member}.Sanitize()); err != nil {
+		return c.membershipError(op, role, member, err)
+	}
+	_, err = readMembership(ctx, tx, op, role, member)
+	switch {
+	case err == nil:
+		// PostgreSQL 16+: REVOKE takes back only this login's own grant.
+		return &MembershipError{Op: op, Role: role, Member: member, Kind: ErrPermissionDenied,
+			Advice: otherGrantorAdvice(role, member, "the member still has the role")}
+	case !errors.Is(err, ErrMembershipNotFound):
+		return c.membershipError(op, role, member, err)
+	}
+	return c.membershipError(op, role, member, tx.Commit(ctx))
+}
+
+// otherGrantorAdvice explains a membership that another grantor's grant keeps.
+func otherGrantorAdvice(role, member, what string) string {
+	r, m := pgx.Identifier{role}.Sanitize(), pgx.Identifier{member}.Sanitize()
+	return fmt.Sprintf("The statement succeeded but %s: another role granted it too (PostgreSQL 16 and later keep one "+
+		"grant per grantor, and a REVOKE takes back only the login's own). "+
+		"SELECT grantor::regrole FROM pg_auth_members WHERE roleid = %s::regrole AND member = %s::regrole "+
+		"shows the grantors; that role can run REVOKE ... GRANTED BY. Nothing was changed.", what, quoteLiteral(r), quoteLiteral(m))
 }
 
 // membershipError classifies a failure: connection failures get pgaad's

@@ -38,3 +38,16 @@ resource "postgresql_grant" "orders_api_connect" {
   object_type = "database"
   privileges  = ["CONNECT"]
 }
+
+# Role memberships. Beware the names: role is the member, grant_role the
+# role it receives.
+resource "postgresql_grant_role" "orders_api_readers" {
+  role       = postgresql_role.orders_api.name
+  grant_role = "orders_readers"
+}
+
+resource "postgresql_grant_role" "alice_dbas" {
+  role              = postgresql_role.alice.name
+  grant_role        = "dba_team"
+  with_admin_option = true
+}
