@@ -17,20 +17,22 @@ import (
 //     or alter the other's objects unless made a member of its owner;
 //   - what a role creates belongs to it (plain PostgreSQL): tables and
 //     schemas that the server admin created belong to the server admin;
-//   - a database created through Azure's control plane (the portal, az
-//     postgres flexible-server db create, azurerm_postgresql_flexible_server_database)
-//     belongs to the server admin: CreateDatabase.
+//   - a database belongs to the role that created it: CreateDatabase makes
+//     one that the password server admin owns (who owns a database created
+//     through ARM is an open GUESS, see CreateDatabase).
 
-// CreateDatabase creates a database as Azure's control plane does, owned by
-// the password server admin (ServerAdmin). With PostgreSQL 15's defaults its
-// public schema belongs to pg_database_owner, so to the server admin too,
-// and an Entra admin may neither create objects there nor grant on it.
+// CreateDatabase creates a database owned by the password server admin
+// (ServerAdmin), as when that admin creates it. With PostgreSQL 15's
+// defaults its public schema belongs to pg_database_owner, so to the server
+// admin too, and an Entra admin may neither create objects there nor grant
+// on it until it is made a member of the server admin.
 //
-// GUESS (cyrilgdn/terraform-provider-postgresql issue 500: "the database
-// gets <administrator_login> as the owner"; hashicorp/terraform-provider-azurerm
-// issue 27895 reports azuresu as owner on a server that has no password
-// admin). The live suite settles it: SELECT datdba::regrole FROM pg_database
-// for a database made by azurerm.
+// GUESS, open: which role owns a database created through ARM
+// (azurerm_postgresql_flexible_server_database). A user of the general
+// provider reports the password admin (cyrilgdn/terraform-provider-postgresql
+// issue 500), azurerm issue 27895 reports azuresu on a server without one,
+// and the emulator's -database flag guesses the Entra admin.
+// TestLiveDatabaseOwner (internal/live) settles it.
 func (e *Emulator) CreateDatabase(ctx context.Context, name string) error {
 	_, err := e.super.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s OWNER %s",
 		pgx.Identifier{name}.Sanitize(), pgx.Identifier{ServerAdmin}.Sanitize()))
