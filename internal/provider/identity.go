@@ -118,6 +118,10 @@ var (
 		{"database", "The database the extension is installed in."},
 		{"name", "The extension name, e.g. `vector`."},
 	}}
+	roleMembershipIdentity = identityDef{resource: "azurepg_role_membership", parts: []identityPart{
+		{"role", "The role granted, exactly (case-sensitive)."},
+		{"member", "The role that receives it, exactly (case-sensitive)."},
+	}}
 	aiSettingsIdentity = identityDef{resource: "azurepg_ai_settings", parts: []identityPart{
 		{"database", "The database whose `azure_ai` settings these are."},
 	}}

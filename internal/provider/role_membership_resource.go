@@ -95,6 +95,11 @@ func (r *roleMembershipResource) Schema(_ context.Context, _ resource.SchemaRequ
 	}
 }
 
+// IdentitySchema: the server's host, the role and the member (see identity.go).
+func (r *roleMembershipResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = roleMembershipIdentity.schema()
+}
+
 func roleMembershipNameValidators() []validator.String {
 	return append(principalNameValidators(), notPublicValidator{})
 }
@@ -165,11 +170,15 @@ func (r *roleMembershipResource) Create(ctx context.Context, req resource.Create
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
+	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, nil, r.data.host(), m.Role, m.Member)...)
 }
 
 func (r *roleMembershipResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state roleMembershipModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	// First: the framework wants the identity even from a Read that removes the resource.
+	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(),
+		state.Role.ValueString(), state.Member.ValueString())...)
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -223,6 +232,7 @@ func (r *roleMembershipResource) Update(ctx context.Context, req resource.Update
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
+	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), m.Role, m.Member)...)
 }
 
 func (r *roleMembershipResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -238,13 +248,20 @@ func (r *roleMembershipResource) Delete(ctx context.Context, req resource.Delete
 	}
 }
 
-// ImportState takes <role>/<member>; a membership that does not exist is
-// an error here, not an empty import.
+// ImportState takes <role>/<member>, or an identity with role and member;
+// a membership that does not exist is an error here, not an empty import.
 func (r *roleMembershipResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	fields, err := roleMembershipID.Decode(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+	fields, ok, diags := roleMembershipIdentity.fromImport(ctx, req, r.data.host())
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
 		return
+	}
+	if !ok {
+		var err error
+		if fields, err = roleMembershipID.Decode(req.ID); err != nil {
+			resp.Diagnostics.AddError("Invalid import ID", err.Error())
+			return
+		}
 	}
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
@@ -257,6 +274,7 @@ func (r *roleMembershipResource) ImportState(ctx context.Context, req resource.I
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
+	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), m.Role, m.Member)...)
 }
 
 // addRoleMembershipError turns a pgaad error into a diagnostic whose

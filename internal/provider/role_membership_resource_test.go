@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
@@ -282,4 +284,32 @@ func TestAccRoleMembershipErrors(t *testing.T) {
 	if n, admin := serverMembership(t, role, member); n != 1 || admin {
 		t.Errorf("the existing membership changed: %d grants, admin %v", n, admin)
 	}
+}
+
+// TestAccIdentityRoleMembership (Terraform 1.12+): the identity is the host,
+// the role and the member, exactly (nothing escaped), and an import block
+// with `identity = {...}` adopts the membership.
+func TestAccIdentityRoleMembership(t *testing.T) {
+	acctest.Emulator(t)
+	acctest.RequireTerraform(t, "1.12.0")
+	role := membershipTestRole(t, acctest.LongName(`id/"role"; 100%`, 63))
+	member := membershipTestRole(t, acctest.Name(`Zoë @ id`))
+	cfg := roleMembershipConfig(role, member, "with_admin_option = true")
+	const addr = "azurepg_role_membership.m"
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkServerMembership(t, role, member, false, false),
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectIdentity(addr, map[string]knownvalue.Check{
+						"host": knownvalue.StringExact(os.Getenv("AZUREPG_HOST")),
+						"role": knownvalue.StringExact(role), "member": knownvalue.StringExact(member),
+					}),
+				},
+			},
+			{Config: cfg, ResourceName: addr, ImportState: true, ImportStateKind: resource.ImportBlockWithResourceIdentity},
+		},
+	})
 }
