@@ -25,6 +25,7 @@ var ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
 var (
 	Emulator      = pgtest.Emulator
 	Name          = pgtest.Name
+	LongName      = pgtest.LongName
 	SuperExec     = pgtest.SuperExec
 	SuperQueryRow = pgtest.SuperQueryRow
 	AdminConn     = pgtest.AdminConn

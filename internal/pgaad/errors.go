@@ -27,6 +27,7 @@ type Object struct {
 	Type     string // one of the Object* values
 	Name     string // the object's name (empty for database-wide objects)
 	Database string // the database it lives in, for per-database objects
+	Member   string // for a role membership: the role that receives Name
 }
 
 // Object types. A server is named host:port/database.
@@ -34,7 +35,9 @@ const (
 	ObjectRole       = "role"
 	ObjectExtension  = "extension"
 	ObjectAISettings = "azure_ai settings"
-	ObjectServer     = "server"
+	// ObjectRoleMembership is role Name granted to role Member.
+	ObjectRoleMembership = "role membership"
+	ObjectServer         = "server"
 )
 
 // String is how the object reads in a message: the name Go-quoted (so that
@@ -44,8 +47,11 @@ func (o Object) String() string {
 		return o.Name
 	}
 	var parts []string
-	if o.Name != "" || o.Type == ObjectRole || o.Type == ObjectExtension { // named objects, even if the name is empty
+	if o.Name != "" || o.Type == ObjectRole || o.Type == ObjectExtension || o.Type == ObjectRoleMembership { // named objects, even if the name is empty
 		parts = append(parts, fmt.Sprintf("%q", o.Name))
+	}
+	if o.Type == ObjectRoleMembership {
+		parts = append(parts, fmt.Sprintf("to %q", o.Member))
 	}
 	if o.Database != "" {
 		parts = append(parts, fmt.Sprintf("in database %q", o.Database))

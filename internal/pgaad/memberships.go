@@ -18,30 +18,19 @@ type Membership struct {
 	AdminOption bool // Member may grant Role to others
 }
 
-// Kinds of failure of membership operations; test with errors.Is.
-var (
-	ErrMembershipNotFound = errors.New("the role is not granted to the member")
-	ErrMembershipExists   = errors.New("the role is already granted to the member")
-	ErrMembershipRole     = errors.New("a role does not exist")
-	ErrMembershipCycle    = errors.New("the grant would make a role a member of itself")
-)
+// ErrMembershipCycle: the grant would make a role a member of itself,
+// directly or through other roles. Other failures of membership operations
+// have the shared kinds: ErrNotFound (the membership, or one of the roles,
+// does not exist), ErrAlreadyExists, ErrPermissionDenied.
+var ErrMembershipCycle = errors.New("the grant would make a role a member of itself")
 
-// MembershipError is a failed operation on one membership.
-type MembershipError struct {
-	Op     string // e.g. "granting role"
-	Role   string
-	Member string
-	Kind   error // one of the ErrMembership* values or ErrPermissionDenied (may be nil)
-	Err    error // the server's error (may be nil)
-	Advice string
+// errNotGranted is the cause of an ErrNotFound when both roles exist but
+// the grant does not.
+var errNotGranted = errors.New("the role is not granted to the member")
+
+func membershipObject(role, member string) Object {
+	return Object{Type: ObjectRoleMembership, Name: role, Member: member}
 }
-
-func (e *MembershipError) Error() string {
-	return message(fmt.Sprintf("%s %q to %q", e.Op, e.Role, e.Member), e.Kind, e.Err, describe, e.Advice)
-}
-
-// Unwrap lets errors.Is find the kind and errors.As find the server's error.
-func (e *MembershipError) Unwrap() []error { return unwrap(e.Kind, e.Err) }
 
 // membershipQuery reads a membership and whether both roles exist, in one
 // statement. From PostgreSQL 16 a membership may be granted several times
@@ -57,8 +46,8 @@ SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1),
   JOIN pg_roles u ON u.oid = m.member
  WHERE r.rolname = $1 AND u.rolname = $2`
 
-// readMembership is one read: ErrMembershipRole when a role is missing,
-// ErrMembershipNotFound when both exist but the grant does not.
+// readMembership is one read: ErrNotFound when a role is missing (the
+// advice names it) or when both exist but the grant does not.
 func readMembership(ctx context.Context, q querier, op, role, member string) (Membership, error) {
 	var roleExists, memberExists bool
 	var grants int
@@ -72,80 +61,69 @@ func readMembership(ctx context.Context, q querier, op, role, member string) (Me
 		if roleExists {
 			missing = member
 		}
-		return Membership{}, &MembershipError{Op: op, Role: role, Member: member, Kind: ErrMembershipRole,
-			Advice: missingRoleAdvice(missing)}
+		return Membership{}, &Error{Op: op, Object: membershipObject(role, member), Kind: ErrNotFound,
+			Err: &reason{what: fmt.Sprintf("role %q does not exist", missing), err: ErrNotFound}, Advice: missingRoleAdvice(missing)}
 	case grants == 0:
-		return Membership{}, &MembershipError{Op: op, Role: role, Member: member, Kind: ErrMembershipNotFound}
+		return Membership{}, &Error{Op: op, Object: membershipObject(role, member), Kind: ErrNotFound,
+			Err: errNotGranted}
 	}
 	return Membership{Role: role, Member: member, AdminOption: admin}, nil
 }
 
 // Membership reads one membership in one statement.
 func (c *Client) Membership(ctx context.Context, role, member string) (Membership, error) {
-	const op = "reading membership of role"
-	pool, err := c.Pool(PrincipalsDatabase)
-	if err != nil {
-		return Membership{}, err
-	}
-	m, err := retryOnConnLost(ctx, pool, func() (Membership, error) { return readMembership(ctx, pool, op, role, member) })
+	const op = "reading role membership"
+	m, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) (Membership, error) {
+		return readMembership(ctx, q, op, role, member)
+	})
 	return m, c.membershipError(op, role, member, err)
 }
 
 // GrantMembership grants role to member (WITH ADMIN OPTION when asked) and
 // reads it back, in one transaction. A membership that already exists is
-// ErrMembershipExists and is left as it is: deleting the resource later
-// would revoke a grant that Terraform did not make.
+// ErrAlreadyExists and is left as it is: deleting the resource later would
+// revoke a grant that Terraform did not make. When COMMIT got no answer,
+// the membership is looked up: there as asked, the grant succeeded.
 func (c *Client) GrantMembership(ctx context.Context, m Membership) (Membership, error) {
-	got, err := c.grantMembership(ctx, m, true)
-	retried := false
-	for retries := 0; retries < maxConnLostRetries && c.retryable(ctx, PrincipalsDatabase, err); retries++ {
-		got, err = c.grantMembership(ctx, m, true)
-		retried = true
-	}
-	if retried && errors.Is(err, ErrMembershipExists) {
-		// The first attempt committed before its connection died.
-		if now, rerr := c.Membership(ctx, m.Role, m.Member); rerr == nil && now.AdminOption == m.AdminOption {
-			return now, nil
+	const op = "granting role"
+	got, err := write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (Membership, error) {
+		return changeMembership(ctx, tx, op, m, true)
+	}, func(ctx context.Context) (Membership, bool, error) {
+		now, err := c.Membership(ctx, m.Role, m.Member)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return Membership{}, false, nil
+		case err != nil:
+			return Membership{}, false, err
 		}
-	}
-	return got, err
+		return now, now.AdminOption == m.AdminOption, nil
+	})
+	return got, c.membershipError(op, m.Role, m.Member, err)
 }
 
 // SetMembershipAdminOption grants or revokes the admin option of an
-// existing membership, and reads it back, in one transaction. Either is
-// harmless when repeated, so it is retried when the connection is lost.
+// existing membership and reads it back, in one transaction. Either is
+// harmless when repeated.
 func (c *Client) SetMembershipAdminOption(ctx context.Context, m Membership) (Membership, error) {
-	got, err := c.grantMembership(ctx, m, false)
-	for retries := 0; retries < maxConnLostRetries && c.retryable(ctx, PrincipalsDatabase, err); retries++ {
-		got, err = c.grantMembership(ctx, m, false)
-	}
-	return got, err
+	const op = "changing the admin option of role"
+	got, err := write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (Membership, error) {
+		return changeMembership(ctx, tx, op, m, false)
+	}, nil)
+	return got, c.membershipError(op, m.Role, m.Member, err)
 }
 
-// grantMembership is one attempt: with create, the membership must not
-// exist yet; without, it must, and only its admin option changes.
-func (c *Client) grantMembership(ctx context.Context, m Membership, create bool) (Membership, error) {
-	op := "granting role"
-	if !create {
-		op = "changing the admin option of role"
-	}
-	pool, err := c.Pool(PrincipalsDatabase)
-	if err != nil {
-		return Membership{}, err
-	}
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return Membership{}, c.membershipError(op, m.Role, m.Member, err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
-
+// changeMembership is the transaction of a grant: with create, the
+// membership must not exist yet; without, it must, and only its admin
+// option changes.
+func changeMembership(ctx context.Context, tx pgx.Tx, op string, m Membership, create bool) (Membership, error) {
 	before, err := readMembership(ctx, tx, op, m.Role, m.Member)
 	switch {
 	case create && err == nil:
-		return Membership{}, &MembershipError{Op: op, Role: m.Role, Member: m.Member, Kind: ErrMembershipExists}
-	case create && errors.Is(err, ErrMembershipNotFound), !create && err == nil:
+		return Membership{}, &Error{Op: op, Object: membershipObject(m.Role, m.Member), Kind: ErrAlreadyExists,
+			Err: &reason{what: "the role is already granted to the member", err: ErrAlreadyExists}}
+	case create && isMembershipMissing(err), !create && err == nil:
 	default:
-		return Membership{}, c.membershipError(op, m.Role, m.Member, err)
+		return Membership{}, err
 	}
 	role, member := pgx.Identifier{m.Role}.Sanitize(), pgx.Identifier{m.Member}.Sanitize()
 	var sql string
@@ -159,113 +137,74 @@ func (c *Client) grantMembership(ctx context.Context, m Membership, create bool)
 	}
 	if sql != "" {
 		if _, err := tx.Exec(ctx, sql); err != nil {
-			return Membership{}, c.membershipError(op, m.Role, m.Member, err)
+			return Membership{}, err
 		}
 	}
 	got, err := readMembership(ctx, tx, op, m.Role, m.Member)
 	if err != nil {
-		return Membership{}, c.membershipError(op, m.Role, m.Member, err)
+		return Membership{}, err
 	}
 	if got.AdminOption != m.AdminOption {
 		// PostgreSQL 16+: REVOKE takes back only this login's own grants;
 		// another grantor's admin option stays.
-		return Membership{}, &MembershipError{Op: op, Role: m.Role, Member: m.Member, Kind: ErrPermissionDenied,
+		return Membership{}, &Error{Op: op, Object: membershipObject(m.Role, m.Member), Kind: ErrPermissionDenied,
 			Advice: otherGrantorAdvice(m.Role, m.Member, "the member still has the admin option")}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return Membership{}, c.membershipError(op, m.Role, m.Member, err)
 	}
 	return got, nil
 }
 
+// isMembershipMissing: both roles exist but the grant does not (a missing
+// role is ErrNotFound too, with another cause).
+func isMembershipMissing(err error) bool { return errors.Is(err, errNotGranted) }
+
 // RevokeMembership revokes role from member and checks, in the same
 // transaction, that the membership is gone. A membership or a role that is
-// already gone is not an error.
+// already gone is not an error; revoking again is harmless.
 func (c *Client) RevokeMembership(ctx context.Context, role, member string) error {
-	err := c.revokeMembership(ctx, role, member)
-	// Safe to run twice: revoking a missing membership is a warning only.
-	for retries := 0; retries < maxConnLostRetries && c.retryable(ctx, PrincipalsDatabase, err); retries++ {
-		err = c.revokeMembership(ctx, role, member)
-	}
-	if errors.Is(err, ErrMembershipRole) {
-		return nil
+	const op = "revoking role"
+	_, err := write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (struct{}, error) {
+		if _, err := tx.Exec(ctx, "REVOKE "+pgx.Identifier{role}.Sanitize()+" FROM "+pgx.Identifier{member}.Sanitize()); err != nil {
+			return struct{}{}, err
+		}
+		_, err := readMembership(ctx, tx, op, role, member)
+		switch {
+		case err == nil:
+			// PostgreSQL 16+: REVOKE takes back only this login's own grant.
+			return struct{}{}, &Error{Op: op, Object: membershipObject(role, member), Kind: ErrPermissionDenied,
+				Advice: otherGrantorAdvice(role, member, "the member still has the role")}
+		case isMembershipMissing(err):
+			return struct{}{}, nil
+		}
+		return struct{}{}, err
+	}, nil)
+	err = c.membershipError(op, role, member, err)
+	if errors.Is(err, ErrNotFound) {
+		return nil // a role is gone, and the membership with it
 	}
 	return err
 }
 
-func (c *Client) revokeMembership(ctx context.Context, role, member string) error {
-	const op = "revoking role"
-	pool, err := c.Pool(PrincipalsDatabase)
-	if err != nil {
-		return err
-	}
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return c.membershipError(op, role, member, err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
-	if _, err := tx.Exec(ctx, "REVOKE "+pgx.Identifier{role}.Sanitize()+" FROM "+pgx.Identifier{member}.Sanitize()); err != nil {
-		return c.membershipError(op, role, member, err)
-	}
-	_, err = readMembership(ctx, tx, op, role, member)
-	switch {
-	case err == nil:
-		// PostgreSQL 16+: REVOKE takes back only this login's own grant.
-		return &MembershipError{Op: op, Role: role, Member: member, Kind: ErrPermissionDenied,
-			Advice: otherGrantorAdvice(role, member, "the member still has the role")}
-	case !errors.Is(err, ErrMembershipNotFound):
-		return c.membershipError(op, role, member, err)
-	}
-	return c.membershipError(op, role, member, tx.Commit(ctx))
-}
-
-// otherGrantorAdvice explains a membership that another grantor's grant keeps.
-func otherGrantorAdvice(role, member, what string) string {
-	r, m := pgx.Identifier{role}.Sanitize(), pgx.Identifier{member}.Sanitize()
-	return fmt.Sprintf("The statement succeeded but %s: another role granted it too (PostgreSQL 16 and later keep one "+
-		"grant per grantor, and a REVOKE takes back only the login's own). "+
-		"SELECT grantor::regrole FROM pg_auth_members WHERE roleid = %s::regrole AND member = %s::regrole "+
-		"shows the grantors; that role can run REVOKE ... GRANTED BY. Nothing was changed.", what, quoteLiteral(r), quoteLiteral(m))
-}
-
-// membershipError classifies a failure: connection failures get pgaad's
-// ConnectionError explanation, server errors a MembershipError with its
-// kind and advice.
+// membershipError classifies a failure with the membership's own rules
+// before the common ones.
 func (c *Client) membershipError(op, role, member string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var me *MembershipError
-	if errors.As(err, &me) {
-		return err
-	}
-	var ce *ConnectionError
-	if explained := c.explain(err, PrincipalsDatabase); errors.As(explained, &ce) {
-		return explained
-	}
-	me = &MembershipError{Op: op, Role: role, Member: member, Err: err}
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) {
-		return me
-	}
-	msg := strings.ToLower(pgErr.Message)
-	switch {
-	case pgErr.Code == "42704":
-		me.Kind = ErrMembershipRole
-		missing := role
-		if strings.Contains(pgErr.Message, `"`+member+`"`) {
-			missing = member
+	return c.classify(op, membershipObject(role, member), err, func(e *Error, pgErr *pgconn.PgError) {
+		switch {
+		case pgErr.Code == "42704":
+			e.Kind = ErrNotFound
+			missing := role
+			if strings.Contains(pgErr.Message, `"`+member+`"`) {
+				missing = member
+			}
+			e.Advice = missingRoleAdvice(missing)
+		case pgErr.Code == "0LP01" && strings.Contains(strings.ToLower(pgErr.Message), "is a member of role"):
+			e.Kind = ErrMembershipCycle
+			e.Advice = fmt.Sprintf("Role %q is already, directly or through other roles, a member of %q; "+
+				"PostgreSQL refuses memberships that go round in a circle. Remove one of the memberships.", role, member)
+		case pgErr.Code == "42501":
+			e.Kind = ErrPermissionDenied
+			e.Advice = adminOptionAdvice(role, c.cfg.Username)
 		}
-		me.Advice = missingRoleAdvice(missing)
-	case pgErr.Code == "0LP01" && strings.Contains(msg, "is a member of role"):
-		me.Kind = ErrMembershipCycle
-		me.Advice = fmt.Sprintf("Role %q is already, directly or through other roles, a member of %q; "+
-			"PostgreSQL refuses memberships that go round in a circle. Remove one of the memberships.", role, member)
-	case pgErr.Code == "42501":
-		me.Kind = ErrPermissionDenied
-		me.Advice = adminOptionAdvice(role, c.cfg.Username)
-	}
-	return me
+	})
 }
 
 // missingRoleAdvice says what to do about a role that does not exist.
@@ -287,6 +226,15 @@ func adminOptionAdvice(role, login string) string {
 		"superusers; PostgreSQL 16 and later require the ADMIN OPTION, which a role's creator receives automatically. "+
 		"A role that has it (the role's creator, or the server admin) can run:\n\n"+
 		"  GRANT %s TO %s WITH ADMIN OPTION;\n\nthen apply again. Nothing was changed.", role, login, r, l)
+}
+
+// otherGrantorAdvice explains a membership that another grantor's grant keeps.
+func otherGrantorAdvice(role, member, what string) string {
+	r, m := pgx.Identifier{role}.Sanitize(), pgx.Identifier{member}.Sanitize()
+	return fmt.Sprintf("The statement succeeded but %s: another role granted it too (PostgreSQL 16 and later keep one "+
+		"grant per grantor, and a REVOKE takes back only the login's own). "+
+		"SELECT grantor::regrole FROM pg_auth_members WHERE roleid = %s::regrole AND member = %s::regrole "+
+		"shows the grantors; that role can run REVOKE ... GRANTED BY. Nothing was changed.", what, quoteLiteral(r), quoteLiteral(m))
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
@@ -17,15 +17,15 @@ import (
 // plainRole creates a role as the bootstrap superuser and drops it after the test.
 func plainRole(t *testing.T, name string) string {
 	t.Helper()
-	acctest.SuperExec(t, "postgres", "CREATE ROLE "+pgx.Identifier{name}.Sanitize())
-	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{name}.Sanitize()) })
+	pgtest.SuperExec(t, "postgres", "CREATE ROLE "+pgx.Identifier{name}.Sanitize())
+	t.Cleanup(func() { pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{name}.Sanitize()) })
 	return name
 }
 
 // serverMembership is what pg_auth_members says, as the superuser.
 func serverMembership(t *testing.T, role, member string) (grants int, admin bool) {
 	t.Helper()
-	acctest.SuperQueryRow(t, "postgres", `SELECT count(*), coalesce(bool_or(admin_option), false) FROM pg_auth_members
+	pgtest.SuperQueryRow(t, "postgres", `SELECT count(*), coalesce(bool_or(admin_option), false) FROM pg_auth_members
 		WHERE roleid = (SELECT oid FROM pg_roles WHERE rolname = $1) AND member = (SELECT oid FROM pg_roles WHERE rolname = $2)`,
 		[]any{role, member}, &grants, &admin)
 	return grants, admin
@@ -48,14 +48,14 @@ func TestMembershipLifecycle(t *testing.T) {
 	c := adminClient(t)
 	ctx := context.Background()
 	// 63 bytes, non-ASCII, quotes, a semicolon, "@" and "/".
-	role := plainRole(t, acctest.LongName(`app "role"; ö/`, 63))
-	member := plainRole(t, acctest.LongName(`Zoë's grp @ x`, 63))
+	role := plainRole(t, pgtest.LongName(`app "role"; ö/`, 63))
+	member := plainRole(t, pgtest.LongName(`Zoë's grp @ x`, 63))
 	if len(role) != 63 || len(member) != 63 {
 		t.Fatalf("names of %d and %d bytes", len(role), len(member))
 	}
 
 	_, err := c.Membership(ctx, role, member)
-	wantMembershipKind(t, err, pgaad.ErrMembershipNotFound)
+	wantMembershipKind(t, err, pgaad.ErrNotFound, "reading role membership", "the role is not granted to the member")
 
 	m, err := c.GrantMembership(ctx, pgaad.Membership{Role: role, Member: member})
 	if want := (pgaad.Membership{Role: role, Member: member}); err != nil || m != want {
@@ -65,7 +65,7 @@ func TestMembershipLifecycle(t *testing.T) {
 		t.Fatalf("server: %d grants, admin %v", n, admin)
 	}
 	_, err = c.GrantMembership(ctx, pgaad.Membership{Role: role, Member: member, AdminOption: true})
-	wantMembershipKind(t, err, pgaad.ErrMembershipExists, "already granted")
+	wantMembershipKind(t, err, pgaad.ErrAlreadyExists, "granting role "+fmt.Sprintf("%q to %q", role, member), "already granted")
 	if _, admin := serverMembership(t, role, member); admin {
 		t.Fatal("a refused grant changed the admin option")
 	}
@@ -93,7 +93,7 @@ func TestMembershipLifecycle(t *testing.T) {
 		t.Fatalf("revoking again: %v", err)
 	}
 	_, err = c.SetMembershipAdminOption(ctx, pgaad.Membership{Role: role, Member: member, AdminOption: true})
-	wantMembershipKind(t, err, pgaad.ErrMembershipNotFound)
+	wantMembershipKind(t, err, pgaad.ErrNotFound)
 
 	// Granted with the admin option from the start.
 	if m, err := c.GrantMembership(ctx, pgaad.Membership{Role: role, Member: member, AdminOption: true}); err != nil || !m.AdminOption {
@@ -108,16 +108,16 @@ func TestMembershipErrors(t *testing.T) {
 	t.Parallel()
 	c := adminClient(t)
 	ctx := context.Background()
-	a := plainRole(t, acctest.Name(`cyc "a"`))
-	b := plainRole(t, acctest.Name(`cyc "b"`))
-	missing := acctest.Name(`no "such" röle`)
+	a := plainRole(t, pgtest.Name(`cyc "a"`))
+	b := plainRole(t, pgtest.Name(`cyc "b"`))
+	missing := pgtest.Name(`no "such" röle`)
 
 	_, err := c.GrantMembership(ctx, pgaad.Membership{Role: missing, Member: a})
-	wantMembershipKind(t, err, pgaad.ErrMembershipRole, "a role does not exist", "The server has no role "+fmt.Sprintf("%q", missing), "azurepg_principal")
+	wantMembershipKind(t, err, pgaad.ErrNotFound, "role "+fmt.Sprintf("%q", missing)+" does not exist", "The server has no role "+fmt.Sprintf("%q", missing), "azurepg_principal")
 	_, err = c.GrantMembership(ctx, pgaad.Membership{Role: a, Member: missing})
-	wantMembershipKind(t, err, pgaad.ErrMembershipRole, "no role "+fmt.Sprintf("%q", missing))
+	wantMembershipKind(t, err, pgaad.ErrNotFound, "no role "+fmt.Sprintf("%q", missing))
 	_, err = c.Membership(ctx, a, missing)
-	wantMembershipKind(t, err, pgaad.ErrMembershipRole)
+	wantMembershipKind(t, err, pgaad.ErrNotFound)
 	if err := c.RevokeMembership(ctx, missing, a); err != nil {
 		t.Fatalf("revoking a missing role: %v", err)
 	}
@@ -133,14 +133,14 @@ func TestMembershipErrors(t *testing.T) {
 
 	// A login that is neither an admin (no CREATEROLE) nor has the admin
 	// option: the error names the GRANT that would let it.
-	mi := acctest.NewObject(t, "managed_identity", `not admin "mi"`)
-	acctest.SuperExec(t, "postgres", "SELECT azure_emulator.create_role($1, 'service', $2, false, false)", mi.Name, mi.ObjectID)
-	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{mi.Name}.Sanitize()) })
+	mi := pgtest.NewObject(t, "managed_identity", `not admin "mi"`)
+	pgtest.SuperExec(t, "postgres", "SELECT azure_emulator.create_role($1, 'service', $2, false, false)", mi.Name, mi.ObjectID)
+	t.Cleanup(func() { pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{mi.Name}.Sanitize()) })
 	src, err := entratoken.New(entratoken.Settings{Method: "managed_identity", ClientID: mi.ClientID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := acctest.Emulator(t)
+	e := pgtest.Emulator(t)
 	nc := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: mi.Name, SSLMode: "require", Password: src.Password, Entra: true})
 	t.Cleanup(nc.Close)
 	_, err = nc.GrantMembership(ctx, pgaad.Membership{Role: a, Member: mi.Name})

@@ -41,6 +41,13 @@ var objectTypes = map[string]objectWords{
 		resource:   "azurepg_extension",
 		importID:   func(o pgaad.Object) string { return extensionID(o.Database, o.Name) },
 	},
+	pgaad.ObjectRoleMembership: {
+		title: "Role membership", manage: "role memberships",
+		notFound:   "Role membership not found",
+		notFoundIs: "Either a role does not exist (the message names it) or the member is not a member of the role (names are case-sensitive).",
+		resource:   "azurepg_role_membership",
+		importID:   func(o pgaad.Object) string { return roleMembershipID.Encode(o.Name, o.Member) },
+	},
 	pgaad.ObjectAISettings: {
 		title: "azure_ai settings", manage: "azure_ai settings",
 		resource: "azurepg_ai_settings",
@@ -69,6 +76,7 @@ var kindSummaries = []struct {
 	{pgaad.ErrExtensionUnavailable, "Extension not available on this server", "name"},
 	{pgaad.ErrExtensionSchema, "Extension cannot go in this schema", "schema"},
 	{pgaad.ErrExtensionMissing, "azure_ai extension not installed", ""},
+	{pgaad.ErrMembershipCycle, "Circular role membership", ""},
 }
 
 // addError turns any pgaad error into a diagnostic: the summary says what

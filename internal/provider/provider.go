@@ -214,6 +214,7 @@ func (p *azurepgProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewPrincipalResource,
 		NewExtensionResource,
 		NewAISettingsResource,
+		NewRoleMembershipResource,
 	}
 }
 

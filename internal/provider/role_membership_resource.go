@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -15,11 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
-
-func init() { resources = append(resources, NewRoleMembershipResource) }
 
 var (
 	_ resource.ResourceWithConfigure      = (*roleMembershipResource)(nil)
@@ -166,7 +162,7 @@ func (r *roleMembershipResource) Create(ctx context.Context, req resource.Create
 		AdminOption: plan.WithAdminOption.ValueBool(),
 	})
 	if err != nil {
-		addRoleMembershipError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
@@ -185,14 +181,14 @@ func (r *roleMembershipResource) Read(ctx context.Context, req resource.ReadRequ
 		return
 	}
 	m, err := client.Membership(ctx, state.Role.ValueString(), state.Member.ValueString())
-	if errors.Is(err, pgaad.ErrMembershipNotFound) || errors.Is(err, pgaad.ErrMembershipRole) {
+	if errors.Is(err, pgaad.ErrNotFound) {
 		// Revoked by hand, or a role dropped: forget it, so that the plan
 		// grants it again (and says so when a role is missing).
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
-		addRoleMembershipError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
@@ -228,7 +224,7 @@ func (r *roleMembershipResource) Update(ctx context.Context, req resource.Update
 		AdminOption: plan.WithAdminOption.ValueBool(),
 	})
 	if err != nil {
-		addRoleMembershipError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
@@ -244,7 +240,7 @@ func (r *roleMembershipResource) Delete(ctx context.Context, req resource.Delete
 		return
 	}
 	if err := client.RevokeMembership(ctx, state.Role.ValueString(), state.Member.ValueString()); err != nil {
-		addRoleMembershipError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 	}
 }
 
@@ -270,49 +266,9 @@ func (r *roleMembershipResource) ImportState(ctx context.Context, req resource.I
 	}
 	m, err := client.Membership(ctx, fields[0], fields[1])
 	if err != nil {
-		addRoleMembershipError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
 	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), m.Role, m.Member)...)
-}
-
-// addRoleMembershipError turns a pgaad error into a diagnostic whose
-// summary says what kind of failure it is and whose detail carries the
-// server's message and what to do.
-func addRoleMembershipError(diags *diag.Diagnostics, err error) {
-	var me *pgaad.MembershipError
-	var ce *pgaad.ConnectionError
-	role, member := "", ""
-	if errors.As(err, &me) {
-		role, member = me.Role, me.Member
-	}
-	switch {
-	case errors.As(err, &ce):
-		diags.AddError("Cannot connect to the server", err.Error())
-	case errors.Is(err, pgaad.ErrMembershipExists):
-		diags.AddError("Role already granted", err.Error()+"\n\n"+roleMembershipImportHint(role, member))
-	case errors.Is(err, pgaad.ErrMembershipRole):
-		diags.AddError("Role does not exist", err.Error())
-	case errors.Is(err, pgaad.ErrMembershipCycle):
-		diags.AddError("Circular role membership", err.Error())
-	case errors.Is(err, pgaad.ErrPermissionDenied):
-		diags.AddError("Not allowed to grant the role", err.Error())
-	case errors.Is(err, pgaad.ErrMembershipNotFound):
-		diags.AddError("Role not granted", err.Error()+
-			"\n\nThe member is not a member of the role (names are case-sensitive), so there is nothing to import.")
-	default:
-		diags.AddError("Role membership operation failed", err.Error())
-	}
-}
-
-// roleMembershipImportHint tells how to adopt a membership that is already there.
-func roleMembershipImportHint(role, member string) string {
-	id := roleMembershipID.Encode(role, member)
-	return fmt.Sprintf("Terraform did not change the existing membership. To manage it with this resource, import it "+
-		"(replace <name> with this resource's name in your configuration):\n\n"+
-		"  terraform import 'azurepg_role_membership.<name>' %s\n\n"+
-		"or add an import block and apply again:\n\n"+
-		"  import {\n    to = azurepg_role_membership.<name>\n    id = %s\n  }",
-		shellSingleQuoted(id), hclquote.String(id))
 }

@@ -97,13 +97,13 @@ func TestAccRoleMembership(t *testing.T) {
 						plancheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(id)),
 					},
 				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "id", id),
-					resource.TestCheckResourceAttr(addr, "role", role),
-					resource.TestCheckResourceAttr(addr, "member", member),
-					resource.TestCheckResourceAttr(addr, "with_admin_option", "false"),
-					checkServerMembership(t, role, member, true, false),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(id)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("role"), knownvalue.StringExact(role)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("member"), knownvalue.StringExact(member)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("with_admin_option"), knownvalue.Bool(false)),
+				},
+				Check: checkServerMembership(t, role, member, true, false),
 			},
 			{
 				// Read back: nothing to do.
@@ -123,10 +123,10 @@ func TestAccRoleMembership(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "with_admin_option", "true"),
-					checkServerMembership(t, role, member, true, true),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("with_admin_option"), knownvalue.Bool(true)),
+				},
+				Check: checkServerMembership(t, role, member, true, true),
 			},
 			{
 				// The admin option taken away by hand: set back in place.
@@ -168,8 +168,10 @@ func TestAccRoleMembership(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionDestroyBeforeCreate)},
 				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(escapeID(role, other))),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "id", escapeID(role, other)),
 					checkServerMembership(t, role, member, false, false),
 					checkServerMembership(t, role, other, true, false),
 				),
@@ -245,12 +247,12 @@ func TestAccRoleMembershipErrors(t *testing.T) {
 			},
 			{
 				Config: roleMembershipConfig(missing, member),
-				ExpectError: words("Role does not exist", fmt.Sprintf("The server has no role %q", missing),
+				ExpectError: words("Role membership not found", fmt.Sprintf("role %q does not exist", missing), fmt.Sprintf("The server has no role %q", missing),
 					"Create it first", "azurepg_principal"),
 			},
 			{
 				Config: roleMembershipConfig(role, member),
-				ExpectError: words("Role already granted", "Terraform did not change the existing membership",
+				ExpectError: words("Role membership already exists", "already granted", "Terraform did not change or drop the existing role membership",
 					"terraform import 'azurepg_role_membership.<name>'", "import {"),
 			},
 			{
@@ -259,7 +261,7 @@ func TestAccRoleMembershipErrors(t *testing.T) {
 				ResourceName:  "azurepg_role_membership.m",
 				ImportState:   true,
 				ImportStateId: escapeID(role, other),
-				ExpectError:   words("Role not granted", "nothing to import"),
+				ExpectError:   words("Role membership not found", "the role is not granted to the member", "Either a role does not exist"),
 			},
 			{
 				Config:        roleMembershipConfig(role, member),
@@ -270,7 +272,7 @@ func TestAccRoleMembershipErrors(t *testing.T) {
 			},
 			{
 				Config: acctest.ProviderBlock(mi, "") + strings.Replace(roleMembershipConfig(role, other), "provider \"azurepg\" {}\n", "", 1),
-				ExpectError: regexp.MustCompile(`(?s)Not allowed to grant the role.*ADMIN\s+OPTION.*` +
+				ExpectError: regexp.MustCompile(`(?s)Not allowed to manage role memberships.*ADMIN\s+OPTION.*` +
 					regexp.QuoteMeta(`GRANT `+pgx.Identifier{role}.Sanitize()) + `\s+TO\s+` +
 					regexp.QuoteMeta(pgx.Identifier{mi.Name}.Sanitize()) + `\s+WITH\s+ADMIN\s+OPTION`),
 			},
