@@ -154,7 +154,8 @@ func New(s Settings) (*Source, error) {
 }
 
 func credential(s Settings, c Cloud) (azcore.TokenCredential, error) {
-	opts := policy.ClientOptions{Cloud: c.Configuration, Transport: testTransport}
+	opts := policy.ClientOptions{Cloud: c.Configuration, Transport: testTransport,
+		PerRetryPolicies: []policy.Policy{recordAttempts{}}}
 	// AZURE_AUTHORITY_HOST (a private or test authority) wins over the cloud's default.
 	if host := os.Getenv("AZURE_AUTHORITY_HOST"); host != "" {
 		opts.Cloud.ActiveDirectoryAuthorityHost = host
@@ -250,9 +251,10 @@ func (s *Source) Token(ctx context.Context) (Token, error) {
 		fetchCtx, cancel = context.WithTimeout(ctx, s.timeout)
 		defer cancel()
 	}
+	fetchCtx, tries := withAttempts(fetchCtx)
 	at, err := s.cred.GetToken(fetchCtx, policy.TokenRequestOptions{Scopes: []string{s.cloud.Scope()}})
 	if err != nil {
-		err = &CredentialError{Method: s.method, Err: err}
+		err = &CredentialError{Method: s.method, Err: tries.explainTimeout(fetchCtx, err)}
 		s.logf(ctx, "entratoken: token request failed", map[string]any{"auth_method": s.method, "error": err.Error()})
 		if ctx.Err() == nil { // not the caller's own time-out or cancellation
 			s.failed, s.failedAt = err, s.now()
