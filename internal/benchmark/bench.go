@@ -33,12 +33,16 @@ const (
 	KindNoop          = "noop"
 	KindTerraformData = "terraform_data"
 	// KindAzurepgRTT is azurepg through a loopback proxy that adds
-	// Options.RTT of round-trip time (not run unless asked for).
+	// Options.RTT of round-trip time: the network dimension (issue 18).
 	KindAzurepgRTT = "azurepg_rtt"
 )
 
-// Kinds in the order the tables show them.
-var Kinds = []string{KindTerraformData, KindNoop, KindAzurepg}
+// Kinds in the order the tables show them (all run by default).
+var Kinds = []string{KindTerraformData, KindNoop, KindAzurepg, KindAzurepgRTT}
+
+// DefaultRTT is the round trip azurepg_rtt adds by default: a runner and a
+// server in neighbouring regions, or a hosted runner and a private endpoint.
+const DefaultRTT = 20 * time.Millisecond
 
 // Phases, in the order they run.
 const (
@@ -62,7 +66,7 @@ type Options struct {
 	Counts []int
 	// Reps is the number of repetitions of each (default 3).
 	Reps int
-	// Kinds to run (default all three).
+	// Kinds to run (default all four).
 	Kinds []string
 	// Terraform is the terraform binary (default: from PATH).
 	Terraform string
@@ -82,7 +86,7 @@ type Options struct {
 	// Env is added to every terraform command's environment (KEY=VALUE), e.g.
 	// to try TF_LOG_SDK_FRAMEWORK=off.
 	Env []string
-	// RTT is the round-trip time the azurepg_rtt configuration's proxy adds.
+	// RTT is the round-trip time the azurepg_rtt configuration's proxy adds (default DefaultRTT).
 	RTT time.Duration
 	// Keep leaves the work directory (binaries, states, logs) in place.
 	Keep bool
@@ -106,6 +110,9 @@ type Sample struct {
 	Connections   int `json:"connections"`
 	Statements    int `json:"statements"`
 	TokenRequests int `json:"token_requests"`
+	// RoundTrips is the provider's flights to the server through the
+	// latency proxy (azurepg_rtt only; see latencyProxy.roundTrips).
+	RoundTrips int `json:"round_trips,omitempty"`
 	// Shapes counts the statements by their first words.
 	Shapes map[string]int `json:"statement_shapes,omitempty"`
 	// Load1 is the one-minute load average when the command ended.
@@ -219,8 +226,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r.env = r.environ(filepath.Join(work, "bin"), "terraformrc")
 	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections, Env: o.Env}
 	if contains(o.Kinds, KindAzurepgRTT) {
-		if o.RTT <= 0 {
-			return nil, fmt.Errorf("the %s configuration needs a round-trip time (RTT)", KindAzurepgRTT)
+		if o.RTT < 0 {
+			return nil, fmt.Errorf("the %s configuration needs a positive round-trip time (RTT)", KindAzurepgRTT)
+		}
+		if o.RTT == 0 {
+			o.RTT = DefaultRTT
 		}
 		proxy, err := startLatencyProxy(fmt.Sprintf("127.0.0.1:%d", em.Port()), o.RTT)
 		if err != nil {
@@ -231,6 +241,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			proxy.close()
 		}()
 		r.rttEnv = append(append([]string{}, r.env...), fmt.Sprintf("PGPORT=%d", proxy.port()))
+		r.proxy = proxy
 		res.RTT = o.RTT
 	}
 	res.Machine = describeMachine(ctx, o.RepoRoot, o.Terraform, em)
@@ -311,6 +322,7 @@ type runner struct {
 	env  []string
 	// rttEnv is env with PGPORT pointing at the latency proxy (the later PGPORT wins).
 	rttEnv []string
+	proxy  *latencyProxy
 }
 
 func isAzurepg(kind string) bool { return kind == KindAzurepg || kind == KindAzurepgRTT }
@@ -412,8 +424,8 @@ func (r *runner) cycle(ctx context.Context, kind string, n, rep int) ([]Sample, 
 				return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
 			}
 		}
-		r.o.Logf("%-14s n=%-5d rep=%d %-20s %7.2fs cpu %6.2fs conns %3d stmts %5d tokens %d load %.2f",
-			kind, n, rep, phase, s.Wall.Seconds(), s.CPU.Seconds(), s.Connections, s.Statements, s.TokenRequests, s.Load1)
+		r.o.Logf("%-14s n=%-5d rep=%d %-20s %7.2fs cpu %6.2fs conns %3d stmts %5d round trips %5d tokens %d load %.2f",
+			kind, n, rep, phase, s.Wall.Seconds(), s.CPU.Seconds(), s.Connections, s.Statements, s.RoundTrips, s.TokenRequests, s.Load1)
 		out = append(out, s)
 	}
 	return out, nil
@@ -440,6 +452,10 @@ func (r *runner) command(ctx context.Context, dir, kind, phase string, env []str
 	logOff := fileSize(r.em.ServerLog())
 	tokens := r.em.TokenRequestsFor("")
 	serverCPU := postmasterChildCPU(r.em)
+	var flights int64
+	if kind == KindAzurepgRTT && r.proxy != nil {
+		flights = r.proxy.roundTrips.Load()
+	}
 
 	logFile := filepath.Join(dir, strings.NewReplacer(" ", "", "=", "-").Replace(phase)+".log")
 	f, err := os.Create(logFile)
@@ -475,6 +491,9 @@ func (r *runner) command(ctx context.Context, dir, kind, phase string, env []str
 	r.waitForDisconnect(ctx)
 	s.ServerCPU = postmasterChildCPU(r.em) - serverCPU
 	s.TokenRequests = r.em.TokenRequestsFor("") - tokens
+	if kind == KindAzurepgRTT && r.proxy != nil {
+		s.RoundTrips = int(r.proxy.roundTrips.Load() - flights)
+	}
 	lc, err := countLog(r.em.ServerLog(), logOff, r.em.AdminName())
 	s.Connections, s.Statements, s.Shapes = lc.conns, lc.stmts, lc.shapes
 	return s, err

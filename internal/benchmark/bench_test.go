@@ -78,16 +78,21 @@ func TestConfigurationNamesMatchTheTenant(t *testing.T) {
 // synthetic builds a result in which azurepg takes ratio × the no-op's
 // time, the no-op 2 × terraform_data's, with per-repetition noise.
 func synthetic(ratio float64) *Result {
-	r := &Result{Counts: []int{500, 2000}, Reps: 3, MaxConns: 4, Started: time.Date(2026, 11, 28, 17, 0, 0, 0, time.UTC)}
+	r := &Result{Counts: []int{500, 2000}, Reps: 3, MaxConns: 4, RTT: DefaultRTT, Started: time.Date(2026, 11, 28, 17, 0, 0, 0, time.UTC)}
 	noise := []float64{1.0, 1.3, 0.9}
 	for rep := 1; rep <= 3; rep++ {
 		for _, n := range r.Counts {
 			for _, p := range Phases {
 				base := float64(n) / 500 * noise[rep-1]
-				for kind, f := range map[string]float64{KindTerraformData: 0.5, KindNoop: 1, KindAzurepg: ratio} {
+				for kind, f := range map[string]float64{KindTerraformData: 0.5, KindNoop: 1, KindAzurepg: ratio, KindAzurepgRTT: ratio} {
 					s := Sample{Kind: kind, N: n, Rep: rep, Phase: p, Wall: time.Duration(base * f * float64(time.Second)), Load1: 2}
-					if kind == KindAzurepg && p == PhasePlan {
-						s.Connections, s.TokenRequests, s.Statements = 4, 1, n
+					if isAzurepg(kind) && p == PhasePlan {
+						// A snapshot: one statement for every principal, and a ping.
+						s.Connections, s.TokenRequests, s.Statements = 4, 1, 2
+						s.Shapes = map[string]int{"SELECT r.rolname, (…)": 1, pingShape: 1}
+					}
+					if kind == KindAzurepgRTT && p == PhasePlan {
+						s.RoundTrips = 7
 					}
 					r.Samples = append(r.Samples, s)
 				}
@@ -128,7 +133,10 @@ func TestRatiosAndTargets(t *testing.T) {
 func TestReportRenders(t *testing.T) {
 	r := synthetic(1.25)
 	md := r.Markdown(map[string]string{PhasePlan: "flat flat% sum% cum cum%\n"})
-	for _, want := range []string{"| 500 | plan | 0.50 | 1.00 | 1.25 | **1.25** |", "| 2000 | destroy |", "![Wall time per phase against N](chart.svg)", "## Targets of issue 9"} {
+	for _, want := range []string{"| 500 | plan | 0.50 | 1.00 | 1.25 | **1.25** |", "| 2000 | destroy |", "![Wall time per phase against N](chart.svg)", "## Targets (issue 9",
+		"## Network dimension: azurepg at 0 ms and 20ms round trip", "| 500 | plan | 1.00 | 1.25 | 1.25 | **1.25** | **1.25** | 2 | 2 | 7 | 4 |",
+		"| plan of 2000 principals at 20ms round trip ≤ 1.2 × no-op | 1.25 × (5.00 s vs 4.00 s) | no |",
+		"| azurepg_rtt: statements per refresh plan ≤ N/100 + 5 (pgxpool pings aside) | N = 500: 1 (limit 10); N = 2000: 1 (limit 25) | yes |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
@@ -144,8 +152,11 @@ func TestReportRenders(t *testing.T) {
 			t.Fatalf("chart.svg is not well-formed XML: %v", err)
 		}
 	}
-	if n := strings.Count(svg, "<polyline"); n != 12 {
-		t.Errorf("chart has %d lines, want 12 (3 configurations × 4 phases)", n)
+	if n := strings.Count(svg, "<polyline"); n != 16 {
+		t.Errorf("chart has %d lines, want 16 (4 configurations × 4 phases)", n)
+	}
+	if !strings.Contains(svg, "azurepg, 20ms round trip") {
+		t.Error("chart lacks the network dimension's legend")
 	}
 	if !strings.Contains(svg, "×1.25") {
 		t.Error("chart lacks azurepg's ratio labels")

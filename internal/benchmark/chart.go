@@ -54,10 +54,17 @@ func (r *Result) SVG() string {
 		if !r.has(k) {
 			continue
 		}
-		w(`<line x1="%d" y1="44" x2="%d" y2="44" stroke="%s" stroke-width="3"/><text x="%d" y="48">%s</text>`+"\n", lx, lx+24, kindColors[k], lx+30, k)
+		label := k
+		switch k {
+		case KindAzurepg:
+			label = "azurepg, 0 ms"
+		case KindAzurepgRTT:
+			label = fmt.Sprintf("azurepg, %s round trip", r.RTT)
+		}
+		w(`<line x1="%d" y1="44" x2="%d" y2="44" stroke="%s" stroke-width="3"/><text x="%d" y="48">%s</text>`+"\n", lx, lx+24, kindColors[k], lx+30, html.EscapeString(label))
 		lx += 210
 	}
-	w(`<text x="%d" y="60" font-size="11" fill="#555" text-anchor="middle">labels: azurepg ÷ noop in the same repetition (median); %d cores, %s</text>`+"\n",
+	w(`<text x="%d" y="60" font-size="11" fill="#555" text-anchor="middle">labels: azurepg ÷ noop in the same repetition (median); noop is the floor at any round trip; %d cores, %s</text>`+"\n",
 		width/2, r.Machine.Cores, html.EscapeString(r.Machine.CPU))
 
 	counts := slices.Clone(r.Counts)
@@ -106,8 +113,8 @@ func (r *Result) SVG() string {
 					continue
 				}
 				w(`<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>`, x(n), y(v), kindColors[k])
-				if k == KindAzurepg {
-					if ratio := r.Ratio(KindAzurepg, KindNoop, n, phase); !math.IsNaN(ratio) {
+				if k == KindAzurepg || k == KindAzurepgRTT {
+					if ratio := r.Ratio(k, KindNoop, n, phase); !math.IsNaN(ratio) {
 						w(`<text x="%.1f" y="%.1f" font-size="11" fill="%s" text-anchor="end">×%.2f</text>`, x(n)-6, y(v)-6, kindColors[k], ratio)
 					}
 				}

@@ -18,6 +18,11 @@ type latencyProxy struct {
 	wg     sync.WaitGroup
 	// accepted counts the connections carried (to show that the proxy was used).
 	accepted atomic.Int64
+	// roundTrips counts, over all connections, the client's flights: each
+	// time the client sends after the server has answered (or first). A
+	// pipeline or batch sent at once is one flight, however many
+	// statements it holds; each flight costs one round trip of waiting.
+	roundTrips atomic.Int64
 }
 
 func startLatencyProxy(target string, rtt time.Duration) (*latencyProxy, error) {
@@ -56,9 +61,17 @@ func (p *latencyProxy) handle(client net.Conn) {
 		_ = client.Close()
 		return
 	}
+	// last is who sent the last chunk on this connection: 0 nobody yet, 1 the client, 2 the server.
+	var last atomic.Int32
+	fromClient := func() {
+		if last.Swap(1) != 1 {
+			p.roundTrips.Add(1)
+		}
+	}
+	fromServer := func() { last.Store(2) }
 	done := make(chan struct{}, 2)
-	go func() { p.pipe(server, client); done <- struct{}{} }()
-	go func() { p.pipe(client, server); done <- struct{}{} }()
+	go func() { p.pipe(server, client, fromClient); done <- struct{}{} }()
+	go func() { p.pipe(client, server, fromServer); done <- struct{}{} }()
 	<-done
 	_ = client.Close()
 	_ = server.Close()
@@ -70,8 +83,9 @@ type chunk struct {
 	due  time.Time
 }
 
-// pipe copies src to dst, each chunk arriving p.delay after it was read.
-func (p *latencyProxy) pipe(dst, src net.Conn) {
+// pipe copies src to dst, each chunk arriving p.delay after it was read;
+// seen is called as each chunk is read.
+func (p *latencyProxy) pipe(dst, src net.Conn, seen func()) {
 	ch := make(chan chunk, 1024)
 	go func() {
 		defer close(ch)
@@ -79,6 +93,7 @@ func (p *latencyProxy) pipe(dst, src net.Conn) {
 			buf := make([]byte, 32<<10)
 			n, err := src.Read(buf)
 			if n > 0 {
+				seen()
 				ch <- chunk{buf[:n], time.Now().Add(p.delay)}
 			}
 			if err != nil {

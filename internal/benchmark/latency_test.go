@@ -47,4 +47,17 @@ func TestLatencyProxyDelaysEachRoundTrip(t *testing.T) {
 			t.Fatalf("round trip %d took %s (want ≥ %s) and returned %q", i, took, rtt, buf)
 		}
 	}
+	// Two writes before any answer are one flight (a pipeline): 4 in all.
+	if _, err := c.Write([]byte("he")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("llo")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.roundTrips.Load(); got != 4 {
+		t.Errorf("counted %d round trips, want 4 (3 exchanges and one pipelined pair of writes)", got)
+	}
 }

@@ -32,7 +32,7 @@ func main() {
 	profileOnly := flag.Bool("profile-only", false, "only the profiling pass (no timed runs, no tables)")
 	keep := flag.Bool("keep", false, "keep the work directory (states, terraform output)")
 	budget := flag.Duration("budget", 20*time.Minute, "warn when the run takes longer")
-	rtt := flag.Duration("rtt", 0, "round-trip time added for the azurepg_rtt configuration (add it to -kinds)")
+	rtt := flag.Duration("rtt", benchmark.DefaultRTT, "round-trip time the azurepg_rtt configuration adds (the network dimension)")
 	extraEnv := flag.String("env", "", "KEY=VALUE,... added to every terraform command's environment")
 	commit := flag.String("commit", "", "build the providers from this commit (git archive) instead of the working tree")
 	deadline := flag.String("deadline", "", "HH:MM (UTC): start nothing after it, report what ran")
