@@ -60,6 +60,8 @@ type Client struct {
 	mu    sync.Mutex
 	pools map[string]*pgxpool.Pool
 	limit *connLimit // MaxConns across all the pools (connlimit.go)
+	// snap holds the refresh snapshots (snapshot.go).
+	snap snapshots
 }
 
 // Defaults of Config, applied by NewClient; the provider documents them.

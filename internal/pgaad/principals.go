@@ -45,7 +45,19 @@ SELECT r.rolname,
 
 // Principal reads one principal: ErrNotFound when no role has that name,
 // ErrNotEntraPrincipal when the role has no Entra labels.
+// Reads are answered from the process's snapshot of every role while it is
+// valid (snapshot.go).
 func (c *Client) Principal(ctx context.Context, name string) (Principal, error) {
+	const op = "reading principal"
+	if r, found, ok := c.principalFromSnapshot(ctx, name); ok {
+		p, err := principalFromRow(name, r, found)
+		return p, c.classify(op, roleObject(name), err, nil)
+	}
+	return c.principalDirect(ctx, name)
+}
+
+// principalDirect reads one principal from the server, never from a snapshot.
+func (c *Client) principalDirect(ctx context.Context, name string) (Principal, error) {
 	const op = "reading principal"
 	p, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) (Principal, error) { return readPrincipal(ctx, q, name) })
 	return p, c.classify(op, roleObject(name), err, nil)
@@ -54,16 +66,39 @@ func (c *Client) Principal(ctx context.Context, name string) (Principal, error) 
 func roleObject(name string) Object { return Object{Type: ObjectRole, Name: name} }
 
 func readPrincipal(ctx context.Context, q querier, name string) (Principal, error) {
-	var rolname string
-	var label, labelInt *string
-	err := q.QueryRow(ctx, principalQuery+" WHERE r.rolname = $1", name).Scan(&rolname, &label, &labelInt)
+	p, entra, err := scanPrincipal(q.QueryRow(ctx, principalQuery+" WHERE r.rolname = $1", name))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Principal{}, &Error{Op: "reading principal", Object: roleObject(name), Kind: ErrNotFound, Err: errors.New("role does not exist")}
+		return principalFromRow(name, roleRow{}, false)
 	}
 	if err != nil {
 		return Principal{}, err
 	}
-	p, ok := fromLabels(rolname, label, labelInt)
+	return principalFromRow(name, roleRow{p: p, entra: entra}, true)
+}
+
+// scanPrincipal reads one row of principalQuery: the one place that knows
+// its columns (a single read and the snapshot both use it). entra is false
+// for a role without pgaadauth labels.
+func scanPrincipal(row pgx.Row) (p Principal, entra bool, err error) {
+	var rolname string
+	var label, labelInt *string
+	if err := row.Scan(&rolname, &label, &labelInt); err != nil {
+		return Principal{}, false, err
+	}
+	p, entra = fromLabels(rolname, label, labelInt)
+	if !entra {
+		p.Name = rolname
+	}
+	return p, entra, nil
+}
+
+// principalFromRow is what a read of name returns for a role as read
+// (found false: no role has that name).
+func principalFromRow(name string, r roleRow, found bool) (Principal, error) {
+	if !found {
+		return Principal{}, &Error{Op: "reading principal", Object: roleObject(name), Kind: ErrNotFound, Err: errors.New("role does not exist")}
+	}
+	p, ok := r.p, r.entra
 	if !ok {
 		return Principal{}, &Error{Op: "reading principal", Object: roleObject(name), Kind: ErrNotEntraPrincipal,
 			Advice: "The role exists but carries no pgaadauth security label: it is a plain PostgreSQL role, not one created by " +
@@ -106,12 +141,11 @@ func listPrincipals(ctx context.Context, pool querier, adminsOnly bool) ([]Princ
 	defer rows.Close()
 	var out []Principal
 	for rows.Next() {
-		var name string
-		var label, labelInt *string
-		if err := rows.Scan(&name, &label, &labelInt); err != nil {
+		p, ok, err := scanPrincipal(rows)
+		if err != nil {
 			return nil, err
 		}
-		if p, ok := fromLabels(name, label, labelInt); ok && (!adminsOnly || p.Admin) {
+		if ok && (!adminsOnly || p.Admin) {
 			out = append(out, p)
 		}
 	}
@@ -161,7 +195,7 @@ func createPrincipal(ctx context.Context, tx pgx.Tx, np NewPrincipal) (Principal
 // there (or is another one) was not created by us: the creation runs again
 // (and then reports ErrAlreadyExists for another role of that name).
 func (c *Client) confirmPrincipal(ctx context.Context, np NewPrincipal) (Principal, bool, error) {
-	p, err := c.Principal(ctx, np.Name)
+	p, err := c.principalDirect(ctx, np.Name)
 	switch {
 	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrNotEntraPrincipal):
 		return Principal{}, false, nil

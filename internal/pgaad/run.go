@@ -93,6 +93,8 @@ func write[T any](ctx context.Context, c *Client, database, op string,
 	if err != nil {
 		return zero, err
 	}
+	// Whatever the outcome, snapshots taken before this write are stale.
+	defer c.wrote()
 	for attempt := 0; ; attempt++ {
 		committing := false
 		v, conn, err := onConn(ctx, pool, func(conn *pgx.Conn) (T, error) {

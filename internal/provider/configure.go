@@ -181,6 +181,19 @@ func (s settings) key() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// forgetSnapshots drops every client's refresh snapshot: Configure calls it
+// at the start of each Terraform walk, so that a provider process that
+// serves several commands (terraform -debug, TF_REATTACH_PROVIDERS, the
+// in-process provider of the tests) answers no read from an earlier
+// command's snapshot, and drift made in between is seen.
+func forgetSnapshots() {
+	clientsMu.Lock()
+	defer clientsMu.Unlock()
+	for _, c := range clients {
+		c.client.ForgetSnapshots()
+	}
+}
+
 // errNotConfigured wraps why the provider cannot connect.
 var errNotConfigured = errors.New("the azurepg provider cannot connect")
 

@@ -193,6 +193,7 @@ func (p *azurepgProvider) Configure(ctx context.Context, req provider.ConfigureR
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	forgetSnapshots()
 	data := configure(m, p.version)
 	if w := data.settings.unverifiedWarning(); w != "" {
 		resp.Diagnostics.AddAttributeWarning(path.Root("sslmode"), "The server's identity is not verified", w)
