@@ -66,7 +66,12 @@ func (c *Client) principalDirect(ctx context.Context, name string) (Principal, e
 func roleObject(name string) Object { return Object{Type: ObjectRole, Name: name} }
 
 func readPrincipal(ctx context.Context, q querier, name string) (Principal, error) {
-	p, entra, err := scanPrincipal(q.QueryRow(ctx, principalQuery+" WHERE r.rolname = $1", name))
+	return principalFromScan(name, q.QueryRow(ctx, principalQuery+" WHERE r.rolname = $1", name))
+}
+
+// principalFromScan is a single read's answer from its row.
+func principalFromScan(name string, row pgx.Row) (Principal, error) {
+	p, entra, err := scanPrincipal(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return principalFromRow(name, roleRow{}, false)
 	}
@@ -159,22 +164,57 @@ func listPrincipals(ctx context.Context, pool querier, adminsOnly bool) ([]Princ
 // asked, the creation succeeded (reporting a failure would leave a role
 // that Terraform does not know about and that the next apply could not
 // create).
+//
+// Without a type to check, the creation and the read-back go in one round
+// trip (createPrincipalBatch); with one, the check decides between COMMIT
+// and ROLLBACK after the read-back, in a transaction of its own.
 func (c *Client) CreatePrincipal(ctx context.Context, np NewPrincipal) (Principal, error) {
 	const op = "creating principal"
-	p, err := write(ctx, c, PrincipalsDatabase, op,
-		func(tx pgx.Tx) (Principal, error) { return createPrincipal(ctx, tx, np) },
-		func(ctx context.Context) (Principal, bool, error) { return c.confirmPrincipal(ctx, np) })
+	confirm := func(ctx context.Context) (Principal, bool, error) { return c.confirmPrincipal(ctx, np) }
+	var p Principal
+	var err error
+	if np.Type == "" {
+		p, err = writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (Principal, error) { return createPrincipalBatch(ctx, conn, np) }, confirm)
+	} else {
+		p, err = write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (Principal, error) { return createPrincipal(ctx, tx, np) }, confirm)
+	}
 	return p, c.classify(op, roleObject(np.Name), err, principalRule)
 }
 
-func createPrincipal(ctx context.Context, tx pgx.Tx, np NewPrincipal) (Principal, error) {
-	var err error
+// createPrincipalSQL is the statement that creates the role and its arguments.
+func createPrincipalSQL(np NewPrincipal) (string, []any) {
 	if np.ObjectID != "" {
-		_, err = tx.Exec(ctx, "SELECT pgaadauth_create_principal_with_oid($1, $2, $3, $4, $5)",
-			np.Name, np.ObjectID, np.Type, np.Admin, np.MFA)
-	} else {
-		_, err = tx.Exec(ctx, "SELECT pgaadauth_create_principal($1, $2, $3)", np.Name, np.Admin, np.MFA)
+		return "SELECT pgaadauth_create_principal_with_oid($1, $2, $3, $4, $5)", []any{np.Name, np.ObjectID, np.Type, np.Admin, np.MFA}
 	}
+	return "SELECT pgaadauth_create_principal($1, $2, $3)", []any{np.Name, np.Admin, np.MFA}
+}
+
+// createPrincipalBatch sends the creation and the read-back as one batch:
+// one round trip, one implicit transaction (a failed creation runs nothing
+// after it and leaves nothing behind).
+func createPrincipalBatch(ctx context.Context, conn *pgx.Conn, np NewPrincipal) (Principal, error) {
+	b := &pgx.Batch{}
+	sql, args := createPrincipalSQL(np)
+	b.Queue(sql, args...)
+	b.Queue(principalQuery+" WHERE r.rolname = $1", np.Name)
+	br := conn.SendBatch(ctx, b)
+	_, err := br.Exec()
+	var p Principal
+	if err == nil {
+		p, err = principalFromScan(np.Name, br.QueryRow())
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	return p, nil
+}
+
+func createPrincipal(ctx context.Context, tx pgx.Tx, np NewPrincipal) (Principal, error) {
+	sql, args := createPrincipalSQL(np)
+	_, err := tx.Exec(ctx, sql, args...)
 	if err != nil {
 		return Principal{}, err
 	}
@@ -214,8 +254,9 @@ func (c *Client) DropPrincipal(ctx context.Context, name string) error {
 	if err := checkRoleName(op, name); err != nil {
 		return err
 	}
-	_, err := write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (pgconn.CommandTag, error) {
-		return tx.Exec(ctx, dropRoleSQL(name))
+	// One statement, one round trip (no BEGIN and COMMIT around it).
+	_, err := writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (pgconn.CommandTag, error) {
+		return conn.Exec(ctx, dropRoleSQL(name))
 	}, nil)
 	err = c.classify(op, roleObject(name), err, principalRule)
 	if errors.Is(err, ErrNotFound) {

@@ -88,6 +88,40 @@ func read[T any](ctx context.Context, c *Client, database, op string, fn func(q 
 // idempotent, so running it again is safe whatever COMMIT did.
 func write[T any](ctx context.Context, c *Client, database, op string,
 	fn func(tx pgx.Tx) (T, error), confirm func(ctx context.Context) (T, bool, error)) (T, error) {
+	return writeAttempts(ctx, c, database, op, func(conn *pgx.Conn, committing *bool) (T, error) {
+		var zero T
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			return zero, err
+		}
+		defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
+		v, err := fn(tx)
+		if err != nil {
+			return zero, err
+		}
+		*committing = true
+		return v, tx.Commit(ctx)
+	}, confirm)
+}
+
+// writeOne is write for statements sent in one round trip: fn sends them on
+// the connection outside any explicit transaction, as one statement or one
+// pgx.Batch, which the server runs as one implicit transaction (one Sync:
+// all or nothing). Once fn has sent anything, a lost connection leaves the
+// outcome unknown, as a lost COMMIT does: confirm decides, or, when nil,
+// fn runs again (it is idempotent).
+func writeOne[T any](ctx context.Context, c *Client, database, op string,
+	fn func(conn *pgx.Conn) (T, error), confirm func(ctx context.Context) (T, bool, error)) (T, error) {
+	return writeAttempts(ctx, c, database, op, func(conn *pgx.Conn, committing *bool) (T, error) {
+		*committing = true // pgconn.SafeToRetry tells apart what was never sent
+		return fn(conn)
+	}, confirm)
+}
+
+// writeAttempts runs attempt until it succeeds or retryReason says stop;
+// attempt sets committing once the outcome of a failure is unknown.
+func writeAttempts[T any](ctx context.Context, c *Client, database, op string,
+	attempt func(conn *pgx.Conn, committing *bool) (T, error), confirm func(ctx context.Context) (T, bool, error)) (T, error) {
 	var zero T
 	pool, err := c.Pool(ctx, database)
 	if err != nil {
@@ -95,21 +129,9 @@ func write[T any](ctx context.Context, c *Client, database, op string,
 	}
 	// Whatever the outcome, snapshots taken before this write are stale.
 	defer c.wrote()
-	for attempt := 0; ; attempt++ {
+	for n := 0; ; n++ {
 		committing := false
-		v, conn, err := onConn(ctx, pool, func(conn *pgx.Conn) (T, error) {
-			tx, err := conn.Begin(ctx)
-			if err != nil {
-				return zero, err
-			}
-			defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
-			v, err := fn(tx)
-			if err != nil {
-				return zero, err
-			}
-			committing = true
-			return v, tx.Commit(ctx)
-		})
+		v, conn, err := onConn(ctx, pool, func(conn *pgx.Conn) (T, error) { return attempt(conn, &committing) })
 		why := retryReason(ctx, err, conn)
 		if why == "" {
 			return v, err
@@ -126,10 +148,10 @@ func write[T any](ctx context.Context, c *Client, database, op string,
 			}
 			why = "COMMIT lost and not applied"
 		}
-		if attempt == maxRetries {
+		if n == maxRetries {
 			return v, err
 		}
-		c.retrying(ctx, pool, database, op, why, attempt+1, err)
+		c.retrying(ctx, pool, database, op, why, n+1, err)
 	}
 }
 
