@@ -25,6 +25,7 @@ import (
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/benchmark/cpuprof"
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
 // Kinds of configuration.
@@ -154,7 +155,7 @@ type ProfilePhase struct {
 
 // providerMaxConnections is the provider's default max_connections, which
 // the benchmark leaves as it is.
-const providerMaxConnections = 4
+const providerMaxConnections = pgaad.DefaultMaxConns
 
 // Run runs the benchmark.
 func Run(ctx context.Context, o Options) (*Result, error) {

@@ -67,7 +67,11 @@ type Client struct {
 // Defaults of Config, applied by NewClient; the provider documents them.
 const (
 	DefaultPort     = 5432
-	DefaultMaxConns = 4
+	// DefaultMaxConns is Terraform's default -parallelism (10): each of the
+	// 10 operations Terraform runs at once gets a connection of its own, and
+	// no more are opened (issue 18). On a Burstable B1ms server (50
+	// connections, 35 for users) a command uses at most 10 of the 35.
+	DefaultMaxConns = 10
 )
 
 // NewClient returns a client; it connects to nothing yet.

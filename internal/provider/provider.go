@@ -179,8 +179,11 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			},
 			"max_connections": schema.Int64Attribute{
 				Optional: true,
-				MarkdownDescription: "Connections to the server at most, across all its databases (changed 2026-12; it was per database). Default `4`. " +
-					"When all are in use, an idle connection to another database is closed for the one that waits.",
+				MarkdownDescription: "Connections to the server at most, across all its databases (changed 2026-12; it was per database). Default `10`, Terraform's default `-parallelism` " +
+					"(changed 2026-12; it was `4`): each operation Terraform runs at once has a connection of its own. " +
+					"When all are in use, an idle connection to another database is closed for the one that waits. " +
+					"A Burstable B1ms server accepts 35 user connections: one command uses at most 10 of them (its provider processes run one after the other); " +
+					"lower this when several pipelines share a small server.",
 				Validators: []validator.Int64{int64validator.Between(1, 100)},
 			},
 		},
