@@ -66,7 +66,7 @@ type Client struct {
 
 // Defaults of Config, applied by NewClient; the provider documents them.
 const (
-	DefaultPort     = 5432
+	DefaultPort = 5432
 	// DefaultMaxConns is Terraform's default -parallelism (10): each of the
 	// 10 operations Terraform runs at once gets a connection of its own, and
 	// no more are opened (issue 18). On a Burstable B1ms server (50

@@ -32,14 +32,37 @@ func extensionObject(database, name string) Object {
 	return Object{Type: ObjectExtension, Name: name, Database: database}
 }
 
+// extensionQuery reads the extensions of a database (one with
+// " WHERE e.extname = $1"); a single read and the snapshot both use it.
 const extensionQuery = `
 SELECT e.extname, n.nspname, e.extversion
-  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
- WHERE e.extname = $1`
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace`
 
 // Extension reads one extension: ErrNotFound when it is not
 // installed, ErrDatabaseMissing when the database does not exist.
+//
+// Reads are answered from the process's snapshot of the database's
+// extensions while it is valid (snapshot.go).
 func (c *Client) Extension(ctx context.Context, database, name string) (Extension, error) {
+	const op = "reading extension"
+	if database != "" {
+		all, ok := cached(ctx, c, "extensions/"+database, database, "reading every extension",
+			func(ctx context.Context, q querier) (map[string]Extension, error) {
+				return allExtensions(ctx, q, database)
+			})
+		if ok {
+			x, found := all[name]
+			if !found {
+				return Extension{}, c.extensionError(op, database, name, extensionNotFound(database, name))
+			}
+			return x, nil
+		}
+	}
+	return c.extensionDirect(ctx, database, name)
+}
+
+// extensionDirect reads one extension from the server, never from a snapshot.
+func (c *Client) extensionDirect(ctx context.Context, database, name string) (Extension, error) {
 	const op = "reading extension"
 	x, err := read(ctx, c, database, op, func(q querier) (Extension, error) { return readExtension(ctx, q, database, name) })
 	return x, c.extensionError(op, database, name, err)
@@ -47,12 +70,34 @@ func (c *Client) Extension(ctx context.Context, database, name string) (Extensio
 
 func readExtension(ctx context.Context, q querier, database, name string) (Extension, error) {
 	x := Extension{Database: database}
-	err := q.QueryRow(ctx, extensionQuery, name).Scan(&x.Name, &x.Schema, &x.Version)
+	err := q.QueryRow(ctx, extensionQuery+" WHERE e.extname = $1", name).Scan(&x.Name, &x.Schema, &x.Version)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Extension{}, &Error{Op: "reading extension", Object: extensionObject(database, name), Kind: ErrNotFound,
-			Err: errors.New("extension is not installed")}
+		return Extension{}, extensionNotFound(database, name)
 	}
 	return x, err
+}
+
+func extensionNotFound(database, name string) error {
+	return &Error{Op: "reading extension", Object: extensionObject(database, name), Kind: ErrNotFound,
+		Err: errors.New("extension is not installed")}
+}
+
+// allExtensions reads every extension of the database, as readExtension reads one.
+func allExtensions(ctx context.Context, q querier, database string) (map[string]Extension, error) {
+	rows, err := q.Query(ctx, extensionQuery)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]Extension{}
+	for rows.Next() {
+		x := Extension{Database: database}
+		if err := rows.Scan(&x.Name, &x.Schema, &x.Version); err != nil {
+			return nil, err
+		}
+		out[x.Name] = x
+	}
+	return out, rows.Err()
 }
 
 // CreateExtension runs CREATE EXTENSION (never CASCADE) and reads the result
@@ -77,7 +122,7 @@ func (c *Client) CreateExtension(ctx context.Context, nx NewExtension) (Extensio
 		}
 		return readExtension(ctx, tx, nx.Database, nx.Name)
 	}, func(ctx context.Context) (Extension, bool, error) {
-		got, err := c.Extension(ctx, nx.Database, nx.Name)
+		got, err := c.extensionDirect(ctx, nx.Database, nx.Name)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return Extension{}, false, nil

@@ -11,7 +11,9 @@ import (
 // one by one. Instead, the first principal read of a provider process
 // fetches every role in one statement (the same query and columns as a
 // single read: principalQuery and scanPrincipal), and the reads that follow
-// are answered from that snapshot.
+// are answered from that snapshot. Extensions likewise, one statement per
+// database (extensionQuery). azure_ai settings need none: a database's
+// settings are one resource, read in one statement.
 //
 // A snapshot is never stale after a write of this process: every write
 // (run.go's write and writeOne) bumps the client's write generation when it
@@ -43,10 +45,11 @@ type snapshots struct {
 	// gen counts the writes that ended; lastWrite is when the last one did.
 	gen       uint64
 	lastWrite time.Time
-	// principals is the current snapshot of every role, or nil.
-	principals *principalSnapshot
-	// loading is closed when the fetch in flight ends (nil: none).
-	loading chan struct{}
+	// entries are the current snapshots by key: "roles", or
+	// "extensions/<database>".
+	entries map[string]*snapshot
+	// loading holds, by key, a channel closed when the fetch in flight ends.
+	loading map[string]chan struct{}
 	// fetches counts the snapshots fetched (for tests).
 	fetches int
 	// quiet, when set (tests), replaces snapshotTTL as the time after a
@@ -54,17 +57,17 @@ type snapshots struct {
 	quiet time.Duration
 }
 
+type snapshot struct {
+	gen   uint64
+	taken time.Time // before the statement was sent
+	value any
+}
+
 func (s *snapshots) quietAfterWrite() time.Duration {
 	if s.quiet != 0 {
 		return s.quiet
 	}
 	return snapshotTTL
-}
-
-type principalSnapshot struct {
-	gen   uint64
-	taken time.Time // before the statement was sent
-	roles map[string]roleRow
 }
 
 // roleRow is one role as principalQuery reads it.
@@ -78,7 +81,7 @@ func (c *Client) wrote() {
 	c.snap.mu.Lock()
 	c.snap.gen++
 	c.snap.lastWrite = time.Now()
-	c.snap.principals = nil
+	c.snap.entries = nil
 	c.snap.mu.Unlock()
 }
 
@@ -87,11 +90,11 @@ func (c *Client) wrote() {
 // that serves several commands never answers one from another's snapshot.
 func (c *Client) ForgetSnapshots() {
 	c.snap.mu.Lock()
-	c.snap.principals = nil
+	c.snap.entries = nil
 	c.snap.mu.Unlock()
 }
 
-// SnapshotFetches is how many snapshots of the roles this client fetched.
+// SnapshotFetches is how many snapshots this client fetched.
 func (c *Client) SnapshotFetches() int {
 	c.snap.mu.Lock()
 	defer c.snap.mu.Unlock()
@@ -103,7 +106,7 @@ func (c *Client) SnapshotFetches() int {
 // the server on its own (a recent write, or the fetch failed: the single
 // read then reports its own error).
 func (c *Client) principalFromSnapshot(ctx context.Context, name string) (_ roleRow, found, ok bool) {
-	roles, ok := c.principalSnapshot(ctx)
+	roles, ok := cached(ctx, c, "roles", PrincipalsDatabase, "reading every role", allRoles)
 	if !ok {
 		return roleRow{}, false, false
 	}
@@ -111,50 +114,58 @@ func (c *Client) principalFromSnapshot(ctx context.Context, name string) (_ role
 	return r, found, true
 }
 
-func (c *Client) principalSnapshot(ctx context.Context) (map[string]roleRow, bool) {
+// cached returns the snapshot under key, fetching it with fetch (one
+// statement on database) when there is no valid one; only one fetch per
+// key runs at a time, the other readers wait for it.
+func cached[T any](ctx context.Context, c *Client, key, database, op string, fetch func(ctx context.Context, q querier) (T, error)) (T, bool) {
+	var zero T
 	s := &c.snap
 	for {
 		s.mu.Lock()
-		if p := s.principals; p != nil && p.gen == s.gen && time.Since(p.taken) < snapshotTTL {
+		if e := s.entries[key]; e != nil && e.gen == s.gen && time.Since(e.taken) < snapshotTTL {
 			s.mu.Unlock()
-			return p.roles, true
+			return e.value.(T), true
 		}
 		if s.gen > 0 && time.Since(s.lastWrite) < s.quietAfterWrite() {
 			s.mu.Unlock()
-			return nil, false
+			return zero, false
 		}
-		if ch := s.loading; ch != nil {
+		if ch := s.loading[key]; ch != nil {
 			s.mu.Unlock()
 			select {
 			case <-ch:
 				continue
 			case <-ctx.Done():
-				return nil, false
+				return zero, false
 			}
 		}
 		ch := make(chan struct{})
-		s.loading, s.fetches = ch, s.fetches+1
+		if s.loading == nil {
+			s.loading = map[string]chan struct{}{}
+		}
+		s.loading[key], s.fetches = ch, s.fetches+1
 		gen, taken := s.gen, time.Now()
 		s.mu.Unlock()
 
-		roles, err := read(ctx, c, PrincipalsDatabase, "reading every role", func(q querier) (map[string]roleRow, error) {
-			return allRoles(ctx, q)
-		})
+		v, err := read(ctx, c, database, op, func(q querier) (T, error) { return fetch(ctx, q) })
 
 		s.mu.Lock()
-		s.loading = nil
+		delete(s.loading, key)
 		close(ch)
 		fresh := err == nil && gen == s.gen
 		if fresh {
-			s.principals = &principalSnapshot{gen: gen, taken: taken, roles: roles}
+			if s.entries == nil {
+				s.entries = map[string]*snapshot{}
+			}
+			s.entries[key] = &snapshot{gen: gen, taken: taken, value: v}
 		}
 		s.mu.Unlock()
 		if !fresh {
-			c.log(ctx, "pgaad: no snapshot of the roles, reading one by one", map[string]any{"write_during_fetch": err == nil})
-			return nil, false
+			c.log(ctx, "pgaad: no snapshot, reading one by one", map[string]any{"snapshot": key, "write_during_fetch": err == nil})
+			return zero, false
 		}
-		c.log(ctx, "pgaad: snapshot of the roles fetched", map[string]any{"roles": len(roles)})
-		return roles, true
+		c.log(ctx, "pgaad: snapshot fetched", map[string]any{"snapshot": key})
+		return v, true
 	}
 }
 

@@ -155,3 +155,30 @@ func TestPrincipalSnapshotRace(t *testing.T) {
 		t.Errorf("only %d snapshots fetched: the race was not exercised", n)
 	}
 }
+
+// TestExtensionSnapshot: a database's extensions are read in one statement
+// and a write of the same client is seen by the next read.
+func TestExtensionSnapshot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := adminClient(t)
+	db := extensionDatabase(t, true)
+	if _, err := pgtest.AdminConn(t, db).Exec(ctx, "CREATE EXTENSION azure_ai VERSION '1.3.1'"); err != nil {
+		t.Fatal(err)
+	}
+	if x, err := c.Extension(ctx, db, "azure_ai"); err != nil || x.Version != "1.3.1" || x.Schema != "azure_ai" {
+		t.Fatalf("read azure_ai: %+v, %v", x, err)
+	}
+	if _, err := c.Extension(ctx, db, "hstore"); !errors.Is(err, pgaad.ErrNotFound) {
+		t.Fatalf("a missing extension from the snapshot: %v, want ErrNotFound", err)
+	}
+	if n := c.SnapshotFetches(); n != 1 {
+		t.Fatalf("%d snapshots fetched for 2 reads of one database, want 1", n)
+	}
+	if err := c.DropExtension(ctx, db, "azure_ai"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Extension(ctx, db, "azure_ai"); !errors.Is(err, pgaad.ErrNotFound) {
+		t.Fatalf("read after drop: %v, want ErrNotFound (stale snapshot?)", err)
+	}
+}
