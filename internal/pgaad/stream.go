@@ -41,12 +41,10 @@ func (c *Client) EachPrincipal(ctx context.Context, f PrincipalFilter, fn func(P
 		}
 		defer rows.Close()
 		for rows.Next() {
-			var name string
-			var label, labelInt *string
-			if err := rows.Scan(&name, &label, &labelInt); err != nil {
+			p, ok, err := scanPrincipal(rows) // the columns of a single read
+			if err != nil {
 				return struct{}{}, err
 			}
-			p, ok := fromLabels(name, label, labelInt)
 			if !ok || (f.AdminsOnly && !p.Admin) || (f.Type != "" && p.Type != f.Type) {
 				continue
 			}
