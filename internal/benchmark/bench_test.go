@@ -164,7 +164,7 @@ func TestReportRenders(t *testing.T) {
 }
 
 // TestSmoke runs the whole benchmark for 10 principals, once, without
-// terraform_data and the profile: real terraform, real providers, the
+// terraform_data and the profile (azurepg at 0 ms and 20 ms): real terraform, real providers, the
 // emulator. Run(...) itself fails when a plan after apply is not empty or
 // the server does not hold the principals it should. It takes 20 s on a
 // quiet 2-core machine and a minute on a busy one, so `make test` leaves it
@@ -178,13 +178,26 @@ func TestSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	began := time.Now()
-	res, err := Run(ctx, Options{RepoRoot: root, Counts: []int{10}, Reps: 1, Kinds: []string{KindNoop, KindAzurepg}, Logf: t.Logf})
+	res, err := Run(ctx, Options{RepoRoot: root, Counts: []int{10}, Reps: 1, Kinds: []string{KindNoop, KindAzurepg, KindAzurepgRTT}, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("smoke run took %s", time.Since(began).Round(time.Millisecond))
-	if len(res.Samples) != 8 {
-		t.Fatalf("%d samples, want 8", len(res.Samples))
+	if len(res.Samples) != 12 {
+		t.Fatalf("%d samples, want 12", len(res.Samples))
+	}
+	one := func(phase string) Sample { return res.samples(KindAzurepg, 10, phase)[0] }
+	// The network dimension: the proxy carried the azurepg_rtt commands, and
+	// a refresh is one statement (the snapshot) in a few round trips.
+	rtt := func(phase string) Sample { return res.samples(KindAzurepgRTT, 10, phase)[0] }
+	if s := rtt(PhasePlan); s.RoundTrips < 1 || s.RoundTrips > 10 || s.Statements-s.Shapes[pingShape] != 1 {
+		t.Errorf("refresh plan at %s: %d round trips, %d statements (%v); want 1 statement in at most 10 round trips", res.RTT, s.RoundTrips, s.Statements, s.Shapes)
+	}
+	if s := rtt(PhaseApply); s.RoundTrips < 10 {
+		t.Errorf("apply of 10 principals at %s: %d round trips counted", res.RTT, s.RoundTrips)
+	}
+	if s := one(PhasePlan); s.RoundTrips != 0 {
+		t.Errorf("azurepg at 0 ms does not go through the proxy, yet %d round trips were counted", s.RoundTrips)
 	}
 	for _, s := range res.Samples {
 		if s.Wall <= 0 {
@@ -194,12 +207,11 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("noop %s: counted %+v against the server", s.Phase, s)
 		}
 	}
-	one := func(phase string) Sample { return res.samples(KindAzurepg, 10, phase)[0] }
 	if s := one(PhaseApply); s.Connections < 1 || s.TokenRequests < 1 || s.Statements < 10 {
 		t.Errorf("apply of 10 principals: %d connections, %d tokens, %d statements; want at least 1, 1, 10", s.Connections, s.TokenRequests, s.Statements)
 	}
-	if s := one(PhasePlan); s.Connections < 1 || s.Statements < 1 {
-		t.Errorf("refresh plan: %d connections, %d statements; the reads must reach the server", s.Connections, s.Statements)
+	if s := one(PhasePlan); s.Connections < 1 || s.Statements < 1 || s.Statements-s.Shapes[pingShape] > 1 {
+		t.Errorf("refresh plan: %d connections, %d statements; the reads must reach the server, in one statement (the snapshot)", s.Connections, s.Statements)
 	}
 	if s := one(PhasePlanNoRefresh); s.Connections != 0 || s.TokenRequests != 0 {
 		t.Errorf("plan -refresh=false: %d connections, %d tokens; the provider must not connect when it reads nothing", s.Connections, s.TokenRequests)
