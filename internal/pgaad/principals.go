@@ -166,18 +166,14 @@ func listPrincipals(ctx context.Context, pool querier, adminsOnly bool) ([]Princ
 // create).
 //
 // Without a type to check, the creation and the read-back go in one round
-// trip (createPrincipalBatch); with one, the check decides between COMMIT
-// and ROLLBACK after the read-back, in a transaction of its own.
+// trip (createPrincipalBatch); with one, BEGIN, the creation and the
+// read-back go in one, and COMMIT or ROLLBACK, as the check decides, in a
+// second.
 func (c *Client) CreatePrincipal(ctx context.Context, np NewPrincipal) (Principal, error) {
 	const op = "creating principal"
-	confirm := func(ctx context.Context) (Principal, bool, error) { return c.confirmPrincipal(ctx, np) }
-	var p Principal
-	var err error
-	if np.Type == "" {
-		p, err = writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (Principal, error) { return createPrincipalBatch(ctx, conn, np) }, confirm)
-	} else {
-		p, err = write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (Principal, error) { return createPrincipal(ctx, tx, np) }, confirm)
-	}
+	p, err := writeOne(ctx, c, PrincipalsDatabase, op,
+		func(conn *pgx.Conn) (Principal, error) { return createPrincipalBatch(ctx, conn, np) },
+		func(ctx context.Context) (Principal, bool, error) { return c.confirmPrincipal(ctx, np) })
 	return p, c.classify(op, roleObject(np.Name), err, principalRule)
 }
 
@@ -190,15 +186,27 @@ func createPrincipalSQL(np NewPrincipal) (string, []any) {
 }
 
 // createPrincipalBatch sends the creation and the read-back as one batch:
-// one round trip, one implicit transaction (a failed creation runs nothing
-// after it and leaves nothing behind).
+// one round trip. Without a type to check, the batch is one implicit
+// transaction (one Sync): a failed creation runs nothing after it and leaves
+// nothing behind. With a type, the batch opens a transaction, and the check
+// of the read-back sends COMMIT or ROLLBACK.
 func createPrincipalBatch(ctx context.Context, conn *pgx.Conn, np NewPrincipal) (Principal, error) {
+	typed := np.Type != ""
 	b := &pgx.Batch{}
+	if typed {
+		b.Queue("begin")
+	}
 	sql, args := createPrincipalSQL(np)
 	b.Queue(sql, args...)
 	b.Queue(principalQuery+" WHERE r.rolname = $1", np.Name)
 	br := conn.SendBatch(ctx, b)
-	_, err := br.Exec()
+	var err error
+	if typed {
+		_, err = br.Exec()
+	}
+	if err == nil {
+		_, err = br.Exec()
+	}
 	var p Principal
 	if err == nil {
 		p, err = principalFromScan(np.Name, br.QueryRow())
@@ -206,28 +214,32 @@ func createPrincipalBatch(ctx context.Context, conn *pgx.Conn, np NewPrincipal) 
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil && typed {
+		err = checkCreatedType(np, p)
+	}
+	if typed && conn.PgConn().TxStatus() != 'I' {
+		end := "commit"
+		if err != nil {
+			end = "rollback"
+		}
+		if _, eerr := conn.Exec(ctx, end); err == nil {
+			err = eerr
+		}
+	}
 	if err != nil {
 		return Principal{}, err
 	}
 	return p, nil
 }
 
-func createPrincipal(ctx context.Context, tx pgx.Tx, np NewPrincipal) (Principal, error) {
-	sql, args := createPrincipalSQL(np)
-	_, err := tx.Exec(ctx, sql, args...)
-	if err != nil {
-		return Principal{}, err
-	}
-	p, err := readPrincipal(ctx, tx, np.Name)
-	if err != nil {
-		return Principal{}, err
-	}
+// checkCreatedType refuses a created role whose type is not the one asked for.
+func checkCreatedType(np NewPrincipal, p Principal) error {
 	if np.Type != "" && !strings.EqualFold(p.Type, np.Type) {
-		return Principal{}, &Error{Op: "creating principal", Object: roleObject(np.Name), Kind: ErrTypeMismatch,
+		return &Error{Op: "creating principal", Object: roleObject(np.Name), Kind: ErrTypeMismatch,
 			Advice: "The tenant says this name is a " + p.Type + ", but type is \"" + np.Type + "\". " +
 				"Nothing was created. Set type = \"" + p.Type + "\", or leave type out to take it from the tenant."}
 	}
-	return p, nil
+	return nil
 }
 
 // confirmPrincipal says whether a creation whose COMMIT got no answer was

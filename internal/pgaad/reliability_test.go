@@ -305,7 +305,12 @@ func TestCreatesSurviveRepeatedKills(t *testing.T) {
 					return
 				default:
 				}
-				_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: n})
+				// Half with a type to check (BEGIN in the batch, then COMMIT), half without (one implicit transaction).
+				np := pgaad.NewPrincipal{Name: n}
+				if len(n)%2 == 0 {
+					np.Type = "group"
+				}
+				_, err := c.CreatePrincipal(ctx, np)
 				mu.Lock()
 				created = append(created, n)
 				mu.Unlock()
