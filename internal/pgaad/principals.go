@@ -32,10 +32,10 @@ type NewPrincipal struct {
 	MFA   bool
 }
 
-// principalQuery reads one role and its two labels in one round trip.
+// principalColumns reads one role and its two labels in one round trip.
 // pg_shseclabel is readable by every role (pg_authid is not), so the
 // non-superuser Entra admin can run it.
-const principalQuery = `
+const principalColumns = `
 SELECT r.rolname,
        (SELECT s.label FROM pg_shseclabel s
          WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider = 'pgaadauth'),
@@ -66,7 +66,7 @@ func (c *Client) principalDirect(ctx context.Context, name string) (Principal, e
 func roleObject(name string) Object { return Object{Type: ObjectRole, Name: name} }
 
 func readPrincipal(ctx context.Context, q querier, name string) (Principal, error) {
-	return principalFromScan(name, q.QueryRow(ctx, principalQuery+" WHERE r.rolname = $1", name))
+	return principalFromScan(name, q.QueryRow(ctx, principalColumns+" WHERE r.rolname = $1", name))
 }
 
 // principalFromScan is a single read's answer from its row.
@@ -81,7 +81,7 @@ func principalFromScan(name string, row pgx.Row) (Principal, error) {
 	return principalFromRow(name, roleRow{p: p, entra: entra}, true)
 }
 
-// scanPrincipal reads one row of principalQuery: the one place that knows
+// scanPrincipal reads one row of principalColumns: the one place that knows
 // its columns (a single read and the snapshot both use it). entra is false
 // for a role without pgaadauth labels.
 func scanPrincipal(row pgx.Row) (p Principal, entra bool, err error) {
@@ -136,7 +136,7 @@ func (c *Client) ListPrincipals(ctx context.Context, adminsOnly bool) ([]Princip
 }
 
 func listPrincipals(ctx context.Context, pool querier, adminsOnly bool) ([]Principal, error) {
-	rows, err := pool.Query(ctx, principalQuery+` WHERE EXISTS (
+	rows, err := pool.Query(ctx, principalColumns+` WHERE EXISTS (
 		SELECT 1 FROM pg_shseclabel s
 		 WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider IN ('pgaadauth', 'pgaadauth-int'))
 		ORDER BY r.rolname`)
@@ -198,7 +198,7 @@ func createPrincipalBatch(ctx context.Context, conn *pgx.Conn, np NewPrincipal) 
 	}
 	sql, args := createPrincipalSQL(np)
 	b.Queue(sql, args...)
-	b.Queue(principalQuery+" WHERE r.rolname = $1", np.Name)
+	b.Queue(principalColumns+" WHERE r.rolname = $1", np.Name)
 	br := conn.SendBatch(ctx, b)
 	var err error
 	if typed {

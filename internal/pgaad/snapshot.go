@@ -10,7 +10,7 @@ import (
 // trip, and a plan's refresh reads every principal of the configuration
 // one by one. Instead, the first principal read of a provider process
 // fetches every role in one statement (the same query and columns as a
-// single read: principalQuery and scanPrincipal), and the reads that follow
+// single read: principalColumns and scanPrincipal), and the reads that follow
 // are answered from that snapshot. Extensions likewise, one statement per
 // database (extensionQuery). azure_ai settings need none: a database's
 // settings are one resource, read in one statement.
@@ -70,7 +70,7 @@ func (s *snapshots) quietAfterWrite() time.Duration {
 	return snapshotTTL
 }
 
-// roleRow is one role as principalQuery reads it.
+// roleRow is one role as principalColumns reads it.
 type roleRow struct {
 	p     Principal
 	entra bool
@@ -171,7 +171,7 @@ func cached[T any](ctx context.Context, c *Client, key, database, op string, fet
 
 // allRoles reads every role, as readPrincipal reads one.
 func allRoles(ctx context.Context, q querier) (map[string]roleRow, error) {
-	rows, err := q.Query(ctx, principalQuery)
+	rows, err := q.Query(ctx, principalColumns)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ type PrincipalFilter struct {
 // row is retried; one lost later is an error (fn has seen part of the list).
 func (c *Client) EachPrincipal(ctx context.Context, f PrincipalFilter, fn func(Principal) bool) error {
 	const op = "listing principals"
-	sql := principalQuery + ` WHERE EXISTS (
+	sql := principalColumns + ` WHERE EXISTS (
 		SELECT 1 FROM pg_shseclabel s
 		 WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider IN ('pgaadauth', 'pgaadauth-int'))
 		AND ($1 = '' OR r.rolname LIKE $1)
