@@ -39,6 +39,9 @@ func (c *Client) explain(err error, database string) error {
 	case errors.As(err, &slots) && errors.As(err, &pgErr):
 		ce.What = fmt.Sprintf("the server has no free connection slots (SQLSTATE 53300: %s); waited %s over %d attempts, the budget being connect_timeout = %s",
 			pgErr.Message, slots.waited, slots.attempts, slots.budget)
+		if slots.stopped != nil {
+			ce.What += fmt.Sprintf(" (the wait was stopped: %v)", slots.stopped)
+		}
 		ce.Advice = slotsAdvice
 	case credErr != nil:
 		ce.What = credErr.Error()

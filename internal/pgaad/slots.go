@@ -58,7 +58,7 @@ func (c *Client) acquire(ctx context.Context, pool *pgxpool.Pool, database, op s
 	for {
 		left := budget - time.Since(start)
 		if left <= 0 || ctx.Err() != nil {
-			return nil, &slotsExhausted{err: err, waited: time.Since(start).Round(time.Millisecond), attempts: attempts, budget: budget}
+			return nil, &slotsExhausted{err: err, waited: time.Since(start).Round(time.Millisecond), attempts: attempts, budget: budget, stopped: ctx.Err()}
 		}
 		wait := min(next/2+rand.N(next/2+1), left)
 		c.log(ctx, "pgaad: retrying", map[string]any{"op": op, "database": database,
@@ -88,6 +88,7 @@ type slotsExhausted struct {
 	waited   time.Duration
 	attempts int
 	budget   time.Duration
+	stopped  error // the context's error when it ended the wait before the budget
 }
 
 func (e *slotsExhausted) Error() string {
