@@ -33,8 +33,16 @@ func (c *Client) explain(err error, database string) error {
 	ce := &struct{ What, Advice string }{}
 	var pgErr *pgconn.PgError
 	var netErr net.Error
+	var slots *slotsExhausted
 	msg := err.Error()
 	switch {
+	case errors.As(err, &slots) && errors.As(err, &pgErr):
+		ce.What = fmt.Sprintf("the server has no free connection slots (SQLSTATE 53300: %s); waited %s over %d attempts, the budget being connect_timeout = %s",
+			pgErr.Message, slots.waited, slots.attempts, slots.budget)
+		if slots.stopped != nil {
+			ce.What += fmt.Sprintf(" (the wait was stopped: %v)", slots.stopped)
+		}
+		ce.Advice = slotsAdvice
 	case credErr != nil:
 		ce.What = credErr.Error()
 		ce.Advice = "The credential chosen by auth_method could not produce a token. Check auth_method, client_id and tenant_id, and that this machine has the identity (a managed identity exists only on Azure compute it is assigned to)."

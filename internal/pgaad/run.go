@@ -71,7 +71,7 @@ func read[T any](ctx context.Context, c *Client, database, op string, fn func(q 
 		return zero, err
 	}
 	for attempt := 0; ; attempt++ {
-		v, conn, err := onConn(ctx, pool, func(conn *pgx.Conn) (T, error) { return fn(conn) })
+		v, conn, err := onConn(ctx, c, pool, database, op, func(conn *pgx.Conn) (T, error) { return fn(conn) })
 		why := retryReason(ctx, err, conn)
 		if why == "" || attempt == maxRetries {
 			return v, err
@@ -131,7 +131,7 @@ func writeAttempts[T any](ctx context.Context, c *Client, database, op string,
 	defer c.wrote()
 	for n := 0; ; n++ {
 		committing := false
-		v, conn, err := onConn(ctx, pool, func(conn *pgx.Conn) (T, error) { return attempt(conn, &committing) })
+		v, conn, err := onConn(ctx, c, pool, database, op, func(conn *pgx.Conn) (T, error) { return attempt(conn, &committing) })
 		why := retryReason(ctx, err, conn)
 		if why == "" {
 			return v, err
@@ -163,11 +163,12 @@ func (e *lostCommit) Error() string {
 }
 func (e *lostCommit) Unwrap() error { return e.err }
 
-// onConn runs fn on a connection acquired from the pool and says which
-// connection it was, so that the caller can see whether it died.
-func onConn[T any](ctx context.Context, pool *pgxpool.Pool, fn func(conn *pgx.Conn) (T, error)) (T, *pgx.Conn, error) {
+// onConn runs fn on a connection acquired from the pool (waiting for a
+// free slot on the server, see acquire) and says which connection it was,
+// so that the caller can see whether it died.
+func onConn[T any](ctx context.Context, c *Client, pool *pgxpool.Pool, database, op string, fn func(conn *pgx.Conn) (T, error)) (T, *pgx.Conn, error) {
 	var zero T
-	pc, err := pool.Acquire(ctx)
+	pc, err := c.acquire(ctx, pool, database, op)
 	if err != nil {
 		return zero, nil, err
 	}

@@ -174,7 +174,7 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			},
 			"connect_timeout": schema.Int64Attribute{
 				Optional:            true,
-				MarkdownDescription: "Seconds to wait for a new connection. Default `30`.",
+				MarkdownDescription: "Seconds to wait for a new connection. Default `30`. It is also how long a new connection is tried again, with back-off, while the server has no free connection slot (SQLSTATE `53300`).",
 				Validators:          []validator.Int64{int64validator.Between(1, 3600)},
 			},
 			"max_connections": schema.Int64Attribute{
