@@ -85,7 +85,7 @@ func TestLiveCreatePrincipalAsPasswordAdmin(t *testing.T) {
 func TestLiveDropEntraRoleAsPasswordAdmin(t *testing.T) {
 	conn := passwordAdmin(t)
 	role := name(" dropped by password admin")
-	createByOID(t, role, false)
+	createByOID(t, role)
 	err := try(conn, "DROP ROLE "+ident(role))
 	if err == nil {
 		observe(t, "DROP ROLE of an Entra principal as the password admin", "allowed")
@@ -329,7 +329,7 @@ func TestLiveDatabaseOwner(t *testing.T) {
 // label (troubleshooting guides; the provider's in-place admin/mfa relies on it).
 func TestLiveSecurityLabelRelabel(t *testing.T) {
 	role := name(" relabel")
-	createByOID(t, role, false)
+	createByOID(t, role)
 	conn := adminConn(t, "postgres")
 	labels := func() string {
 		var s string
@@ -354,7 +354,7 @@ FROM pg_shseclabel WHERE classoid = 'pg_authid'::regclass AND objoid = $1::regro
 // The emulator guesses: membership and rights change, the label does not.
 func TestLiveHandGrantAzurePgAdmin(t *testing.T) {
 	role := name(" hand grant")
-	createByOID(t, role, false)
+	createByOID(t, role)
 	conn := adminConn(t, "postgres")
 	mustExec(t, conn, "GRANT azure_pg_admin TO "+ident(role))
 	var member, createRole, createDB bool
@@ -457,7 +457,7 @@ func invalidToken(t *testing.T) refusal {
 func otherIdentity(t *testing.T) refusal {
 	t.Helper()
 	role := name(" other identity")
-	createByOID(t, role, false)
+	createByOID(t, role)
 	tok, err := tokens.Password(t.Context())
 	if err != nil {
 		t.Fatal(err)

@@ -462,11 +462,11 @@ func asInt(v any) int {
 	return 0
 }
 
-// createByOID creates an Entra principal of this run for the test identity
-// by object id, as the Entra admin, dropped at the end of the test.
-func createByOID(t *testing.T, role string, admin bool) {
+// createByOID creates a non-admin Entra principal of this run for the test
+// identity by object id, as the Entra admin, dropped at the end of the test.
+func createByOID(t *testing.T, role string) {
 	t.Helper()
 	need(t, "AZUREPG_LIVE_MI_OBJECT_ID", env.MIObjectID)
 	dropRoleAtEnd(t, role)
-	mustExec(t, adminConn(t, "postgres"), `SELECT pgaadauth_create_principal_with_oid($1, $2, 'service', $3, false)`, role, env.MIObjectID, admin)
+	mustExec(t, adminConn(t, "postgres"), `SELECT pgaadauth_create_principal_with_oid($1, $2, 'service', false, false)`, role, env.MIObjectID)
 }

@@ -175,7 +175,7 @@ data "azurepg_principals" "all" {
 // an import block (story 3), then checks `terraform import` of the same id.
 func TestLivePrincipalImport(t *testing.T) {
 	role := name(" adopted")
-	createByOID(t, role, false)
+	createByOID(t, role)
 	config := providerBlock(env.Host) + fmt.Sprintf(`
 import {
   to = azurepg_principal.adopted

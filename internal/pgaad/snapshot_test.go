@@ -139,7 +139,7 @@ func TestPrincipalSnapshotRace(t *testing.T) {
 					return
 				}
 				if _, err := c.Principal(ctx, n); !errors.Is(err, pgaad.ErrNotFound) {
-					errs <- fmt.Errorf("read right after dropping %s: %v, want ErrNotFound", n, err)
+					errs <- fmt.Errorf("read right after dropping %s: %w, want ErrNotFound", n, err)
 				}
 			}
 		}(objs[w])
