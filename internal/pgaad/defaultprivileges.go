@@ -1,0 +1,206 @@
+package pgaad
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// DefaultPrivilegesTarget says which default privileges: those that
+// objects of ObjectType created by Owner (in Schema, or anywhere when
+// Schema is empty) give to Role.
+type DefaultPrivilegesTarget struct {
+	Role       string // PublicRole for PUBLIC
+	Database   string
+	Owner      string
+	Schema     string // "" for the whole database
+	ObjectType string // table, sequence, function, type, schema (the last only without Schema)
+}
+
+// String names the default privileges in messages.
+func (t DefaultPrivilegesTarget) String() string {
+	role := fmt.Sprintf("role %q", t.Role)
+	if t.Role == PublicRole {
+		role = "PUBLIC"
+	}
+	where := fmt.Sprintf("in database %q", t.Database)
+	if t.Schema != "" {
+		where = fmt.Sprintf("in schema %q of database %q", t.Schema, t.Database)
+	}
+	return fmt.Sprintf("default privileges of %s on %ss created by %q %s", role, t.ObjectType, t.Owner, where)
+}
+
+// DefaultPrivileges is what the server has for a target.
+type DefaultPrivileges struct {
+	Privileges      []string // sorted
+	WithGrantOption bool     // every one of them with grant option
+	Full            []string // what ALL means for the object type here
+}
+
+// defaclType is pg_default_acl.defaclobjtype, and the plural of ALTER
+// DEFAULT PRIVILEGES, for each object type.
+var (
+	defaclType   = map[string]string{"table": "r", "sequence": "S", "function": "f", "type": "T", "schema": "n"}
+	defaclPlural = map[string]string{"table": "TABLES", "sequence": "SEQUENCES", "function": "FUNCTIONS", "type": "TYPES", "schema": "SCHEMAS"}
+)
+
+// defaultPrivilegesQuery reads a target in one statement. Without a schema,
+// no pg_default_acl row means the built-in defaults (acldefault: PUBLIC may
+// execute functions and use types); in a schema, no row means nothing added.
+const defaultPrivilegesQuery = `
+WITH a AS (SELECT $1::text AS role, $2::text AS owner, $3::text AS sch, $4::"char" AS t, $5::"char" AS code),
+     r AS (SELECT CASE WHEN a.role = 'public' THEN 0::oid ELSE (SELECT oid FROM pg_roles WHERE rolname = a.role) END AS oid FROM a),
+     w AS (SELECT (SELECT oid FROM pg_roles, a WHERE rolname = a.owner) AS oid),
+     n AS (SELECT CASE WHEN a.sch = '' THEN 0::oid ELSE (SELECT oid FROM pg_namespace WHERE nspname = a.sch) END AS oid FROM a),
+     acl AS (SELECT coalesce(
+                (SELECT d.defaclacl FROM pg_default_acl d, a
+                  WHERE d.defaclrole = (SELECT oid FROM w) AND d.defaclnamespace = (SELECT oid FROM n) AND d.defaclobjtype = a.t),
+                CASE WHEN (SELECT oid FROM n) = 0 THEN acldefault((SELECT code FROM a), (SELECT oid FROM w)) END) AS acl),
+     p AS (SELECT x.privilege_type AS priv, bool_or(x.is_grantable) AS grantable
+             FROM acl CROSS JOIN LATERAL aclexplode(acl.acl) x
+            WHERE x.grantee = (SELECT oid FROM r)
+            GROUP BY x.privilege_type)
+SELECT (SELECT oid FROM r) IS NOT NULL, (SELECT oid FROM w) IS NOT NULL, (SELECT oid FROM n) IS NOT NULL,
+       coalesce((SELECT array_agg(priv ORDER BY priv) FROM p), '{}'),
+       coalesce((SELECT bool_and(grantable) FROM p), false),
+       coalesce((SELECT array_agg(x.privilege_type ORDER BY x.privilege_type)
+                   FROM a, aclexplode(acldefault(a.code, 1::oid)) x WHERE x.grantee = 1), '{}')`
+
+// ReadDefaultPrivileges reads what the server has, in one statement.
+// ErrGrantTargetMissing when the role, the owner, the schema or the
+// database does not exist.
+func (c *Client) ReadDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget) (DefaultPrivileges, error) {
+	pool, err := c.Pool(t.Database)
+	if err != nil {
+		return DefaultPrivileges{}, err
+	}
+	d, err := retryOnConnLost(ctx, pool, func() (DefaultPrivileges, error) { return readDefaultPrivileges(ctx, pool, t) })
+	if err != nil {
+		return DefaultPrivileges{}, c.accessError("reading", t.String(), t.Database, err)
+	}
+	return d, nil
+}
+
+func readDefaultPrivileges(ctx context.Context, q querier, t DefaultPrivilegesTarget) (DefaultPrivileges, error) {
+	if _, ok := defaclType[t.ObjectType]; !ok {
+		return DefaultPrivileges{}, fmt.Errorf("pgaad: unknown object type %q for default privileges", t.ObjectType)
+	}
+	var d DefaultPrivileges
+	var roleOK, ownerOK, schemaOK bool
+	err := q.QueryRow(ctx, defaultPrivilegesQuery, t.Role, t.Owner, t.Schema, defaclType[t.ObjectType], aclCode[t.ObjectType]).Scan(
+		&roleOK, &ownerOK, &schemaOK, &d.Privileges, &d.WithGrantOption, &d.Full)
+	if err != nil {
+		return DefaultPrivileges{}, err
+	}
+	missing := ""
+	switch {
+	case !roleOK:
+		missing = fmt.Sprintf("The role %q does not exist.", t.Role)
+	case !ownerOK:
+		missing = fmt.Sprintf("The owner %q does not exist.", t.Owner)
+	case !schemaOK:
+		missing = fmt.Sprintf("The schema %q does not exist in database %q.", t.Schema, t.Database)
+	}
+	if missing != "" {
+		return DefaultPrivileges{}, &AccessError{Op: "reading", Object: t.String(), Kind: ErrGrantTargetMissing, Advice: missing}
+	}
+	return d, nil
+}
+
+// ApplyDefaultPrivileges makes the default privileges exactly privileges,
+// in one transaction: it acts as the owner (SET LOCAL ROLE; the Entra
+// admin is not a superuser and may change the defaults of a role only as a
+// member of it), revokes what the role has by default and grants the
+// privileges, then reads the result back. An empty list revokes everything.
+func (c *Client) ApplyDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
+	d, err := c.applyDefaultPrivileges(ctx, t, privileges, withGrantOption)
+	for retries := 0; retries < maxConnLostRetries && c.retryable(ctx, t.Database, err); retries++ {
+		d, err = c.applyDefaultPrivileges(ctx, t, privileges, withGrantOption)
+	}
+	return d, err
+}
+
+// RevokeDefaultPrivileges revokes the role's default privileges; a role,
+// owner, schema or database that is gone is not an error.
+func (c *Client) RevokeDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget) error {
+	_, err := c.ApplyDefaultPrivileges(ctx, t, nil, false)
+	if errors.Is(err, ErrGrantTargetMissing) {
+		return nil
+	}
+	return err
+}
+
+func (c *Client) applyDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
+	op := "granting"
+	if len(privileges) == 0 {
+		op = "revoking"
+	}
+	fail := func(err error) (DefaultPrivileges, error) {
+		return DefaultPrivileges{}, c.accessError(op, t.String(), t.Database, err)
+	}
+	pool, err := c.Pool(t.Database)
+	if err != nil {
+		return fail(err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := readDefaultPrivileges(ctx, tx, t); err != nil {
+		return fail(err)
+	}
+	var login string
+	var super bool
+	if err := tx.QueryRow(ctx, `SELECT current_user::text, r.rolsuper FROM pg_roles r WHERE r.rolname = $1`, t.Owner).Scan(&login, &super); err != nil {
+		return fail(err)
+	}
+	owner := pgx.Identifier{t.Owner}.Sanitize()
+	if t.Owner != login {
+		if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+owner); err != nil {
+			if isPermissionDenied(err) {
+				what := "objects of type " + t.ObjectType + " it creates"
+				if t.Schema != "" {
+					what += " in schema " + pgx.Identifier{t.Schema}.Sanitize()
+				}
+				return DefaultPrivileges{}, &AccessError{Op: op, Object: t.String(), Kind: ErrCannotActAsOwner, Err: err,
+					Advice: cannotActAdvice(login, []ownerInfo{{owner: t.Owner, super: super, objects: []string{"the default privileges of " + what}}},
+						"change a role's default privileges")}
+			}
+			return fail(err)
+		}
+	}
+	head := "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner
+	if t.Schema != "" {
+		head += " IN SCHEMA " + pgx.Identifier{t.Schema}.Sanitize()
+	}
+	role := quoteRole(t.Role)
+	plural := defaclPlural[t.ObjectType]
+	if _, err := tx.Exec(ctx, head+" REVOKE ALL ON "+plural+" FROM "+role); err != nil {
+		return fail(err)
+	}
+	if len(privileges) > 0 {
+		sql := head + " GRANT " + privilegeList(privileges) + " ON " + plural + " TO " + role
+		if withGrantOption {
+			sql += " WITH GRANT OPTION"
+		}
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return fail(err)
+		}
+	}
+	if t.Owner != login {
+		if _, err := tx.Exec(ctx, "RESET ROLE"); err != nil {
+			return fail(err)
+		}
+	}
+	d, err := readDefaultPrivileges(ctx, tx, t)
+	if err != nil {
+		return fail(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fail(err)
+	}
+	return d, nil
+}

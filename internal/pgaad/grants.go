@@ -1,0 +1,340 @@
+package pgaad
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// GrantTarget says whose privileges on what: one role's privileges on a
+// database, a schema, or tables / sequences / functions of a schema (the
+// listed ones, or all of them).
+type GrantTarget struct {
+	Role       string // PublicRole for PUBLIC
+	Database   string
+	ObjectType string // database, schema, table, sequence, function
+	Schema     string // for schema, table, sequence and function
+	// Objects are names in Schema (a function name covers all its
+	// overloads); nil means every object of the type in Schema.
+	Objects []string
+}
+
+// String names the grant in messages.
+func (t GrantTarget) String() string {
+	var on string
+	switch t.ObjectType {
+	case ObjectTypeDatabase:
+		on = fmt.Sprintf("database %q", t.Database)
+	case ObjectTypeSchema:
+		on = fmt.Sprintf("schema %q in database %q", t.Schema, t.Database)
+	default:
+		what := "all " + t.ObjectType + "s"
+		if t.Objects != nil {
+			what = fmt.Sprintf("%ss %q", t.ObjectType, t.Objects)
+		}
+		on = fmt.Sprintf("%s of schema %q in database %q", what, t.Schema, t.Database)
+	}
+	role := fmt.Sprintf("role %q", t.Role)
+	if t.Role == PublicRole {
+		role = "PUBLIC"
+	}
+	return fmt.Sprintf("privileges of %s on %s", role, on)
+}
+
+// Grant is what the server has for a GrantTarget.
+type Grant struct {
+	// Objects are the names of the objects the target covers that exist now
+	// (sorted; a function overloaded n times appears once).
+	Objects []string
+	// Count is the number of those objects (function overloads counted apart).
+	Count int
+	// Missing are listed objects that do not exist.
+	Missing []string
+	// Privileges the role holds on every one of the objects (sorted), by
+	// any grantor. With no object at all, nothing.
+	Privileges []string
+	// GrantOptionAll: each of Privileges is held with grant option on every
+	// object. GrantOptionAny: some privilege is held with grant option on
+	// some object.
+	GrantOptionAll, GrantOptionAny bool
+	// Full is what ALL means for the object type on this server's version.
+	Full []string
+}
+
+// grantSource is, for each object type, the objects a target covers, with
+// columns oid, name, owner, acl (the defaults when NULL: PUBLIC's default
+// privileges are shown, not lost), args (a function's identity arguments).
+// It reads the parameters from the CTE a (role, sch, objs).
+var grantSource = map[string]string{
+	ObjectTypeDatabase: `SELECT d.oid, d.datname::text AS name, d.datdba AS owner,
+	       coalesce(d.datacl, acldefault('d', d.datdba)) AS acl, ''::text AS args
+	  FROM pg_database d WHERE d.datname = current_database()`,
+	ObjectTypeSchema: `SELECT n.oid, n.nspname::text AS name, n.nspowner AS owner, coalesce(n.nspacl, acldefault('n', n.nspowner)) AS acl, ''::text AS args
+	  FROM pg_namespace n, a WHERE n.nspname = a.sch`,
+	ObjectTypeTable: `SELECT c.oid, c.relname::text AS name, c.relowner AS owner, coalesce(c.relacl, acldefault('r', c.relowner)) AS acl, ''::text AS args
+	  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, a
+	 WHERE n.nspname = a.sch AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND (a.objs IS NULL OR c.relname = ANY (a.objs))`,
+	ObjectTypeSequence: `SELECT c.oid, c.relname::text AS name, c.relowner AS owner, coalesce(c.relacl, acldefault('s', c.relowner)) AS acl, ''::text AS args
+	  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, a
+	 WHERE n.nspname = a.sch AND c.relkind = 'S' AND (a.objs IS NULL OR c.relname = ANY (a.objs))`,
+	ObjectTypeFunction: `SELECT p.oid, p.proname::text AS name, p.proowner AS owner, coalesce(p.proacl, acldefault('f', p.proowner)) AS acl,
+	       pg_get_function_identity_arguments(p.oid) AS args
+	  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, a
+	 WHERE n.nspname = a.sch AND p.prokind IN ('f', 'a', 'w') AND (a.objs IS NULL OR p.proname = ANY (a.objs))`,
+}
+
+// grantQuery reads a target in one statement: whether the role and schema
+// exist, the objects covered, and, from aclexplode, the privileges the role
+// holds on every one of them.
+func grantQuery(objectType string) string {
+	return `WITH a AS (SELECT $1::text AS role, $2::text AS sch, $3::text[] AS objs),
+     r AS (SELECT CASE WHEN a.role = 'public' THEN 0::oid ELSE (SELECT oid FROM pg_roles WHERE rolname = a.role) END AS oid FROM a),
+     o AS (` + grantSource[objectType] + `),
+     p AS (SELECT o.oid, x.privilege_type AS priv, bool_or(x.is_grantable) AS grantable
+             FROM o CROSS JOIN LATERAL aclexplode(o.acl) x
+            WHERE x.grantee = (SELECT oid FROM r)
+            GROUP BY o.oid, x.privilege_type),
+     c AS (SELECT priv FROM p GROUP BY priv HAVING count(*) = (SELECT count(*) FROM o))
+SELECT (SELECT oid FROM r) IS NOT NULL,
+       EXISTS (SELECT 1 FROM pg_namespace n, a WHERE n.nspname = a.sch),
+       (SELECT count(*) FROM o)::int,
+       coalesce((SELECT array_agg(DISTINCT name ORDER BY name) FROM o), '{}'),
+       coalesce((SELECT array_agg(priv ORDER BY priv) FROM c), '{}'),
+       coalesce((SELECT bool_and(grantable) FROM p WHERE priv IN (SELECT priv FROM c)), false),
+       coalesce((SELECT bool_or(grantable) FROM p), false),
+       coalesce((SELECT array_agg(x.privilege_type ORDER BY x.privilege_type)
+                   FROM aclexplode(acldefault($4::"char", 1::oid)) x WHERE x.grantee = 1), '{}')`
+}
+
+// ReadGrant reads what the server has for a target, in one statement.
+// ErrGrantTargetMissing when the role, the database or the schema does not
+// exist (the grant is gone with it).
+func (c *Client) ReadGrant(ctx context.Context, t GrantTarget) (Grant, error) {
+	pool, err := c.Pool(t.Database)
+	if err != nil {
+		return Grant{}, err
+	}
+	g, err := retryOnConnLost(ctx, pool, func() (Grant, error) { return readGrant(ctx, pool, t) })
+	if err != nil {
+		return Grant{}, c.accessError("reading", t.String(), t.Database, err)
+	}
+	return g, nil
+}
+
+func readGrant(ctx context.Context, q querier, t GrantTarget) (Grant, error) {
+	src, ok := grantSource[t.ObjectType]
+	if !ok || src == "" {
+		return Grant{}, fmt.Errorf("pgaad: unknown object type %q", t.ObjectType)
+	}
+	var g Grant
+	var roleExists, schemaExists bool
+	var names []string
+	err := q.QueryRow(ctx, grantQuery(t.ObjectType), t.Role, t.Schema, t.Objects, aclCode[t.ObjectType]).Scan(
+		&roleExists, &schemaExists, &g.Count, &names, &g.Privileges, &g.GrantOptionAll, &g.GrantOptionAny, &g.Full)
+	if err != nil {
+		return Grant{}, err
+	}
+	switch {
+	case !roleExists:
+		return Grant{}, &AccessError{Op: "reading", Object: t.String(), Kind: ErrGrantTargetMissing,
+			Advice: fmt.Sprintf("The role %q does not exist.", t.Role)}
+	case t.ObjectType != ObjectTypeDatabase && !schemaExists:
+		return Grant{}, &AccessError{Op: "reading", Object: t.String(), Kind: ErrGrantTargetMissing,
+			Advice: fmt.Sprintf("The schema %q does not exist in database %q.", t.Schema, t.Database)}
+	}
+	g.Objects = names
+	if t.Objects != nil {
+		for _, o := range t.Objects {
+			if !slices.Contains(names, o) {
+				g.Missing = append(g.Missing, o)
+			}
+		}
+		slices.Sort(g.Missing)
+	}
+	if g.Count == 0 || len(g.Missing) > 0 {
+		// Nothing is held on every object when an object is missing (the
+		// plan shows the difference and apply says which one).
+		g.Privileges, g.GrantOptionAll = nil, false
+	}
+	return g, nil
+}
+
+// grantObject is one object a write acts on.
+type grantObject struct {
+	name, args string
+	owner      string
+	super      bool
+	canAct     bool // the login owns it or is a member of the owner
+}
+
+func grantObjectsQuery(objectType string) string {
+	return `WITH a AS (SELECT $1::text AS sch, $2::text[] AS objs),
+     o AS (` + grantSource[objectType] + `)
+SELECT o.name, o.args, r.rolname::text, r.rolsuper,
+       r.rolname = current_user OR pg_has_role(current_user, o.owner, 'MEMBER')
+  FROM o JOIN pg_roles r ON r.oid = o.owner
+ ORDER BY r.rolname, o.name, o.args`
+}
+
+// sqlName is an object as GRANT names it.
+func (t GrantTarget) sqlName(o grantObject) string {
+	switch t.ObjectType {
+	case ObjectTypeDatabase, ObjectTypeSchema:
+		return pgx.Identifier{o.name}.Sanitize()
+	case ObjectTypeFunction:
+		// The identity arguments are the server's own rendering of the types.
+		return pgx.Identifier{t.Schema, o.name}.Sanitize() + "(" + o.args + ")"
+	default:
+		return pgx.Identifier{t.Schema, o.name}.Sanitize()
+	}
+}
+
+// ApplyGrant makes the role hold exactly privileges (with or without grant
+// option) on every object of the target, in one transaction: for each
+// owner of the objects in turn it acts as that owner (SET LOCAL ROLE, the
+// way a non-superuser Entra admin may grant on what a role it belongs to
+// owns), revokes what the role holds and grants the privileges. Any failure
+// rolls everything back. The result is read back in the same transaction.
+// An empty privileges list revokes everything (what destroy does).
+func (c *Client) ApplyGrant(ctx context.Context, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
+	g, err := c.applyGrant(ctx, t, privileges, withGrantOption)
+	for retries := 0; retries < maxConnLostRetries && c.retryable(ctx, t.Database, err); retries++ {
+		g, err = c.applyGrant(ctx, t, privileges, withGrantOption)
+	}
+	return g, err
+}
+
+// RevokeGrant revokes every privilege the role holds on the target's
+// objects (those that still exist). A role, database or schema that is gone
+// took its privileges with it: not an error.
+func (c *Client) RevokeGrant(ctx context.Context, t GrantTarget) error {
+	_, err := c.ApplyGrant(ctx, t, nil, false)
+	if errors.Is(err, ErrGrantTargetMissing) {
+		return nil
+	}
+	return err
+}
+
+func (c *Client) applyGrant(ctx context.Context, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
+	op := "granting"
+	if len(privileges) == 0 {
+		op = "revoking"
+	}
+	fail := func(err error) (Grant, error) { return Grant{}, c.accessError(op, t.String(), t.Database, err) }
+	pool, err := c.Pool(t.Database)
+	if err != nil {
+		return fail(err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
+
+	before, err := readGrant(ctx, tx, t)
+	if err != nil {
+		return fail(err)
+	}
+	if len(before.Missing) > 0 && len(privileges) > 0 {
+		return Grant{}, &AccessError{Op: op, Object: t.String(), Kind: ErrGrantTargetMissing,
+			Advice: fmt.Sprintf("No %s named %q in schema %q of database %q (names are case-sensitive). Nothing was changed.",
+				t.ObjectType, before.Missing, t.Schema, t.Database)}
+	}
+	var login string
+	if err := tx.QueryRow(ctx, "SELECT current_user::text").Scan(&login); err != nil {
+		return fail(err)
+	}
+	rows, err := tx.Query(ctx, grantObjectsQuery(t.ObjectType), t.Schema, t.Objects)
+	if err != nil {
+		return fail(err)
+	}
+	objs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (grantObject, error) {
+		var o grantObject
+		return o, row.Scan(&o.name, &o.args, &o.owner, &o.super, &o.canAct)
+	})
+	if err != nil {
+		return fail(err)
+	}
+	kind := strings.ToUpper(t.ObjectType)
+	role := quoteRole(t.Role)
+	for i := 0; i < len(objs); {
+		owner := objs[i].owner
+		var names []string
+		for ; i < len(objs) && objs[i].owner == owner; i++ {
+			names = append(names, t.sqlName(objs[i]))
+		}
+		if owner != login {
+			if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+pgx.Identifier{owner}.Sanitize()); err != nil {
+				if isPermissionDenied(err) {
+					return Grant{}, &AccessError{Op: op, Object: t.String(), Kind: ErrCannotActAsOwner, Err: err,
+						Advice: cannotActAdvice(login, blockedOwners(t, objs), op+" on them")}
+				}
+				return fail(err)
+			}
+		}
+		list := strings.Join(names, ", ")
+		if _, err := tx.Exec(ctx, "REVOKE ALL ON "+kind+" "+list+" FROM "+role); err != nil {
+			return fail(err)
+		}
+		if len(privileges) > 0 {
+			sql := "GRANT " + privilegeList(privileges) + " ON " + kind + " " + list + " TO " + role
+			if withGrantOption {
+				sql += " WITH GRANT OPTION"
+			}
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return fail(err)
+			}
+		}
+		if owner != login {
+			if _, err := tx.Exec(ctx, "RESET ROLE"); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	g, err := readGrant(ctx, tx, t)
+	if err != nil {
+		return fail(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fail(err)
+	}
+	return g, nil
+}
+
+// blockedOwners groups the objects whose owner the login cannot act as.
+func blockedOwners(t GrantTarget, objs []grantObject) []ownerInfo {
+	var out []ownerInfo
+	for _, o := range objs {
+		if o.canAct {
+			continue
+		}
+		desc := t.ObjectType + " " + t.sqlName(o)
+		if n := len(out); n > 0 && out[n-1].owner == o.owner {
+			out[n-1].objects = append(out[n-1].objects, desc)
+			continue
+		}
+		out = append(out, ownerInfo{owner: o.owner, super: o.super, objects: []string{desc}})
+	}
+	return out
+}
+
+// accessError classifies a failure of a grant or default privileges.
+func (c *Client) accessError(op, object, database string, err error) error {
+	var ae *AccessError
+	if errors.As(err, &ae) {
+		return err
+	}
+	if isDatabaseMissing(err) {
+		return &AccessError{Op: op, Object: object, Kind: ErrGrantTargetMissing, Err: err,
+			Advice: fmt.Sprintf("The server has no database %q (names are case-sensitive).", database)}
+	}
+	var ce *ConnectionError
+	if explained := c.explain(err, database); errors.As(explained, &ce) {
+		return explained
+	}
+	return &AccessError{Op: op, Object: object, Err: err}
+}

@@ -1,0 +1,137 @@
+package pgaad_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+func q(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+// accessFixture is a database as an Entra admin would have it on Azure:
+// created by the admin, a schema and tables owned by a role the admin is a
+// member of, and a table owned by a role it is not a member of.
+type accessFixture struct {
+	db, schema, owner, stranger, grantee string
+	mine, theirs                         string // tables
+}
+
+func newAccessFixture(t *testing.T) accessFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := accessFixture{
+		db:       acctest.Name(`grant/db "x"; é @`),
+		schema:   acctest.Name(`sales "s"; ü`),
+		owner:    acctest.Name(`a-owner "o"; @`),
+		stranger: acctest.Name(`z-stranger 'o'`),
+		grantee:  acctest.Name(`app@contoso.com "g"; ß`),
+		mine:     acctest.Name(`orders "t"; 表`),
+		theirs:   acctest.Name(`secrets; "t"`),
+	}
+	admin := acctest.AdminConn(t, "postgres")
+	for _, sql := range []string{
+		"CREATE DATABASE " + q(f.db),
+		"CREATE ROLE " + q(f.owner),
+		"CREATE ROLE " + q(f.grantee),
+		"GRANT " + q(f.owner) + " TO CURRENT_USER",
+	} {
+		if _, err := admin.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	acctest.SuperExec(t, "postgres", "CREATE ROLE "+q(f.stranger))
+	acctest.SuperExec(t, f.db, "CREATE SCHEMA "+q(f.schema)+" AUTHORIZATION "+q(f.owner))
+	acctest.SuperExec(t, f.db, "GRANT CREATE, USAGE ON SCHEMA "+q(f.schema)+" TO "+q(f.stranger))
+	acctest.SuperExec(t, f.db, "SET ROLE "+q(f.owner)+"; CREATE TABLE "+q(f.schema)+"."+q(f.mine)+" (id int)")
+	return f
+}
+
+func tablePrivileges(t *testing.T, db, schema, table, role string) []string {
+	t.Helper()
+	var privs []string
+	acctest.SuperQueryRow(t, db, `SELECT coalesce(array_agg(x.privilege_type ORDER BY x.privilege_type), '{}')
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) x
+		WHERE n.nspname = $1 AND c.relname = $2 AND x.grantee = (SELECT oid FROM pg_roles WHERE rolname = $3)`,
+		[]any{schema, table, role}, &privs)
+	return privs
+}
+
+func TestGrantAsOwnerAndRollback(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	f := newAccessFixture(t)
+	target := pgaad.GrantTarget{Role: f.grantee, Database: f.db, ObjectType: "table", Schema: f.schema}
+	g, err := c.ApplyGrant(ctx, target, []string{"INSERT", "SELECT"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(g.Privileges, []string{"INSERT", "SELECT"}) || g.Count != 1 {
+		t.Fatalf("got %+v", g)
+	}
+	if got := tablePrivileges(t, f.db, f.schema, f.mine, f.grantee); !slices.Equal(got, []string{"INSERT", "SELECT"}) {
+		t.Fatalf("server has %v", got)
+	}
+
+	// A table the admin cannot act for: the whole grant fails, the first
+	// owner's table keeps what it had.
+	acctest.SuperExec(t, f.db, "SET ROLE "+q(f.stranger)+"; CREATE TABLE "+q(f.schema)+"."+q(f.theirs)+" (id int)")
+	_, err = c.ApplyGrant(ctx, target, []string{"DELETE", "SELECT"}, false)
+	if !errors.Is(err, pgaad.ErrCannotActAsOwner) {
+		t.Fatalf("got %v", err)
+	}
+	for _, s := range []string{f.stranger, "GRANT " + q(f.stranger) + " TO", "Nothing was changed", "permission denied"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error does not say %q:\n%v", s, err)
+		}
+	}
+	if got := tablePrivileges(t, f.db, f.schema, f.mine, f.grantee); !slices.Equal(got, []string{"INSERT", "SELECT"}) {
+		t.Fatalf("after the failure the server has %v", got)
+	}
+	g, err = c.ReadGrant(ctx, target)
+	if err != nil || len(g.Privileges) != 0 || g.Count != 2 {
+		t.Fatalf("read %+v, %v", g, err)
+	}
+
+	// Default privileges for the owner reach a table it creates later.
+	dt := pgaad.DefaultPrivilegesTarget{Role: f.grantee, Database: f.db, Owner: f.owner, Schema: f.schema, ObjectType: "table"}
+	d, err := c.ApplyDefaultPrivileges(ctx, dt, []string{"SELECT", "UPDATE"}, false)
+	if err != nil || !slices.Equal(d.Privileges, []string{"SELECT", "UPDATE"}) {
+		t.Fatalf("default privileges %+v, %v", d, err)
+	}
+	later := acctest.Name("later")
+	acctest.SuperExec(t, f.db, "SET ROLE "+q(f.owner)+"; CREATE TABLE "+q(f.schema)+"."+q(later)+" (id int)")
+	if got := tablePrivileges(t, f.db, f.schema, later, f.grantee); !slices.Equal(got, []string{"SELECT", "UPDATE"}) {
+		t.Fatalf("the later table has %v", got)
+	}
+	_, err = c.ApplyDefaultPrivileges(ctx, pgaad.DefaultPrivilegesTarget{Role: f.grantee, Database: f.db, Owner: f.stranger, ObjectType: "table"}, []string{"SELECT"}, false)
+	if !errors.Is(err, pgaad.ErrCannotActAsOwner) || !strings.Contains(err.Error(), "GRANT "+q(f.stranger)+" TO") {
+		t.Fatalf("got %v", err)
+	}
+	if err := c.RevokeDefaultPrivileges(ctx, dt); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.ReadDefaultPrivileges(ctx, dt); err != nil || len(d.Privileges) != 0 {
+		t.Fatalf("after revoke %+v, %v", d, err)
+	}
+
+	// PUBLIC: database CONNECT by default; revoking the role's never touches it.
+	dbt := pgaad.GrantTarget{Role: f.grantee, Database: f.db, ObjectType: "database"}
+	if _, err := c.ApplyGrant(ctx, dbt, []string{"CONNECT"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RevokeGrant(ctx, dbt); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := c.ReadGrant(ctx, pgaad.GrantTarget{Role: "public", Database: f.db, ObjectType: "database"})
+	if err != nil || !slices.Equal(pub.Privileges, []string{"CONNECT", "TEMPORARY"}) {
+		t.Fatalf("PUBLIC has %+v, %v", pub, err)
+	}
+}
