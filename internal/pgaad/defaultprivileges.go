@@ -149,6 +149,13 @@ func (c *Client) applyDefaultPrivileges(ctx context.Context, t DefaultPrivileges
 		return fail(err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
+	// Serialize writes to one pg_default_acl row (owner, schema, type):
+	// parallel applies for two roles would otherwise fail with "tuple
+	// concurrently updated".
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(format('azurepg defacl %s %s %s', $1::text, $2::text, $3::text), 0))`,
+		t.Owner, t.Schema, t.ObjectType); err != nil {
+		return fail(err)
+	}
 	if _, err := readDefaultPrivileges(ctx, tx, t); err != nil {
 		return fail(err)
 	}

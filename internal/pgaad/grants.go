@@ -180,6 +180,20 @@ SELECT o.name, o.args, r.rolname::text, r.rolsuper,
  ORDER BY r.rolname, o.name, o.args`
 }
 
+// aclLockSpace is the high half of the advisory lock keys that serialize
+// ACL writes ("azpg"); the low half is the object's oid.
+const aclLockSpace = 0x617a7067
+
+// grantLockQuery takes a transaction-level advisory lock per object of the
+// target, in oid order (so that two writes never wait for each other
+// crosswise).
+func grantLockQuery(objectType string) string {
+	return fmt.Sprintf(`WITH a AS (SELECT $1::text AS sch, $2::text[] AS objs),
+     o AS (%s)
+SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT (%d::bigint << 32) | o.oid::bigint AS k FROM o ORDER BY 1) s`,
+		grantSource[objectType], aclLockSpace)
+}
+
 // sqlName is an object as GRANT names it.
 func (t GrantTarget) sqlName(o grantObject) string {
 	switch t.ObjectType {
@@ -235,6 +249,12 @@ func (c *Client) applyGrant(ctx context.Context, t GrantTarget, privileges []str
 	}
 	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
 
+	// Serialize writes to the same objects' ACLs: two transactions that
+	// grant on one object at once (two roles' grants applied in parallel)
+	// would otherwise fail with "tuple concurrently updated".
+	if _, err := tx.Exec(ctx, grantLockQuery(t.ObjectType), t.Schema, t.Objects); err != nil {
+		return fail(err)
+	}
 	before, err := readGrant(ctx, tx, t)
 	if err != nil {
 		return fail(err)
