@@ -8,10 +8,11 @@ func postgresql() Provider {
 		Protocol: 5,
 		Config:   postgresqlProviderSchema(),
 		Resources: map[string]Schema{
-			"postgresql_grant":          postgresqlGrant(),
-			"postgresql_grant_role":     postgresqlGrantRole(),
-			"postgresql_role":           postgresqlRole(),
-			"postgresql_security_label": postgresqlSecurityLabel(),
+			"postgresql_default_privileges": postgresqlDefaultPrivileges(),
+			"postgresql_grant":              postgresqlGrant(),
+			"postgresql_grant_role":         postgresqlGrantRole(),
+			"postgresql_role":               postgresqlRole(),
+			"postgresql_security_label":     postgresqlSecurityLabel(),
 		},
 	}
 }
@@ -72,6 +73,20 @@ func postgresqlGrantRole() Schema {
 		"role":              required(str),
 		"grant_role":        required(str),
 		"with_admin_option": optional(boolT),
+	}}
+}
+
+// postgresql/resource_postgresql_default_privileges.go at
+// 02129afe73a67b7bc5a192b24cde0c7ec9208706.
+func postgresqlDefaultPrivileges() Schema {
+	return Schema{Attrs: map[string]Attr{
+		"role":              required(str),
+		"database":          required(str),
+		"owner":             required(str),
+		"schema":            optional(str),
+		"object_type":       required(str).oneOf("table", "sequence", "function", "routine", "type", "schema"),
+		"privileges":        required(setOf(str)),
+		"with_grant_option": optional(boolT),
 	}}
 }
 
