@@ -83,7 +83,8 @@ func (r *stubStateResource) Read(context.Context, fwresource.ReadRequest, *fwres
 func (r *stubStateResource) Update(_ context.Context, req fwresource.UpdateRequest, resp *fwresource.UpdateResponse) {
 	resp.State.Raw = req.Plan.Raw
 }
-func (r *stubStateResource) Delete(context.Context, fwresource.DeleteRequest, *fwresource.DeleteResponse) {}
+func (r *stubStateResource) Delete(context.Context, fwresource.DeleteRequest, *fwresource.DeleteResponse) {
+}
 
 // TestGrantMoveFromPostgresql: grants and default privileges that the
 // general provider made move to azurepg_grant and
