@@ -19,9 +19,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/benchmark/cpuprof"
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
@@ -45,6 +48,27 @@ var Kinds = []string{KindTerraformData, KindNoop, KindAzurepg, KindAzurepgRTT}
 // server in neighbouring regions, or a hosted runner and a private endpoint.
 const DefaultRTT = 20 * time.Millisecond
 
+// The grants dimension: N azurepg_grant (each on one table, owned by a role
+// the admin is a member of, so each write goes through SET ROLE) against
+// noop_grant, at Options.GrantCounts.
+const (
+	KindAzurepgGrant = "azurepg_grant"
+	KindNoopGrant    = "noop_grant"
+)
+
+// GrantKinds are the grants dimension's configurations, in table order.
+var GrantKinds = []string{KindNoopGrant, KindAzurepgGrant}
+
+// Names of what the grants dimension seeds on the server (database postgres).
+const (
+	grantSchema  = "bench"
+	grantOwner   = "bench_owner"
+	grantGrantee = "bench-reader@contoso.com"
+	grantTable   = "t%05d" // as format() in HCL; seedGrantTables writes the same names
+)
+
+func isGrantKind(kind string) bool { return kind == KindAzurepgGrant || kind == KindNoopGrant }
+
 // Phases, in the order they run.
 const (
 	PhaseApply          = "apply"
@@ -65,9 +89,12 @@ type Options struct {
 	Commit string
 	// Counts are the numbers of resources (default 100, 500, 2000).
 	Counts []int
+	// GrantCounts are the numbers of grants of the grants dimension
+	// (default 500), run when Kinds has a grant kind.
+	GrantCounts []int
 	// Reps is the number of repetitions of each (default 3).
 	Reps int
-	// Kinds to run (default all four).
+	// Kinds to run (default Kinds, all four, and GrantKinds).
 	Kinds []string
 	// Terraform is the terraform binary (default: from PATH).
 	Terraform string
@@ -122,16 +149,18 @@ type Sample struct {
 
 // Result is a whole run.
 type Result struct {
-	Started  time.Time     `json:"started"`
-	Elapsed  time.Duration `json:"elapsed_ns"`
-	Machine  Machine       `json:"machine"`
-	Counts   []int         `json:"counts"`
-	Reps     int           `json:"reps"`
-	Samples  []Sample      `json:"samples"`
-	Profile  *Profile      `json:"profile,omitempty"`
-	MaxConns int           `json:"provider_max_connections"`
-	Env      []string      `json:"env,omitempty"`
-	RTT      time.Duration `json:"rtt_ns,omitempty"`
+	Started time.Time     `json:"started"`
+	Elapsed time.Duration `json:"elapsed_ns"`
+	Machine Machine       `json:"machine"`
+	Counts  []int         `json:"counts"`
+	// GrantCounts are the N of the grants dimension (empty when it did not run).
+	GrantCounts []int         `json:"grant_counts,omitempty"`
+	Reps        int           `json:"reps"`
+	Samples     []Sample      `json:"samples"`
+	Profile     *Profile      `json:"profile,omitempty"`
+	MaxConns    int           `json:"provider_max_connections"`
+	Env         []string      `json:"env,omitempty"`
+	RTT         time.Duration `json:"rtt_ns,omitempty"`
 	// Stopped says why the run ended early ("" when it did not).
 	Stopped string `json:"stopped,omitempty"`
 }
@@ -166,7 +195,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Reps = 3
 	}
 	if len(o.Kinds) == 0 {
-		o.Kinds = Kinds
+		o.Kinds = append(slices.Clone(Kinds), GrantKinds...)
+	}
+	if len(o.GrantCounts) == 0 {
+		o.GrantCounts = []int{500}
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
@@ -222,10 +254,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := seedTenant(ctx, em, maxN); err != nil {
 		return nil, err
 	}
+	if slices.ContainsFunc(o.Kinds, isGrantKind) {
+		if err := seedGrantTables(ctx, em, slices.Max(o.GrantCounts)); err != nil {
+			return nil, err
+		}
+	}
 
 	r := &runner{o: o, em: em, work: work}
 	r.env = r.environ(filepath.Join(work, "bin"), "terraformrc")
 	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections, Env: o.Env}
+	if slices.ContainsFunc(o.Kinds, isGrantKind) {
+		res.GrantCounts = o.GrantCounts
+	}
 	if contains(o.Kinds, KindAzurepgRTT) {
 		if o.RTT < 0 {
 			return nil, fmt.Errorf("the %s configuration needs a positive round-trip time (RTT)", KindAzurepgRTT)
@@ -262,11 +302,29 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// configurations one after the other (their ratios are taken within a
 	// repetition); the order of the configurations rotates between repetitions.
 	took := map[string]time.Duration{} // how long each configuration and N took in the last repetition
+	principalKinds := slices.DeleteFunc(slices.Clone(o.Kinds), isGrantKind)
+	grantKinds := slices.DeleteFunc(slices.Clone(o.Kinds), func(k string) bool { return !isGrantKind(k) })
+	type cell struct {
+		n     int
+		kinds []string
+	}
+	var cells []cell
+	for _, n := range o.Counts {
+		if len(principalKinds) > 0 {
+			cells = append(cells, cell{n, principalKinds})
+		}
+	}
+	for _, n := range o.GrantCounts {
+		if len(grantKinds) > 0 {
+			cells = append(cells, cell{n, grantKinds})
+		}
+	}
 run:
 	for rep := 1; rep <= o.Reps && !o.ProfileOnly; rep++ {
-		for _, n := range o.Counts {
-			for i := range o.Kinds {
-				kind := o.Kinds[(i+rep-1)%len(o.Kinds)]
+		for _, c := range cells {
+			n := c.n
+			for i := range c.kinds {
+				kind := c.kinds[(i+rep-1)%len(c.kinds)]
 				key := fmt.Sprintf("%s/%d", kind, n)
 				if !o.Deadline.IsZero() && time.Now().Add(took[key]).After(o.Deadline) {
 					res.Stopped = fmt.Sprintf("stopped at the deadline (%s UTC) before repetition %d of %d, N = %d, %s",
@@ -326,7 +384,9 @@ type runner struct {
 	proxy  *latencyProxy
 }
 
-func isAzurepg(kind string) bool { return kind == KindAzurepg || kind == KindAzurepgRTT }
+func isAzurepg(kind string) bool {
+	return kind == KindAzurepg || kind == KindAzurepgRTT || kind == KindAzurepgGrant
+}
 
 // environ is the environment of every terraform command: the emulator's
 // (the Entra admin logs in with the managed identity), a CLI configuration
@@ -379,6 +439,31 @@ resource "azurepg_principal" "p" {
   name  = %s
 }
 `, n, name)
+	case KindAzurepgGrant, KindNoopGrant:
+		provider, source := "azurepg", "azurepg/azurepg"
+		if kind == KindNoopGrant {
+			provider, source = "noop", "azurepg/noop"
+		}
+		block := ""
+		if provider == "azurepg" {
+			block = "provider \"azurepg\" {}\n\n"
+		}
+		return fmt.Sprintf(`terraform {
+  required_providers {
+    %[1]s = { source = %[2]q }
+  }
+}
+
+%[3]sresource "%[1]s_grant" "g" {
+  count       = %[4]d
+  role        = %[5]q
+  database    = "postgres"
+  object_type = "table"
+  schema      = %[6]q
+  objects     = [format(%[7]q, count.index + 1)]
+  privileges  = ["SELECT"]
+}
+`, provider, source, block, n, grantGrantee, grantSchema, grantTable)
 	case KindNoop:
 		return fmt.Sprintf(`terraform {
   required_providers {
@@ -420,7 +505,11 @@ func (r *runner) cycle(ctx context.Context, kind string, n, rep int) ([]Sample, 
 			return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
 		}
 		s.N, s.Rep = n, rep
-		if isAzurepg(kind) {
+		if kind == KindAzurepgGrant {
+			if err := r.checkGrants(ctx, phase, n); err != nil {
+				return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
+			}
+		} else if isAzurepg(kind) {
 			if err := r.checkRoles(ctx, phase, n); err != nil {
 				return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
 			}
@@ -529,6 +618,50 @@ func (r *runner) checkRoles(ctx context.Context, phase string, n int) error {
 	}
 	if got != want {
 		return fmt.Errorf("after %s the server has %d bench principals, want %d", phase, got, want)
+	}
+	return nil
+}
+
+// seedGrantTables creates, as the superuser, n tables in the schema bench
+// of the database postgres, owned by bench_owner, of which the Entra admin
+// is made a member (as on Azure, where it grants as the owner with SET
+// ROLE), and the role that the grants are for.
+func seedGrantTables(ctx context.Context, em *emulator.Emulator, n int) error {
+	_, err := em.Superuser().Exec(ctx, fmt.Sprintf(`
+CREATE ROLE %[1]s;
+CREATE ROLE %[2]s;
+GRANT %[1]s TO %[3]s;
+CREATE SCHEMA %[4]s AUTHORIZATION %[1]s;
+SET ROLE %[1]s;
+DO $$ BEGIN
+  FOR i IN 1..%[5]d LOOP
+    EXECUTE format('CREATE TABLE %[4]s.%%I (id int)', 't' || lpad(i::text, 5, '0')); -- grantTable
+  END LOOP;
+END $$;
+RESET ROLE;`, pgx.Identifier{grantOwner}.Sanitize(), pgx.Identifier{grantGrantee}.Sanitize(), pgx.Identifier{em.AdminName()}.Sanitize(),
+		pgx.Identifier{grantSchema}.Sanitize(), n))
+	if err != nil {
+		return fmt.Errorf("creating %d tables for the grants: %w", n, err)
+	}
+	return nil
+}
+
+// checkGrants checks the server side after each azurepg_grant phase: the
+// grantee holds SELECT on N tables after apply and the plans, none after destroy.
+func (r *runner) checkGrants(ctx context.Context, phase string, n int) error {
+	var got int
+	err := r.em.Superuser().QueryRow(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace,
+		aclexplode(c.relacl) x WHERE s.nspname = $1 AND x.grantee = (SELECT oid FROM pg_roles WHERE rolname = $2) AND x.privilege_type = 'SELECT'`,
+		grantSchema, grantGrantee).Scan(&got)
+	if err != nil {
+		return err
+	}
+	want := n
+	if phase == PhaseDestroy {
+		want = 0
+	}
+	if got != want {
+		return fmt.Errorf("after %s the grantee holds SELECT on %d tables, want %d", phase, got, want)
 	}
 	return nil
 }

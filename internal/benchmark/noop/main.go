@@ -1,9 +1,9 @@
 // Command terraform-provider-noop is the benchmark's floor: a
 // terraform-plugin-framework provider (same framework version as azurepg)
-// whose one resource, noop_principal, has the same attributes, defaults and
+// whose resource noop_principal has the same attributes, defaults and
 // replace plan modifiers as azurepg_principal but does nothing: Create fills
 // the computed values from the name, Read returns the state as it is, Delete
-// forgets it. What it costs is what the plugin protocol and the framework
+// forgets it; noop_grant does the same for azurepg_grant (grant.go). What it costs is what the plugin protocol and the framework
 // cost, the floor for any provider.
 package main
 
@@ -60,7 +60,7 @@ func (noopProvider) Configure(context.Context, provider.ConfigureRequest, *provi
 }
 
 func (noopProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{func() resource.Resource { return principal{} }}
+	return []func() resource.Resource{func() resource.Resource { return principal{} }, func() resource.Resource { return grant{} }}
 }
 
 func (noopProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }

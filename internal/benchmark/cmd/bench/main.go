@@ -25,7 +25,8 @@ import (
 func main() {
 	counts := flag.String("n", "100,500,2000", "numbers of resources, comma-separated")
 	reps := flag.Int("reps", 1, "repetitions of each configuration and N (3 took 35 min on a busy 2-core machine, over the 20-minute budget)")
-	kinds := flag.String("kinds", strings.Join(benchmark.Kinds, ","), "configurations to run")
+	kinds := flag.String("kinds", strings.Join(append(benchmark.Kinds, benchmark.GrantKinds...), ","), "configurations to run")
+	grantCounts := flag.String("grants-n", "500", "numbers of azurepg_grant resources of the grants dimension (kinds "+strings.Join(benchmark.GrantKinds, ", ")+"), comma-separated")
 	out := flag.String("out", "benchmarks", "where to write the report")
 	profile := flag.Bool("profile", true, "add a pass with a CPU-profiled provider build")
 	profileN := flag.Int("profile-n", 500, "resources in the profiling pass")
@@ -53,25 +54,25 @@ func main() {
 		now := time.Now().UTC()
 		stopAt = time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
 	}
-	if err := run(*counts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt, *extraEnv, *commit); err != nil {
+	if err := run(*counts, *grantCounts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt, *extraEnv, *commit); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(countList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration, deadline time.Time, rtt time.Duration, extraEnv, commit string) error {
+func run(countList, grantCountList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration, deadline time.Time, rtt time.Duration, extraEnv, commit string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := repoRoot()
 	if err != nil {
 		return err
 	}
-	var counts []int
-	for _, s := range strings.Split(countList, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 {
-			return fmt.Errorf("-n: %q is not a positive number", s)
-		}
-		counts = append(counts, n)
+	counts, err := parseCounts("-n", countList)
+	if err != nil {
+		return err
+	}
+	grantCounts, err := parseCounts("-grants-n", grantCountList)
+	if err != nil {
+		return err
 	}
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(root, out)
@@ -124,7 +125,7 @@ func run(countList string, reps int, kindList, out string, profile, profileOnly 
 	}
 	profiled := false
 	res, err := benchmark.Run(ctx, benchmark.Options{
-		RepoRoot: buildRoot, Commit: label, Counts: counts, Reps: reps, Kinds: strings.Split(kindList, ","),
+		RepoRoot: buildRoot, Commit: label, Counts: counts, GrantCounts: grantCounts, Reps: reps, Kinds: strings.Split(kindList, ","),
 		Profile: profile, ProfileOnly: profileOnly, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
 		Deadline: deadline, RTT: rtt, Env: splitEnv(extraEnv),
 		Logf: func(format string, args ...any) { log.Printf(format, args...) },
@@ -238,6 +239,18 @@ func rerender(results, out string) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(out, "chart.svg"), []byte(res.SVG()), 0o644)
+}
+
+func parseCounts(flagName, list string) ([]int, error) {
+	var counts []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%s: %q is not a positive number", flagName, s)
+		}
+		counts = append(counts, n)
+	}
+	return counts, nil
 }
 
 func splitEnv(s string) []string {
