@@ -152,55 +152,54 @@ func (c *Client) applyDefaultPrivileges(ctx context.Context, t DefaultPrivileges
 	// Serialize writes to one pg_default_acl row (owner, schema, type):
 	// parallel applies for two roles would otherwise fail with "tuple
 	// concurrently updated".
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(format('azurepg defacl %s %s %s', $1::text, $2::text, $3::text), 0))`,
-		t.Owner, t.Schema, t.ObjectType); err != nil {
+	var login string
+	var super, canAct bool
+	if err := tx.QueryRow(ctx, `SELECT current_user::text,
+		       pg_advisory_xact_lock(hashtextextended(format('azurepg defacl %s %s %s', $1::text, $2::text, $3::text), 0)) IS NULL,
+		       coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = $1), false),
+		       coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = $1), false)`,
+		t.Owner, t.Schema, t.ObjectType).Scan(&login, new(bool), &super, &canAct); err != nil {
 		return fail(err)
 	}
 	if _, err := readDefaultPrivileges(ctx, tx, t); err != nil {
 		return fail(err)
 	}
-	var login string
-	var super bool
-	if err := tx.QueryRow(ctx, `SELECT current_user::text, r.rolsuper FROM pg_roles r WHERE r.rolname = $1`, t.Owner).Scan(&login, &super); err != nil {
-		return fail(err)
-	}
 	owner := pgx.Identifier{t.Owner}.Sanitize()
-	if t.Owner != login {
-		if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+owner); err != nil {
-			if isPermissionDenied(err) {
-				what := "objects of type " + t.ObjectType + " it creates"
-				if t.Schema != "" {
-					what += " in schema " + pgx.Identifier{t.Schema}.Sanitize()
-				}
-				return DefaultPrivileges{}, &AccessError{Op: op, Object: t.String(), Kind: ErrCannotActAsOwner, Err: err,
-					Advice: cannotActAdvice(login, []ownerInfo{{owner: t.Owner, super: super, objects: []string{"the default privileges of " + what}}},
-						"change a role's default privileges")}
-			}
-			return fail(err)
-		}
-	}
 	head := "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner
 	if t.Schema != "" {
 		head += " IN SCHEMA " + pgx.Identifier{t.Schema}.Sanitize()
 	}
 	role := quoteRole(t.Role)
 	plural := defaclPlural[t.ObjectType]
-	if _, err := tx.Exec(ctx, head+" REVOKE ALL ON "+plural+" FROM "+role); err != nil {
-		return fail(err)
-	}
+	// One round trip: act as the owner, revoke, grant, and back.
+	batch := head + " REVOKE ALL ON " + plural + " FROM " + role + ";\n"
 	if len(privileges) > 0 {
-		sql := head + " GRANT " + privilegeList(privileges) + " ON " + plural + " TO " + role
+		batch += head + " GRANT " + privilegeList(privileges) + " ON " + plural + " TO " + role
 		if withGrantOption {
-			sql += " WITH GRANT OPTION"
+			batch += " WITH GRANT OPTION"
 		}
-		if _, err := tx.Exec(ctx, sql); err != nil {
-			return fail(err)
-		}
+		batch += ";\n"
 	}
 	if t.Owner != login {
-		if _, err := tx.Exec(ctx, "RESET ROLE"); err != nil {
+		batch = "SET LOCAL ROLE " + owner + ";\n" + batch + "RESET ROLE;"
+	}
+	if _, err := tx.Exec(ctx, batch); err != nil {
+		if t.Owner != login && isPermissionDenied(err) && !canAct {
+			what := "objects of type " + t.ObjectType + " it creates"
+			if t.Schema != "" {
+				what += " in schema " + pgx.Identifier{t.Schema}.Sanitize()
+			}
+			return DefaultPrivileges{}, &AccessError{Op: op, Object: t.String(), Kind: ErrCannotActAsOwner, Err: err,
+				Advice: cannotActAdvice(login, []ownerInfo{{owner: t.Owner, super: super, objects: []string{"the default privileges of " + what}}},
+					"change a role's default privileges")}
+		}
+		return fail(err)
+	}
+	if len(privileges) == 0 {
+		if err := tx.Commit(ctx); err != nil {
 			return fail(err)
 		}
+		return DefaultPrivileges{}, nil
 	}
 	d, err := readDefaultPrivileges(ctx, tx, t)
 	if err != nil {

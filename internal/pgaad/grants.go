@@ -186,11 +186,11 @@ const aclLockSpace = 0x617a7067
 
 // grantLockQuery takes a transaction-level advisory lock per object of the
 // target, in oid order (so that two writes never wait for each other
-// crosswise).
+// crosswise), and says who the login is.
 func grantLockQuery(objectType string) string {
 	return fmt.Sprintf(`WITH a AS (SELECT $1::text AS sch, $2::text[] AS objs),
      o AS (%s)
-SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT (%d::bigint << 32) | o.oid::bigint AS k FROM o ORDER BY 1) s`,
+SELECT current_user::text, count(pg_advisory_xact_lock(k)) FROM (SELECT (%d::bigint << 32) | o.oid::bigint AS k FROM o ORDER BY 1) s`,
 		grantSource[objectType], aclLockSpace)
 }
 
@@ -252,7 +252,8 @@ func (c *Client) applyGrant(ctx context.Context, t GrantTarget, privileges []str
 	// Serialize writes to the same objects' ACLs: two transactions that
 	// grant on one object at once (two roles' grants applied in parallel)
 	// would otherwise fail with "tuple concurrently updated".
-	if _, err := tx.Exec(ctx, grantLockQuery(t.ObjectType), t.Schema, t.Objects); err != nil {
+	var login string
+	if err := tx.QueryRow(ctx, grantLockQuery(t.ObjectType), t.Schema, t.Objects).Scan(&login, new(int64)); err != nil {
 		return fail(err)
 	}
 	before, err := readGrant(ctx, tx, t)
@@ -263,10 +264,6 @@ func (c *Client) applyGrant(ctx context.Context, t GrantTarget, privileges []str
 		return Grant{}, &AccessError{Op: op, Object: t.String(), Kind: ErrGrantTargetMissing,
 			Advice: fmt.Sprintf("No %s named %q in schema %q of database %q (names are case-sensitive). Nothing was changed.",
 				t.ObjectType, before.Missing, t.Schema, t.Database)}
-	}
-	var login string
-	if err := tx.QueryRow(ctx, "SELECT current_user::text").Scan(&login); err != nil {
-		return fail(err)
 	}
 	rows, err := tx.Query(ctx, grantObjectsQuery(t.ObjectType), t.Schema, t.Objects)
 	if err != nil {
@@ -287,33 +284,33 @@ func (c *Client) applyGrant(ctx context.Context, t GrantTarget, privileges []str
 		for ; i < len(objs) && objs[i].owner == owner; i++ {
 			names = append(names, t.sqlName(objs[i]))
 		}
-		if owner != login {
-			if _, err := tx.Exec(ctx, "SET LOCAL ROLE "+pgx.Identifier{owner}.Sanitize()); err != nil {
-				if isPermissionDenied(err) {
-					return Grant{}, &AccessError{Op: op, Object: t.String(), Kind: ErrCannotActAsOwner, Err: err,
-						Advice: cannotActAdvice(login, blockedOwners(t, objs), op+" on them")}
-				}
-				return fail(err)
+		// One round trip per owner: act as the owner, revoke, grant, and
+		// back (a simple-protocol batch; the statements take no parameters).
+		batch := "REVOKE ALL ON " + kind + " " + strings.Join(names, ", ") + " FROM " + role + ";\n"
+		if len(privileges) > 0 {
+			batch += "GRANT " + privilegeList(privileges) + " ON " + kind + " " + strings.Join(names, ", ") + " TO " + role
+			if withGrantOption {
+				batch += " WITH GRANT OPTION"
 			}
+			batch += ";\n"
 		}
-		list := strings.Join(names, ", ")
-		if _, err := tx.Exec(ctx, "REVOKE ALL ON "+kind+" "+list+" FROM "+role); err != nil {
+		if owner != login {
+			batch = "SET LOCAL ROLE " + pgx.Identifier{owner}.Sanitize() + ";\n" + batch + "RESET ROLE;"
+		}
+		if _, err := tx.Exec(ctx, batch); err != nil {
+			if owner != login && isPermissionDenied(err) && !objectsCanAct(objs, owner) {
+				return Grant{}, &AccessError{Op: op, Object: t.String(), Kind: ErrCannotActAsOwner, Err: err,
+					Advice: cannotActAdvice(login, blockedOwners(t, objs), op+" on them")}
+			}
 			return fail(err)
 		}
-		if len(privileges) > 0 {
-			sql := "GRANT " + privilegeList(privileges) + " ON " + kind + " " + list + " TO " + role
-			if withGrantOption {
-				sql += " WITH GRANT OPTION"
-			}
-			if _, err := tx.Exec(ctx, sql); err != nil {
-				return fail(err)
-			}
+	}
+	if len(privileges) == 0 {
+		// Destroy: nothing to read back.
+		if err := tx.Commit(ctx); err != nil {
+			return fail(err)
 		}
-		if owner != login {
-			if _, err := tx.Exec(ctx, "RESET ROLE"); err != nil {
-				return fail(err)
-			}
-		}
+		return Grant{}, nil
 	}
 	g, err := readGrant(ctx, tx, t)
 	if err != nil {
@@ -323,6 +320,16 @@ func (c *Client) applyGrant(ctx context.Context, t GrantTarget, privileges []str
 		return fail(err)
 	}
 	return g, nil
+}
+
+// objectsCanAct reports whether the login can act as owner (from the objects query).
+func objectsCanAct(objs []grantObject, owner string) bool {
+	for _, o := range objs {
+		if o.owner == owner {
+			return o.canAct
+		}
+	}
+	return true
 }
 
 // blockedOwners groups the objects whose owner the login cannot act as.

@@ -177,7 +177,7 @@ func TestGrantResourceLifecycle(t *testing.T) {
 		return privilegesOn(t, a.db, `SELECT datacl, $2::text FROM pg_database WHERE datname = $1`, a.db, a.grantee)
 	}
 	publicDBPrivs := func() []string {
-		return privilegesOn(t, a.db, `SELECT datacl, 'public'::text FROM pg_database WHERE datname = $1`, a.db)
+		return privilegesOn(t, a.db, `SELECT coalesce(datacl, acldefault('d', datdba)), 'public'::text FROM pg_database WHERE datname = $1`, a.db)
 	}
 	funcPrivs := func() []string {
 		return privilegesOn(t, a.db, `SELECT p.proacl, $3::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
