@@ -223,3 +223,15 @@ func TestSmoke(t *testing.T) {
 		t.Errorf("report:\n%s", md)
 	}
 }
+
+func TestGrantConfigurations(t *testing.T) {
+	for _, kind := range GrantKinds {
+		c := configuration(kind, 7)
+		for _, want := range []string{"count       = 7", `objects     = [format("t%05d", count.index + 1)]`, `schema      = "bench"`,
+			`role        = "bench-reader@contoso.com"`, `resource "` + strings.TrimSuffix(kind, "_grant") + `_grant" "g"`} {
+			if !strings.Contains(c, want) {
+				t.Errorf("%s configuration lacks %q:\n%s", kind, want, c)
+			}
+		}
+	}
+}
