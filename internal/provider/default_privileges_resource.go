@@ -29,6 +29,7 @@ var (
 	_ resource.ResourceWithImportState    = (*defaultPrivilegesResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*defaultPrivilegesResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*defaultPrivilegesResource)(nil)
+	_ resource.ResourceWithIdentity       = (*defaultPrivilegesResource)(nil)
 )
 
 // NewDefaultPrivilegesResource is the azurepg_default_privileges resource.
@@ -120,6 +121,11 @@ func (r *defaultPrivilegesResource) Schema(_ context.Context, _ resource.SchemaR
 			},
 		},
 	}
+}
+
+// IdentitySchema: the server's host and the import ID (see identity.go).
+func (r *defaultPrivilegesResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = defaultPrivilegesIdentity.schema()
 }
 
 func (r *defaultPrivilegesResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -234,6 +240,7 @@ func (r *defaultPrivilegesResource) Create(ctx context.Context, req resource.Cre
 	}
 	if m, ok := r.apply(ctx, plan, &resp.Diagnostics); ok {
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+		resp.Diagnostics.Append(defaultPrivilegesIdentity.set(ctx, resp.Identity, nil, r.data.host(), m.ID.ValueString())...)
 	}
 }
 
@@ -245,12 +252,15 @@ func (r *defaultPrivilegesResource) Update(ctx context.Context, req resource.Upd
 	}
 	if m, ok := r.apply(ctx, plan, &resp.Diagnostics); ok {
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+		resp.Diagnostics.Append(defaultPrivilegesIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), m.ID.ValueString())...)
 	}
 }
 
 func (r *defaultPrivilegesResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state defaultPrivilegesModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	// First: the framework wants the identity even from a Read that removes the resource.
+	resp.Diagnostics.Append(defaultPrivilegesIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), state.ID.ValueString())...)
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -299,11 +309,19 @@ func (r *defaultPrivilegesResource) ModifyPlan(ctx context.Context, req resource
 }
 
 func (r *defaultPrivilegesResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	t, err := parseDefaultPrivilegesID(req.ID)
+	id := req.ID
+	if v, ok, diags := defaultPrivilegesIdentity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		id = v[0]
+	}
+	t, err := parseDefaultPrivilegesID(id)
 	if err != nil {
 		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("The import ID %q is not default privileges': %v.\n\n"+
 			"It is <role>/<database>/<owner>/<object_type> (the whole database) or <role>/<database>/<owner>/<object_type>/<schema>. %s",
-			req.ID, err, strings.ReplaceAll(importIDEscaping, "`", "")))
+			id, err, strings.ReplaceAll(importIDEscaping, "`", "")))
 		return
 	}
 	client, diags := r.data.Client()
@@ -317,4 +335,5 @@ func (r *defaultPrivilegesResource) ImportState(ctx context.Context, req resourc
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, defaultPrivilegesState(t, d, nil))...)
+	resp.Diagnostics.Append(defaultPrivilegesIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), defaultPrivilegesID(t))...)
 }

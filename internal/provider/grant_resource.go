@@ -31,6 +31,7 @@ var (
 	_ resource.ResourceWithImportState    = (*grantResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*grantResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*grantResource)(nil)
+	_ resource.ResourceWithIdentity       = (*grantResource)(nil)
 )
 
 // NewGrantResource is the azurepg_grant resource.
@@ -146,6 +147,11 @@ func (r *grantResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			},
 		},
 	}
+}
+
+// IdentitySchema: the server's host and the import ID (see identity.go).
+func (r *grantResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
+	resp.IdentitySchema = grantIdentity.schema()
 }
 
 func (r *grantResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
@@ -407,6 +413,7 @@ func (r *grantResource) Create(ctx context.Context, req resource.CreateRequest, 
 	}
 	if m, ok := r.apply(ctx, plan, &resp.Diagnostics); ok {
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+		resp.Diagnostics.Append(grantIdentity.set(ctx, resp.Identity, nil, r.data.host(), m.ID.ValueString())...)
 	}
 }
 
@@ -418,12 +425,15 @@ func (r *grantResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	}
 	if m, ok := r.apply(ctx, plan, &resp.Diagnostics); ok {
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+		resp.Diagnostics.Append(grantIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), m.ID.ValueString())...)
 	}
 }
 
 func (r *grantResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state grantModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	// First: the framework wants the identity even from a Read that removes the resource.
+	resp.Diagnostics.Append(grantIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), state.ID.ValueString())...)
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -477,12 +487,20 @@ func (r *grantResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 // ImportState takes the ID described in the schema; a grant whose role,
 // database or schema does not exist is an error here, not an empty import.
 func (r *grantResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	t, err := parseGrantID(req.ID)
+	id := req.ID
+	if v, ok, diags := grantIdentity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
+		resp.Diagnostics.Append(diags...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		id = v[0]
+	}
+	t, err := parseGrantID(id)
 	if err != nil {
 		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("The import ID %q is not a grant's: %v.\n\n"+
 			"It is <role>/<database>/database, <role>/<database>/schema/<schema>, <role>/<database>/<object_type>/<schema> "+
 			"(all tables, sequences or functions) or <role>/<database>/<object_type>/<schema>/<object>/... (the listed ones). %s",
-			req.ID, err, strings.ReplaceAll(importIDEscaping, "`", "")))
+			id, err, strings.ReplaceAll(importIDEscaping, "`", "")))
 		return
 	}
 	client, diags := r.data.Client()
@@ -501,6 +519,7 @@ func (r *grantResource) ImportState(ctx context.Context, req resource.ImportStat
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, grantState(t, g, nil))...)
+	resp.Diagnostics.Append(grantIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), grantID(t))...)
 }
 
 // addAccessError turns a pgaad error of a grant or default privileges into

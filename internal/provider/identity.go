@@ -125,4 +125,12 @@ var (
 	aiSettingsIdentity = identityDef{resource: "azurepg_ai_settings", parts: []identityPart{
 		{"database", "The database whose `azure_ai` settings these are."},
 	}}
+	// A grant names a variable number of objects: its identity is its
+	// import ID (fields joined by "/", "%" and "/" escaped).
+	grantIdentity = identityDef{resource: "azurepg_grant", parts: []identityPart{
+		{"id", "The import ID, e.g. `orders-api/orders/table/sales` (see Import)."},
+	}}
+	defaultPrivilegesIdentity = identityDef{resource: "azurepg_default_privileges", parts: []identityPart{
+		{"id", "The import ID, e.g. `orders-api/orders/orders_owner/table/sales` (see Import)."},
+	}}
 )
