@@ -19,17 +19,21 @@ type DefaultPrivilegesTarget struct {
 	ObjectType string // table, sequence, function, type, schema (the last only without Schema)
 }
 
-// String names the default privileges in messages.
-func (t DefaultPrivilegesTarget) String() string {
+// what names the default privileges in messages; the Object adds the database.
+func (t DefaultPrivilegesTarget) what() string {
 	role := fmt.Sprintf("role %q", t.Role)
 	if t.Role == PublicRole {
 		role = "PUBLIC"
 	}
-	where := fmt.Sprintf("in database %q", t.Database)
+	where := ""
 	if t.Schema != "" {
-		where = fmt.Sprintf("in schema %q of database %q", t.Schema, t.Database)
+		where = fmt.Sprintf(" in schema %q", t.Schema)
 	}
-	return fmt.Sprintf("default privileges of %s on %ss created by %q %s", role, t.ObjectType, t.Owner, where)
+	return fmt.Sprintf("default privileges of %s on %ss created by %q%s", role, t.ObjectType, t.Owner, where)
+}
+
+func (t DefaultPrivilegesTarget) object() Object {
+	return Object{Type: ObjectDefaultPrivileges, Database: t.Database}
 }
 
 // DefaultPrivileges is what the server has for a target.
@@ -69,18 +73,12 @@ SELECT (SELECT oid FROM r) IS NOT NULL, (SELECT oid FROM w) IS NOT NULL, (SELECT
                    FROM a, aclexplode(acldefault(a.code, 1::oid)) x WHERE x.grantee = 1), '{}')`
 
 // ReadDefaultPrivileges reads what the server has, in one statement.
-// ErrGrantTargetMissing when the role, the owner, the schema or the
-// database does not exist.
+// ErrNotFound when the role, the owner or the schema does not exist,
+// ErrDatabaseMissing when the database does not.
 func (c *Client) ReadDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget) (DefaultPrivileges, error) {
-	pool, err := c.Pool(t.Database)
-	if err != nil {
-		return DefaultPrivileges{}, err
-	}
-	d, err := retryOnConnLost(ctx, pool, func() (DefaultPrivileges, error) { return readDefaultPrivileges(ctx, pool, t) })
-	if err != nil {
-		return DefaultPrivileges{}, c.accessError("reading", t.String(), t.Database, err)
-	}
-	return d, nil
+	op := "reading " + t.what()
+	d, err := read(ctx, c, t.Database, op, func(q querier) (DefaultPrivileges, error) { return readDefaultPrivileges(ctx, q, t) })
+	return d, c.classify(op, t.object(), err, nil)
 }
 
 func readDefaultPrivileges(ctx context.Context, q querier, t DefaultPrivilegesTarget) (DefaultPrivileges, error) {
@@ -94,17 +92,17 @@ func readDefaultPrivileges(ctx context.Context, q querier, t DefaultPrivilegesTa
 	if err != nil {
 		return DefaultPrivileges{}, err
 	}
-	missing := ""
+	var missing error
 	switch {
 	case !roleOK:
-		missing = fmt.Sprintf("The role %q does not exist.", t.Role)
+		missing = fmt.Errorf("role %q does not exist", t.Role)
 	case !ownerOK:
-		missing = fmt.Sprintf("The owner %q does not exist.", t.Owner)
+		missing = fmt.Errorf("the owner, role %q, does not exist", t.Owner)
 	case !schemaOK:
-		missing = fmt.Sprintf("The schema %q does not exist in database %q.", t.Schema, t.Database)
+		missing = fmt.Errorf("schema %q does not exist", t.Schema)
 	}
-	if missing != "" {
-		return DefaultPrivileges{}, &AccessError{Op: "reading", Object: t.String(), Kind: ErrGrantTargetMissing, Advice: missing}
+	if missing != nil {
+		return DefaultPrivileges{}, &Error{Op: "reading " + t.what(), Object: t.object(), Kind: ErrNotFound, Err: missing}
 	}
 	return d, nil
 }
@@ -113,42 +111,31 @@ func readDefaultPrivileges(ctx context.Context, q querier, t DefaultPrivilegesTa
 // in one transaction: it acts as the owner (SET LOCAL ROLE; the Entra
 // admin is not a superuser and may change the defaults of a role only as a
 // member of it), revokes what the role has by default and grants the
-// privileges, then reads the result back. An empty list revokes everything.
+// privileges, then reads the result back. Running it again is harmless.
 func (c *Client) ApplyDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
-	d, err := c.applyDefaultPrivileges(ctx, t, privileges, withGrantOption)
-	for retries := 0; retries < maxConnLostRetries && c.retryable(ctx, t.Database, err); retries++ {
-		d, err = c.applyDefaultPrivileges(ctx, t, privileges, withGrantOption)
-	}
-	return d, err
+	op := "granting " + t.what()
+	d, err := write(ctx, c, t.Database, op, func(tx pgx.Tx) (DefaultPrivileges, error) {
+		return applyDefaultPrivileges(ctx, tx, op, t, privileges, withGrantOption)
+	}, nil)
+	return d, c.classify(op, t.object(), err, nil)
 }
 
 // RevokeDefaultPrivileges revokes the role's default privileges; a role,
 // owner, schema or database that is gone is not an error.
 func (c *Client) RevokeDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget) error {
-	_, err := c.ApplyDefaultPrivileges(ctx, t, nil, false)
-	if errors.Is(err, ErrGrantTargetMissing) {
+	op := "revoking " + t.what()
+	_, err := write(ctx, c, t.Database, op, func(tx pgx.Tx) (DefaultPrivileges, error) {
+		return applyDefaultPrivileges(ctx, tx, op, t, nil, false)
+	}, nil)
+	err = c.classify(op, t.object(), err, nil)
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrDatabaseMissing) {
 		return nil
 	}
 	return err
 }
 
-func (c *Client) applyDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
-	op := "granting"
-	if len(privileges) == 0 {
-		op = "revoking"
-	}
-	fail := func(err error) (DefaultPrivileges, error) {
-		return DefaultPrivileges{}, c.accessError(op, t.String(), t.Database, err)
-	}
-	pool, err := c.Pool(t.Database)
-	if err != nil {
-		return fail(err)
-	}
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
+// applyDefaultPrivileges is one attempt, in tx; no privileges revokes everything.
+func applyDefaultPrivileges(ctx context.Context, tx pgx.Tx, op string, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
 	// Serialize writes to one pg_default_acl row (owner, schema, type):
 	// parallel applies for two roles would otherwise fail with "tuple
 	// concurrently updated".
@@ -159,10 +146,10 @@ func (c *Client) applyDefaultPrivileges(ctx context.Context, t DefaultPrivileges
 		       coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = $1), false),
 		       coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = $1), false)`,
 		t.Owner, t.Schema, t.ObjectType).Scan(&login, new(bool), &super, &canAct); err != nil {
-		return fail(err)
+		return DefaultPrivileges{}, err
 	}
 	if _, err := readDefaultPrivileges(ctx, tx, t); err != nil {
-		return fail(err)
+		return DefaultPrivileges{}, err
 	}
 	owner := pgx.Identifier{t.Owner}.Sanitize()
 	head := "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner
@@ -189,24 +176,14 @@ func (c *Client) applyDefaultPrivileges(ctx context.Context, t DefaultPrivileges
 			if t.Schema != "" {
 				what += " in schema " + pgx.Identifier{t.Schema}.Sanitize()
 			}
-			return DefaultPrivileges{}, &AccessError{Op: op, Object: t.String(), Kind: ErrCannotActAsOwner, Err: err,
+			return DefaultPrivileges{}, &Error{Op: op, Object: t.object(), Kind: ErrCannotActAsOwner, Err: err,
 				Advice: cannotActAdvice(login, []ownerInfo{{owner: t.Owner, super: super, objects: []string{"the default privileges of " + what}}},
 					"change a role's default privileges")}
 		}
-		return fail(err)
+		return DefaultPrivileges{}, err
 	}
 	if len(privileges) == 0 {
-		if err := tx.Commit(ctx); err != nil {
-			return fail(err)
-		}
-		return DefaultPrivileges{}, nil
+		return DefaultPrivileges{}, nil // destroy: nothing to read back
 	}
-	d, err := readDefaultPrivileges(ctx, tx, t)
-	if err != nil {
-		return fail(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fail(err)
-	}
-	return d, nil
+	return readDefaultPrivileges(ctx, tx, t)
 }

@@ -23,20 +23,20 @@ type GrantTarget struct {
 	Objects []string
 }
 
-// String names the grant in messages.
-func (t GrantTarget) String() string {
+// what names the grant in messages; the Object adds the database.
+func (t GrantTarget) what() string {
 	var on string
 	switch t.ObjectType {
 	case ObjectTypeDatabase:
-		on = fmt.Sprintf("database %q", t.Database)
+		on = "the database"
 	case ObjectTypeSchema:
-		on = fmt.Sprintf("schema %q in database %q", t.Schema, t.Database)
+		on = fmt.Sprintf("schema %q", t.Schema)
 	default:
 		what := "all " + t.ObjectType + "s"
 		if t.Objects != nil {
 			what = fmt.Sprintf("%ss %q", t.ObjectType, t.Objects)
 		}
-		on = fmt.Sprintf("%s of schema %q in database %q", what, t.Schema, t.Database)
+		on = fmt.Sprintf("%s of schema %q", what, t.Schema)
 	}
 	role := fmt.Sprintf("role %q", t.Role)
 	if t.Role == PublicRole {
@@ -44,6 +44,8 @@ func (t GrantTarget) String() string {
 	}
 	return fmt.Sprintf("privileges of %s on %s", role, on)
 }
+
+func (t GrantTarget) object() Object { return Object{Type: ObjectGrant, Database: t.Database} }
 
 // Grant is what the server has for a GrantTarget.
 type Grant struct {
@@ -111,18 +113,12 @@ SELECT (SELECT oid FROM r) IS NOT NULL,
 }
 
 // ReadGrant reads what the server has for a target, in one statement.
-// ErrGrantTargetMissing when the role, the database or the schema does not
-// exist (the grant is gone with it).
+// ErrNotFound when the role or the schema does not exist,
+// ErrDatabaseMissing when the database does not (the grant is gone with it).
 func (c *Client) ReadGrant(ctx context.Context, t GrantTarget) (Grant, error) {
-	pool, err := c.Pool(t.Database)
-	if err != nil {
-		return Grant{}, err
-	}
-	g, err := retryOnConnLost(ctx, pool, func() (Grant, error) { return readGrant(ctx, pool, t) })
-	if err != nil {
-		return Grant{}, c.accessError("reading", t.String(), t.Database, err)
-	}
-	return g, nil
+	op := "reading " + t.what()
+	g, err := read(ctx, c, t.Database, op, func(q querier) (Grant, error) { return readGrant(ctx, q, t) })
+	return g, c.classify(op, t.object(), err, nil)
 }
 
 func readGrant(ctx context.Context, q querier, t GrantTarget) (Grant, error) {
@@ -140,11 +136,11 @@ func readGrant(ctx context.Context, q querier, t GrantTarget) (Grant, error) {
 	}
 	switch {
 	case !roleExists:
-		return Grant{}, &AccessError{Op: "reading", Object: t.String(), Kind: ErrGrantTargetMissing,
-			Advice: fmt.Sprintf("The role %q does not exist.", t.Role)}
+		return Grant{}, &Error{Op: "reading " + t.what(), Object: t.object(), Kind: ErrNotFound,
+			Err: fmt.Errorf("role %q does not exist", t.Role)}
 	case t.ObjectType != ObjectTypeDatabase && !schemaExists:
-		return Grant{}, &AccessError{Op: "reading", Object: t.String(), Kind: ErrGrantTargetMissing,
-			Advice: fmt.Sprintf("The schema %q does not exist in database %q.", t.Schema, t.Database)}
+		return Grant{}, &Error{Op: "reading " + t.what(), Object: t.object(), Kind: ErrNotFound,
+			Err: fmt.Errorf("schema %q does not exist", t.Schema)}
 	}
 	g.Objects = names
 	if t.Objects != nil {
@@ -213,68 +209,59 @@ func (t GrantTarget) sqlName(o grantObject) string {
 // way a non-superuser Entra admin may grant on what a role it belongs to
 // owns), revokes what the role holds and grants the privileges. Any failure
 // rolls everything back. The result is read back in the same transaction.
-// An empty privileges list revokes everything (what destroy does).
+// Running it again is harmless, so a lost COMMIT needs no check.
 func (c *Client) ApplyGrant(ctx context.Context, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
-	g, err := c.applyGrant(ctx, t, privileges, withGrantOption)
-	for retries := 0; retries < maxConnLostRetries && c.retryable(ctx, t.Database, err); retries++ {
-		g, err = c.applyGrant(ctx, t, privileges, withGrantOption)
-	}
-	return g, err
+	op := "granting " + t.what()
+	g, err := write(ctx, c, t.Database, op, func(tx pgx.Tx) (Grant, error) {
+		return applyGrant(ctx, tx, op, t, privileges, withGrantOption)
+	}, nil)
+	return g, c.classify(op, t.object(), err, nil)
 }
 
 // RevokeGrant revokes every privilege the role holds on the target's
-// objects (those that still exist). A role, database or schema that is gone
+// objects (those that still exist). A role, schema or database that is gone
 // took its privileges with it: not an error.
 func (c *Client) RevokeGrant(ctx context.Context, t GrantTarget) error {
-	_, err := c.ApplyGrant(ctx, t, nil, false)
-	if errors.Is(err, ErrGrantTargetMissing) {
+	op := "revoking " + t.what()
+	_, err := write(ctx, c, t.Database, op, func(tx pgx.Tx) (Grant, error) {
+		return applyGrant(ctx, tx, op, t, nil, false)
+	}, nil)
+	err = c.classify(op, t.object(), err, nil)
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrDatabaseMissing) {
 		return nil
 	}
 	return err
 }
 
-func (c *Client) applyGrant(ctx context.Context, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
-	op := "granting"
-	if len(privileges) == 0 {
-		op = "revoking"
-	}
-	fail := func(err error) (Grant, error) { return Grant{}, c.accessError(op, t.String(), t.Database, err) }
-	pool, err := c.Pool(t.Database)
-	if err != nil {
-		return fail(err)
-	}
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
-
+// applyGrant is one attempt, in tx; no privileges revokes everything.
+func applyGrant(ctx context.Context, tx pgx.Tx, op string, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
 	// Serialize writes to the same objects' ACLs: two transactions that
 	// grant on one object at once (two roles' grants applied in parallel)
 	// would otherwise fail with "tuple concurrently updated".
 	var login string
 	if err := tx.QueryRow(ctx, grantLockQuery(t.ObjectType), t.Schema, t.Objects).Scan(&login, new(int64)); err != nil {
-		return fail(err)
+		return Grant{}, err
 	}
 	before, err := readGrant(ctx, tx, t)
 	if err != nil {
-		return fail(err)
+		return Grant{}, err
 	}
 	if len(before.Missing) > 0 && len(privileges) > 0 {
-		return Grant{}, &AccessError{Op: op, Object: t.String(), Kind: ErrGrantTargetMissing,
-			Advice: fmt.Sprintf("No %s named %q in schema %q of database %q (names are case-sensitive). Nothing was changed.",
-				t.ObjectType, before.Missing, t.Schema, t.Database)}
+		return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrNotFound,
+			Err: fmt.Errorf("no %s named %q in schema %q", t.ObjectType, before.Missing, t.Schema),
+			Advice: "Names are case-sensitive. Create the objects first (and make this resource depend on what creates them), " +
+				"or remove them from objects. Nothing was changed."}
 	}
 	rows, err := tx.Query(ctx, grantObjectsQuery(t.ObjectType), t.Schema, t.Objects)
 	if err != nil {
-		return fail(err)
+		return Grant{}, err
 	}
 	objs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (grantObject, error) {
 		var o grantObject
 		return o, row.Scan(&o.name, &o.args, &o.owner, &o.super, &o.canAct)
 	})
 	if err != nil {
-		return fail(err)
+		return Grant{}, err
 	}
 	kind := strings.ToUpper(t.ObjectType)
 	role := quoteRole(t.Role)
@@ -299,27 +286,16 @@ func (c *Client) applyGrant(ctx context.Context, t GrantTarget, privileges []str
 		}
 		if _, err := tx.Exec(ctx, batch); err != nil {
 			if owner != login && isPermissionDenied(err) && !objectsCanAct(objs, owner) {
-				return Grant{}, &AccessError{Op: op, Object: t.String(), Kind: ErrCannotActAsOwner, Err: err,
-					Advice: cannotActAdvice(login, blockedOwners(t, objs), op+" on them")}
+				return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrCannotActAsOwner, Err: err,
+					Advice: cannotActAdvice(login, blockedOwners(t, objs), strings.Fields(op)[0]+" on them")}
 			}
-			return fail(err)
+			return Grant{}, err
 		}
 	}
 	if len(privileges) == 0 {
-		// Destroy: nothing to read back.
-		if err := tx.Commit(ctx); err != nil {
-			return fail(err)
-		}
-		return Grant{}, nil
+		return Grant{}, nil // destroy: nothing to read back
 	}
-	g, err := readGrant(ctx, tx, t)
-	if err != nil {
-		return fail(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fail(err)
-	}
-	return g, nil
+	return readGrant(ctx, tx, t)
 }
 
 // objectsCanAct reports whether the login can act as owner (from the objects query).
@@ -347,21 +323,4 @@ func blockedOwners(t GrantTarget, objs []grantObject) []ownerInfo {
 		out = append(out, ownerInfo{owner: o.owner, super: o.super, objects: []string{desc}})
 	}
 	return out
-}
-
-// accessError classifies a failure of a grant or default privileges.
-func (c *Client) accessError(op, object, database string, err error) error {
-	var ae *AccessError
-	if errors.As(err, &ae) {
-		return err
-	}
-	if isDatabaseMissing(err) {
-		return &AccessError{Op: op, Object: object, Kind: ErrGrantTargetMissing, Err: err,
-			Advice: fmt.Sprintf("The server has no database %q (names are case-sensitive).", database)}
-	}
-	var ce *ConnectionError
-	if explained := c.explain(err, database); errors.As(explained, &ce) {
-		return explained
-	}
-	return &AccessError{Op: op, Object: object, Err: err}
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
@@ -27,15 +27,15 @@ func newAccessFixture(t *testing.T) accessFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := accessFixture{
-		db:       acctest.Name(`grant/db "x"; é @`),
-		schema:   acctest.Name(`sales "s"; ü`),
-		owner:    acctest.Name(`a-owner "o"; @`),
-		stranger: acctest.Name(`z-stranger 'o'`),
-		grantee:  acctest.Name(`app@contoso.com "g"; ß`),
-		mine:     acctest.Name(`orders "t"; 表`),
-		theirs:   acctest.Name(`secrets; "t"`),
+		db:       pgtest.Name(`grant/db "x"; é @`),
+		schema:   pgtest.Name(`sales "s"; ü`),
+		owner:    pgtest.Name(`a-owner "o"; @`),
+		stranger: pgtest.Name(`z-stranger 'o'`),
+		grantee:  pgtest.Name(`app@contoso.com "g"; ß`),
+		mine:     pgtest.Name(`orders "t"; 表`),
+		theirs:   pgtest.Name(`secrets; "t"`),
 	}
-	admin := acctest.AdminConn(t, "postgres")
+	admin := pgtest.AdminConn(t, "postgres")
 	for _, sql := range []string{
 		"CREATE DATABASE " + q(f.db),
 		"CREATE ROLE " + q(f.owner),
@@ -46,17 +46,17 @@ func newAccessFixture(t *testing.T) accessFixture {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	acctest.SuperExec(t, "postgres", "CREATE ROLE "+q(f.stranger))
-	acctest.SuperExec(t, f.db, "CREATE SCHEMA "+q(f.schema)+" AUTHORIZATION "+q(f.owner))
-	acctest.SuperExec(t, f.db, "GRANT CREATE, USAGE ON SCHEMA "+q(f.schema)+" TO "+q(f.stranger))
-	acctest.SuperExec(t, f.db, "SET ROLE "+q(f.owner)+"; CREATE TABLE "+q(f.schema)+"."+q(f.mine)+" (id int)")
+	pgtest.SuperExec(t, "postgres", "CREATE ROLE "+q(f.stranger))
+	pgtest.SuperExec(t, f.db, "CREATE SCHEMA "+q(f.schema)+" AUTHORIZATION "+q(f.owner))
+	pgtest.SuperExec(t, f.db, "GRANT CREATE, USAGE ON SCHEMA "+q(f.schema)+" TO "+q(f.stranger))
+	pgtest.SuperExec(t, f.db, "SET ROLE "+q(f.owner)+"; CREATE TABLE "+q(f.schema)+"."+q(f.mine)+" (id int)")
 	return f
 }
 
 func tablePrivileges(t *testing.T, db, schema, table, role string) []string {
 	t.Helper()
 	var privs []string
-	acctest.SuperQueryRow(t, db, `SELECT coalesce(array_agg(x.privilege_type ORDER BY x.privilege_type), '{}')
+	pgtest.SuperQueryRow(t, db, `SELECT coalesce(array_agg(x.privilege_type ORDER BY x.privilege_type), '{}')
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) x
 		WHERE n.nspname = $1 AND c.relname = $2 AND x.grantee = (SELECT oid FROM pg_roles WHERE rolname = $3)`,
 		[]any{schema, table, role}, &privs)
@@ -82,7 +82,7 @@ func TestGrantAsOwnerAndRollback(t *testing.T) {
 
 	// A table the admin cannot act for: the whole grant fails, the first
 	// owner's table keeps what it had.
-	acctest.SuperExec(t, f.db, "SET ROLE "+q(f.stranger)+"; CREATE TABLE "+q(f.schema)+"."+q(f.theirs)+" (id int)")
+	pgtest.SuperExec(t, f.db, "SET ROLE "+q(f.stranger)+"; CREATE TABLE "+q(f.schema)+"."+q(f.theirs)+" (id int)")
 	_, err = c.ApplyGrant(ctx, target, []string{"DELETE", "SELECT"}, false)
 	if !errors.Is(err, pgaad.ErrCannotActAsOwner) {
 		t.Fatalf("got %v", err)
@@ -106,8 +106,8 @@ func TestGrantAsOwnerAndRollback(t *testing.T) {
 	if err != nil || !slices.Equal(d.Privileges, []string{"SELECT", "UPDATE"}) {
 		t.Fatalf("default privileges %+v, %v", d, err)
 	}
-	later := acctest.Name("later")
-	acctest.SuperExec(t, f.db, "SET ROLE "+q(f.owner)+"; CREATE TABLE "+q(f.schema)+"."+q(later)+" (id int)")
+	later := pgtest.Name("later")
+	pgtest.SuperExec(t, f.db, "SET ROLE "+q(f.owner)+"; CREATE TABLE "+q(f.schema)+"."+q(later)+" (id int)")
 	if got := tablePrivileges(t, f.db, f.schema, later, f.grantee); !slices.Equal(got, []string{"SELECT", "UPDATE"}) {
 		t.Fatalf("the later table has %v", got)
 	}

@@ -52,32 +52,18 @@ var aclCode = map[string]string{
 	ObjectTypeType:     "T",
 }
 
-// Kinds of failure of grants and default privileges; test with errors.Is.
-var (
-	// ErrCannotActAsOwner: the login is neither the owner of an object nor a
-	// member of the owning role, so it may not grant on it (Azure's admin is
-	// not a superuser).
-	ErrCannotActAsOwner = errors.New("the login cannot act as the owner")
-	// ErrGrantTargetMissing: the role, database, schema, owner or a listed
-	// object does not exist.
-	ErrGrantTargetMissing = errors.New("does not exist")
+// Object types of grants and default privileges (see Object). Their
+// operation names the role and the objects, the Object the database.
+const (
+	ObjectGrant             = "grant"
+	ObjectDefaultPrivileges = "default privileges"
 )
 
-// AccessError is a failed operation on a grant or default privileges.
-type AccessError struct {
-	Op     string // e.g. "granting"
-	Object string // which grant, in words
-	Kind   error  // one of the Err* values (may be nil)
-	Err    error  // the server's error, when there is one
-	Advice string
-}
-
-func (e *AccessError) Error() string {
-	return message(e.Op+" "+e.Object, e.Kind, e.Err, describeWithHint, e.Advice)
-}
-
-// Unwrap lets errors.Is find the kind and errors.As find the server's error.
-func (e *AccessError) Unwrap() []error { return unwrap(e.Kind, e.Err) }
+// ErrCannotActAsOwner: the login is neither the owner of an object nor a
+// member of the owning role, so it may not grant on it (Azure's Entra admin
+// is not a superuser). The server's error is a 42501; this kind says which
+// one, so that the advice can name the GRANT that would allow it.
+var ErrCannotActAsOwner = errors.New("the login cannot act as the owner")
 
 // quoteRole is a role in a GRANT or REVOKE: PUBLIC for "public".
 func quoteRole(role string) string {
@@ -142,11 +128,4 @@ type ownerInfo struct {
 func isPermissionDenied(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42501"
-}
-
-// isDatabaseMissing reports a connection refused because the database does not exist.
-func isDatabaseMissing(err error) bool {
-	var pgErr *pgconn.PgError
-	var connErr *pgconn.ConnectError
-	return errors.As(err, &connErr) && errors.As(err, &pgErr) && pgErr.Code == "3D000"
 }

@@ -22,8 +22,6 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-func init() { resources = append(resources, NewDefaultPrivilegesResource) }
-
 var (
 	_ resource.ResourceWithConfigure      = (*defaultPrivilegesResource)(nil)
 	_ resource.ResourceWithImportState    = (*defaultPrivilegesResource)(nil)
@@ -226,7 +224,7 @@ func (r *defaultPrivilegesResource) apply(ctx context.Context, plan defaultPrivi
 	}
 	got, err := client.ApplyDefaultPrivileges(ctx, t, privs, plan.WithGrantOption.ValueBool())
 	if err != nil {
-		addAccessError(diags, err)
+		addError(diags, err)
 		return defaultPrivilegesModel{}, false
 	}
 	return defaultPrivilegesState(t, got, &plan), true
@@ -268,12 +266,12 @@ func (r *defaultPrivilegesResource) Read(ctx context.Context, req resource.ReadR
 	}
 	t := state.target()
 	d, err := client.ReadDefaultPrivileges(ctx, t)
-	if errors.Is(err, pgaad.ErrGrantTargetMissing) {
+	if errors.Is(err, pgaad.ErrNotFound) || errors.Is(err, pgaad.ErrDatabaseMissing) {
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
-		addAccessError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	prior := &state
@@ -292,7 +290,7 @@ func (r *defaultPrivilegesResource) Delete(ctx context.Context, req resource.Del
 		return
 	}
 	if err := client.RevokeDefaultPrivileges(ctx, state.target()); err != nil {
-		addAccessError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 	}
 }
 
@@ -331,7 +329,7 @@ func (r *defaultPrivilegesResource) ImportState(ctx context.Context, req resourc
 	}
 	d, err := client.ReadDefaultPrivileges(ctx, t)
 	if err != nil {
-		addAccessError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, defaultPrivilegesState(t, d, nil))...)

@@ -48,6 +48,16 @@ var objectTypes = map[string]objectWords{
 		resource:   "azurepg_role_membership",
 		importID:   func(o pgaad.Object) string { return roleMembershipID.Encode(o.Name, o.Member) },
 	},
+	pgaad.ObjectGrant: {
+		title: "Grant", manage: "these privileges",
+		notFound:   "Object of the grant not found",
+		notFoundIs: "Names are case-sensitive. A grant whose role, database or schema no longer exists is forgotten at the next refresh.",
+	},
+	pgaad.ObjectDefaultPrivileges: {
+		title: "Default privileges", manage: "these default privileges",
+		notFound:   "Object of the default privileges not found",
+		notFoundIs: "Names are case-sensitive. Default privileges whose role, owner, database or schema no longer exists are forgotten at the next refresh.",
+	},
 	pgaad.ObjectAISettings: {
 		title: "azure_ai settings", manage: "azure_ai settings",
 		resource: "azurepg_ai_settings",
@@ -77,6 +87,7 @@ var kindSummaries = []struct {
 	{pgaad.ErrExtensionSchema, "Extension cannot go in this schema", "schema"},
 	{pgaad.ErrExtensionMissing, "azure_ai extension not installed", ""},
 	{pgaad.ErrMembershipCycle, "Circular role membership", ""},
+	{pgaad.ErrCannotActAsOwner, "The login cannot act as the owner", ""},
 }
 
 // addError turns any pgaad error into a diagnostic: the summary says what

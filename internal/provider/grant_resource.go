@@ -24,8 +24,6 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-func init() { resources = append(resources, NewGrantResource) }
-
 var (
 	_ resource.ResourceWithConfigure      = (*grantResource)(nil)
 	_ resource.ResourceWithImportState    = (*grantResource)(nil)
@@ -399,7 +397,7 @@ func (r *grantResource) apply(ctx context.Context, plan grantModel, diags *diag.
 	}
 	g, err := client.ApplyGrant(ctx, t, privs, plan.WithGrantOption.ValueBool())
 	if err != nil {
-		addAccessError(diags, err)
+		addError(diags, err)
 		return grantModel{}, false
 	}
 	return grantState(t, g, &plan), true
@@ -441,13 +439,13 @@ func (r *grantResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	}
 	t := state.target(ctx, &resp.Diagnostics)
 	g, err := client.ReadGrant(ctx, t)
-	if errors.Is(err, pgaad.ErrGrantTargetMissing) {
+	if errors.Is(err, pgaad.ErrNotFound) || errors.Is(err, pgaad.ErrDatabaseMissing) {
 		// The role, database or schema is gone, and the privileges with it.
 		resp.State.RemoveResource(ctx)
 		return
 	}
 	if err != nil {
-		addAccessError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	prior := &state
@@ -466,7 +464,7 @@ func (r *grantResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 		return
 	}
 	if err := client.RevokeGrant(ctx, state.target(ctx, &resp.Diagnostics)); err != nil {
-		addAccessError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 	}
 }
 
@@ -510,7 +508,7 @@ func (r *grantResource) ImportState(ctx context.Context, req resource.ImportStat
 	}
 	g, err := client.ReadGrant(ctx, t)
 	if err != nil {
-		addAccessError(&resp.Diagnostics, err)
+		addError(&resp.Diagnostics, err)
 		return
 	}
 	if len(g.Missing) > 0 {
@@ -520,20 +518,4 @@ func (r *grantResource) ImportState(ctx context.Context, req resource.ImportStat
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, grantState(t, g, nil))...)
 	resp.Diagnostics.Append(grantIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), grantID(t))...)
-}
-
-// addAccessError turns a pgaad error of a grant or default privileges into
-// a diagnostic whose summary says what kind of failure it is.
-func addAccessError(diags *diag.Diagnostics, err error) {
-	var ce *pgaad.ConnectionError
-	switch {
-	case errors.As(err, &ce):
-		diags.AddError("Cannot connect to the server", err.Error())
-	case errors.Is(err, pgaad.ErrCannotActAsOwner):
-		diags.AddError("The login cannot act as the owner", err.Error())
-	case errors.Is(err, pgaad.ErrGrantTargetMissing):
-		diags.AddError("Object does not exist", err.Error())
-	default:
-		diags.AddError("Grant failed", err.Error())
-	}
 }

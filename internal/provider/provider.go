@@ -219,6 +219,8 @@ func (p *azurepgProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewExtensionResource,
 		NewAISettingsResource,
 		NewRoleMembershipResource,
+		NewGrantResource,
+		NewDefaultPrivilegesResource,
 	}
 }
 
