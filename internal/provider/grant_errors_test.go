@@ -25,13 +25,13 @@ func (a accessDB) stranger(t *testing.T) (role, table string) {
 	return role, table
 }
 
-// TestGrantResourceNotMember: a table owned by a role the admin is not a
+// TestAccGrantNotMember: a table owned by a role the admin is not a
 // member of cannot be granted on; the error names the owner and the exact
 // GRANT that would allow it, and nothing changed. The same for default
 // privileges of such an owner. A grant listing a table the admin can act
 // for and one it cannot fails midway (the first owner's statements ran
 // inside the transaction) and leaves nothing behind.
-func TestGrantResourceNotMember(t *testing.T) {
+func TestAccGrantNotMember(t *testing.T) {
 	acctest.Emulator(t)
 	a := newAccessDB(t)
 	stranger, theirs := a.stranger(t)
@@ -130,10 +130,10 @@ func TestGrantResourceNotMember(t *testing.T) {
 	})
 }
 
-// TestGrantResourcePublic: role = "public" is PUBLIC. Destroying another
+// TestAccGrantPublic: role = "public" is PUBLIC. Destroying another
 // role's grant on the same table leaves PUBLIC's privilege alone, and the
 // other way round.
-func TestGrantResourcePublic(t *testing.T) {
+func TestAccGrantPublic(t *testing.T) {
 	acctest.Emulator(t)
 	a := newAccessDB(t)
 	table := a.tables[0]
@@ -176,10 +176,10 @@ func TestGrantResourcePublic(t *testing.T) {
 	})
 }
 
-// TestGrantResourceValidation: privileges that the object type does not
+// TestAccGrantValidation: privileges that the object type does not
 // have, and misplaced schema or objects, are refused at plan time, before
 // any connection.
-func TestGrantResourceValidation(t *testing.T) {
+func TestAccGrantValidation(t *testing.T) {
 	acctest.Emulator(t)
 	cases := []struct{ body, want string }{
 		{`object_type = "table"

@@ -86,12 +86,12 @@ func (r *stubStateResource) Update(_ context.Context, req fwresource.UpdateReque
 func (r *stubStateResource) Delete(context.Context, fwresource.DeleteRequest, *fwresource.DeleteResponse) {
 }
 
-// TestGrantMoveFromPostgresql: grants and default privileges that the
+// TestAccGrantMoveFromPostgresql: grants and default privileges that the
 // general provider made move to azurepg_grant and
 // azurepg_default_privileges with moved blocks: nothing is granted or
 // revoked, the plan is a move only, and the state is what the server has.
 // Privileges in lower case (which that provider accepts) come over upper-cased.
-func TestGrantMoveFromPostgresql(t *testing.T) {
+func TestAccGrantMoveFromPostgresql(t *testing.T) {
 	acctest.Emulator(t)
 	a := newAccessDB(t)
 	s, g, o := qi(a.schema), qi(a.grantee), qi(a.owner)

@@ -115,13 +115,13 @@ func (a accessDB) config(blocks ...string) string {
 `, hclquote.String(a.db), hclquote.String(a.schema), hclquote.String(a.owner), hclquote.String(a.grantee)) + strings.Join(blocks, "\n")
 }
 
-// TestGrantResourceLifecycle creates a grant of each object type and
+// TestAccGrantLifecycle creates a grant of each object type and
 // default privileges on hostile names, on objects owned by a role the admin
 // is a member of (granted through SET ROLE), reads them back (empty second
 // plan), imports each, sees a hand REVOKE as drift and repairs it with an
 // update (not a replacement), and shows default privileges reaching a table
 // the owner creates afterwards.
-func TestGrantResourceLifecycle(t *testing.T) {
+func TestAccGrantLifecycle(t *testing.T) {
 	acctest.Emulator(t)
 	a := newAccessDB(t)
 	blocks := func(tablePrivileges string) []string {
