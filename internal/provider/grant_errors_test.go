@@ -3,6 +3,7 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -242,4 +243,58 @@ resource "azurepg_default_privileges" "d" {
 		ExpectError: words("schema not allowed here", "with_grant_option not allowed for PUBLIC"),
 	})
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: acctest.ProviderFactories, Steps: steps})
+}
+
+// TestAccGrantMissingObject: a listed table that does not exist fails the
+// apply with its name and changes nothing; import IDs that cannot be a
+// grant's, or name a role that does not exist, are refused.
+func TestAccGrantMissingObject(t *testing.T) {
+	acctest.Emulator(t)
+	a := newAccessDB(t)
+	missing := acctest.Name(`no "such"; table`)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: a.config(fmt.Sprintf(`resource "azurepg_grant" "t" {
+  role        = local.grantee
+  database    = local.db
+  object_type = "table"
+  schema      = local.schema
+  objects     = [%s, %s]
+  privileges  = ["SELECT"]
+}`, hclquote.String(a.tables[0]), hclquote.String(missing))),
+				ExpectError: words("Object of the grant not found", "no table named", "Nothing was changed"),
+			},
+			{
+				PreConfig: func() {
+					if got := tablePrivs(t, a, a.tables[0], a.grantee); len(got) != 0 {
+						t.Errorf("the existing table got %v", got)
+					}
+				},
+				Config: a.config(`resource "azurepg_grant" "t" {
+  role        = local.grantee
+  database    = local.db
+  object_type = "database"
+  privileges  = ["CONNECT"]
+}`),
+				ResourceName:  "azurepg_grant.t",
+				ImportState:   true,
+				ImportStateId: "app/db/view/s",
+				ExpectError:   words("Invalid import ID", `the third field is "view"`, "%2F"),
+			},
+			{
+				Config: a.config(`resource "azurepg_grant" "t" {
+  role        = local.grantee
+  database    = local.db
+  object_type = "database"
+  privileges  = ["CONNECT"]
+}`),
+				ResourceName:  "azurepg_grant.t",
+				ImportState:   true,
+				ImportStateId: "nobody-" + missing + "/" + strings.ReplaceAll(a.db, "/", "%2F") + "/database",
+				ExpectError:   words("Object of the grant not found", "does not exist"),
+			},
+		},
+	})
 }
