@@ -27,7 +27,7 @@ func TestAccGrantIdentity(t *testing.T) {
   database    = local.db
   object_type = "table"
   schema      = local.schema
-  objects     = [`+hclquote.String(a.tables[1])+`, `+hclquote.String(a.tables[0])+`]
+  objects     = [` + hclquote.String(a.tables[1]) + `, ` + hclquote.String(a.tables[0]) + `]
   privileges  = ["SELECT"]
 }
 
