@@ -67,7 +67,10 @@ var (
 	ErrDatabaseMissing  = errors.New("the database does not exist")
 	ErrDependentObjects = errors.New("other objects depend on it")
 	ErrConnection       = errors.New("cannot connect to the server")
-	ErrReadReplica      = errors.New("the server is a read replica")
+	// ErrReadReplica: the server is a read replica (pg_is_in_recovery()),
+	// where nothing can be changed; the write path (refuseReplica) and the
+	// actions (checkWritable) refuse it before any statement runs.
+	ErrReadReplica = errors.New("the server is a read replica")
 )
 
 // Kinds of one domain, where the domain really differs.
@@ -79,6 +82,7 @@ var (
 	ErrValidation        = errors.New("the Microsoft Entra validation failed")
 	ErrTypeMismatch      = errors.New("the Microsoft Entra object has another type")
 	ErrWrongDatabase     = errors.New("the pgaadauth functions are missing")
+	ErrRelabelRefused    = errors.New("the server refused to rewrite the role's pgaadauth labels")
 	// Extensions.
 	ErrExtensionNotAllowed  = errors.New("extension is not allow-listed in azure.extensions")
 	ErrExtensionUnavailable = errors.New("the server has no such extension")
@@ -177,6 +181,12 @@ func (c *Client) classify(op string, obj Object, err error, domain domainRule) e
 	if errors.As(err, &lost) {
 		e.Advice = "The connection was lost while the server committed, and the outcome could not be checked afterwards. " +
 			"Run terraform plan: if the object exists, import it."
+		return e
+	}
+	if errors.Is(err, ErrReadReplica) {
+		e.Kind = ErrReadReplica
+		e.Advice = "Principals, grants and settings are managed on the primary server and replicated to its read replicas. " +
+			"Point the provider's host at the primary server, then apply again."
 		return e
 	}
 	var pgErr *pgconn.PgError

@@ -66,3 +66,35 @@ func first(have, next string) string {
 	}
 	return next
 }
+
+// Relabel returns the role's two labels with admin and mfa set as asked,
+// in the form they already have: every other token (the "aadauth" marker,
+// oid, type, tenant_id, and tokens this code does not know) stays as it is,
+// in its place. "admin" is written where Azure writes it (the "pgaadauth"
+// label, and the "pgaadauth-int" label when the role has one), "mfa" only
+// in the "pgaadauth" label, each at the end as Azure's functions append them.
+func Relabel(pgaadauth, pgaadauthInt string, admin, mfa bool) (string, string) {
+	main := withFlags(pgaadauth, admin, mfa)
+	if pgaadauthInt == "" {
+		return main, ""
+	}
+	return main, withFlags(pgaadauthInt, admin, false)
+}
+
+func withFlags(label string, admin, mfa bool) string {
+	var toks []string
+	for _, tok := range strings.Split(label, ",") {
+		switch strings.ToLower(strings.TrimSpace(tok)) {
+		case "", "admin", "mfa":
+			continue
+		}
+		toks = append(toks, tok)
+	}
+	if admin {
+		toks = append(toks, "admin")
+	}
+	if mfa {
+		toks = append(toks, "mfa")
+	}
+	return strings.Join(toks, ",")
+}

@@ -86,3 +86,30 @@ func FuzzParseLabels(f *testing.F) {
 		}
 	})
 }
+
+// TestRelabelPrincipal: admin and mfa are set in the form the labels have,
+// every other token kept in its place.
+func TestRelabelPrincipal(t *testing.T) {
+	for _, c := range []struct {
+		label, labelInt       string
+		admin, mfa            bool
+		wantLabel, wantLabInt string
+	}{
+		{"aadauth", "type=user,oid=o,tenant_id=t", true, false, "aadauth,admin", "type=user,oid=o,tenant_id=t,admin"},
+		{"aadauth,admin,mfa", "type=user,oid=o,tenant_id=t,admin", false, false, "aadauth", "type=user,oid=o,tenant_id=t"},
+		{"aadauth,admin", "type=group,oid=o,tenant_id=t,admin", false, true, "aadauth,mfa", "type=group,oid=o,tenant_id=t"},
+		// The older single label: oid and type stay, admin and mfa at the end.
+		{"aadauth,oid=o,type=service,admin", "", false, true, "aadauth,oid=o,type=service,mfa", ""},
+		// An unknown token of a newer server stays where it is.
+		{"aadauth, MFA ,future", "type=user,oid=o,tenant_id=t,x=1", true, true, "aadauth,future,admin,mfa", "type=user,oid=o,tenant_id=t,x=1,admin"},
+	} {
+		gotLabel, gotInt := pgaad.Relabel(c.label, c.labelInt, c.admin, c.mfa)
+		if gotLabel != c.wantLabel || gotInt != c.wantLabInt {
+			t.Errorf("Relabel(%q, %q, %t, %t) = %q, %q; want %q, %q", c.label, c.labelInt, c.admin, c.mfa, gotLabel, gotInt, c.wantLabel, c.wantLabInt)
+		}
+		l := pgaad.ParseLabels(gotLabel, gotInt)
+		if !l.Entra || l.Admin != c.admin || l.MFA != c.mfa {
+			t.Errorf("Relabel(%q, %q, %t, %t) parses as %+v", c.label, c.labelInt, c.admin, c.mfa, l)
+		}
+	}
+}

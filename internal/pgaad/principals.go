@@ -15,8 +15,59 @@ type Principal struct {
 	Type     string // user, group or service
 	ObjectID string
 	TenantID string
-	Admin    bool
-	MFA      bool
+	// Admin is whether the role really is an admin: by its rights, not only
+	// its label (see adminFrom). A hand GRANT/REVOKE azure_pg_admin shows here.
+	Admin bool
+	MFA   bool
+	// Rights as the server has them, read with the labels.
+	LabelAdmin  bool // the labels say admin
+	AdminMember bool // a direct member of azure_pg_admin
+	CreateRole  bool // rolcreaterole
+	CreateDB    bool // rolcreatedb
+}
+
+// adminFrom is the admin a role really is. An admin (spec section 5) is a
+// member of azure_pg_admin with CREATEROLE and CREATEDB. A role labelled
+// admin is one only with all three rights; a role labelled non-admin is one
+// as soon as it is a member of azure_pg_admin (CREATEROLE or CREATEDB alone
+// may be given to any role by hand and do not make an admin).
+func adminFrom(labelAdmin, member, createRole, createDB bool) bool {
+	if labelAdmin {
+		return member && createRole && createDB
+	}
+	return member
+}
+
+// Disagreement says how the role's label and its rights disagree, or "" when
+// they agree: what the label says and which rights the role has or lacks.
+func (p Principal) Disagreement() string {
+	if p.Admin == p.LabelAdmin {
+		return ""
+	}
+	var has, lacks []string
+	for _, r := range []struct {
+		name string
+		on   bool
+	}{{"membership of azure_pg_admin", p.AdminMember}, {"CREATEROLE", p.CreateRole}, {"CREATEDB", p.CreateDB}} {
+		if r.on {
+			has = append(has, r.name)
+		} else {
+			lacks = append(lacks, r.name)
+		}
+	}
+	if p.LabelAdmin {
+		return "its pgaadauth label says admin, but it lacks " + strings.Join(lacks, ", ") +
+			" (has: " + orNone(has) + "), so it is not an admin"
+	}
+	return "its pgaadauth label says not admin, but it has " + strings.Join(has, ", ") +
+		" (membership of azure_pg_admin makes it an admin)"
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none of them"
+	}
+	return strings.Join(s, ", ")
 }
 
 // NewPrincipal says what to create.
@@ -32,16 +83,41 @@ type NewPrincipal struct {
 	MFA   bool
 }
 
-// principalColumns reads one role and its two labels in one round trip.
-// pg_shseclabel is readable by every role (pg_authid is not), so the
-// non-superuser Entra admin can run it.
+// principalColumns reads one role: its name, its two labels, its direct
+// membership of azure_pg_admin, CREATEROLE and CREATEDB, in one round trip
+// (scanned by scanPrincipal, in this order). It is the only query that reads
+// principals: every read (one, a list, a snapshot) uses it. pg_shseclabel,
+// pg_roles and pg_auth_members are readable by every role (pg_authid is
+// not), so the non-superuser Entra admin can run it.
 const principalColumns = `
 SELECT r.rolname,
        (SELECT s.label FROM pg_shseclabel s
          WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider = 'pgaadauth'),
        (SELECT s.label FROM pg_shseclabel s
-         WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider = 'pgaadauth-int')
+         WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider = 'pgaadauth-int'),
+       EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles a ON a.oid = m.roleid
+                WHERE m.member = r.oid AND a.rolname = 'azure_pg_admin'),
+       r.rolcreaterole,
+       r.rolcreatedb
   FROM pg_roles r`
+
+// scanPrincipal scans a row of principalColumns; ok is false for a role
+// without the Entra marker.
+func scanPrincipal(row pgx.Row) (p Principal, ok bool, err error) {
+	var name string
+	var label, labelInt *string
+	var member, createRole, createDB bool
+	if err := row.Scan(&name, &label, &labelInt, &member, &createRole, &createDB); err != nil {
+		return Principal{}, false, err
+	}
+	l := ParseLabels(deref(label), deref(labelInt))
+	if !l.Entra {
+		return Principal{Name: name}, false, nil
+	}
+	return Principal{Name: name, Type: l.Type, ObjectID: l.ObjectID, TenantID: l.TenantID,
+		Admin: adminFrom(l.Admin, member, createRole, createDB), MFA: l.MFA,
+		LabelAdmin: l.Admin, AdminMember: member, CreateRole: createRole, CreateDB: createDB}, true, nil
+}
 
 // Principal reads one principal: ErrNotFound when no role has that name,
 // ErrNotEntraPrincipal when the role has no Entra labels.
@@ -81,22 +157,6 @@ func principalFromScan(name string, row pgx.Row) (Principal, error) {
 	return principalFromRow(name, roleRow{p: p, entra: entra}, true)
 }
 
-// scanPrincipal reads one row of principalColumns: the one place that knows
-// its columns (a single read and the snapshot both use it). entra is false
-// for a role without pgaadauth labels.
-func scanPrincipal(row pgx.Row) (p Principal, entra bool, err error) {
-	var rolname string
-	var label, labelInt *string
-	if err := row.Scan(&rolname, &label, &labelInt); err != nil {
-		return Principal{}, false, err
-	}
-	p, entra = fromLabels(rolname, label, labelInt)
-	if !entra {
-		p.Name = rolname
-	}
-	return p, entra, nil
-}
-
 // principalFromRow is what a read of name returns for a role as read
 // (found false: no role has that name).
 func principalFromRow(name string, r roleRow, found bool) (Principal, error) {
@@ -110,14 +170,6 @@ func principalFromRow(name string, r roleRow, found bool) (Principal, error) {
 				"pgaadauth_create_principal. Manage it with a general PostgreSQL tool, or drop it and let Terraform create the Entra principal."}
 	}
 	return p, nil
-}
-
-func fromLabels(name string, label, labelInt *string) (Principal, bool) {
-	l := ParseLabels(deref(label), deref(labelInt))
-	if !l.Entra {
-		return Principal{}, false
-	}
-	return Principal{Name: name, Type: l.Type, ObjectID: l.ObjectID, TenantID: l.TenantID, Admin: l.Admin, MFA: l.MFA}, true
 }
 
 func deref(s *string) string {
@@ -259,6 +311,90 @@ func (c *Client) confirmPrincipal(ctx context.Context, np NewPrincipal) (Princip
 	return p, applied, nil
 }
 
+// PrincipalChange says how to change an existing principal in place.
+type PrincipalChange struct {
+	Name  string
+	Admin bool
+	MFA   bool
+}
+
+// UpdatePrincipal changes admin and mfa of an existing principal in place,
+// in one transaction: it rewrites both pgaadauth labels in the form they
+// have (see Relabel), sets the admin rights where they differ from admin
+// (which also puts right a hand GRANT or REVOKE of azure_pg_admin), and
+// reads the role back. The
+// role keeps its oid, what it owns and its grants (replacing it would fail
+// with 2BP01 as soon as it owns anything). Every statement is idempotent,
+// so a lost COMMIT is simply run again. A refused relabel is
+// ErrRelabelRefused, with the server's words.
+func (c *Client) UpdatePrincipal(ctx context.Context, ch PrincipalChange) (Principal, error) {
+	const op = "changing principal"
+	if err := checkRoleName(op, ch.Name); err != nil {
+		return Principal{}, err
+	}
+	p, err := write(ctx, c, PrincipalsDatabase, op,
+		func(tx pgx.Tx) (Principal, error) { return updatePrincipal(ctx, tx, ch) }, nil)
+	return p, c.classify(op, roleObject(ch.Name), err, principalRule)
+}
+
+func updatePrincipal(ctx context.Context, tx pgx.Tx, ch PrincipalChange) (Principal, error) {
+	cur, err := readPrincipal(ctx, tx, ch.Name)
+	if err != nil {
+		return Principal{}, err // not there, or not an Entra principal
+	}
+	var label, labelInt string
+	if err := tx.QueryRow(ctx, `SELECT
+	       coalesce((SELECT s.label FROM pg_shseclabel s
+	                  WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider = 'pgaadauth'), ''),
+	       coalesce((SELECT s.label FROM pg_shseclabel s
+	                  WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider = 'pgaadauth-int'), '')
+	  FROM pg_roles r WHERE r.rolname = $1`, ch.Name).Scan(&label, &labelInt); err != nil {
+		return Principal{}, err
+	}
+	newLabel, newLabelInt := Relabel(label, labelInt, ch.Admin, ch.MFA)
+	// SECURITY LABEL takes no bind parameters: the server quotes the
+	// name and the label itself (format's %I and %L).
+	var stmts []string
+	var relabel string
+	var relabelInt *string
+	if err := tx.QueryRow(ctx, `SELECT format('SECURITY LABEL FOR "pgaadauth" ON ROLE %I IS %L', $1::text, $2::text),
+	       CASE WHEN $3::text <> '' THEN format('SECURITY LABEL FOR "pgaadauth-int" ON ROLE %I IS %L', $1::text, $3::text) END`,
+		ch.Name, newLabel, newLabelInt).Scan(&relabel, &relabelInt); err != nil {
+		return Principal{}, err
+	}
+	stmts = append(stmts, relabel)
+	if relabelInt != nil {
+		stmts = append(stmts, *relabelInt)
+	}
+	for _, stmt := range stmts {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return Principal{}, &Error{Op: "changing principal", Object: roleObject(ch.Name), Kind: ErrRelabelRefused, Err: err,
+				Advice: "The server did not let the provider's login rewrite the role's pgaadauth security labels, which is how admin and mfa " +
+					"change in place (Microsoft's troubleshooting guidance relabels roles as the Entra admin). Nothing was changed. " +
+					"Log in as a Microsoft Entra admin of the server, or replace the principal instead: it is dropped and created again, " +
+					"which fails while the role owns objects or holds privileges and loses its grants."}
+		}
+	}
+	// The admin rights, where they differ from what admin asks: an admin
+	// gets azure_pg_admin, CREATEROLE and CREATEDB; a role that was labelled
+	// admin or is a member of azure_pg_admin loses all three. A non-admin's
+	// CREATEDB given by hand (without membership) is left alone.
+	role := pgx.Identifier{ch.Name}.Sanitize()
+	var rights []string
+	switch {
+	case ch.Admin && !(cur.AdminMember && cur.CreateRole && cur.CreateDB):
+		rights = []string{"GRANT azure_pg_admin TO " + role, "ALTER ROLE " + role + " CREATEROLE CREATEDB"}
+	case !ch.Admin && (cur.AdminMember || cur.LabelAdmin):
+		rights = []string{"REVOKE azure_pg_admin FROM " + role, "ALTER ROLE " + role + " NOCREATEROLE NOCREATEDB"}
+	}
+	for _, stmt := range rights {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return Principal{}, err
+		}
+	}
+	return readPrincipal(ctx, tx, ch.Name)
+}
+
 // DropPrincipal drops the role. A role that is already gone is not an error,
 // so running the drop again after a lost connection is safe.
 func (c *Client) DropPrincipal(ctx context.Context, name string) error {
@@ -331,3 +467,22 @@ const (
 		"Entra principals. The password-based server admin is a member of azure_pg_admin too, but Azure lets it create only local " +
 		"password-based users. Log in as an Entra admin: set username to the admin's name and an Entra auth_method (not \"password\")."
 )
+
+// PrincipalsFolded returns the Entra principals whose name equals name but
+// for case (lower() on both sides), ordered: what an import of a name that
+// does not exist may have meant.
+func (c *Client) PrincipalsFolded(ctx context.Context, name string) ([]string, error) {
+	const op = "looking up principals named alike"
+	out, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) ([]string, error) {
+		rows, err := q.Query(ctx, `SELECT r.rolname FROM pg_roles r
+			WHERE lower(r.rolname) = lower($1) AND r.rolname <> $1
+			  AND EXISTS (SELECT 1 FROM pg_shseclabel s
+			               WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider = 'pgaadauth')
+			ORDER BY r.rolname`, name)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, pgx.RowTo[string])
+	})
+	return out, c.classify(op, roleObject(name), err, nil)
+}

@@ -39,7 +39,7 @@ func (d *principalDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 			"type":      schema.StringAttribute{Computed: true, MarkdownDescription: "`user`, `group` or `service` (service principals and managed identities)."},
 			"object_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The Entra object id."},
 			"tenant_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The Entra tenant id recorded on the role (empty for roles labelled by older servers)."},
-			"admin":     schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the principal is a Microsoft Entra admin of the server."},
+			"admin":     schema.BoolAttribute{Computed: true, MarkdownDescription: adminReadDescription},
 			"mfa":       schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the principal is marked as requiring multi-factor authentication."},
 		},
 	}
@@ -62,6 +62,7 @@ func (d *principalDataSource) Read(ctx context.Context, req datasource.ReadReque
 		addError(&resp.Diagnostics, err)
 		return
 	}
+	addDisagreement(&resp.Diagnostics, p)
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalDataModel{
 		ID: types.StringValue(p.Name), Name: types.StringValue(p.Name), Type: types.StringValue(p.Type),
 		ObjectID: types.StringValue(p.ObjectID), TenantID: types.StringValue(p.TenantID),

@@ -3,15 +3,16 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -21,10 +22,11 @@ import (
 )
 
 var (
-	_ resource.ResourceWithConfigure   = (*principalResource)(nil)
-	_ resource.ResourceWithImportState = (*principalResource)(nil)
-	_ resource.ResourceWithModifyPlan  = (*principalResource)(nil)
-	_ resource.ResourceWithIdentity    = (*principalResource)(nil)
+	_ resource.ResourceWithConfigure      = (*principalResource)(nil)
+	_ resource.ResourceWithImportState    = (*principalResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*principalResource)(nil)
+	_ resource.ResourceWithIdentity       = (*principalResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*principalResource)(nil)
 )
 
 // NewPrincipalResource is the azurepg_principal resource.
@@ -58,6 +60,12 @@ func principalNameValidators() []validator.String {
 	}
 }
 
+// adminReadDescription is the admin attribute of the data sources: read as
+// the resource reads it.
+const adminReadDescription = "Whether the principal is a Microsoft Entra admin of the server, by its real rights: a member of " +
+	"`azure_pg_admin` (and, when labelled admin, with `CREATEROLE` and `CREATEDB`). A role whose label and rights disagree " +
+	"gets a warning naming both."
+
 const principalReplaceNote = "Changing it replaces the principal: the role is dropped and created again " +
 	"(which fails while it owns objects or holds privileges; see below)."
 
@@ -73,11 +81,15 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"but Azure still checks the object in the tenant). " +
 			"Principals always live in the server's `postgres` database, whatever the provider's `database` is. " +
 			"The provider must log in as a Microsoft Entra admin of the server.\n\n" +
-			"**Changing `admin` or `mfa` replaces the principal.** Azure offers no function to change the labels of an existing " +
-			"principal, and the Entra admin is not a superuser, so it cannot rewrite them itself. Replacement drops the role and " +
-			"creates it again; the drop fails (SQLSTATE 2BP01) while the role owns objects or holds privileges in any database, " +
-			"and then you must first run `REASSIGN OWNED BY ... TO ...` and `DROP OWNED BY ...` in each of those databases. " +
-			"Grants made to the old role do not carry over to the new one.\n\n" +
+			"**`admin` and `mfa` change in place.** The provider rewrites the role's `pgaadauth` security labels (as Microsoft's " +
+			"troubleshooting guidance does, as the Entra admin) and, for `admin`, grants or revokes `azure_pg_admin` and sets " +
+			"`CREATEROLE`/`CREATEDB` (or removes them), all in one transaction: the role keeps its oid, what it owns and its grants. " +
+			"If the server refuses the relabel, the error says so; `terraform apply -replace=<address>` then replaces the principal " +
+			"instead (the role is dropped and created again, which fails with SQLSTATE 2BP01 while it owns objects or holds " +
+			"privileges, and loses its grants).\n\n" +
+			"`admin` is read from the role's real rights: a role is an admin when it is a member of `azure_pg_admin` (and, when " +
+			"labelled admin, also has `CREATEROLE` and `CREATEDB`). A hand `GRANT` or `REVOKE azure_pg_admin` therefore shows in the " +
+			"next plan, and apply puts it right. A role whose label and rights disagree gets a warning naming both.\n\n" +
 			"Deleting the resource drops the role. Creating a role that already exists fails and changes nothing; import it instead.\n\n" +
 			"A `postgresql_role` of the general PostgreSQL provider that carries the `pgaadauth` label may also become an " +
 			"`azurepg_principal` with a `moved` block (Terraform 1.8+), keeping the role as it is: see the guide " +
@@ -124,15 +136,17 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				Computed: true,
 				Default:  booldefault.StaticBool(false),
 				MarkdownDescription: "Whether the principal is a Microsoft Entra admin of the server (member of `azure_pg_admin`, " +
-					"may create roles and databases and manage other principals). Default `false`. " + principalReplaceNote,
-				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
+					"may create roles and databases and manage other principals). Default `false`. Read from the role's real " +
+					"rights (a hand `GRANT`/`REVOKE azure_pg_admin` is drift). Changes in place: relabel, `GRANT`/`REVOKE azure_pg_admin` " +
+					"and `[NO]CREATEROLE [NO]CREATEDB`, in one transaction.",
 			},
 			"mfa": schema.BoolAttribute{
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(false),
-				MarkdownDescription: "Whether the principal is marked as requiring multi-factor authentication. Default `false`. " + principalReplaceNote,
-				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Whether the principal is marked as requiring multi-factor authentication. Default `false`. " +
+					"Changes in place (relabel). Only user tokens carry an mfa claim: `mfa = true` with `type = \"service\"` " +
+					"(service principals and managed identities) makes a role nobody can log in as, and is a plan-time warning.",
 			},
 			"tenant_id": schema.StringAttribute{
 				Computed: true,
@@ -199,7 +213,19 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 		addError(&resp.Diagnostics, err)
 		return
 	}
+	addDisagreement(&resp.Diagnostics, p)
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, state.ObjectID))...)
+}
+
+// addDisagreement warns about a role whose pgaadauth label and admin rights
+// disagree: its admin is taken from its rights, not silently from the label.
+func addDisagreement(diags *diag.Diagnostics, p pgaad.Principal) {
+	if d := p.Disagreement(); d != "" {
+		diags.AddWarning("Principal's label and admin rights disagree",
+			fmt.Sprintf("Role %q: %s. Its admin is read as %t, from its rights. An azurepg_principal that manages it sets the label "+
+				"and the rights together to its admin argument on the next apply; otherwise, put them right by hand "+
+				"(GRANT or REVOKE azure_pg_admin, ALTER ROLE ... [NO]CREATEROLE [NO]CREATEDB) or relabel the role.", p.Name, d, p.Admin))
+	}
 }
 
 // ModifyPlan shows the id in the plan: it is the name, known before apply
@@ -223,12 +249,50 @@ func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	}
 }
 
-// Update never changes the role: every argument forces replacement.
+// Update changes admin and mfa in place (every other argument forces
+// replacement): relabel and admin rights in one transaction.
 func (r *principalResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan principalModel
+	var plan, prior principalModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
-	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), plan.Name.ValueString())...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	client, diags := r.data.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	p, err := client.UpdatePrincipal(ctx, pgaad.PrincipalChange{
+		Name:  plan.Name.ValueString(),
+		Admin: plan.Admin.ValueBool(),
+		MFA:   plan.MFA.ValueBool(),
+	})
+	if err != nil {
+		if errors.Is(err, pgaad.ErrRelabelRefused) {
+			resp.Diagnostics.AddError("Server refused to relabel the principal",
+				err.Error()+"\n\nTo change admin or mfa anyway, replace the principal: terraform apply -replace=<address>, "+
+					"with this resource's address (shown below, after \"with\"), e.g. terraform apply -replace='azurepg_principal.example'.")
+			return
+		}
+		addError(&resp.Diagnostics, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, prior.ObjectID))...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), p.Name)...)
+}
+
+// ValidateConfig warns about mfa on a service principal or managed
+// identity: their tokens never carry an mfa claim, so nobody could log in.
+func (r *principalResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var cfg principalModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if cfg.MFA.ValueBool() && cfg.Type.ValueString() == "service" {
+		resp.Diagnostics.AddAttributeWarning(path.Root("mfa"), "mfa on a service principal or managed identity",
+			"mfa = true marks the role as requiring multi-factor authentication, but only user tokens carry an mfa claim: "+
+				"service principals and managed identities (type = \"service\") never do, so nobody could log in as this role. "+
+				"Set mfa = false, unless the role is meant to refuse every login.")
+	}
 }
 
 func (r *principalResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -262,10 +326,25 @@ func (r *principalResource) ImportState(ctx context.Context, req resource.Import
 		return
 	}
 	p, err := client.Principal(ctx, name)
+	if errors.Is(err, pgaad.ErrNotFound) {
+		// A name that differs only in case is the usual mistake (UPNs are
+		// case-insensitive in Entra ID, role names are not).
+		if alike, ferr := client.PrincipalsFolded(ctx, name); ferr == nil && len(alike) > 0 {
+			var b strings.Builder
+			for _, n := range alike {
+				fmt.Fprintf(&b, "\n  %q: terraform import 'azurepg_principal.<name>' %s", n, shellSingleQuoted(n))
+			}
+			resp.Diagnostics.AddError("Role not found",
+				err.Error()+"\n\nThe server has no role with exactly this name (names are case-sensitive), but it has a Microsoft Entra "+
+					"principal whose name differs only in case; did you mean:"+b.String())
+			return
+		}
+	}
 	if err != nil {
 		addError(&resp.Diagnostics, err)
 		return
 	}
+	addDisagreement(&resp.Diagnostics, p)
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, types.StringNull()))...)
 	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), p.Name)...)
 }

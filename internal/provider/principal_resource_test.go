@@ -69,7 +69,7 @@ func principalConfig(blocks ...string) string {
 
 // TestPrincipalResourceKinds creates each kind of principal, by name and by
 // object id, with admin and mfa, reads them back (the test framework checks
-// that the second plan is empty), then changes admin and mfa: a replacement.
+// that the second plan is empty), then changes admin and mfa: in place.
 func TestPrincipalResourceKinds(t *testing.T) {
 	acctest.Emulator(t)
 	user := acctest.NewObject(t, "user", "acc-user")
@@ -137,12 +137,12 @@ func TestPrincipalResourceKinds(t *testing.T) {
 				},
 			},
 			{
-				// Azure cannot relabel a principal: the plan must say "replace".
+				// admin and mfa change in place (relabel and rights), never a replacement.
 				Config: config(false, false),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
-						plancheck.ExpectResourceAction("azurepg_principal.user", plancheck.ResourceActionDestroyBeforeCreate),
-						plancheck.ExpectResourceAction("azurepg_principal.group", plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectResourceAction("azurepg_principal.user", plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction("azurepg_principal.group", plancheck.ResourceActionUpdate),
 						plancheck.ExpectResourceAction("azurepg_principal.mi", plancheck.ResourceActionNoop),
 						plancheck.ExpectResourceAction("azurepg_principal.sp", plancheck.ResourceActionNoop),
 					},

@@ -48,7 +48,7 @@ func (d *principalsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 					"type":      schema.StringAttribute{Computed: true, MarkdownDescription: "`user`, `group` or `service`."},
 					"object_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The Entra object id."},
 					"tenant_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The Entra tenant id recorded on the role (empty for older labels)."},
-					"admin":     schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the principal is a Microsoft Entra admin of the server."},
+					"admin":     schema.BoolAttribute{Computed: true, MarkdownDescription: adminReadDescription},
 					"mfa":       schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the principal is marked as requiring multi-factor authentication."},
 				}},
 			},
@@ -70,11 +70,12 @@ func (d *principalsDataSource) Read(ctx context.Context, req datasource.ReadRequ
 	}
 	ps, err := client.ListPrincipals(ctx, cfg.AdminsOnly.ValueBool())
 	if err != nil {
-		resp.Diagnostics.AddError("Listing principals failed", err.Error())
+		addError(&resp.Diagnostics, err) // summary "Listing principals failed", or the kind's (e.g. Cannot connect)
 		return
 	}
 	elems := make([]attr.Value, 0, len(ps))
 	for _, p := range ps {
+		addDisagreement(&resp.Diagnostics, p)
 		obj, diags := types.ObjectValue(principalObjectType.AttrTypes, map[string]attr.Value{
 			"name": types.StringValue(p.Name), "type": types.StringValue(p.Type), "object_id": types.StringValue(p.ObjectID),
 			"tenant_id": types.StringValue(p.TenantID), "admin": types.BoolValue(p.Admin), "mfa": types.BoolValue(p.MFA),

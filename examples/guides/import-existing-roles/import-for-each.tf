@@ -18,6 +18,6 @@ import {
 resource "azurepg_principal" "adopted" {
   for_each = local.adopted
   name     = each.key
-  admin    = each.value.admin # as the role is: a difference would replace it
+  admin    = each.value.admin # as the role is: a difference would change it in place
   mfa      = each.value.mfa
 }

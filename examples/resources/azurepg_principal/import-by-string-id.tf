@@ -6,5 +6,5 @@ import {
 
 resource "azurepg_principal" "reporting" {
   name  = "Reporting Team"
-  admin = false # admin and mfa must match the existing role, or the plan replaces it
+  admin = false # as the role is: a difference in admin or mfa would change it in place
 }

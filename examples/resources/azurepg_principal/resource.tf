@@ -5,7 +5,8 @@ resource "azurepg_principal" "alice" {
 }
 
 # A group that administers the server (member of azure_pg_admin).
-# Changing admin or mfa later replaces the role: it is dropped and created again.
+# Changing admin or mfa later changes the role in place (relabel, azure_pg_admin,
+# CREATEROLE/CREATEDB): it keeps what it owns and its grants.
 resource "azurepg_principal" "dbas" {
   name  = "DBA Team"
   admin = true

@@ -32,6 +32,14 @@ void _PG_init(void);
 static char *azure_extensions = NULL;
 static ProcessUtility_hook_type prev_utility_hook = NULL;
 
+/*
+ * GUESS: that an Entra admin may rewrite an Entra role's labels with
+ * SECURITY LABEL (PostgreSQL lets any role with CREATEROLE label a
+ * non-superuser role; Microsoft's troubleshooting guidance relabels as the
+ * Entra admin, an indirect source, spec section 5), and that Azure checks
+ * nothing of the label's text. The provider changes admin and mfa in place
+ * this way; TestLivePrincipalAdminInPlace would settle it.
+ */
 static void
 accept_any_label(const ObjectAddress *object, const char *seclabel)
 {
