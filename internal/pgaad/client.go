@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 )
 
 // PrincipalsDatabase is where Azure keeps the pgaadauth functions.
@@ -40,6 +42,9 @@ type Config struct {
 	Password func(ctx context.Context) (string, error)
 	// Entra is true when the password is an Entra token (for error messages).
 	Entra bool
+	// Cloud is the provider's cloud setting (public, china, usgovernment),
+	// to explain a token for another cloud's audience.
+	Cloud string
 	// Log, when set, is told of the client's decisions (a pool opened, a
 	// retry and why, a lost COMMIT checked) with fields that never hold a
 	// secret. The provider wires it to tflog.
@@ -62,6 +67,18 @@ type Client struct {
 	limit *connLimit // MaxConns across all the pools (connlimit.go)
 	// snap holds the refresh snapshots (snapshot.go).
 	snap snapshots
+	// token is what the last token sent to the server says about itself,
+	// decoded (never verified) before connecting, to explain a refusal.
+	token atomic.Pointer[tokenInfo]
+	// connFailures counts the failures to connect explained so far: the
+	// first is told in full, the others in one line (see explain).
+	connFailures atomic.Int64
+}
+
+// tokenInfo is a token's claims, or why it has none (ErrNotJWT).
+type tokenInfo struct {
+	claims entratoken.Claims
+	err    error
 }
 
 // Defaults of Config, applied by NewClient; the provider documents them.
@@ -113,7 +130,15 @@ func (c *Client) Pool(ctx context.Context, database string) (*pgxpool.Pool, erro
 		if err != nil {
 			return err
 		}
+		if c.cfg.Entra {
+			claims, err := entratoken.DecodeClaims(pw)
+			c.token.Store(&tokenInfo{claims: claims, err: err})
+		}
 		cc.Password = pw
+		return nil
+	}
+	pcfg.AfterConnect = func(context.Context, *pgx.Conn) error {
+		c.connFailures.Store(0) // the server is reachable again: tell the next failure in full
 		return nil
 	}
 	// After a lost connection, ping every connection the pool hands out for

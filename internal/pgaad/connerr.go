@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -52,6 +53,11 @@ func (c *Client) explain(err error, database string) error {
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
 		if c.cfg.Entra {
 			ce.What = fmt.Sprintf("the server refused the Entra token of %q (%s: %s)", c.cfg.Username, pgErr.Code, pgErr.Message)
+			if why, advice := c.diagnoseToken(pgErr.Message, time.Now()); why != "" {
+				ce.What += ": " + why
+				ce.Advice = advice
+				break
+			}
 			ce.Advice = "Check that:\n" +
 				"- username is the principal's exact role name (case-sensitive): a user's UPN, or the display name of the group, service principal or managed identity;\n" +
 				"- that principal exists on this server (an Entra admin of the server, or created with pgaadauth_create_principal);\n" +
@@ -77,6 +83,17 @@ func (c *Client) explain(err error, database string) error {
 	default:
 		ce.What = rootCause(err)
 		ce.Advice = "Check host, port and network access to the server."
+	}
+	// Terraform shows every resource's diagnostics: a server that cannot be
+	// reached would print the same long explanation once per resource. The
+	// first failure of this client (of this provider process, i.e. of this
+	// command) is told in full; later ones in one line that points to it
+	// and counts the operations blocked so far. A successful connection
+	// starts the count again.
+	if n := c.connFailures.Add(1); n > 1 {
+		return &Error{Op: "connecting to", Object: Object{Type: ObjectServer, Name: target}, Kind: ErrConnection,
+			Err: &reason{what: fmt.Sprintf("not done: %s (the same failure as the error told in full once in this command's output, "+
+				"which says why and what to do; %d operations blocked by it so far)", ce.What, n), err: err}}
 	}
 	return &Error{Op: "connecting to", Object: Object{Type: ObjectServer, Name: target}, Kind: ErrConnection,
 		Err: &reason{what: ce.What, err: err}, Advice: ce.Advice}
@@ -121,4 +138,72 @@ func (c *Client) explainTLS(err error) (what, advice string) {
 			"No token or password was sent. Check this machine's clock; a server that presents an expired certificate is not to be trusted with a token."
 	}
 	return "TLS failed (sslmode = " + c.cfg.SSLMode + "): " + rootCause(err), fix + " For verify-full, " + hostRule
+}
+
+// diagnoseToken says which cause of a refused token applies, from the
+// server's words (Azure's texts differ per cause) and the claims of the
+// token sent, decoded before connecting: expired, another audience (cloud),
+// not a JWT, or another identity than username. It returns "" when none
+// is certain.
+func (c *Client) diagnoseToken(serverMsg string, now time.Time) (why, advice string) {
+	info := c.token.Load()
+	if info == nil {
+		return "", ""
+	}
+	msg := strings.ToLower(serverMsg)
+	cl := info.claims
+	cloud := c.cfg.Cloud
+	if cloud == "" {
+		cloud = "public"
+	}
+	want := ""
+	if wc, err := entratoken.LookupCloud(cloud); err == nil {
+		cloud, want = wc.Name, wc.Resource
+	}
+	refreshed := "A token given with access_token (AZUREPG_ACCESS_TOKEN) is used as is, never refreshed: get a new one " +
+		"(az account get-access-token --resource-type oss-rdbms), or let the provider fetch tokens with another auth_method."
+	switch {
+	case info.err != nil || strings.Contains(msg, "invalid format"):
+		return "the password sent is not a JWT (an Entra access token is three base64url parts separated by dots)",
+			"Pass the access token exactly as the authentication endpoint returned it: no quotes, braces, \"Bearer \" prefix or line " +
+				"breaks, and not the JSON around it (az account get-access-token --query accessToken -o tsv). " + refreshed
+	case strings.Contains(msg, "expired") || (!cl.ExpiresAt.IsZero() && !now.Before(cl.ExpiresAt)):
+		if cl.ExpiresAt.IsZero() {
+			return "the token has expired", refreshed
+		}
+		return fmt.Sprintf("the token expired at %s (%s ago)", cl.ExpiresAt.Format(time.RFC3339), now.Sub(cl.ExpiresAt).Round(time.Second)),
+			refreshed + " Check this machine's clock too."
+	case strings.Contains(msg, "audience") || (want != "" && cl.Audience != "" && !strings.EqualFold(strings.TrimSuffix(cl.Audience, "/"), want)):
+		other := entratoken.CloudOfResource(cl.Audience)
+		what := fmt.Sprintf("the token is for the audience %q, but cloud = %q logs in with tokens for %q", cl.Audience, cloud, want)
+		if other != "" && other != cloud {
+			what += fmt.Sprintf(" (%q is the audience of cloud %q)", cl.Audience, other)
+			return what, fmt.Sprintf("Set the provider's cloud to %q if the server is in that cloud, or get a token for %s/.default.", other, want)
+		}
+		return what, fmt.Sprintf("Get a token for the resource %s (scope %s/.default), e.g. az account get-access-token --resource-type oss-rdbms; "+
+			"a token for another service (such as Azure Resource Manager) cannot log in to PostgreSQL.", want, want)
+	case !cl.NotBefore.IsZero() && now.Before(cl.NotBefore):
+		return fmt.Sprintf("the token is not valid before %s", cl.NotBefore.Format(time.RFC3339)), "Check this machine's clock."
+	case cl.ObjectID != "":
+		who := "object " + cl.ObjectID
+		var extra []string
+		if cl.AppID != "" {
+			extra = append(extra, "appid "+cl.AppID)
+		}
+		if cl.UPN != "" {
+			extra = append(extra, "upn "+cl.UPN)
+		}
+		if cl.TenantID != "" {
+			extra = append(extra, "tenant "+cl.TenantID)
+		}
+		if len(extra) > 0 {
+			who += " (" + strings.Join(extra, ", ") + ")"
+		}
+		return fmt.Sprintf("the token is for %s; username %q must be the role of that identity", who, c.cfg.Username),
+			"The server accepts a token only for the role labelled with the token's object id. Set username to that identity's role " +
+				"(a user's UPN, the display name of a group, service principal or managed identity), or choose the identity " +
+				"whose role username is (auth_method, client_id). A role whose Entra object was deleted and recreated keeps the " +
+				"old object id: relabel it or create the principal again."
+	}
+	return "", ""
 }

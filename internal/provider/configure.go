@@ -222,6 +222,7 @@ func (d *providerData) shared() (*sharedClient, error) {
 		ApplicationName: "terraform-provider-azurepg/" + d.version,
 		Password:        src.Password,
 		Entra:           src.IsEntra(),
+		Cloud:           s.Auth.Cloud,
 		Log:             logDecision,
 	})}
 	clients[key] = c
