@@ -207,6 +207,7 @@ func (c *Client) Close() {
 	defer c.mu.Unlock()
 	for db, p := range c.pools {
 		suspects.Delete(p)
+		writable.Delete(p)
 		p.Close()
 		delete(c.pools, db)
 	}

@@ -127,6 +127,9 @@ func writeAttempts[T any](ctx context.Context, c *Client, database, op string,
 	if err != nil {
 		return zero, err
 	}
+	if err := c.refuseReplica(ctx, pool, database); err != nil {
+		return zero, err
+	}
 	// Whatever the outcome, snapshots taken before this write are stale.
 	defer c.wrote()
 	for n := 0; ; n++ {
@@ -199,4 +202,31 @@ func suspectPool(pool *pgxpool.Pool) {
 	if v, ok := suspects.Load(pool); ok {
 		v.(*atomic.Int64).Store(time.Now().Add(2 * time.Second).UnixNano())
 	}
+}
+
+// writable caches, per pool, that its server is not a read replica: one
+// pg_is_in_recovery() per pool and process, before the first write.
+var writable sync.Map // *pgxpool.Pool → struct{}
+
+// refuseReplica refuses a read replica before anything is written: Entra
+// principals (and everything else the provider writes) are managed on the
+// primary and replicated. The answer is cached per pool; a failure to ask
+// is returned as it is (a connection failure is explained by classify).
+func (c *Client) refuseReplica(ctx context.Context, pool *pgxpool.Pool, database string) error {
+	if _, ok := writable.Load(pool); ok {
+		return nil
+	}
+	inRecovery, err := read(ctx, c, database, "checking for a read replica", func(q querier) (bool, error) {
+		var r bool
+		return r, q.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&r)
+	})
+	if err != nil {
+		return err
+	}
+	if inRecovery {
+		c.log(ctx, "pgaad: the server is a read replica", map[string]any{"database": database, "host": c.cfg.Host})
+		return &reason{what: "the server is a read replica (pg_is_in_recovery() is true): nothing was changed", err: ErrReadReplica}
+	}
+	writable.Store(pool, struct{}{})
+	return nil
 }
