@@ -53,8 +53,11 @@ func (c *Client) explain(err error, database string) error {
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
 		if c.cfg.Entra {
 			ce.What = fmt.Sprintf("the server refused the Entra token of %q (%s: %s)", c.cfg.Username, pgErr.Code, pgErr.Message)
-			if why, advice := c.diagnoseToken(pgErr.Message, time.Now()); why != "" {
+			why, advice := c.diagnoseToken(pgErr.Message, time.Now())
+			if why != "" {
 				ce.What += ": " + why
+			}
+			if advice != "" {
 				ce.Advice = advice
 				break
 			}
@@ -62,7 +65,8 @@ func (c *Client) explain(err error, database string) error {
 				"- username is the principal's exact role name (case-sensitive): a user's UPN, or the display name of the group, service principal or managed identity;\n" +
 				"- that principal exists on this server (an Entra admin of the server, or created with pgaadauth_create_principal);\n" +
 				"- the token is for the server's tenant and cloud (tenant_id, cloud), and auth_method/client_id select the identity you meant;\n" +
-				"- the token has not expired: a token given with access_token (AZUREPG_ACCESS_TOKEN) is used as is, never refreshed."
+				"- the token has not expired: a token given with access_token (AZUREPG_ACCESS_TOKEN) is used as is, never refreshed;\n" +
+				"- the role's Entra object was not deleted and recreated: the role keeps the old object id (relabel it, or create the principal again)."
 		} else {
 			ce.What = fmt.Sprintf("password authentication failed for %q (%s: %s)", c.cfg.Username, pgErr.Code, pgErr.Message)
 			ce.Advice = "Check username and password (PGPASSWORD)."
@@ -199,11 +203,8 @@ func (c *Client) diagnoseToken(serverMsg string, now time.Time) (why, advice str
 		if len(extra) > 0 {
 			who += " (" + strings.Join(extra, ", ") + ")"
 		}
-		return fmt.Sprintf("the token is for %s; username %q must be the role of that identity", who, c.cfg.Username),
-			"The server accepts a token only for the role labelled with the token's object id. Set username to that identity's role " +
-				"(a user's UPN, the display name of a group, service principal or managed identity), or choose the identity " +
-				"whose role username is (auth_method, client_id). A role whose Entra object was deleted and recreated keeps the " +
-				"old object id: relabel it or create the principal again."
+		// The general checks follow (explain): the role may not exist at all.
+		return fmt.Sprintf("the token is for %s; username %q must be the role of that identity", who, c.cfg.Username), ""
 	}
 	return "", ""
 }

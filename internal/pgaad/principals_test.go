@@ -122,9 +122,28 @@ func TestPrincipalOlderLabelForm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := pgaad.Principal{Name: o.Name, Type: "service", ObjectID: o.ObjectID, Admin: true}
+	want := pgaad.Principal{Name: o.Name, Type: "service", ObjectID: o.ObjectID, Admin: true,
+		LabelAdmin: true, AdminMember: true, CreateRole: true, CreateDB: true}
 	if p != want {
 		t.Fatalf("got %+v, want %+v", p, want)
+	}
+	// Changed in place, the role keeps the older form: one label, no internal one.
+	p, err = c.UpdatePrincipal(ctx, pgaad.PrincipalChange{Name: o.Name, Admin: false, MFA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = pgaad.Principal{Name: o.Name, Type: "service", ObjectID: o.ObjectID, MFA: true}
+	if p != want {
+		t.Fatalf("after the update: got %+v, want %+v", p, want)
+	}
+	var label string
+	var labelInt *string
+	pgtest.SuperQueryRow(t, "postgres", `SELECT
+		(SELECT label FROM pg_shseclabel s WHERE s.objoid = r.oid AND s.provider = 'pgaadauth'),
+		(SELECT label FROM pg_shseclabel s WHERE s.objoid = r.oid AND s.provider = 'pgaadauth-int')
+		FROM pg_roles r WHERE r.rolname = $1`, []any{o.Name}, &label, &labelInt)
+	if label != "aadauth,oid="+o.ObjectID+",type=service,mfa" || labelInt != nil {
+		t.Fatalf("labels after the update: %q, %v", label, labelInt)
 	}
 }
 

@@ -188,7 +188,8 @@ func TestAccAuthErrorExpiredStaticToken(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{{
 			Config:      acctest.AuthBlock(admin.Name, "access_token", fmt.Sprintf("access_token = %q", tok.Value)) + adminDataSource(admin),
-			ExpectError: words(`the server refused the Entra token of "`+admin.Name+`"`, "has not expired", "access_token", "never refreshed"),
+			ExpectError: words(`the server refused the Entra token of "`+admin.Name+`"`, "The access token has expired", "the token expired at",
+				"access_token", "never refreshed"),
 		}},
 	})
 }

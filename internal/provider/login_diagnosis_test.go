@@ -91,7 +91,8 @@ func TestLoginDiagnosis(t *testing.T) {
 				Config: tokenConfig(e.AdminName(), otherTok.Value),
 				ExpectError: words("Cannot connect to the server",
 					fmt.Sprintf("the token is for object %s (appid %s, tenant %s); username %q must be the role of that identity",
-						other.ObjectID, other.ClientID, e.TenantID(), e.AdminName())),
+						other.ObjectID, other.ClientID, e.TenantID(), e.AdminName()),
+					"the role's Entra object was not deleted and recreated"),
 			},
 			{
 				// The same provider settings with a good token log in.
