@@ -187,7 +187,7 @@ func TestAccAuthErrorExpiredStaticToken(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{{
-			Config:      acctest.AuthBlock(admin.Name, "access_token", fmt.Sprintf("access_token = %q", tok.Value)) + adminDataSource(admin),
+			Config: acctest.AuthBlock(admin.Name, "access_token", fmt.Sprintf("access_token = %q", tok.Value)) + adminDataSource(admin),
 			ExpectError: words(`the server refused the Entra token of "`+admin.Name+`"`, "The access token has expired", "the token expired at",
 				"access_token", "never refreshed"),
 		}},
