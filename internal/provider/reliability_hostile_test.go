@@ -158,9 +158,10 @@ func fileSize(t *testing.T, file string) int64 {
 // providerStatement is every statement the provider may send: names only
 // ever travel as $n parameters, or in DROP ROLE as a quoted identifier.
 var providerStatement = regexp.MustCompile(`^(` +
-	`statement: (begin|commit|rollback|-- ping)` +
+	`(statement|execute [^:]+): (begin|commit|rollback|-- ping)` +
 	`|execute [^:]+: (SELECT pgaadauth_create_principal\(\$1, \$2, \$3\)` +
 	`|SELECT pgaadauth_create_principal_with_oid\(\$1, \$2, \$3, \$4, \$5\)` +
+	`|SELECT pg_is_in_recovery\(\)` + // the write path's replica check, once per pool
 	`|` + // the principal query starts with a line break
 	`)` +
 	`|(statement|execute [^:]+): DROP ROLE (?P<role>".*")` +
