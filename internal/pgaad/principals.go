@@ -382,7 +382,7 @@ func updatePrincipal(ctx context.Context, tx pgx.Tx, ch PrincipalChange) (Princi
 	role := pgx.Identifier{ch.Name}.Sanitize()
 	var rights []string
 	switch {
-	case ch.Admin && !(cur.AdminMember && cur.CreateRole && cur.CreateDB):
+	case ch.Admin && (!cur.AdminMember || !cur.CreateRole || !cur.CreateDB):
 		rights = []string{"GRANT azure_pg_admin TO " + role, "ALTER ROLE " + role + " CREATEROLE CREATEDB"}
 	case !ch.Admin && (cur.AdminMember || cur.LabelAdmin):
 		rights = []string{"REVOKE azure_pg_admin FROM " + role, "ALTER ROLE " + role + " NOCREATEROLE NOCREATEDB"}
