@@ -179,6 +179,14 @@ func deref(s *string) string {
 	return *s
 }
 
+// entraPrincipalsQuery reads every role with a pgaadauth label whose name
+// is LIKE $1 (” for all), ordered by name, in the columns of a single read.
+const entraPrincipalsQuery = principalColumns + ` WHERE EXISTS (
+		SELECT 1 FROM pg_shseclabel s
+		 WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider IN ('pgaadauth', 'pgaadauth-int'))
+		AND ($1 = '' OR r.rolname LIKE $1)
+		ORDER BY r.rolname`
+
 // ListPrincipals returns every Entra principal (only admins with
 // adminsOnly), ordered by name, in one query.
 func (c *Client) ListPrincipals(ctx context.Context, adminsOnly bool) ([]Principal, error) {
@@ -188,10 +196,7 @@ func (c *Client) ListPrincipals(ctx context.Context, adminsOnly bool) ([]Princip
 }
 
 func listPrincipals(ctx context.Context, pool querier, adminsOnly bool) ([]Principal, error) {
-	rows, err := pool.Query(ctx, principalColumns+` WHERE EXISTS (
-		SELECT 1 FROM pg_shseclabel s
-		 WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider IN ('pgaadauth', 'pgaadauth-int'))
-		ORDER BY r.rolname`)
+	rows, err := pool.Query(ctx, entraPrincipalsQuery, "")
 	if err != nil {
 		return nil, err
 	}

@@ -25,17 +25,12 @@ type PrincipalFilter struct {
 // row is retried; one lost later is an error (fn has seen part of the list).
 func (c *Client) EachPrincipal(ctx context.Context, f PrincipalFilter, fn func(Principal) bool) error {
 	const op = "listing principals"
-	sql := principalColumns + ` WHERE EXISTS (
-		SELECT 1 FROM pg_shseclabel s
-		 WHERE s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass AND s.provider IN ('pgaadauth', 'pgaadauth-int'))
-		AND ($1 = '' OR r.rolname LIKE $1)
-		ORDER BY r.rolname`
 	sent := 0
 	_, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) (struct{}, error) {
 		if sent > 0 {
 			return struct{}{}, errStreamCut
 		}
-		rows, err := q.Query(ctx, sql, f.NameLike)
+		rows, err := q.Query(ctx, entraPrincipalsQuery, f.NameLike)
 		if err != nil {
 			return struct{}{}, err
 		}
@@ -65,31 +60,37 @@ func (c *Client) EachPrincipal(ctx context.Context, f PrincipalFilter, fn func(P
 var errStreamCut = errors.New("stream cut")
 
 // EachExtension calls fn for each extension installed in database, ordered
-// by name, one row at a time; fn returns false to stop early.
+// by name, one row at a time; fn returns false to stop early. As with
+// EachPrincipal, a connection lost before the first row is retried.
 func (c *Client) EachExtension(ctx context.Context, database string, fn func(Extension) bool) error {
-	pool, err := c.Pool(ctx, database)
-	if err != nil {
-		return err
-	}
-	rows, err := pool.Query(ctx, `
-SELECT e.extname, n.nspname, e.extversion
-  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
- ORDER BY e.extname`)
-	if err != nil {
-		return c.extensionError("listing extensions", database, "*", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		x := Extension{Database: database}
-		if err := rows.Scan(&x.Name, &x.Schema, &x.Version); err != nil {
-			return c.extensionError("listing extensions", database, "*", err)
+	const op = "listing extensions"
+	sent := 0
+	_, err := read(ctx, c, database, op, func(q querier) (struct{}, error) {
+		if sent > 0 {
+			return struct{}{}, errStreamCut
 		}
-		if !fn(x) {
-			return nil
+		rows, err := q.Query(ctx, extensionQuery+" ORDER BY e.extname")
+		if err != nil {
+			return struct{}{}, err
 		}
+		defer rows.Close()
+		for rows.Next() {
+			x := Extension{Database: database}
+			if err := rows.Scan(&x.Name, &x.Schema, &x.Version); err != nil {
+				return struct{}{}, err
+			}
+			sent++
+			if !fn(x) {
+				return struct{}{}, nil
+			}
+		}
+		return struct{}{}, rows.Err()
+	})
+	if errors.Is(err, errStreamCut) {
+		err = fmt.Errorf("the connection was lost after %d extensions had been read; run the command again", sent)
 	}
-	if err := rows.Err(); err != nil {
-		return c.extensionError("listing extensions", database, "*", err)
+	if err != nil {
+		return c.extensionError(op, database, "*", err)
 	}
 	return nil
 }
