@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
-	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
 // clearAuthEnv empties every variable configure reads, for the test.
@@ -98,7 +97,7 @@ func TestConfigureEnvironment(t *testing.T) {
 	s := d.settings
 	want := settings{
 		Host: "a.postgres.database.azure.com", Port: 5432, Username: "azurepg-user", SSLMode: "verify-full",
-		ConnectTimeout: 30 * time.Second, MaxConnections: pgaad.DefaultMaxConns,
+		ConnectTimeout: 30 * time.Second, MaxConnections: 4, // the contract's default
 		Auth: entratoken.Settings{Method: "managed_identity", Cloud: "AzureChinaCloud", ClientID: "arm-client", TenantID: "azure-tenant",
 			Timeout: 30 * time.Second},
 	}

@@ -179,11 +179,11 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			},
 			"max_connections": schema.Int64Attribute{
 				Optional: true,
-				MarkdownDescription: "Connections to the server at most, across all its databases (changed 2026-12; it was per database). Default `10`, Terraform's default `-parallelism` " +
-					"(changed 2026-12; it was `4`): each operation Terraform runs at once has a connection of its own. " +
+				MarkdownDescription: "Connections to the server at most, across all its databases (changed 2026-12; it was per database). Default `4`. " +
+					"Terraform runs up to 10 operations at once (`-parallelism`); the others wait for a connection. Set it to 10 to give each its own " +
+					"when the server has connections to spare (each write is one round trip, so the wait is short). " +
 					"When all are in use, an idle connection to another database is closed for the one that waits. " +
-					"A Burstable B1ms server accepts 35 user connections: one command uses at most 10 of them (its provider processes run one after the other); " +
-					"lower this when several pipelines share a small server.",
+					"A Burstable B1ms server accepts 35 user connections: one command uses at most `max_connections` of them (its provider processes run one after the other).",
 				Validators: []validator.Int64{int64validator.Between(1, 100)},
 			},
 		},
