@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // GrantTarget says whose privileges on what: one role's privileges on a
@@ -65,6 +66,9 @@ type Grant struct {
 	GrantOptionAll, GrantOptionAny bool
 	// Full is what ALL means for the object type on this server's version.
 	Full []string
+	// OtherGrantors: some privilege of the role on some object was granted
+	// by a role other than the object's owner (whose REVOKE cannot take it).
+	OtherGrantors bool
 }
 
 // grantSource is, for each object type, the objects a target covers, with
@@ -108,6 +112,8 @@ SELECT (SELECT oid FROM r) IS NOT NULL,
        coalesce((SELECT array_agg(priv ORDER BY priv) FROM c), '{}'),
        coalesce((SELECT bool_and(grantable) FROM p WHERE priv IN (SELECT priv FROM c)), false),
        coalesce((SELECT bool_or(grantable) FROM p), false),
+       coalesce((SELECT bool_or(x.grantor <> o.owner) FROM o CROSS JOIN LATERAL aclexplode(o.acl) x
+                  WHERE x.grantee = (SELECT oid FROM r)), false),
        coalesce((SELECT array_agg(x.privilege_type ORDER BY x.privilege_type)
                    FROM aclexplode(acldefault($4::"char", 1::oid)) x WHERE x.grantee = 1), '{}')`
 }
@@ -130,7 +136,7 @@ func readGrant(ctx context.Context, q querier, t GrantTarget) (Grant, error) {
 	var roleExists, schemaExists bool
 	var names []string
 	err := q.QueryRow(ctx, grantQuery(t.ObjectType), t.Role, t.Schema, t.Objects, aclCode[t.ObjectType]).Scan(
-		&roleExists, &schemaExists, &g.Count, &names, &g.Privileges, &g.GrantOptionAll, &g.GrantOptionAny, &g.Full)
+		&roleExists, &schemaExists, &g.Count, &names, &g.Privileges, &g.GrantOptionAll, &g.GrantOptionAny, &g.OtherGrantors, &g.Full)
 	if err != nil {
 		return Grant{}, err
 	}
@@ -284,18 +290,147 @@ func applyGrant(ctx context.Context, tx pgx.Tx, op string, t GrantTarget, privil
 		if owner != login {
 			batch = "SET LOCAL ROLE " + pgx.Identifier{owner}.Sanitize() + ";\n" + batch + "RESET ROLE;"
 		}
+		if before.GrantOptionAny {
+			// The REVOKE may find that the role passed its grant option
+			// on (2BP01): a savepoint keeps the transaction usable to say
+			// to whom.
+			batch = "SAVEPOINT azurepg_revoke;\n" + batch + "\nRELEASE SAVEPOINT azurepg_revoke;"
+		}
 		if _, err := tx.Exec(ctx, batch); err != nil {
 			if owner != login && isPermissionDenied(err) && !objectsCanAct(objs, owner) {
 				return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrCannotActAsOwner, Err: err,
 					Advice: cannotActAdvice(login, blockedOwners(t, objs), strings.Fields(op)[0]+" on them")}
 			}
+			if isDependentPrivileges(err) && before.GrantOptionAny {
+				if _, rbErr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT azurepg_revoke"); rbErr != nil {
+					return Grant{}, err
+				}
+				return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrDependentObjects, Err: err,
+					Advice: dependentGrantsAdvice(ctx, tx, t)}
+			}
 			return Grant{}, err
 		}
 	}
-	if len(privileges) == 0 {
-		return Grant{}, nil // destroy: nothing to read back
+	if len(privileges) == 0 && !before.OtherGrantors {
+		return Grant{}, nil // destroy: the owners' REVOKEs took everything
 	}
-	return readGrant(ctx, tx, t)
+	after, err := readGrant(ctx, tx, t)
+	if err != nil {
+		return Grant{}, err
+	}
+	if left := leftOver(after, privileges, withGrantOption); left != "" {
+		// The owner's REVOKE takes back only the owner's grants: what a
+		// role holding the grant option granted stays (PostgreSQL records
+		// one grant per grantor). Say so rather than let the state differ
+		// from the plan.
+		return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrPermissionDenied,
+			Err:    fmt.Errorf("after the owner's REVOKE the role still holds %s", left),
+			Advice: otherGrantorsAdvice(ctx, tx, t)}
+	}
+	if len(privileges) == 0 {
+		return Grant{}, nil // destroy
+	}
+	return after, nil
+}
+
+// leftOver says what the role holds beyond privileges (with or without
+// grant option) after a write, or "".
+func leftOver(g Grant, privileges []string, withGrantOption bool) string {
+	var extra []string
+	if !slices.Contains(privileges, AllPrivileges) {
+		for _, p := range g.Privileges {
+			if !slices.Contains(privileges, p) {
+				extra = append(extra, p)
+			}
+		}
+	}
+	switch {
+	case len(extra) > 0:
+		return strings.Join(extra, ", ")
+	case !withGrantOption && g.GrantOptionAny:
+		return "a grant option"
+	}
+	return ""
+}
+
+// otherGrantorsQuery lists, for a target, who besides each object's owner
+// granted the role something on it: grantor, object, privileges.
+func otherGrantorsQuery(objectType string) string {
+	return `WITH a AS (SELECT $1::text AS role, $2::text AS sch, $3::text[] AS objs),
+     r AS (SELECT CASE WHEN a.role = 'public' THEN 0::oid ELSE (SELECT oid FROM pg_roles WHERE rolname = a.role) END AS oid FROM a),
+     o AS (` + grantSource[objectType] + `)
+SELECT g.rolname::text, o.name, string_agg(x.privilege_type, ', ' ORDER BY x.privilege_type)
+  FROM o CROSS JOIN LATERAL aclexplode(o.acl) x JOIN pg_roles g ON g.oid = x.grantor
+ WHERE x.grantee = (SELECT oid FROM r) AND x.grantor <> o.owner
+ GROUP BY g.rolname, o.name ORDER BY 1, 2`
+}
+
+// dependentGrantsQuery lists what the role, holding a grant option,
+// granted others on the target's objects: grantee, object, privileges.
+func dependentGrantsQuery(objectType string) string {
+	return `WITH a AS (SELECT $1::text AS role, $2::text AS sch, $3::text[] AS objs),
+     r AS (SELECT CASE WHEN a.role = 'public' THEN 0::oid ELSE (SELECT oid FROM pg_roles WHERE rolname = a.role) END AS oid FROM a),
+     o AS (` + grantSource[objectType] + `)
+SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE (SELECT rolname::text FROM pg_roles WHERE oid = x.grantee) END, o.name,
+       string_agg(x.privilege_type, ', ' ORDER BY x.privilege_type)
+  FROM o CROSS JOIN LATERAL aclexplode(o.acl) x
+ WHERE x.grantor = (SELECT oid FROM r) AND x.grantee <> x.grantor
+ GROUP BY 1, 2 ORDER BY 1, 2`
+}
+
+// grantRows runs one of the two queries above for the advice of an error
+// (in a savepoint, the transaction having failed or about to roll back):
+// "role: privileges on object" lines, at most 10.
+func grantRows(ctx context.Context, tx pgx.Tx, query string, t GrantTarget) string {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return ""
+	}
+	defer func() { _ = sp.Rollback(ctx) }()
+	rows, err := sp.Query(ctx, query, t.Role, t.Schema, t.Objects)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	n := 0
+	for rows.Next() {
+		var role, object, privs string
+		if rows.Scan(&role, &object, &privs) != nil {
+			break
+		}
+		if n++; n <= 10 {
+			fmt.Fprintf(&b, "\n  %s: %s on %s %s", quoteRole(role), privs, t.ObjectType, pgx.Identifier{object}.Sanitize())
+		}
+	}
+	rows.Close()
+	if n > 10 {
+		fmt.Fprintf(&b, "\n  and %d more", n-10)
+	}
+	return b.String()
+}
+
+// otherGrantorsAdvice explains privileges that another grantor's grant keeps.
+func otherGrantorsAdvice(ctx context.Context, tx pgx.Tx, t GrantTarget) string {
+	return "Another role, holding the grant option, granted these privileges too; PostgreSQL keeps one grant per grantor " +
+		"and the owner's REVOKE takes back only the owner's. The grantors:" + grantRows(ctx, tx, otherGrantorsQuery(t.ObjectType), t) +
+		"\n\nAs each grantor (or a member of it), run REVOKE <privileges> ON <object> FROM " + quoteRole(t.Role) +
+		"; then apply again. Nothing was changed."
+}
+
+// dependentGrantsAdvice explains a REVOKE refused because the role passed
+// on, with its grant option, what it holds.
+func dependentGrantsAdvice(ctx context.Context, tx pgx.Tx, t GrantTarget) string {
+	return "The role holds these privileges with grant option and granted them on to others:" +
+		grantRows(ctx, tx, dependentGrantsQuery(t.ObjectType), t) +
+		"\n\nThe provider never revokes with CASCADE, which would take them from those roles too. Revoke them first " +
+		"(as " + quoteRole(t.Role) + ": REVOKE <privileges> ON <object> FROM <role>), or, to take them all, run the REVOKE ... FROM " +
+		quoteRole(t.Role) + " CASCADE yourself; then apply again. Nothing was changed."
+}
+
+// isDependentPrivileges reports a 2BP01 (dependent privileges exist).
+func isDependentPrivileges(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "2BP01"
 }
 
 // objectsCanAct reports whether the login can act as owner (from the objects query).

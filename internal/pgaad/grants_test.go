@@ -135,3 +135,68 @@ func TestGrantAsOwnerAndRollback(t *testing.T) {
 		t.Fatalf("PUBLIC has %+v, %v", pub, err)
 	}
 }
+
+// TestGrantOtherGrantors: what the owner's REVOKE cannot take back. A role
+// that holds the grant option granted the grantee SELECT too: changing the
+// grant to INSERT, or revoking it, fails with an error that names that
+// grantor, and nothing changes (no state that differs from the plan). The
+// grantee, holding the grant option, passed SELECT on: taking the grant
+// option fails (2BP01) naming who got it, and the provider never cascades.
+func TestGrantOtherGrantors(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	f := newAccessFixture(t)
+	middle, other := pgtest.Name(`middle "m"; ñ`), pgtest.Name(`other 'o' @`)
+	pgtest.SuperExec(t, "postgres", "CREATE ROLE "+q(middle)+"; CREATE ROLE "+q(other))
+	table := q(f.schema) + "." + q(f.mine)
+	pgtest.SuperExec(t, f.db, "GRANT USAGE ON SCHEMA "+q(f.schema)+" TO "+q(middle)+", "+q(f.grantee)+"; "+
+		"SET ROLE "+q(f.owner)+"; GRANT SELECT ON "+table+" TO "+q(middle)+" WITH GRANT OPTION; "+
+		"SET ROLE "+q(middle)+"; GRANT SELECT ON "+table+" TO "+q(f.grantee))
+	target := pgaad.GrantTarget{Role: f.grantee, Database: f.db, ObjectType: "table", Schema: f.schema, Objects: []string{f.mine}}
+
+	g, err := c.ReadGrant(ctx, target)
+	if err != nil || !g.OtherGrantors || !slices.Equal(g.Privileges, []string{"SELECT"}) {
+		t.Fatalf("read %+v, %v", g, err)
+	}
+	for name, apply := range map[string]func() error{
+		"update": func() error { _, err := c.ApplyGrant(ctx, target, []string{"INSERT"}, false); return err },
+		"revoke": func() error { return c.RevokeGrant(ctx, target) },
+	} {
+		err := apply()
+		if !errors.Is(err, pgaad.ErrPermissionDenied) {
+			t.Fatalf("%s: got %v", name, err)
+		}
+		for _, s := range []string{"still holds SELECT", q(middle) + ": SELECT on table " + q(f.mine), "REVOKE <privileges> ON <object> FROM " + q(f.grantee), "Nothing was changed"} {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("%s: the error does not say %q:\n%v", name, s, err)
+			}
+		}
+		if got := tablePrivileges(t, f.db, f.schema, f.mine, f.grantee); !slices.Equal(got, []string{"SELECT"}) {
+			t.Fatalf("%s: after the failure the server has %v", name, got)
+		}
+	}
+
+	// Without the other grantor's grant: with grant option, passed on.
+	pgtest.SuperExec(t, f.db, "SET ROLE "+q(middle)+"; REVOKE SELECT ON "+table+" FROM "+q(f.grantee))
+	if _, err := c.ApplyGrant(ctx, target, []string{"SELECT"}, true); err != nil {
+		t.Fatal(err)
+	}
+	pgtest.SuperExec(t, f.db, "SET ROLE "+q(f.grantee)+"; GRANT SELECT ON "+table+" TO "+q(other))
+	_, err = c.ApplyGrant(ctx, target, []string{"SELECT"}, false)
+	if !errors.Is(err, pgaad.ErrDependentObjects) {
+		t.Fatalf("taking the grant option: got %v", err)
+	}
+	for _, s := range []string{"2BP01", q(other) + ": SELECT on table " + q(f.mine), "never revokes with CASCADE", "Nothing was changed"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("the error does not say %q:\n%v", s, err)
+		}
+	}
+	if got := tablePrivileges(t, f.db, f.schema, f.mine, other); !slices.Equal(got, []string{"SELECT"}) {
+		t.Fatalf("the role it was passed on to has %v", got)
+	}
+	g, err = c.ReadGrant(ctx, target)
+	if err != nil || !g.GrantOptionAll || g.OtherGrantors {
+		t.Fatalf("after the failure: %+v, %v", g, err)
+	}
+}

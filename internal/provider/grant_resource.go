@@ -79,7 +79,11 @@ func (r *grantResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			"existing object of the type. So when a table appears without them (created by someone without default " +
 			"privileges), or one is revoked by hand from any table, the next plan shows an update, and applying it grants " +
 			"again on all of them; a privilege added by hand on every table also shows. A schema with no such object at all " +
-			"keeps the state as it was.",
+			"keeps the state as it was.\n\n" +
+			"**Other grantors.** PostgreSQL keeps one grant per grantor, and the owner's `REVOKE` takes back only the owner's. " +
+			"When a role holding the grant option also granted this role something here, an apply that would take it away " +
+			"fails, changes nothing and names that grantor. When this role, holding the grant option, passed privileges on " +
+			"to others, taking its grant option fails the same way, naming who got them: the provider never revokes with `CASCADE`.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed: true,
