@@ -85,11 +85,19 @@ func readDefaultPrivileges(ctx context.Context, q querier, t DefaultPrivilegesTa
 	if _, ok := defaclType[t.ObjectType]; !ok {
 		return DefaultPrivileges{}, fmt.Errorf("pgaad: unknown object type %q for default privileges", t.ObjectType)
 	}
+	return scanDefaultPrivileges(q.QueryRow(ctx, defaultPrivilegesQuery, defaultPrivilegesArgs(t)...), t)
+}
+
+// defaultPrivilegesArgs are defaultPrivilegesQuery's arguments.
+func defaultPrivilegesArgs(t DefaultPrivilegesTarget) []any {
+	return []any{t.Role, t.Owner, t.Schema, defaclType[t.ObjectType], aclCode[t.ObjectType]}
+}
+
+// scanDefaultPrivileges reads defaultPrivilegesQuery's row.
+func scanDefaultPrivileges(row pgx.Row, t DefaultPrivilegesTarget) (DefaultPrivileges, error) {
 	var d DefaultPrivileges
 	var roleOK, ownerOK, schemaOK bool
-	err := q.QueryRow(ctx, defaultPrivilegesQuery, t.Role, t.Owner, t.Schema, defaclType[t.ObjectType], aclCode[t.ObjectType]).Scan(
-		&roleOK, &ownerOK, &schemaOK, &d.Privileges, &d.WithGrantOption, &d.Full)
-	if err != nil {
+	if err := row.Scan(&roleOK, &ownerOK, &schemaOK, &d.Privileges, &d.WithGrantOption, &d.Full); err != nil {
 		return DefaultPrivileges{}, err
 	}
 	var missing error
@@ -111,21 +119,23 @@ func readDefaultPrivileges(ctx context.Context, q querier, t DefaultPrivilegesTa
 // in one transaction: it acts as the owner (SET LOCAL ROLE; the Entra
 // admin is not a superuser and may change the defaults of a role only as a
 // member of it), revokes what the role has by default and grants the
-// privileges, then reads the result back. Running it again is harmless.
+// privileges, then reads the result back. Three round trips, as
+// applyGrant. Running it again is harmless.
 func (c *Client) ApplyDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
 	op := "granting " + t.what()
-	d, err := write(ctx, c, t.Database, op, func(tx pgx.Tx) (DefaultPrivileges, error) {
-		return applyDefaultPrivileges(ctx, tx, op, t, privileges, withGrantOption)
+	d, err := writeOne(ctx, c, t.Database, op, func(conn *pgx.Conn) (DefaultPrivileges, error) {
+		return applyDefaultPrivileges(ctx, conn, op, t, privileges, withGrantOption)
 	}, nil)
 	return d, c.classify(op, t.object(), err, nil)
 }
 
-// RevokeDefaultPrivileges revokes the role's default privileges; a role,
-// owner, schema or database that is gone is not an error.
+// RevokeDefaultPrivileges revokes the role's default privileges, in two
+// round trips; a role, owner, schema or database that is gone is not an
+// error.
 func (c *Client) RevokeDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget) error {
 	op := "revoking " + t.what()
-	_, err := write(ctx, c, t.Database, op, func(tx pgx.Tx) (DefaultPrivileges, error) {
-		return applyDefaultPrivileges(ctx, tx, op, t, nil, false)
+	_, err := writeOne(ctx, c, t.Database, op, func(conn *pgx.Conn) (DefaultPrivileges, error) {
+		return applyDefaultPrivileges(ctx, conn, op, t, nil, false)
 	}, nil)
 	err = c.classify(op, t.object(), err, nil)
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrDatabaseMissing) {
@@ -134,21 +144,35 @@ func (c *Client) RevokeDefaultPrivileges(ctx context.Context, t DefaultPrivilege
 	return err
 }
 
-// applyDefaultPrivileges is one attempt, in tx; no privileges revokes everything.
-func applyDefaultPrivileges(ctx context.Context, tx pgx.Tx, op string, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
-	// Serialize writes to one pg_default_acl row (owner, schema, type):
-	// parallel applies for two roles would otherwise fail with "tuple
-	// concurrently updated".
+// defaultPrivilegesLockQuery serializes writes to one pg_default_acl row
+// (owner, schema, type): parallel applies for two roles would otherwise
+// fail with "tuple concurrently updated". It also says who the login is
+// and whether it can act as the owner.
+const defaultPrivilegesLockQuery = `SELECT current_user::text,
+       pg_advisory_xact_lock(hashtextextended(format('azurepg defacl %s %s %s', $1::text, $2::text, $3::text), 0)) IS NULL,
+       coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = $1), false),
+       coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = $1), false)`
+
+// applyDefaultPrivileges is one attempt, in a transaction it opens on
+// conn; no privileges revokes everything. Round trips: BEGIN, the lock and
+// the read (what is missing) as one pipeline; the ALTER DEFAULT PRIVILEGES
+// as the owner (with COMMIT for a destroy); the read-back and COMMIT.
+func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
+	if _, ok := defaclType[t.ObjectType]; !ok {
+		return DefaultPrivileges{}, fmt.Errorf("pgaad: unknown object type %q for default privileges", t.ObjectType)
+	}
+	defer rollbackOpen(ctx, conn)
 	var login string
 	var super, canAct bool
-	if err := tx.QueryRow(ctx, `SELECT current_user::text,
-		       pg_advisory_xact_lock(hashtextextended(format('azurepg defacl %s %s %s', $1::text, $2::text, $3::text), 0)) IS NULL,
-		       coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = $1), false),
-		       coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = $1), false)`,
-		t.Owner, t.Schema, t.ObjectType).Scan(&login, new(bool), &super, &canAct); err != nil {
-		return DefaultPrivileges{}, err
-	}
-	if _, err := readDefaultPrivileges(ctx, tx, t); err != nil {
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	b.Queue(defaultPrivilegesLockQuery, t.Owner, t.Schema, t.ObjectType)
+	b.Queue(defaultPrivilegesQuery, defaultPrivilegesArgs(t)...)
+	err := batchSteps(conn.SendBatch(ctx, b),
+		func(br pgx.BatchResults) error { _, err := br.Exec(); return err },
+		func(br pgx.BatchResults) error { return br.QueryRow().Scan(&login, new(bool), &super, &canAct) },
+		func(br pgx.BatchResults) error { _, err := scanDefaultPrivileges(br.QueryRow(), t); return err })
+	if err != nil {
 		return DefaultPrivileges{}, err
 	}
 	owner := pgx.Identifier{t.Owner}.Sanitize()
@@ -158,7 +182,7 @@ func applyDefaultPrivileges(ctx context.Context, tx pgx.Tx, op string, t Default
 	}
 	role := quoteRole(t.Role)
 	plural := defaclPlural[t.ObjectType]
-	// One round trip: act as the owner, revoke, grant, and back.
+	// Act as the owner, revoke, grant, and back.
 	batch := head + " REVOKE ALL ON " + plural + " FROM " + role + ";\n"
 	if len(privileges) > 0 {
 		batch += head + " GRANT " + privilegeList(privileges) + " ON " + plural + " TO " + role
@@ -168,9 +192,13 @@ func applyDefaultPrivileges(ctx context.Context, tx pgx.Tx, op string, t Default
 		batch += ";\n"
 	}
 	if t.Owner != login {
-		batch = "SET LOCAL ROLE " + owner + ";\n" + batch + "RESET ROLE;"
+		batch = "SET LOCAL ROLE " + owner + ";\n" + batch + "RESET ROLE;\n"
 	}
-	if _, err := tx.Exec(ctx, batch); err != nil {
+	destroy := len(privileges) == 0
+	if destroy {
+		batch += "COMMIT;"
+	}
+	if _, err := conn.Exec(ctx, batch); err != nil {
 		if t.Owner != login && isPermissionDenied(err) && !canAct {
 			what := "objects of type " + t.ObjectType + " it creates"
 			if t.Schema != "" {
@@ -182,8 +210,18 @@ func applyDefaultPrivileges(ctx context.Context, tx pgx.Tx, op string, t Default
 		}
 		return DefaultPrivileges{}, err
 	}
-	if len(privileges) == 0 {
-		return DefaultPrivileges{}, nil // destroy: nothing to read back
+	if destroy {
+		return DefaultPrivileges{}, nil // committed above
 	}
-	return readDefaultPrivileges(ctx, tx, t)
+	var d DefaultPrivileges
+	b = &pgx.Batch{}
+	b.Queue(defaultPrivilegesQuery, defaultPrivilegesArgs(t)...)
+	b.Queue("commit")
+	err = batchSteps(conn.SendBatch(ctx, b),
+		func(br pgx.BatchResults) (err error) { d, err = scanDefaultPrivileges(br.QueryRow(), t); return err },
+		func(br pgx.BatchResults) error { _, err := br.Exec(); return err })
+	if err != nil {
+		return DefaultPrivileges{}, err
+	}
+	return d, nil
 }

@@ -128,15 +128,23 @@ func (c *Client) ReadGrant(ctx context.Context, t GrantTarget) (Grant, error) {
 }
 
 func readGrant(ctx context.Context, q querier, t GrantTarget) (Grant, error) {
-	src, ok := grantSource[t.ObjectType]
-	if !ok || src == "" {
+	if _, ok := grantSource[t.ObjectType]; !ok {
 		return Grant{}, fmt.Errorf("pgaad: unknown object type %q", t.ObjectType)
 	}
+	return scanGrant(q.QueryRow(ctx, grantQuery(t.ObjectType), grantArgs(t)...), t)
+}
+
+// grantArgs are grantQuery's arguments.
+func grantArgs(t GrantTarget) []any {
+	return []any{t.Role, t.Schema, t.Objects, aclCode[t.ObjectType]}
+}
+
+// scanGrant reads grantQuery's row.
+func scanGrant(row pgx.Row, t GrantTarget) (Grant, error) {
 	var g Grant
 	var roleExists, schemaExists bool
 	var names []string
-	err := q.QueryRow(ctx, grantQuery(t.ObjectType), t.Role, t.Schema, t.Objects, aclCode[t.ObjectType]).Scan(
-		&roleExists, &schemaExists, &g.Count, &names, &g.Privileges, &g.GrantOptionAll, &g.GrantOptionAny, &g.OtherGrantors, &g.Full)
+	err := row.Scan(&roleExists, &schemaExists, &g.Count, &names, &g.Privileges, &g.GrantOptionAll, &g.GrantOptionAny, &g.OtherGrantors, &g.Full)
 	if err != nil {
 		return Grant{}, err
 	}
@@ -215,22 +223,23 @@ func (t GrantTarget) sqlName(o grantObject) string {
 // way a non-superuser Entra admin may grant on what a role it belongs to
 // owns), revokes what the role holds and grants the privileges. Any failure
 // rolls everything back. The result is read back in the same transaction.
-// Running it again is harmless, so a lost COMMIT needs no check.
+// Three round trips (see applyGrant). Running it again is harmless, so a
+// lost COMMIT needs no check.
 func (c *Client) ApplyGrant(ctx context.Context, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
 	op := "granting " + t.what()
-	g, err := write(ctx, c, t.Database, op, func(tx pgx.Tx) (Grant, error) {
-		return applyGrant(ctx, tx, op, t, privileges, withGrantOption)
+	g, err := writeOne(ctx, c, t.Database, op, func(conn *pgx.Conn) (Grant, error) {
+		return applyGrant(ctx, conn, op, t, privileges, withGrantOption)
 	}, nil)
 	return g, c.classify(op, t.object(), err, nil)
 }
 
 // RevokeGrant revokes every privilege the role holds on the target's
-// objects (those that still exist). A role, schema or database that is gone
-// took its privileges with it: not an error.
+// objects (those that still exist), in two round trips. A role, schema or
+// database that is gone took its privileges with it: not an error.
 func (c *Client) RevokeGrant(ctx context.Context, t GrantTarget) error {
 	op := "revoking " + t.what()
-	_, err := write(ctx, c, t.Database, op, func(tx pgx.Tx) (Grant, error) {
-		return applyGrant(ctx, tx, op, t, nil, false)
+	_, err := writeOne(ctx, c, t.Database, op, func(conn *pgx.Conn) (Grant, error) {
+		return applyGrant(ctx, conn, op, t, nil, false)
 	}, nil)
 	err = c.classify(op, t.object(), err, nil)
 	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrDatabaseMissing) {
@@ -239,16 +248,47 @@ func (c *Client) RevokeGrant(ctx context.Context, t GrantTarget) error {
 	return err
 }
 
-// applyGrant is one attempt, in tx; no privileges revokes everything.
-func applyGrant(ctx context.Context, tx pgx.Tx, op string, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
+// applyGrant is one attempt, in a transaction it opens on conn; no
+// privileges revokes everything. Round trips:
+//
+//  1. BEGIN, the advisory locks, the read of what the role holds and the
+//     objects with their owners, as one pipeline;
+//  2. the REVOKE and GRANT as each owner, one simple-protocol string (with
+//     COMMIT at its end for a destroy, when nothing can be left over);
+//  3. the read-back and COMMIT, as one pipeline (the COMMIT waits for the
+//     read-back when another grantor's grant may be left over).
+func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
+	if _, ok := grantSource[t.ObjectType]; !ok {
+		return Grant{}, fmt.Errorf("pgaad: unknown object type %q", t.ObjectType)
+	}
+	defer rollbackOpen(ctx, conn)
 	// Serialize writes to the same objects' ACLs: two transactions that
 	// grant on one object at once (two roles' grants applied in parallel)
-	// would otherwise fail with "tuple concurrently updated".
+	// would otherwise fail with "tuple concurrently updated". The reads
+	// that follow in the pipeline run after the locks are taken.
+	b := &pgx.Batch{}
+	b.Queue("begin")
+	b.Queue(grantLockQuery(t.ObjectType), t.Schema, t.Objects)
+	b.Queue(grantQuery(t.ObjectType), grantArgs(t)...)
+	b.Queue(grantObjectsQuery(t.ObjectType), t.Schema, t.Objects)
 	var login string
-	if err := tx.QueryRow(ctx, grantLockQuery(t.ObjectType), t.Schema, t.Objects).Scan(&login, new(int64)); err != nil {
-		return Grant{}, err
-	}
-	before, err := readGrant(ctx, tx, t)
+	var before Grant
+	var objs []grantObject
+	err := batchSteps(conn.SendBatch(ctx, b),
+		func(br pgx.BatchResults) error { _, err := br.Exec(); return err },
+		func(br pgx.BatchResults) error { return br.QueryRow().Scan(&login, new(int64)) },
+		func(br pgx.BatchResults) (err error) { before, err = scanGrant(br.QueryRow(), t); return err },
+		func(br pgx.BatchResults) error {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			objs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (grantObject, error) {
+				var o grantObject
+				return o, row.Scan(&o.name, &o.args, &o.owner, &o.super, &o.canAct)
+			})
+			return err
+		})
 	if err != nil {
 		return Grant{}, err
 	}
@@ -258,79 +298,108 @@ func applyGrant(ctx context.Context, tx pgx.Tx, op string, t GrantTarget, privil
 			Advice: "Names are case-sensitive. Create the objects first (and make this resource depend on what creates them), " +
 				"or remove them from objects. Nothing was changed."}
 	}
-	rows, err := tx.Query(ctx, grantObjectsQuery(t.ObjectType), t.Schema, t.Objects)
-	if err != nil {
-		return Grant{}, err
-	}
-	objs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (grantObject, error) {
-		var o grantObject
-		return o, row.Scan(&o.name, &o.args, &o.owner, &o.super, &o.canAct)
-	})
-	if err != nil {
-		return Grant{}, err
-	}
 	kind := strings.ToUpper(t.ObjectType)
 	role := quoteRole(t.Role)
+	var batch strings.Builder
+	if before.GrantOptionAny {
+		// The REVOKE may find that the role passed its grant option on
+		// (2BP01): a savepoint keeps the transaction usable to say to whom.
+		batch.WriteString("SAVEPOINT azurepg_revoke;\n")
+	}
 	for i := 0; i < len(objs); {
 		owner := objs[i].owner
 		var names []string
 		for ; i < len(objs) && objs[i].owner == owner; i++ {
 			names = append(names, t.sqlName(objs[i]))
 		}
-		// One round trip per owner: act as the owner, revoke, grant, and
-		// back (a simple-protocol batch; the statements take no parameters).
-		batch := "REVOKE ALL ON " + kind + " " + strings.Join(names, ", ") + " FROM " + role + ";\n"
+		// As the owner: revoke, grant, and back.
+		if owner != login {
+			batch.WriteString("SET LOCAL ROLE " + pgx.Identifier{owner}.Sanitize() + ";\n")
+		}
+		batch.WriteString("REVOKE ALL ON " + kind + " " + strings.Join(names, ", ") + " FROM " + role + ";\n")
 		if len(privileges) > 0 {
-			batch += "GRANT " + privilegeList(privileges) + " ON " + kind + " " + strings.Join(names, ", ") + " TO " + role
+			batch.WriteString("GRANT " + privilegeList(privileges) + " ON " + kind + " " + strings.Join(names, ", ") + " TO " + role)
 			if withGrantOption {
-				batch += " WITH GRANT OPTION"
+				batch.WriteString(" WITH GRANT OPTION")
 			}
-			batch += ";\n"
+			batch.WriteString(";\n")
 		}
 		if owner != login {
-			batch = "SET LOCAL ROLE " + pgx.Identifier{owner}.Sanitize() + ";\n" + batch + "RESET ROLE;"
+			batch.WriteString("RESET ROLE;\n")
 		}
-		if before.GrantOptionAny {
-			// The REVOKE may find that the role passed its grant option
-			// on (2BP01): a savepoint keeps the transaction usable to say
-			// to whom.
-			batch = "SAVEPOINT azurepg_revoke;\n" + batch + "\nRELEASE SAVEPOINT azurepg_revoke;"
+	}
+	// Only another grantor's grant can outlive the owners' REVOKEs.
+	check := before.OtherGrantors
+	destroy := len(privileges) == 0
+	if before.GrantOptionAny {
+		batch.WriteString("RELEASE SAVEPOINT azurepg_revoke;\n")
+	}
+	if destroy && !check {
+		batch.WriteString("COMMIT;")
+	}
+	if _, err := conn.Exec(ctx, batch.String()); err != nil {
+		return Grant{}, aclWriteError(ctx, conn, op, t, login, objs, before, err)
+	}
+	if destroy && !check {
+		return Grant{}, nil // committed above: the owners' REVOKEs took everything
+	}
+	b = &pgx.Batch{}
+	b.Queue(grantQuery(t.ObjectType), grantArgs(t)...)
+	if !check {
+		b.Queue("commit")
+	}
+	var after Grant
+	steps := []func(pgx.BatchResults) error{
+		func(br pgx.BatchResults) (err error) { after, err = scanGrant(br.QueryRow(), t); return err },
+	}
+	if !check {
+		steps = append(steps, func(br pgx.BatchResults) error { _, err := br.Exec(); return err })
+	}
+	if err := batchSteps(conn.SendBatch(ctx, b), steps...); err != nil {
+		return Grant{}, err
+	}
+	if check {
+		if left := leftOver(after, privileges, withGrantOption); left != "" {
+			// The owner's REVOKE takes back only the owner's grants: what a
+			// role holding the grant option granted stays (PostgreSQL
+			// records one grant per grantor). Say so rather than let the
+			// state differ from the plan.
+			return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrPermissionDenied,
+				Err:    fmt.Errorf("after the owner's REVOKE the role still holds %s", left),
+				Advice: otherGrantorsAdvice(ctx, conn, t)}
 		}
-		if _, err := tx.Exec(ctx, batch); err != nil {
-			if owner != login && isPermissionDenied(err) && !objectsCanAct(objs, owner) {
-				return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrCannotActAsOwner, Err: err,
-					Advice: cannotActAdvice(login, blockedOwners(t, objs), strings.Fields(op)[0]+" on them")}
-			}
-			if isDependentPrivileges(err) && before.GrantOptionAny {
-				if _, rbErr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT azurepg_revoke"); rbErr != nil {
-					return Grant{}, err
-				}
-				return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrDependentObjects, Err: err,
-					Advice: dependentGrantsAdvice(ctx, tx, t)}
-			}
+		if _, err := conn.Exec(ctx, "commit"); err != nil {
 			return Grant{}, err
 		}
 	}
-	if len(privileges) == 0 && !before.OtherGrantors {
-		return Grant{}, nil // destroy: the owners' REVOKEs took everything
-	}
-	after, err := readGrant(ctx, tx, t)
-	if err != nil {
-		return Grant{}, err
-	}
-	if left := leftOver(after, privileges, withGrantOption); left != "" {
-		// The owner's REVOKE takes back only the owner's grants: what a
-		// role holding the grant option granted stays (PostgreSQL records
-		// one grant per grantor). Say so rather than let the state differ
-		// from the plan.
-		return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrPermissionDenied,
-			Err:    fmt.Errorf("after the owner's REVOKE the role still holds %s", left),
-			Advice: otherGrantorsAdvice(ctx, tx, t)}
-	}
-	if len(privileges) == 0 {
-		return Grant{}, nil // destroy
+	if destroy {
+		return Grant{}, nil
 	}
 	return after, nil
+}
+
+// aclWriteError explains a failure of the REVOKE / GRANT string.
+func aclWriteError(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, login string, objs []grantObject, before Grant, err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch {
+	case pgErr.Code == "42501":
+		for _, o := range objs {
+			if o.owner != login && !o.canAct {
+				return &Error{Op: op, Object: t.object(), Kind: ErrCannotActAsOwner, Err: err,
+					Advice: cannotActAdvice(login, blockedOwners(t, objs), strings.Fields(op)[0]+" on them")}
+			}
+		}
+	case pgErr.Code == "2BP01" && before.GrantOptionAny:
+		if _, rbErr := conn.Exec(ctx, "ROLLBACK TO SAVEPOINT azurepg_revoke"); rbErr != nil {
+			return err
+		}
+		return &Error{Op: op, Object: t.object(), Kind: ErrDependentObjects, Err: err,
+			Advice: dependentGrantsAdvice(ctx, conn, t)}
+	}
+	return err
 }
 
 // leftOver says what the role holds beyond privileges (with or without
@@ -379,18 +448,14 @@ SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE (SELECT rolname::text FROM pg_
 }
 
 // grantRows runs one of the two queries above for the advice of an error
-// (in a savepoint, the transaction having failed or about to roll back):
-// "role: privileges on object" lines, at most 10.
-func grantRows(ctx context.Context, tx pgx.Tx, query string, t GrantTarget) string {
-	sp, err := tx.Begin(ctx)
+// (in the transaction, which is rolled back after): "role: privileges on
+// object" lines, at most 10.
+func grantRows(ctx context.Context, q querier, query string, t GrantTarget) string {
+	rows, err := q.Query(ctx, query, t.Role, t.Schema, t.Objects)
 	if err != nil {
 		return ""
 	}
-	defer func() { _ = sp.Rollback(ctx) }()
-	rows, err := sp.Query(ctx, query, t.Role, t.Schema, t.Objects)
-	if err != nil {
-		return ""
-	}
+	defer rows.Close()
 	var b strings.Builder
 	n := 0
 	for rows.Next() {
@@ -402,7 +467,6 @@ func grantRows(ctx context.Context, tx pgx.Tx, query string, t GrantTarget) stri
 			fmt.Fprintf(&b, "\n  %s: %s on %s %s", quoteRole(role), privs, t.ObjectType, pgx.Identifier{object}.Sanitize())
 		}
 	}
-	rows.Close()
 	if n > 10 {
 		fmt.Fprintf(&b, "\n  and %d more", n-10)
 	}
@@ -410,37 +474,21 @@ func grantRows(ctx context.Context, tx pgx.Tx, query string, t GrantTarget) stri
 }
 
 // otherGrantorsAdvice explains privileges that another grantor's grant keeps.
-func otherGrantorsAdvice(ctx context.Context, tx pgx.Tx, t GrantTarget) string {
+func otherGrantorsAdvice(ctx context.Context, q querier, t GrantTarget) string {
 	return "Another role, holding the grant option, granted these privileges too; PostgreSQL keeps one grant per grantor " +
-		"and the owner's REVOKE takes back only the owner's. The grantors:" + grantRows(ctx, tx, otherGrantorsQuery(t.ObjectType), t) +
+		"and the owner's REVOKE takes back only the owner's. The grantors:" + grantRows(ctx, q, otherGrantorsQuery(t.ObjectType), t) +
 		"\n\nAs each grantor (or a member of it), run REVOKE <privileges> ON <object> FROM " + quoteRole(t.Role) +
 		"; then apply again. Nothing was changed."
 }
 
 // dependentGrantsAdvice explains a REVOKE refused because the role passed
 // on, with its grant option, what it holds.
-func dependentGrantsAdvice(ctx context.Context, tx pgx.Tx, t GrantTarget) string {
+func dependentGrantsAdvice(ctx context.Context, q querier, t GrantTarget) string {
 	return "The role holds these privileges with grant option and granted them on to others:" +
-		grantRows(ctx, tx, dependentGrantsQuery(t.ObjectType), t) +
+		grantRows(ctx, q, dependentGrantsQuery(t.ObjectType), t) +
 		"\n\nThe provider never revokes with CASCADE, which would take them from those roles too. Revoke them first " +
 		"(as " + quoteRole(t.Role) + ": REVOKE <privileges> ON <object> FROM <role>), or, to take them all, run the REVOKE ... FROM " +
 		quoteRole(t.Role) + " CASCADE yourself; then apply again. Nothing was changed."
-}
-
-// isDependentPrivileges reports a 2BP01 (dependent privileges exist).
-func isDependentPrivileges(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "2BP01"
-}
-
-// objectsCanAct reports whether the login can act as owner (from the objects query).
-func objectsCanAct(objs []grantObject, owner string) bool {
-	for _, o := range objs {
-		if o.owner == owner {
-			return o.canAct
-		}
-	}
-	return true
 }
 
 // blockedOwners groups the objects whose owner the login cannot act as.

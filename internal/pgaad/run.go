@@ -230,3 +230,26 @@ func (c *Client) refuseReplica(ctx context.Context, pool *pgxpool.Pool, database
 	writable.Store(pool, struct{}{})
 	return nil
 }
+
+// batchSteps reads a pipeline's results, one step per queued statement, and
+// closes it; the first error stops the steps (Close reads the rest).
+func batchSteps(br pgx.BatchResults, steps ...func(pgx.BatchResults) error) error {
+	var err error
+	for _, step := range steps {
+		if err = step(br); err != nil {
+			break
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// rollbackOpen ends a transaction that a failed attempt left open on conn,
+// before the connection goes back to the pool.
+func rollbackOpen(ctx context.Context, conn *pgx.Conn) {
+	if conn.PgConn().TxStatus() != 'I' && !conn.IsClosed() {
+		_, _ = conn.Exec(ctx, "rollback")
+	}
+}
