@@ -54,10 +54,15 @@ const DefaultRTT = 20 * time.Millisecond
 const (
 	KindAzurepgGrant = "azurepg_grant"
 	KindNoopGrant    = "noop_grant"
+	// KindAzurepgGrantRTT is azurepg_grant through the latency proxy.
+	KindAzurepgGrantRTT = "azurepg_grant_rtt"
 )
 
 // GrantKinds are the grants dimension's configurations, in table order.
-var GrantKinds = []string{KindNoopGrant, KindAzurepgGrant}
+var GrantKinds = []string{KindNoopGrant, KindAzurepgGrant, KindAzurepgGrantRTT}
+
+// viaProxy: the configuration's connections go through the latency proxy.
+func viaProxy(kind string) bool { return kind == KindAzurepgRTT || kind == KindAzurepgGrantRTT }
 
 // Names of what the grants dimension seeds on the server (database postgres).
 const (
@@ -67,7 +72,9 @@ const (
 	grantTable   = "t%05d" // as format() in HCL; seedGrantTables writes the same names
 )
 
-func isGrantKind(kind string) bool { return kind == KindAzurepgGrant || kind == KindNoopGrant }
+func isGrantKind(kind string) bool {
+	return kind == KindAzurepgGrant || kind == KindAzurepgGrantRTT || kind == KindNoopGrant
+}
 
 // Phases, in the order they run.
 const (
@@ -266,9 +273,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if slices.ContainsFunc(o.Kinds, isGrantKind) {
 		res.GrantCounts = o.GrantCounts
 	}
-	if contains(o.Kinds, KindAzurepgRTT) {
+	if slices.ContainsFunc(o.Kinds, viaProxy) {
 		if o.RTT < 0 {
-			return nil, fmt.Errorf("the %s configuration needs a positive round-trip time (RTT)", KindAzurepgRTT)
+			return nil, fmt.Errorf("the %s and %s configurations need a positive round-trip time (RTT)", KindAzurepgRTT, KindAzurepgGrantRTT)
 		}
 		if o.RTT == 0 {
 			o.RTT = DefaultRTT
@@ -385,7 +392,7 @@ type runner struct {
 }
 
 func isAzurepg(kind string) bool {
-	return kind == KindAzurepg || kind == KindAzurepgRTT || kind == KindAzurepgGrant
+	return kind == KindAzurepg || kind == KindAzurepgRTT || kind == KindAzurepgGrant || kind == KindAzurepgGrantRTT
 }
 
 // environ is the environment of every terraform command: the emulator's
@@ -439,7 +446,7 @@ resource "azurepg_principal" "p" {
   name  = %s
 }
 `, n, name)
-	case KindAzurepgGrant, KindNoopGrant:
+	case KindAzurepgGrant, KindAzurepgGrantRTT, KindNoopGrant:
 		provider, source := "azurepg", "azurepg/azurepg"
 		if kind == KindNoopGrant {
 			provider, source = "noop", "azurepg/noop"
@@ -495,7 +502,7 @@ func (r *runner) cycle(ctx context.Context, kind string, n, rep int) ([]Sample, 
 		return nil, err
 	}
 	env := r.env
-	if kind == KindAzurepgRTT {
+	if viaProxy(kind) {
 		env = r.rttEnv
 	}
 	var out []Sample
@@ -505,7 +512,7 @@ func (r *runner) cycle(ctx context.Context, kind string, n, rep int) ([]Sample, 
 			return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
 		}
 		s.N, s.Rep = n, rep
-		if kind == KindAzurepgGrant {
+		if kind == KindAzurepgGrant || kind == KindAzurepgGrantRTT {
 			if err := r.checkGrants(ctx, phase, n); err != nil {
 				return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
 			}
@@ -543,7 +550,7 @@ func (r *runner) command(ctx context.Context, dir, kind, phase string, env []str
 	tokens := r.em.TokenRequestsFor("")
 	serverCPU := postmasterChildCPU(r.em)
 	var flights int64
-	if kind == KindAzurepgRTT && r.proxy != nil {
+	if viaProxy(kind) && r.proxy != nil {
 		flights = r.proxy.roundTrips.Load()
 	}
 
@@ -581,7 +588,7 @@ func (r *runner) command(ctx context.Context, dir, kind, phase string, env []str
 	r.waitForDisconnect(ctx)
 	s.ServerCPU = postmasterChildCPU(r.em) - serverCPU
 	s.TokenRequests = r.em.TokenRequestsFor("") - tokens
-	if kind == KindAzurepgRTT && r.proxy != nil {
+	if viaProxy(kind) && r.proxy != nil {
 		s.RoundTrips = int(r.proxy.roundTrips.Load() - flights)
 	}
 	lc, err := countLog(r.em.ServerLog(), logOff, r.em.AdminName())

@@ -228,7 +228,7 @@ func TestGrantConfigurations(t *testing.T) {
 	for _, kind := range GrantKinds {
 		c := configuration(kind, 7)
 		for _, want := range []string{"count       = 7", `objects     = [format("t%05d", count.index + 1)]`, `schema      = "bench"`,
-			`role        = "bench-reader@contoso.com"`, `resource "` + strings.TrimSuffix(kind, "_grant") + `_grant" "g"`} {
+			`role        = "bench-reader@contoso.com"`, `resource "` + strings.TrimSuffix(strings.TrimSuffix(kind, "_rtt"), "_grant") + `_grant" "g"`} {
 			if !strings.Contains(c, want) {
 				t.Errorf("%s configuration lacks %q:\n%s", kind, want, c)
 			}

@@ -270,14 +270,28 @@ func (r *Result) grantsMarkdown(w func(format string, args ...any)) {
 	w("N `azurepg_grant` resources, each `SELECT` for one role on one table of the schema `bench` (database `postgres`); the tables belong to ")
 	w("`bench_owner`, of which the Entra admin is a member, so each write acts as the owner (`SET LOCAL ROLE`). `noop_grant` has the same ")
 	w("schema and does nothing. Statements are the provider's, from the server log, pgxpool's health-check pings included.\n\n")
-	w("| N | phase | noop_grant (s) | azurepg_grant (s) | azurepg_grant / noop_grant | connections | statements | statements per resource |\n")
-	w("|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	rtt := r.has(KindAzurepgGrantRTT)
+	if rtt {
+		w("`azurepg_grant_rtt` is `azurepg_grant` through the latency proxy (%s round trip), which counts its round trips.\n\n", r.RTT)
+		w("| N | phase | noop_grant (s) | azurepg_grant (s) | azurepg_grant / noop_grant | azurepg_grant_rtt (s) | azurepg_grant_rtt / noop_grant | connections | statements | statements per resource | round trips per resource |\n")
+		w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	} else {
+		w("| N | phase | noop_grant (s) | azurepg_grant (s) | azurepg_grant / noop_grant | connections | statements | statements per resource |\n")
+		w("|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	}
 	for _, n := range r.GrantCounts {
 		for _, p := range Phases {
 			st := r.MedianOf(KindAzurepgGrant, n, p, func(s Sample) float64 { return float64(s.Statements) })
-			w("| %d | %s | %s | %s | **%s** | %s | %s | %s |\n", n, p, f2(r.MedianWall(KindNoopGrant, n, p)), f2(r.MedianWall(KindAzurepgGrant, n, p)),
-				f2(r.Ratio(KindAzurepgGrant, KindNoopGrant, n, p)),
-				num(r.MedianOf(KindAzurepgGrant, n, p, func(s Sample) float64 { return float64(s.Connections) })), num(st), f2(st/float64(n)))
+			conns := num(r.MedianOf(KindAzurepgGrant, n, p, func(s Sample) float64 { return float64(s.Connections) }))
+			zero := fmt.Sprintf("| %d | %s | %s | %s | **%s** |", n, p, f2(r.MedianWall(KindNoopGrant, n, p)), f2(r.MedianWall(KindAzurepgGrant, n, p)),
+				f2(r.Ratio(KindAzurepgGrant, KindNoopGrant, n, p)))
+			if !rtt {
+				w("%s %s | %s | %s |\n", zero, conns, num(st), f2(st/float64(n)))
+				continue
+			}
+			trips := r.MedianOf(KindAzurepgGrantRTT, n, p, func(s Sample) float64 { return float64(s.RoundTrips) })
+			w("%s %s | **%s** | %s | %s | %s | %s |\n", zero, f2(r.MedianWall(KindAzurepgGrantRTT, n, p)),
+				f2(r.Ratio(KindAzurepgGrantRTT, KindNoopGrant, n, p)), conns, num(st), f2(st/float64(n)), f2(trips/float64(n)))
 		}
 	}
 	maxN := slices.Max(r.GrantCounts)
