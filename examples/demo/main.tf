@@ -44,6 +44,51 @@ resource "azurepg_principal" "reporting_app" {
   object_id = "6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a04"
 }
 
+# Access (story 4): the app's managed identity gets exactly what it needs in
+# "app". The schema "sales" and its tables belong to the role orders_owner, of
+# which the Entra admin is a member (make demo creates them first, as an app's
+# migrations would); the admin is not a superuser, so the provider grants as
+# orders_owner.
+resource "azurepg_grant" "orders_api_connect" {
+  role        = azurepg_principal.orders_api.name
+  database    = "app"
+  object_type = "database"
+  privileges  = ["CONNECT"]
+}
+
+resource "azurepg_grant" "orders_api_sales" {
+  role        = azurepg_principal.orders_api.name
+  database    = "app"
+  object_type = "schema"
+  schema      = "sales"
+  privileges  = ["USAGE"]
+}
+
+# Every table of the schema that exists now...
+resource "azurepg_grant" "orders_api_tables" {
+  role        = azurepg_principal.orders_api.name
+  database    = "app"
+  object_type = "table"
+  schema      = "sales"
+  privileges  = ["SELECT", "INSERT", "UPDATE"]
+}
+
+# ...and the tables orders_owner creates later.
+resource "azurepg_default_privileges" "orders_api_future_tables" {
+  role        = azurepg_principal.orders_api.name
+  database    = "app"
+  owner       = "orders_owner"
+  schema      = "sales"
+  object_type = "table"
+  privileges  = ["SELECT", "INSERT", "UPDATE"]
+}
+
+# The analysts group reads through an application role.
+resource "azurepg_role_membership" "analysts_readers" {
+  role   = "orders_readers"
+  member = azurepg_principal.analysts.name
+}
+
 data "azurepg_principal" "orders_api" {
   name = azurepg_principal.orders_api.name
 }

@@ -33,6 +33,24 @@ cat "$work/env.sh"
 # shellcheck disable=SC1091
 source "$work/env.sh" # AZUREPG_HOST=localhost and PGSSLROOTCERT: the provider runs on its default, sslmode = verify-full
 
+echo "==> as the Entra admin, with a token from the (fake) managed identity endpoint: the app's schema and tables"
+# What an app's migrations would have made: tables owned by orders_owner, of
+# which the admin is a member; and an application role for readers.
+token=$(curl -fsS -H "X-IDENTITY-HEADER: $IDENTITY_HEADER" \
+  "$IDENTITY_ENDPOINT?resource=https://ossrdbms-aad.database.windows.net&api-version=2019-08-01" |
+  sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+[ -n "$token" ] || { echo "no token from the emulator's managed identity endpoint" >&2; exit 1; }
+PGPASSWORD="$token" PGSSLMODE=verify-full PGSSLROOTCERT="$PGSSLROOTCERT" \
+  psql -X -q -v ON_ERROR_STOP=1 -h "$AZUREPG_HOST" -p "$PGPORT" -U "$AZUREPG_USERNAME" -d app <<'SQL'
+CREATE ROLE orders_owner;
+CREATE ROLE orders_readers;
+GRANT orders_owner TO CURRENT_USER;
+CREATE SCHEMA sales AUTHORIZATION orders_owner;
+SET ROLE orders_owner;
+CREATE TABLE sales.orders (id int PRIMARY KEY, total numeric);
+CREATE TABLE sales.customers (id int PRIMARY KEY, name text);
+SQL
+
 cat >"$work/terraformrc" <<RC
 provider_installation {
   dev_overrides {
@@ -57,7 +75,17 @@ PGPASSWORD="$admin_pw" PGSSLMODE=verify-full PGSSLROOTCERT="$PGSSLROOTCERT" \
   psql -X -h "$AZUREPG_HOST" -p "$PGPORT" -U pgadmin -d postgres -P pager=off \
   -c "SELECT rolname AS principal, principaltype AS type, isadmin AS admin, ismfa AS mfa FROM pgaadauth_list_principals(false) ORDER BY 1" \
   -c "\\connect app" \
-  -c "SELECT extname, extversion FROM pg_extension WHERE extname = 'azure_ai'" || true
+  -c "SELECT extname, extversion FROM pg_extension WHERE extname = 'azure_ai'" \
+  -c "SELECT c.relname AS \"table in sales\", string_agg(x.privilege_type, ', ' ORDER BY x.privilege_type) AS \"orders-api may\"
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) x
+       WHERE n.nspname = 'sales' AND c.relkind = 'r' AND x.grantee = 'orders-api'::regrole GROUP BY 1 ORDER BY 1" || true
+
+echo "==> as the Entra admin: orders_owner creates a table after the apply (the default privileges cover it)"
+PGPASSWORD="$token" PGSSLMODE=verify-full PGSSLROOTCERT="$PGSSLROOTCERT" \
+  psql -X -q -v ON_ERROR_STOP=1 -h "$AZUREPG_HOST" -p "$PGPORT" -U "$AZUREPG_USERNAME" -d app -P pager=off \
+  -c "SET ROLE orders_owner" -c "CREATE TABLE sales.refunds (id int)" -c "RESET ROLE" \
+  -c "SELECT string_agg(x.privilege_type, ', ' ORDER BY x.privilege_type) AS \"on sales.refunds, orders-api may\"
+        FROM pg_class c, aclexplode(c.relacl) x WHERE c.oid = 'sales.refunds'::regclass AND x.grantee = 'orders-api'::regrole"
 
 echo "==> a second plan must be empty"
 set +e
