@@ -9,6 +9,7 @@ pkgs=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || pkgs+=(postgresql-15)
 [ -f /usr/include/postgresql/15/server/postgres.h ] || pkgs+=(postgresql-server-dev-15)
 command -v make >/dev/null || pkgs+=(make)
+command -v curl >/dev/null || pkgs+=(curl) # make demo fetches the Entra admin's token from the emulator
 command -v gcc >/dev/null || pkgs+=(gcc libc6-dev)
 [ ${#pkgs[@]} -eq 0 ] && exit 0
 
