@@ -1,6 +1,9 @@
 package pgaad
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // SetQuietAfterWrite shortens, for a test, the time after a write during
 // which reads go one by one, so that snapshots are fetched while writes run.
@@ -8,4 +11,15 @@ func SetQuietAfterWrite(c *Client, d time.Duration) {
 	c.snap.mu.Lock()
 	c.snap.quiet = d
 	c.snap.mu.Unlock()
+}
+
+// ReadGrantDirect reads a grant from the server, never from a snapshot.
+func ReadGrantDirect(ctx context.Context, c *Client, t GrantTarget) (Grant, error) {
+	return c.grantDirect(ctx, t)
+}
+
+// GrantFromSnapshot answers a grant read from the snapshot only; ok is
+// false when ReadGrant would go to the server instead.
+func GrantFromSnapshot(ctx context.Context, c *Client, t GrantTarget) (_ Grant, _ error, ok bool) {
+	return c.grantFromSnapshot(ctx, t)
 }

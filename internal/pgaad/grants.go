@@ -121,7 +121,18 @@ SELECT (SELECT oid FROM r) IS NOT NULL,
 // ReadGrant reads what the server has for a target, in one statement.
 // ErrNotFound when the role or the schema does not exist,
 // ErrDatabaseMissing when the database does not (the grant is gone with it).
+//
+// Reads are answered from the process's snapshot of the target's
+// (database, schema, object type) while it is valid (snapshot.go).
 func (c *Client) ReadGrant(ctx context.Context, t GrantTarget) (Grant, error) {
+	if g, err, ok := c.grantFromSnapshot(ctx, t); ok {
+		return g, c.classify("reading "+t.what(), t.object(), err, nil)
+	}
+	return c.grantDirect(ctx, t)
+}
+
+// grantDirect reads a target from the server, never from a snapshot.
+func (c *Client) grantDirect(ctx context.Context, t GrantTarget) (Grant, error) {
 	op := "reading " + t.what()
 	g, err := read(ctx, c, t.Database, op, func(q querier) (Grant, error) { return readGrant(ctx, q, t) })
 	return g, c.classify(op, t.object(), err, nil)
@@ -139,27 +150,43 @@ func grantArgs(t GrantTarget) []any {
 	return []any{t.Role, t.Schema, t.Objects, aclCode[t.ObjectType]}
 }
 
+// grantRow is grantQuery's row, as the server computes it or as a
+// snapshot does (grantSnapshot.row): both end in grantFromRow, so that the
+// two cannot differ in what they make of it.
+type grantRow struct {
+	roleExists, schemaExists       bool
+	count                          int
+	names, privileges              []string
+	grantOptionAll, grantOptionAny bool
+	otherGrantors                  bool
+	full                           []string
+}
+
 // scanGrant reads grantQuery's row.
 func scanGrant(row pgx.Row, t GrantTarget) (Grant, error) {
-	var g Grant
-	var roleExists, schemaExists bool
-	var names []string
-	err := row.Scan(&roleExists, &schemaExists, &g.Count, &names, &g.Privileges, &g.GrantOptionAll, &g.GrantOptionAny, &g.OtherGrantors, &g.Full)
+	var r grantRow
+	err := row.Scan(&r.roleExists, &r.schemaExists, &r.count, &r.names, &r.privileges, &r.grantOptionAll, &r.grantOptionAny, &r.otherGrantors, &r.full)
 	if err != nil {
 		return Grant{}, err
 	}
+	return grantFromRow(r, t)
+}
+
+// grantFromRow is what a read of t returns for grantQuery's row.
+func grantFromRow(r grantRow, t GrantTarget) (Grant, error) {
 	switch {
-	case !roleExists:
+	case !r.roleExists:
 		return Grant{}, &Error{Op: "reading " + t.what(), Object: t.object(), Kind: ErrNotFound,
 			Err: fmt.Errorf("role %q does not exist", t.Role)}
-	case t.ObjectType != ObjectTypeDatabase && !schemaExists:
+	case t.ObjectType != ObjectTypeDatabase && !r.schemaExists:
 		return Grant{}, &Error{Op: "reading " + t.what(), Object: t.object(), Kind: ErrNotFound,
 			Err: fmt.Errorf("schema %q does not exist", t.Schema)}
 	}
-	g.Objects = names
+	g := Grant{Objects: r.names, Count: r.count, Privileges: r.privileges, GrantOptionAll: r.grantOptionAll,
+		GrantOptionAny: r.grantOptionAny, OtherGrantors: r.otherGrantors, Full: r.full}
 	if t.Objects != nil {
 		for _, o := range t.Objects {
-			if !slices.Contains(names, o) {
+			if !slices.Contains(g.Objects, o) {
 				g.Missing = append(g.Missing, o)
 			}
 		}

@@ -2,6 +2,8 @@ package pgaad
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -185,4 +187,180 @@ func allRoles(ctx context.Context, q querier) (map[string]roleRow, error) {
 		out[p.Name] = roleRow{p: p, entra: entra}
 	}
 	return out, rows.Err()
+}
+
+// grantSnapshotKey names the snapshot of one (database, schema, object
+// type); the names are quoted, as any '/' or quote in them cannot make two
+// keys alike. A database grant covers the database alone, whatever the
+// schema.
+func grantSnapshotKey(t GrantTarget) string {
+	schema := t.Schema
+	if t.ObjectType == ObjectTypeDatabase {
+		schema = ""
+	}
+	return "grants/" + strconv.Quote(t.Database) + "/" + strconv.Quote(schema) + "/" + t.ObjectType
+}
+
+// grantSnapshot is every object of one type in one schema (the objects
+// grantSource covers when no object is listed) with its ACL: what every
+// grantQuery of that (database, schema, object type) reads, whatever the
+// role and the listed objects.
+type grantSnapshot struct {
+	schemaExists bool
+	full         []string
+	// objects in the server's order of their names (grantQuery's
+	// array_agg ORDER BY name, same expression, same collation), an
+	// overloaded function once per overload.
+	objects []grantSnapObject
+	// grantees are the roles that appear in some ACL, PublicRole for PUBLIC:
+	// those are known to exist.
+	grantees map[string]bool
+}
+
+type grantSnapObject struct {
+	name string
+	acl  []aclItem
+}
+
+// aclItem is one row of aclexplode for an object.
+type aclItem struct {
+	grantee, privilege string
+	grantable          bool
+	otherGrantor       bool // the grantor is not the object's owner
+}
+
+// grantSnapshotQuery reads a grantSnapshot in one statement: one row per
+// ACL item of each object (one with NULLs for an object with an empty ACL,
+// and a row of NULLs when there is no object), each with whether the schema
+// exists and what ALL means, as grantQuery computes them.
+func grantSnapshotQuery(objectType string) string {
+	return `WITH a AS (SELECT NULL::text AS role, $1::text AS sch, NULL::text[] AS objs),
+     o AS (` + grantSource[objectType] + `),
+     e AS (SELECT o.oid, o.name, x.grantee, x.privilege_type, x.is_grantable, x.grantor <> o.owner AS other
+             FROM o LEFT JOIN LATERAL aclexplode(o.acl) x ON true)
+SELECT EXISTS (SELECT 1 FROM pg_namespace n, a WHERE n.nspname = a.sch),
+       coalesce((SELECT array_agg(x.privilege_type ORDER BY x.privilege_type)
+                   FROM aclexplode(acldefault($2::"char", 1::oid)) x WHERE x.grantee = 1), '{}'),
+       e.oid, e.name,
+       CASE WHEN e.grantee = 0 THEN '` + PublicRole + `' ELSE g.rolname::text END,
+       e.privilege_type, e.is_grantable, e.other
+  FROM (SELECT 1) one LEFT JOIN e ON true LEFT JOIN pg_roles g ON g.oid = e.grantee
+ ORDER BY e.name, e.oid`
+}
+
+// readGrantSnapshot runs grantSnapshotQuery.
+func readGrantSnapshot(ctx context.Context, q querier, objectType, schema string) (*grantSnapshot, error) {
+	rows, err := q.Query(ctx, grantSnapshotQuery(objectType), schema, aclCode[objectType])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	s := &grantSnapshot{grantees: map[string]bool{}}
+	var last *uint32
+	for rows.Next() {
+		var oid *uint32
+		var name, grantee, privilege *string
+		var grantable, other *bool
+		if err := rows.Scan(&s.schemaExists, &s.full, &oid, &name, &grantee, &privilege, &grantable, &other); err != nil {
+			return nil, err
+		}
+		if oid == nil {
+			continue // no object
+		}
+		if last == nil || *last != *oid {
+			s.objects = append(s.objects, grantSnapObject{name: *name})
+			last = oid
+		}
+		if grantee == nil {
+			continue // an empty ACL, or its grantee just dropped
+		}
+		o := &s.objects[len(s.objects)-1]
+		o.acl = append(o.acl, aclItem{grantee: *grantee, privilege: *privilege, grantable: *grantable, otherGrantor: *other})
+		s.grantees[*grantee] = true
+	}
+	return s, rows.Err()
+}
+
+// row computes grantQuery's row for t; ok is false when the snapshot cannot
+// tell whether t's role exists (it holds nothing here): the single read
+// tells a missing role apart.
+func (s *grantSnapshot) row(t GrantTarget) (_ grantRow, ok bool) {
+	if t.Role != PublicRole && !s.grantees[t.Role] {
+		return grantRow{}, false
+	}
+	r := grantRow{roleExists: true, schemaExists: s.schemaExists, full: slices.Clone(s.full),
+		names: []string{}, privileges: []string{}}
+	type held struct{ objects, grantable int }
+	privs := map[string]*held{}
+	for _, o := range s.objects {
+		if t.Objects != nil && !slices.Contains(t.Objects, o.name) {
+			continue
+		}
+		r.count++
+		if n := len(r.names); n == 0 || r.names[n-1] != o.name {
+			r.names = append(r.names, o.name) // overloads are adjacent
+		}
+		// What the role holds on this object, with grant option when any
+		// of its grantors gave it (grantQuery's p: bool_or per privilege).
+		here := map[string]bool{}
+		for _, x := range o.acl {
+			if x.grantee != t.Role {
+				continue
+			}
+			here[x.privilege] = here[x.privilege] || x.grantable
+			r.otherGrantors = r.otherGrantors || x.otherGrantor
+		}
+		for p, g := range here {
+			h := privs[p]
+			if h == nil {
+				h = &held{}
+				privs[p] = h
+			}
+			h.objects++
+			if g {
+				h.grantable++
+				r.grantOptionAny = true
+			}
+		}
+	}
+	// Held on every object (grantQuery's c), with grant option on each.
+	r.grantOptionAll = true
+	for p, h := range privs {
+		if h.objects == r.count {
+			r.privileges = append(r.privileges, p)
+			r.grantOptionAll = r.grantOptionAll && h.grantable == h.objects
+		}
+	}
+	// Privilege names are upper-case ASCII words: byte order is the
+	// server's ORDER BY in any collation.
+	slices.Sort(r.privileges)
+	r.grantOptionAll = r.grantOptionAll && len(r.privileges) > 0
+	return r, true
+}
+
+// grantFromSnapshot answers a read of a grant from the snapshot of its
+// (database, schema, object type), fetching one when there is none; ok is
+// false when the read must go to the server on its own (a recent write, a
+// failed fetch, or a role the snapshot cannot vouch for).
+func (c *Client) grantFromSnapshot(ctx context.Context, t GrantTarget) (_ Grant, _ error, ok bool) {
+	if _, known := grantSource[t.ObjectType]; !known || t.Database == "" {
+		return Grant{}, nil, false
+	}
+	schema := t.Schema
+	if t.ObjectType == ObjectTypeDatabase {
+		schema = ""
+	}
+	s, ok := cached(ctx, c, grantSnapshotKey(t), t.Database, "reading every grant",
+		func(ctx context.Context, q querier) (*grantSnapshot, error) {
+			return readGrantSnapshot(ctx, q, t.ObjectType, schema)
+		})
+	if !ok {
+		return Grant{}, nil, false
+	}
+	r, ok := s.row(t)
+	if !ok {
+		return Grant{}, nil, false
+	}
+	g, err := grantFromRow(r, t)
+	return g, err, true
 }
