@@ -14,8 +14,13 @@ import (
 // fetches every role in one statement (the same query and columns as a
 // single read: principalColumns and scanPrincipal), and the reads that follow
 // are answered from that snapshot. Extensions likewise, one statement per
-// database (extensionQuery). azure_ai settings need none: a database's
-// settings are one resource, read in one statement.
+// database (extensionQuery). Grants likewise (issue 17), one statement per
+// (database, schema, object type): every object grantSource covers there,
+// with its ACL items, from which Go computes grantQuery's row for any role
+// and any list of objects (grantSnapshot.row); a role that appears in no
+// ACL there is read on its own, as only the single read tells a missing
+// role apart. Default privileges are few, and azure_ai settings need none:
+// a database's settings are one resource, read in one statement.
 //
 // A snapshot is never stale after a write of this process: every write
 // (run.go's write and writeOne) bumps the client's write generation when it
@@ -47,8 +52,8 @@ type snapshots struct {
 	// gen counts the writes that ended; lastWrite is when the last one did.
 	gen       uint64
 	lastWrite time.Time
-	// entries are the current snapshots by key: "roles", or
-	// "extensions/<database>".
+	// entries are the current snapshots by key: "roles",
+	// "extensions/<database>", or grantSnapshotKey's.
 	entries map[string]*snapshot
 	// loading holds, by key, a channel closed when the fetch in flight ends.
 	loading map[string]chan struct{}
