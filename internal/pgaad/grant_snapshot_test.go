@@ -172,6 +172,15 @@ func TestGrantSnapshotEquivalence(t *testing.T) {
 		t.Fatalf("a missing role: %v, want ErrNotFound", err)
 	}
 
+	// A database that does not exist: no snapshot, the single read says so.
+	gone := pgaad.GrantTarget{Role: f.a, Database: pgtest.Name(`gone/db "x"`), ObjectType: pgaad.ObjectTypeTable, Schema: f.schema}
+	if _, err, ok := pgaad.GrantFromSnapshot(ctx, c, gone); ok {
+		t.Fatalf("a missing database answered from a snapshot: %v", err)
+	}
+	if _, err := c.ReadGrant(ctx, gone); !errors.Is(err, pgaad.ErrDatabaseMissing) {
+		t.Fatalf("a missing database: %v, want ErrDatabaseMissing", err)
+	}
+
 	// A write of this client: the next read goes to the server and sees it.
 	fetches := c.SnapshotFetches()
 	one := pgaad.GrantTarget{Role: f.b, Database: f.db, ObjectType: pgaad.ObjectTypeTable, Schema: f.schema, Objects: []string{f.t1}}
