@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -209,6 +210,33 @@ func TestGrantSnapshotEquivalence(t *testing.T) {
 		t.Fatalf("read in a new walk after drift: %+v, %v", g, err)
 	}
 	check("after the write")
+
+	// A refresh: many reads of one key at once, on a new process, wait for
+	// one fetch.
+	fresh := adminClient(t)
+	var wg sync.WaitGroup
+	lists := listed[pgaad.ObjectTypeTable]
+	errs := make(chan error, 4*len(lists))
+	for i := 0; i < 4*len(lists); i++ {
+		tg := pgaad.GrantTarget{Role: f.a, Database: f.db, ObjectType: pgaad.ObjectTypeTable, Schema: f.schema, Objects: lists[i%len(lists)]}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, gotErr := fresh.ReadGrant(ctx, tg)
+			want, wantErr := pgaad.ReadGrantDirect(ctx, c, tg)
+			if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+				errs <- fmt.Errorf("%+v: got %+v, %v; want %+v, %v", tg, got, gotErr, want, wantErr)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := fresh.SnapshotFetches(); n != 1 {
+		t.Errorf("%d snapshots fetched for %d concurrent reads of one key, want 1", n, 4*len(lists))
+	}
 }
 
 func compareGrant(t *testing.T, how string, tg pgaad.GrantTarget, got pgaad.Grant, gotErr error, want pgaad.Grant, wantErr error) {
