@@ -94,9 +94,9 @@ func TestGrantSnapshotEquivalence(t *testing.T) {
 	roles := []string{f.a, f.b, f.middle, pgaad.PublicRole, f.owner, f.idle, missingRole}
 	listed := map[string][][]string{
 		pgaad.ObjectTypeTable: {nil, {f.t1}, {f.t2, f.t1}, {f.bare}, {f.empty}, {f.t1, "missing \"m\"", f.t2},
-			{"missing"}, {}, {f.bare, f.empty, f.t1, f.t2}},
+			{"missing"}, {}, {f.bare, f.empty, f.t1, f.t2}, {f.t1, f.t1}},
 		pgaad.ObjectTypeSequence: {nil, {f.s1}, {f.s2, f.s1}, {f.s2, "nope; x"}},
-		pgaad.ObjectTypeFunction: {nil, {f.f}, {f.g}, {f.g, f.f}, {f.f, "nope"}},
+		pgaad.ObjectTypeFunction: {nil, {f.f}, {f.g}, {f.g, f.f}, {f.f, "nope"}, {f.f, f.g, f.f}},
 	}
 	var targets []pgaad.GrantTarget
 	for _, role := range roles {

@@ -195,15 +195,10 @@ func allRoles(ctx context.Context, q querier) (map[string]roleRow, error) {
 }
 
 // grantSnapshotKey names the snapshot of one (database, schema, object
-// type); the names are quoted, as any '/' or quote in them cannot make two
-// keys alike. A database grant covers the database alone, whatever the
-// schema.
-func grantSnapshotKey(t GrantTarget) string {
-	schema := t.Schema
-	if t.ObjectType == ObjectTypeDatabase {
-		schema = ""
-	}
-	return "grants/" + strconv.Quote(t.Database) + "/" + strconv.Quote(schema) + "/" + t.ObjectType
+// type); the names are quoted, so that no '/' or quote in them can make two
+// keys alike.
+func grantSnapshotKey(database, schema, objectType string) string {
+	return "grants/" + strconv.Quote(database) + "/" + strconv.Quote(schema) + "/" + objectType
 }
 
 // grantSnapshot is every object of one type in one schema (the objects
@@ -217,6 +212,9 @@ type grantSnapshot struct {
 	// array_agg ORDER BY name, same expression, same collation), an
 	// overloaded function once per overload.
 	objects []grantSnapObject
+	// byName indexes objects by name, in their order: a read of listed
+	// objects need not go through the whole schema.
+	byName map[string][]int
 	// grantees are the roles that appear in some ACL, PublicRole for PUBLIC:
 	// those are known to exist.
 	grantees map[string]bool
@@ -260,7 +258,7 @@ func readGrantSnapshot(ctx context.Context, q querier, objectType, schema string
 		return nil, err
 	}
 	defer rows.Close()
-	s := &grantSnapshot{grantees: map[string]bool{}}
+	s := &grantSnapshot{grantees: map[string]bool{}, byName: map[string][]int{}}
 	var last *uint32
 	for rows.Next() {
 		var oid *uint32
@@ -273,6 +271,7 @@ func readGrantSnapshot(ctx context.Context, q querier, objectType, schema string
 			continue // no object
 		}
 		if last == nil || *last != *oid {
+			s.byName[*name] = append(s.byName[*name], len(s.objects))
 			s.objects = append(s.objects, grantSnapObject{name: *name})
 			last = oid
 		}
@@ -297,10 +296,25 @@ func (s *grantSnapshot) row(t GrantTarget) (_ grantRow, ok bool) {
 		names: []string{}, privileges: []string{}}
 	type held struct{ objects, grantable int }
 	privs := map[string]*held{}
-	for _, o := range s.objects {
-		if t.Objects != nil && !slices.Contains(t.Objects, o.name) {
-			continue
+	covered := s.objects
+	if t.Objects != nil {
+		// The listed objects that exist, in the server's order (a name
+		// listed twice counts once, as in grantQuery's ANY).
+		var idx []int
+		seen := map[string]bool{}
+		for _, name := range t.Objects {
+			if !seen[name] {
+				seen[name] = true
+				idx = append(idx, s.byName[name]...)
+			}
 		}
+		slices.Sort(idx)
+		covered = make([]grantSnapObject, len(idx))
+		for k, i := range idx {
+			covered[k] = s.objects[i]
+		}
+	}
+	for _, o := range covered {
 		r.count++
 		if n := len(r.names); n == 0 || r.names[n-1] != o.name {
 			r.names = append(r.names, o.name) // overloads are adjacent
@@ -353,9 +367,9 @@ func (c *Client) grantFromSnapshot(ctx context.Context, t GrantTarget) (_ Grant,
 	}
 	schema := t.Schema
 	if t.ObjectType == ObjectTypeDatabase {
-		schema = ""
+		schema = "" // a database grant covers the database alone, whatever the schema
 	}
-	s, ok := cached(ctx, c, grantSnapshotKey(t), t.Database, "reading every grant",
+	s, ok := cached(ctx, c, grantSnapshotKey(t.Database, schema, t.ObjectType), t.Database, "reading every grant",
 		func(ctx context.Context, q querier) (*grantSnapshot, error) {
 			return readGrantSnapshot(ctx, q, t.ObjectType, schema)
 		})
