@@ -225,7 +225,7 @@ func TestGrantSnapshotEquivalence(t *testing.T) {
 			got, gotErr := fresh.ReadGrant(ctx, tg)
 			want, wantErr := pgaad.ReadGrantDirect(ctx, c, tg)
 			if !reflect.DeepEqual(got, want) || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
-				errs <- fmt.Errorf("%+v: got %+v, %v; want %+v, %v", tg, got, gotErr, want, wantErr)
+				errs <- fmt.Errorf("%+v: got %+v, %q; want %+v, %q", tg, got, fmt.Sprint(gotErr), want, fmt.Sprint(wantErr))
 			}
 		}()
 	}
