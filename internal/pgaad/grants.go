@@ -364,8 +364,10 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 	if destroy && !check {
 		batch.WriteString("COMMIT;")
 	}
-	if _, err := conn.Exec(ctx, batch.String()); err != nil {
-		return Grant{}, aclWriteError(ctx, conn, op, t, login, objs, before, err)
+	if batch.Len() > 0 { // nothing when no object is covered (an empty schema)
+		if _, err := conn.Exec(ctx, batch.String()); err != nil {
+			return Grant{}, aclWriteError(ctx, conn, op, t, login, objs, before, err)
+		}
 	}
 	if destroy && !check {
 		return Grant{}, nil // committed above: the owners' REVOKEs took everything

@@ -200,3 +200,22 @@ func TestGrantOtherGrantors(t *testing.T) {
 		t.Fatalf("after the failure: %+v, %v", g, err)
 	}
 }
+
+// TestGrantEmptySchema: "all tables" of a schema that has none grants and
+// revokes nothing, and says so (no object, no privilege), without error.
+func TestGrantEmptySchema(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	f := newAccessFixture(t)
+	for _, kind := range []string{"sequence", "function"} {
+		target := pgaad.GrantTarget{Role: f.grantee, Database: f.db, ObjectType: kind, Schema: f.schema}
+		g, err := c.ApplyGrant(ctx, target, []string{pgaad.AllPrivileges}, true)
+		if err != nil || g.Count != 0 || len(g.Privileges) != 0 || len(g.Objects) != 0 {
+			t.Fatalf("%s: %+v, %v", kind, g, err)
+		}
+		if err := c.RevokeGrant(ctx, target); err != nil {
+			t.Fatalf("%s: revoke: %v", kind, err)
+		}
+	}
+}
