@@ -107,6 +107,10 @@ func cannotActAdvice(login string, owners []ownerInfo, what string) string {
 			b.WriteString(", a superuser (the login can never act for it)")
 		}
 	}
+	// GUESS: that an admin can run this GRANT on Azure. On PostgreSQL 15 the
+	// password admin's CREATEROLE suffices (the emulator); 16+ asks for ADMIN
+	// OPTION on the owner, and no public source says who has it there.
+	// TestLiveGrantOnPasswordAdminObjects settles it.
 	b.WriteString("\n\nTo allow it, run as an admin (on PostgreSQL 16 and later, one with ADMIN OPTION on the owner):\n")
 	for _, o := range owners {
 		if !o.super {
