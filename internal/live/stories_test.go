@@ -489,11 +489,13 @@ resource "echo" "t" {}
 func TestLiveGrants(t *testing.T) {
 	needResources(t, "azurepg_role_membership", "azurepg_grant", "azurepg_default_privileges")
 	need(t, "AZUREPG_LIVE_MI_OBJECT_ID", env.MIObjectID)
-	db := newDatabase(t)
 	api, owner, readers := name(" orders api"), name("_owner"), name("_readers")
 	for _, r := range []string{api, owner, readers} {
 		dropRoleAtEnd(t, r)
 	}
+	// After the roles: cleanups run last first, so the database (with the
+	// owner's schema and tables) goes before the owner.
+	db := newDatabase(t)
 	conn := adminConn(t, db)
 	mustExec(t, conn, "CREATE ROLE "+ident(owner)+" NOLOGIN")
 	mustExec(t, conn, "CREATE ROLE "+ident(readers)+" NOLOGIN")
