@@ -151,7 +151,7 @@ func (c *Client) RevokeDefaultPrivileges(ctx context.Context, t DefaultPrivilege
 const defaultPrivilegesLockQuery = `SELECT current_user::text,
        pg_advisory_xact_lock(hashtextextended(format('azurepg defacl %s %s %s', $1::text, $2::text, $3::text), 0)) IS NULL,
        coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = $1), false),
-       coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = $1), false)`
+       coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, ` + canSetRole + `) FROM pg_roles WHERE rolname = $1), false)`
 
 // applyDefaultPrivileges is one attempt, in a transaction it opens on
 // conn; no privileges revokes everything. Round trips: BEGIN, the lock and

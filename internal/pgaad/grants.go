@@ -212,7 +212,7 @@ func grantObjectsQuery(objectType string) string {
 	return `WITH a AS (SELECT $1::text AS sch, $2::text[] AS objs),
      o AS (` + grantSource[objectType] + `)
 SELECT o.name, o.args, r.rolname::text, r.rolsuper,
-       r.rolname = current_user OR pg_has_role(current_user, o.owner, 'MEMBER')
+       r.rolname = current_user OR pg_has_role(current_user, o.owner, ` + canSetRole + `)
   FROM o JOIN pg_roles r ON r.oid = o.owner
  ORDER BY r.rolname, o.name, o.args`
 }
@@ -327,6 +327,7 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 	}
 	kind := strings.ToUpper(t.ObjectType)
 	role := quoteRole(t.Role)
+	revokes := grantRevokes(t, before.Full, privileges, withGrantOption)
 	var batch strings.Builder
 	if before.GrantOptionAny {
 		// The REVOKE may find that the role passed its grant option on
@@ -343,9 +344,12 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 		if owner != login {
 			batch.WriteString("SET LOCAL ROLE " + pgx.Identifier{owner}.Sanitize() + ";\n")
 		}
-		batch.WriteString("REVOKE ALL ON " + kind + " " + strings.Join(names, ", ") + " FROM " + role + ";\n")
+		on := " ON " + kind + " " + strings.Join(names, ", ")
+		for _, revoke := range revokes {
+			batch.WriteString(revoke + on + " FROM " + role + ";\n")
+		}
 		if len(privileges) > 0 {
-			batch.WriteString("GRANT " + privilegeList(privileges) + " ON " + kind + " " + strings.Join(names, ", ") + " TO " + role)
+			batch.WriteString("GRANT " + privilegeList(privileges) + on + " TO " + role)
 			if withGrantOption {
 				batch.WriteString(" WITH GRANT OPTION")
 			}
@@ -374,21 +378,26 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 	}
 	b = &pgx.Batch{}
 	b.Queue(grantQuery(t.ObjectType), grantArgs(t)...)
-	if !check {
-		b.Queue("commit")
-	}
 	var after Grant
+	var others []string
 	steps := []func(pgx.BatchResults) error{
 		func(br pgx.BatchResults) (err error) { after, err = scanGrant(br.QueryRow(), t); return err },
 	}
-	if !check {
+	if check {
+		b.Queue(otherPrivilegesQuery(t.ObjectType), t.Role, t.Schema, t.Objects)
+		steps = append(steps, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&others) })
+	} else {
+		// Nothing can be left over: COMMIT in the same round trip. (Should
+		// the read-back fail on this side, the COMMIT has run all the same;
+		// the write is whole, and running it again is harmless.)
+		b.Queue("commit")
 		steps = append(steps, func(br pgx.BatchResults) error { _, err := br.Exec(); return err })
 	}
 	if err := batchSteps(conn.SendBatch(ctx, b), steps...); err != nil {
 		return Grant{}, err
 	}
 	if check {
-		if left := leftOver(after, privileges, withGrantOption); left != "" {
+		if left := leftOver(others, after, privileges, withGrantOption); left != "" {
 			// The owner's REVOKE takes back only the owner's grants: what a
 			// role holding the grant option granted stays (PostgreSQL
 			// records one grant per grantor). Say so rather than let the
@@ -405,6 +414,34 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 		return Grant{}, nil
 	}
 	return after, nil
+}
+
+// grantRevokes are the REVOKEs (without ON and FROM) that, followed by the
+// GRANT of privileges, leave the role exactly those: everything for a
+// revoke; otherwise only the privileges not wanted, and the grant option of
+// the wanted ones when it is not wanted. A privilege that stays is never
+// revoked and granted again: a grant option the role has passed on would
+// make that REVOKE fail (2BP01) although nothing changes for it.
+func grantRevokes(t GrantTarget, full, privileges []string, withGrantOption bool) []string {
+	if len(privileges) == 0 {
+		return []string{"REVOKE ALL"}
+	}
+	var out []string
+	if !slices.Contains(privileges, AllPrivileges) {
+		var unwanted []string
+		for _, p := range full {
+			if !slices.Contains(privileges, p) {
+				unwanted = append(unwanted, p)
+			}
+		}
+		if len(unwanted) > 0 {
+			out = append(out, "REVOKE "+privilegeList(unwanted))
+		}
+	}
+	if !withGrantOption && t.Role != PublicRole { // PUBLIC never holds a grant option
+		out = append(out, "REVOKE GRANT OPTION FOR "+privilegeList(privileges))
+	}
+	return out
 }
 
 // aclWriteError explains a failure of the REVOKE / GRANT string.
@@ -431,12 +468,14 @@ func aclWriteError(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget
 	return err
 }
 
-// leftOver says what the role holds beyond privileges (with or without
-// grant option) after a write, or "".
-func leftOver(g Grant, privileges []string, withGrantOption bool) string {
+// leftOver says what the role still holds beyond privileges (with or
+// without grant option) after a write, or "": others are the privileges
+// other grantors gave it on any of the objects (otherPrivilegesQuery), as
+// only their grants can outlive the owners' REVOKE.
+func leftOver(others []string, after Grant, privileges []string, withGrantOption bool) string {
 	var extra []string
 	if !slices.Contains(privileges, AllPrivileges) {
-		for _, p := range g.Privileges {
+		for _, p := range others {
 			if !slices.Contains(privileges, p) {
 				extra = append(extra, p)
 			}
@@ -445,10 +484,21 @@ func leftOver(g Grant, privileges []string, withGrantOption bool) string {
 	switch {
 	case len(extra) > 0:
 		return strings.Join(extra, ", ")
-	case !withGrantOption && g.GrantOptionAny:
+	case !withGrantOption && after.GrantOptionAny:
 		return "a grant option"
 	}
 	return ""
+}
+
+// otherPrivilegesQuery is the privileges that grantors other than each
+// object's owner gave the role on any of the target's objects (sorted).
+func otherPrivilegesQuery(objectType string) string {
+	return `WITH a AS (SELECT $1::text AS role, $2::text AS sch, $3::text[] AS objs),
+     r AS (SELECT CASE WHEN a.role = 'public' THEN 0::oid ELSE (SELECT oid FROM pg_roles WHERE rolname = a.role) END AS oid FROM a),
+     o AS (` + grantSource[objectType] + `)
+SELECT coalesce(array_agg(DISTINCT x.privilege_type ORDER BY x.privilege_type), '{}')
+  FROM o CROSS JOIN LATERAL aclexplode(o.acl) x
+ WHERE x.grantee = (SELECT oid FROM r) AND x.grantor <> o.owner`
 }
 
 // otherGrantorsQuery lists, for a target, who besides each object's owner

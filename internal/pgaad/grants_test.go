@@ -183,6 +183,14 @@ func TestGrantOtherGrantors(t *testing.T) {
 		t.Fatal(err)
 	}
 	pgtest.SuperExec(t, f.db, "SET ROLE "+q(f.grantee)+"; GRANT SELECT ON "+table+" TO "+q(other))
+	// Adding a privilege keeps what was passed on: SELECT and its grant
+	// option are not revoked and granted again.
+	if _, err := c.ApplyGrant(ctx, target, []string{"INSERT", "SELECT"}, true); err != nil {
+		t.Fatalf("adding INSERT while SELECT's grant option was passed on: %v", err)
+	}
+	if got := tablePrivileges(t, f.db, f.schema, f.mine, f.grantee); !slices.Equal(got, []string{"INSERT", "SELECT"}) {
+		t.Fatalf("after adding INSERT the server has %v", got)
+	}
 	_, err = c.ApplyGrant(ctx, target, []string{"SELECT"}, false)
 	if !errors.Is(err, pgaad.ErrDependentObjects) {
 		t.Fatalf("taking the grant option: got %v", err)
@@ -216,6 +224,49 @@ func TestGrantEmptySchema(t *testing.T) {
 		}
 		if err := c.RevokeGrant(ctx, target); err != nil {
 			t.Fatalf("%s: revoke: %v", kind, err)
+		}
+	}
+}
+
+// TestGrantOtherGrantorOnSomeObjects: another grantor's privilege on one of
+// the objects, not all (so not in what "every object" reads), still fails a
+// change or a revoke that would have to take it, naming the grantor; nothing
+// changes.
+func TestGrantOtherGrantorOnSomeObjects(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	f := newAccessFixture(t)
+	middle, second := pgtest.Name(`middle "m"`), pgtest.Name(`second "t"`)
+	pgtest.SuperExec(t, "postgres", "CREATE ROLE "+q(middle))
+	mine := q(f.schema) + "." + q(f.mine)
+	pgtest.SuperExec(t, f.db, "GRANT USAGE ON SCHEMA "+q(f.schema)+" TO "+q(middle)+"; "+
+		"SET ROLE "+q(f.owner)+"; CREATE TABLE "+q(f.schema)+"."+q(second)+" (id int); "+
+		"GRANT UPDATE ON "+mine+" TO "+q(middle)+" WITH GRANT OPTION; "+
+		"SET ROLE "+q(middle)+"; GRANT UPDATE ON "+mine+" TO "+q(f.grantee))
+	target := pgaad.GrantTarget{Role: f.grantee, Database: f.db, ObjectType: "table", Schema: f.schema}
+	g, err := c.ReadGrant(ctx, target)
+	if err != nil || len(g.Privileges) != 0 || !g.OtherGrantors {
+		t.Fatalf("read %+v, %v", g, err)
+	}
+	for name, apply := range map[string]func() error{
+		"grant":  func() error { _, err := c.ApplyGrant(ctx, target, []string{"SELECT"}, false); return err },
+		"revoke": func() error { return c.RevokeGrant(ctx, target) },
+	} {
+		err := apply()
+		if !errors.Is(err, pgaad.ErrPermissionDenied) {
+			t.Fatalf("%s: got %v", name, err)
+		}
+		for _, s := range []string{"still holds UPDATE", q(middle) + ": UPDATE on table " + q(f.mine), "Nothing was changed"} {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("%s: the error does not say %q:\n%v", name, s, err)
+			}
+		}
+		if got := tablePrivileges(t, f.db, f.schema, f.mine, f.grantee); !slices.Equal(got, []string{"UPDATE"}) {
+			t.Fatalf("%s: after the failure the server has %v on %s", name, got, f.mine)
+		}
+		if got := tablePrivileges(t, f.db, f.schema, second, f.grantee); len(got) != 0 {
+			t.Fatalf("%s: after the failure the server has %v on %s", name, got, second)
 		}
 	}
 }

@@ -96,6 +96,14 @@ func isPrivilegeWord(p string) bool {
 	return false
 }
 
+// canSetRole is the pg_has_role privilege that SET ROLE needs: from
+// PostgreSQL 16 on, a membership may lack the SET option (the ADMIN-only
+// membership a CREATEROLE role gets in the roles it creates), and MEMBER
+// would wrongly say the login can act as the owner. PostgreSQL 15 and older
+// know no 'SET' mode: MEMBER is what SET ROLE checks there. (The emulator
+// runs 15; the 16 branch is exercised by the live suite on Azure.)
+const canSetRole = `CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END`
+
 // cannotActAdvice is what to do when the login cannot act as an owner.
 func cannotActAdvice(login string, owners []ownerInfo, what string) string {
 	var b strings.Builder
