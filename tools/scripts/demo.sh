@@ -5,29 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
-work=$(mktemp -d)
-emu_pid=""
-cleanup() {
-  if [ -n "$emu_pid" ] && kill -0 "$emu_pid" 2>/dev/null; then
-    kill "$emu_pid"; wait "$emu_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=emulator-lib.sh
+source tools/scripts/emulator-lib.sh
 
 echo "==> building the provider and the emulator"
 go build -o "$work/bin/terraform-provider-azurepg" .
-go build -o "$work/azurepg-emulator" ./internal/emulator/cmd/azurepg-emulator
 
 echo "==> starting the emulator"
-"$work/azurepg-emulator" -database app -env-file "$work/env.sh" >"$work/emulator.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 1 300); do
-  [ -s "$work/env.sh" ] && break
-  kill -0 "$emu_pid" 2>/dev/null || { cat "$work/emulator.log"; echo "the emulator did not start" >&2; exit 1; }
-  sleep 0.2
-done
-[ -s "$work/env.sh" ] || { cat "$work/emulator.log"; echo "the emulator did not start in 60 s" >&2; exit 1; }
+start_emulator
 grep -m1 '^# The emulator is running' "$work/emulator.log" || true
 cat "$work/env.sh"
 # shellcheck disable=SC1091
@@ -70,7 +55,7 @@ echo "==> what Terraform manages now"
 terraform state list
 
 echo "==> on the server, as the server admin sees it"
-admin_pw=$(sed -n 's/^# Server admin .*password "\(.*\)"$/\1/p' "$work/emulator.log")
+admin_pw=$(server_admin_password)
 PGPASSWORD="$admin_pw" PGSSLMODE=verify-full PGSSLROOTCERT="$PGSSLROOTCERT" \
   psql -X -h "$AZUREPG_HOST" -p "$PGPORT" -U pgadmin -d postgres -P pager=off \
   -c "SELECT rolname AS principal, principaltype AS type, isadmin AS admin, ismfa AS mfa FROM pgaadauth_list_principals(false) ORDER BY 1" \

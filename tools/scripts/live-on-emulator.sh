@@ -7,25 +7,9 @@
 # The identities are the emulator's tenant (internal/emulator/pgext/tenant.json).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-emu_pid=""
-cleanup() {
-  if [ -n "$emu_pid" ] && kill -0 "$emu_pid" 2>/dev/null; then
-    kill "$emu_pid"; wait "$emu_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-go build -o "$work/azurepg-emulator" ./internal/emulator/cmd/azurepg-emulator
-"$work/azurepg-emulator" -database app -env-file "$work/env.sh" >"$work/emulator.log" 2>&1 &
-emu_pid=$!
-for _ in $(seq 1 300); do
-  [ -s "$work/env.sh" ] && break
-  kill -0 "$emu_pid" 2>/dev/null || { cat "$work/emulator.log"; echo "the emulator did not start" >&2; exit 1; }
-  sleep 0.2
-done
-[ -s "$work/env.sh" ] || { cat "$work/emulator.log"; echo "the emulator did not start in 60 s" >&2; exit 1; }
+# shellcheck source=emulator-lib.sh
+source tools/scripts/emulator-lib.sh
+start_emulator
 # shellcheck disable=SC1091
 source "$work/env.sh"
 
@@ -33,7 +17,7 @@ export AZUREPG_LIVE_HOST="$AZUREPG_HOST"
 export AZUREPG_LIVE_ADMIN="$AZUREPG_USERNAME"
 export AZUREPG_LIVE_AUTH_METHOD=managed_identity
 export AZUREPG_LIVE_PASSWORD_ADMIN=pgadmin
-AZUREPG_LIVE_PASSWORD=$(sed -n 's/^# Server admin .*password "\(.*\)"$/\1/p' "$work/emulator.log")
+AZUREPG_LIVE_PASSWORD=$(server_admin_password)
 export AZUREPG_LIVE_PASSWORD
 export AZUREPG_LIVE_MI_NAME=billing-worker
 export AZUREPG_LIVE_MI_OBJECT_ID=6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a03
