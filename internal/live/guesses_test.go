@@ -33,14 +33,14 @@ func serverVersion(t *testing.T, conn *pgx.Conn) int {
 	return num / 10000
 }
 
-// passwordAdmin logs in to postgres as the server's password admin.
-func passwordAdmin(t *testing.T) *pgx.Conn {
+// passwordAdmin logs in to a database as the server's password admin.
+func passwordAdmin(t *testing.T, database string) *pgx.Conn {
 	t.Helper()
 	need(t, "AZUREPG_LIVE_PASSWORD_ADMIN", env.PasswordAdmin)
 	need(t, "AZUREPG_LIVE_PASSWORD", env.Password)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	conn, err := connectTo(ctx, env.Host, env.PasswordAdmin, env.Password, "postgres")
+	conn, err := connectTo(ctx, env.Host, env.PasswordAdmin, env.Password, database)
 	if err != nil {
 		t.Fatalf("logging in as the password admin %q: %v", env.PasswordAdmin, err)
 	}
@@ -52,7 +52,7 @@ func passwordAdmin(t *testing.T) *pgx.Conn {
 // azure_pg_admin, may not create Entra principals (42501).
 func TestLiveCreatePrincipalAsPasswordAdmin(t *testing.T) {
 	need(t, "AZUREPG_LIVE_MI_NAME", env.MIName)
-	conn := passwordAdmin(t)
+	conn := passwordAdmin(t, "postgres")
 	var member bool
 	queryRow(t, conn, `SELECT pg_has_role(current_user, 'azure_pg_admin', 'MEMBER')`, nil, &member)
 	observe(t, "password admin is a member of azure_pg_admin", "%v", member)
@@ -87,7 +87,7 @@ func TestLiveCreatePrincipalAsPasswordAdmin(t *testing.T) {
 // principal does for the password admin (CREATEROLE, azure_pg_admin, not an
 // Entra admin). The emulator refuses it.
 func TestLiveDropEntraRoleAsPasswordAdmin(t *testing.T) {
-	conn := passwordAdmin(t)
+	conn := passwordAdmin(t, "postgres")
 	role := name(" dropped by password admin")
 	createByOID(t, role)
 	err := try(conn, "DROP ROLE "+ident(role))
@@ -541,16 +541,11 @@ func TestLiveGrantOnPasswordAdminObjects(t *testing.T) {
 	version := serverVersion(t, admin)
 	mustExec(t, admin, "CREATE ROLE "+ident(reader)+" NOLOGIN")
 	mustExec(t, admin, "GRANT CREATE, CONNECT ON DATABASE "+ident(db)+" TO "+ident(env.PasswordAdmin))
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	pw, err := connectTo(ctx, env.Host, env.PasswordAdmin, env.Password, db)
-	if err != nil {
-		t.Fatalf("logging in as the password admin %q: %v", env.PasswordAdmin, err)
-	}
+	pw := passwordAdmin(t, db)
 	t.Cleanup(func() {
-		// The membership the second step makes, on a server that outlives the run.
+		// The membership the second step makes, on a server that outlives
+		// the run (before the connection closes: cleanups run last first).
 		_ = try(pw, "REVOKE "+ident(env.PasswordAdmin)+" FROM "+ident(env.Admin))
-		pw.Close(context.Background())
 	})
 	mustExec(t, pw, "CREATE SCHEMA legacy")
 	mustExec(t, pw, "CREATE TABLE legacy.invoices (id int)")

@@ -93,13 +93,21 @@ var grantSource = map[string]string{
 	 WHERE n.nspname = a.sch AND p.prokind IN ('f', 'a', 'w') AND (a.objs IS NULL OR p.proname = ANY (a.objs))`,
 }
 
+// grantTargetCTEs are the common table expressions of the queries about
+// one target, from their parameters ($1 role, $2 schema, $3 listed
+// objects): a, the parameters; r, the role's oid (0 for PUBLIC, NULL when
+// it does not exist); o, the objects the target covers (grantSource).
+func grantTargetCTEs(objectType string) string {
+	return `WITH a AS (SELECT $1::text AS role, $2::text AS sch, $3::text[] AS objs),
+     r AS (SELECT CASE WHEN a.role = 'public' THEN 0::oid ELSE (SELECT oid FROM pg_roles WHERE rolname = a.role) END AS oid FROM a),
+     o AS (` + grantSource[objectType] + `)`
+}
+
 // grantQuery reads a target in one statement: whether the role and schema
 // exist, the objects covered, and, from aclexplode, the privileges the role
 // holds on every one of them.
 func grantQuery(objectType string) string {
-	return `WITH a AS (SELECT $1::text AS role, $2::text AS sch, $3::text[] AS objs),
-     r AS (SELECT CASE WHEN a.role = 'public' THEN 0::oid ELSE (SELECT oid FROM pg_roles WHERE rolname = a.role) END AS oid FROM a),
-     o AS (` + grantSource[objectType] + `),
+	return grantTargetCTEs(objectType) + `,
      p AS (SELECT o.oid, x.privilege_type AS priv, bool_or(x.is_grantable) AS grantable
              FROM o CROSS JOIN LATERAL aclexplode(o.acl) x
             WHERE x.grantee = (SELECT oid FROM r)
@@ -427,16 +435,8 @@ func grantRevokes(t GrantTarget, full, privileges []string, withGrantOption bool
 		return []string{"REVOKE ALL"}
 	}
 	var out []string
-	if !slices.Contains(privileges, AllPrivileges) {
-		var unwanted []string
-		for _, p := range full {
-			if !slices.Contains(privileges, p) {
-				unwanted = append(unwanted, p)
-			}
-		}
-		if len(unwanted) > 0 {
-			out = append(out, "REVOKE "+privilegeList(unwanted))
-		}
+	if unwanted := notWanted(full, privileges); len(unwanted) > 0 {
+		out = append(out, "REVOKE "+privilegeList(unwanted))
 	}
 	if !withGrantOption && t.Role != PublicRole { // PUBLIC never holds a grant option
 		out = append(out, "REVOKE GRANT OPTION FOR "+privilegeList(privileges))
@@ -452,11 +452,10 @@ func aclWriteError(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget
 	}
 	switch {
 	case pgErr.Code == "42501":
-		for _, o := range objs {
-			if o.owner != login && !o.canAct {
-				return &Error{Op: op, Object: t.object(), Kind: ErrCannotActAsOwner, Err: err,
-					Advice: cannotActAdvice(login, blockedOwners(t, objs), strings.Fields(op)[0]+" on them")}
-			}
+		// canAct is true for what the login owns itself.
+		if blocked := blockedOwners(t, objs); len(blocked) > 0 {
+			return &Error{Op: op, Object: t.object(), Kind: ErrCannotActAsOwner, Err: err,
+				Advice: cannotActAdvice(login, blocked, strings.Fields(op)[0]+" on them")}
 		}
 	case pgErr.Code == "2BP01" && before.GrantOptionAny:
 		if _, rbErr := conn.Exec(ctx, "ROLLBACK TO SAVEPOINT azurepg_revoke"); rbErr != nil {
@@ -473,15 +472,7 @@ func aclWriteError(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget
 // other grantors gave it on any of the objects (otherPrivilegesQuery), as
 // only their grants can outlive the owners' REVOKE.
 func leftOver(others []string, after Grant, privileges []string, withGrantOption bool) string {
-	var extra []string
-	if !slices.Contains(privileges, AllPrivileges) {
-		for _, p := range others {
-			if !slices.Contains(privileges, p) {
-				extra = append(extra, p)
-			}
-		}
-	}
-	switch {
+	switch extra := notWanted(others, privileges); {
 	case len(extra) > 0:
 		return strings.Join(extra, ", ")
 	case !withGrantOption && after.GrantOptionAny:
@@ -490,12 +481,24 @@ func leftOver(others []string, after Grant, privileges []string, withGrantOption
 	return ""
 }
 
+// notWanted is have without privileges (nothing when privileges is ALL).
+func notWanted(have, privileges []string) []string {
+	if slices.Contains(privileges, AllPrivileges) {
+		return nil
+	}
+	var out []string
+	for _, p := range have {
+		if !slices.Contains(privileges, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // otherPrivilegesQuery is the privileges that grantors other than each
 // object's owner gave the role on any of the target's objects (sorted).
 func otherPrivilegesQuery(objectType string) string {
-	return `WITH a AS (SELECT $1::text AS role, $2::text AS sch, $3::text[] AS objs),
-     r AS (SELECT CASE WHEN a.role = 'public' THEN 0::oid ELSE (SELECT oid FROM pg_roles WHERE rolname = a.role) END AS oid FROM a),
-     o AS (` + grantSource[objectType] + `)
+	return grantTargetCTEs(objectType) + `
 SELECT coalesce(array_agg(DISTINCT x.privilege_type ORDER BY x.privilege_type), '{}')
   FROM o CROSS JOIN LATERAL aclexplode(o.acl) x
  WHERE x.grantee = (SELECT oid FROM r) AND x.grantor <> o.owner`
@@ -504,9 +507,7 @@ SELECT coalesce(array_agg(DISTINCT x.privilege_type ORDER BY x.privilege_type), 
 // otherGrantorsQuery lists, for a target, who besides each object's owner
 // granted the role something on it: grantor, object, privileges.
 func otherGrantorsQuery(objectType string) string {
-	return `WITH a AS (SELECT $1::text AS role, $2::text AS sch, $3::text[] AS objs),
-     r AS (SELECT CASE WHEN a.role = 'public' THEN 0::oid ELSE (SELECT oid FROM pg_roles WHERE rolname = a.role) END AS oid FROM a),
-     o AS (` + grantSource[objectType] + `)
+	return grantTargetCTEs(objectType) + `
 SELECT g.rolname::text, o.name, string_agg(x.privilege_type, ', ' ORDER BY x.privilege_type)
   FROM o CROSS JOIN LATERAL aclexplode(o.acl) x JOIN pg_roles g ON g.oid = x.grantor
  WHERE x.grantee = (SELECT oid FROM r) AND x.grantor <> o.owner
@@ -516,9 +517,7 @@ SELECT g.rolname::text, o.name, string_agg(x.privilege_type, ', ' ORDER BY x.pri
 // dependentGrantsQuery lists what the role, holding a grant option,
 // granted others on the target's objects: grantee, object, privileges.
 func dependentGrantsQuery(objectType string) string {
-	return `WITH a AS (SELECT $1::text AS role, $2::text AS sch, $3::text[] AS objs),
-     r AS (SELECT CASE WHEN a.role = 'public' THEN 0::oid ELSE (SELECT oid FROM pg_roles WHERE rolname = a.role) END AS oid FROM a),
-     o AS (` + grantSource[objectType] + `)
+	return grantTargetCTEs(objectType) + `
 SELECT CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE (SELECT rolname::text FROM pg_roles WHERE oid = x.grantee) END, o.name,
        string_agg(x.privilege_type, ', ' ORDER BY x.privilege_type)
   FROM o CROSS JOIN LATERAL aclexplode(o.acl) x
