@@ -374,6 +374,9 @@ func (e *Emulator) bootstrap(ctx context.Context) error {
 	if _, err := conn.Conn().PgConn().Exec(ctx, string(script)).ReadAll(); err != nil {
 		return fmt.Errorf("bootstrap.sql: %w", err)
 	}
+	if err := e.publicSchemaInTemplate(ctx); err != nil {
+		return err
+	}
 	if _, err := conn.Exec(ctx, "INSERT INTO azure_emulator.tenant VALUES ($1)", e.tenant.TenantID); err != nil {
 		return err
 	}
@@ -393,6 +396,21 @@ func (e *Emulator) bootstrap(ctx context.Context) error {
 		pgx.Identifier{ServerAdmin}.Sanitize(), quoteLiteral(e.adminPass))
 	if _, err := conn.Exec(ctx, sql); err != nil {
 		return fmt.Errorf("creating the server admin: %w", err)
+	}
+	return nil
+}
+
+// publicSchemaInTemplate gives template1's public schema to azure_pg_admin,
+// so that every database created later has it so, as on Azure.
+func (e *Emulator) publicSchemaInTemplate(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/template1?sslmode=require",
+		escape(Superuser), escape(e.superPass), e.pgPort))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "ALTER SCHEMA public OWNER TO azure_pg_admin"); err != nil {
+		return fmt.Errorf("template1's public schema: %w", err)
 	}
 	return nil
 }

@@ -9,6 +9,10 @@ GRANT azure_ai_settings_manager TO azure_pg_admin;
 -- database belongs to azure_pg_admin, so Entra admins may create extensions
 -- and schemas in it.
 ALTER DATABASE postgres OWNER TO azure_pg_admin;
+-- The public schema belongs to azure_pg_admin on every version (Learn,
+-- *Access management*), not to pg_database_owner: here, and in template1
+-- (Emulator.bootstrap), so that every new database's does too.
+ALTER SCHEMA public OWNER TO azure_pg_admin;
 -- Ownership otherwise follows PostgreSQL: what a role creates belongs to it.
 -- The password server admin and the Entra admins are members of
 -- azure_pg_admin, not superusers and not members of each other, so one may

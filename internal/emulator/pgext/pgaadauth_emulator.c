@@ -10,11 +10,15 @@
  *  - CREATE EXTENSION and DROP EXTENSION only for members of azure_pg_admin,
  *    and only for extensions on the "azure.extensions" allow-list (*Errors
  *    with extensions* on Microsoft Learn names both texts and both commands);
- *  - DROP ROLE of an Entra principal only by an Entra administrator.
+ *  - DROP ROLE of an Entra principal only by an Entra administrator;
+ *  - Azure's rules for azure_pg_admin on every version (Learn, *Access
+ *    management*): azure_pg_admin itself is restricted, pg_write_all_data is
+ *    never granted, and its members manage nonrestricted roles (below).
  */
 #include "postgres.h"
 
 #include "catalog/objectaddress.h"
+#include "access/transam.h"
 #include "catalog/pg_authid.h"
 #include "commands/seclabel.h"
 #include "miscadmin.h"
@@ -164,6 +168,253 @@ check_drop_role(DropRoleStmt *stmt)
 	}
 }
 
+/*
+ * Restricted roles: Azure's own and PostgreSQL's. Learn documents only
+ * azure_pg_admin ("permission denied to alter restricted role") and
+ * superusers as restricted. GUESS: the predefined pg_* roles and the
+ * bootstrap superuser (oids below FirstNormalObjectId) count as restricted
+ * too, so the enhancement below never reaches them and PostgreSQL's own
+ * rules apply (on 16+, no GRANT pg_read_all_data without ADMIN OPTION).
+ * TestLiveAzureRoleRules would settle it.
+ */
+static bool
+is_azure_pg_admin(Oid roleid)
+{
+	return OidIsValid(roleid) && roleid == get_role_oid("azure_pg_admin", true);
+}
+
+static bool
+is_restricted_role(Oid roleid)
+{
+	return roleid < FirstNormalObjectId || superuser_arg(roleid) || is_azure_pg_admin(roleid);
+}
+
+static Oid
+rolespec_oid(RoleSpec *spec)
+{
+	if (spec == NULL || spec->roletype == ROLESPEC_PUBLIC)
+		return InvalidOid;
+	return get_rolespec_oid(spec, true);
+}
+
+static void
+refuse_restricted(Oid roleid)
+{
+	if (is_azure_pg_admin(roleid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to alter restricted role \"azure_pg_admin\"")));
+}
+
+/* Whether the current user is a non-superuser member of azure_pg_admin. */
+static bool
+acting_as_azure_admin(void)
+{
+	Oid			pgadmin = get_role_oid("azure_pg_admin", true);
+
+	return OidIsValid(pgadmin) && !superuser() && is_member_of_role(GetUserId(), pgadmin);
+}
+
+/*
+ * "Improved control for azure_pg_admin" (Learn, *Access management*):
+ * PostgreSQL 16 lets a CREATEROLE role alter, drop, label or grant only the
+ * roles on which it holds ADMIN OPTION; Azure lets members of azure_pg_admin
+ * "manage roles ... owned by any nonrestricted role, even if those roles are
+ * also members of azure_pg_admin". The emulator reads this narrowly: on
+ * 16+, an azure_pg_admin member may ALTER, DROP, COMMENT ON, SECURITY LABEL
+ * and GRANT/REVOKE membership in any nonrestricted role as if it held ADMIN
+ * OPTION on it, and nothing more.
+ *
+ * GUESS (all three; TestLiveAzureRoleRules settles them):
+ *  - "access objects owned by any nonrestricted role" is NOT modelled: GRANT
+ *    on another role's objects, ALTER DEFAULT PRIVILEGES FOR ROLE and SET
+ *    ROLE follow PostgreSQL (membership with INHERIT/SET is needed);
+ *  - a membership granted under the enhancement records the bootstrap
+ *    superuser as its grantor (as PostgreSQL records a superuser's grant),
+ *    and a REVOKE under it takes back only such grants;
+ *  - GRANT/REVOKE of azure_pg_admin itself to a nonrestricted role is
+ *    allowed (Learn's training module: the server admin may grant
+ *    azure_pg_admin to the users it creates).
+ */
+static bool
+can_manage_role(Oid roleid, bool granting)
+{
+	if (!OidIsValid(roleid))
+		return false;
+	if (is_admin_of_role(GetUserId(), roleid))
+		return true;
+	if (granting && is_azure_pg_admin(roleid))
+		return true;
+	return !is_restricted_role(roleid);
+}
+
+/* Whether a role-managing statement needs the enhancement to run. */
+static bool
+needs_enhancement(Oid roleid)
+{
+	return OidIsValid(roleid) && !is_admin_of_role(GetUserId(), roleid);
+}
+
+/* GRANT/REVOKE role: restricted grantees and pg_write_all_data on every version. */
+static bool
+check_grant_role(GrantRoleStmt *stmt)
+{
+	ListCell   *lc;
+	bool		elevate = false;
+	bool		allowed = true;
+
+	foreach(lc, stmt->grantee_roles)
+	{
+		Oid			grantee = rolespec_oid(lfirst(lc));
+
+		refuse_restricted(grantee);
+		if (OidIsValid(grantee) && is_restricted_role(grantee))
+			allowed = false;
+	}
+	foreach(lc, stmt->granted_roles)
+	{
+		AccessPriv *priv = lfirst(lc);
+		Oid			roleid = get_role_oid(priv->priv_name, true);
+
+		/*
+		 * Learn: pg_write_all_data can never be granted. GUESS: the text and
+		 * SQLSTATE (TestLiveAzureRoleRules).
+		 */
+		if (stmt->is_grant && priv->priv_name && strcmp(priv->priv_name, "pg_write_all_data") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to grant role \"pg_write_all_data\""),
+					 errdetail("Azure Database for PostgreSQL does not allow granting pg_write_all_data; grant privileges on specific objects instead.")));
+		if (!can_manage_role(roleid, true))
+			allowed = false;
+		else if (needs_enhancement(roleid))
+			elevate = true;
+	}
+	return allowed && elevate && stmt->grantor == NULL;
+}
+
+/* ALTER ROLE: never the attributes only a superuser may give. */
+static bool
+alter_role_options_allowed(List *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *d = lfirst(lc);
+
+		if (strcmp(d->defname, "superuser") == 0 || strcmp(d->defname, "isreplication") == 0 ||
+			strcmp(d->defname, "rolemembers") == 0)
+			return false;
+	}
+	return true;
+}
+
+/* Whether every role of a list may be managed, and one needs the enhancement. */
+static bool
+manage_roles(List *roles)
+{
+	ListCell   *lc;
+	bool		elevate = false;
+
+	foreach(lc, roles)
+	{
+		Oid			roleid = rolespec_oid(lfirst(lc));
+
+		refuse_restricted(roleid);
+		if (!can_manage_role(roleid, false))
+			return false;
+		elevate = elevate || needs_enhancement(roleid);
+	}
+	return elevate;
+}
+
+static bool
+manage_named_role(Node *object)
+{
+	Oid			roleid = get_role_oid(strVal(object), true);
+
+	refuse_restricted(roleid);
+	return can_manage_role(roleid, false) && needs_enhancement(roleid);
+}
+
+/*
+ * azure_rules: checks every version enforces, and whether the statement
+ * runs under the azure_pg_admin enhancement (PostgreSQL 16+ only: before 16
+ * CREATEROLE alone manages every non-superuser role).
+ */
+static bool
+azure_rules(Node *parsetree)
+{
+	bool		elevate = false;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_GrantRoleStmt:
+			elevate = check_grant_role((GrantRoleStmt *) parsetree);
+			break;
+		case T_AlterRoleStmt:
+			elevate = manage_roles(list_make1(((AlterRoleStmt *) parsetree)->role)) &&
+				alter_role_options_allowed(((AlterRoleStmt *) parsetree)->options);
+			break;
+		case T_AlterRoleSetStmt:
+			if (((AlterRoleSetStmt *) parsetree)->role != NULL)
+				elevate = manage_roles(list_make1(((AlterRoleSetStmt *) parsetree)->role));
+			break;
+		case T_DropRoleStmt:
+			elevate = manage_roles(((DropRoleStmt *) parsetree)->roles);
+			break;
+		case T_SecLabelStmt:
+			if (((SecLabelStmt *) parsetree)->objtype == OBJECT_ROLE)
+				elevate = manage_named_role(((SecLabelStmt *) parsetree)->object);
+			break;
+		case T_CommentStmt:
+			if (((CommentStmt *) parsetree)->objtype == OBJECT_ROLE)
+				elevate = manage_named_role(((CommentStmt *) parsetree)->object);
+			break;
+		default:
+			break;
+	}
+	return elevate && PG_VERSION_NUM >= 160000;
+}
+
+static void
+run_utility(PlannedStmt *pstmt, const char *queryString,
+			bool readOnlyTree, ProcessUtilityContext context,
+			ParamListInfo params, QueryEnvironment *queryEnv,
+			DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_utility_hook)
+		prev_utility_hook(pstmt, queryString, readOnlyTree, context,
+						  params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
+
+/* Runs the statement as the bootstrap superuser, as Azure's enhancement lets it run. */
+static void
+run_utility_enhanced(PlannedStmt *pstmt, const char *queryString,
+					 bool readOnlyTree, ProcessUtilityContext context,
+					 ParamListInfo params, QueryEnvironment *queryEnv,
+					 DestReceiver *dest, QueryCompletion *qc)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		run_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+}
+
 static void
 azure_utility_hook(PlannedStmt *pstmt, const char *queryString,
 				   bool readOnlyTree, ProcessUtilityContext context,
@@ -188,14 +439,14 @@ azure_utility_hook(PlannedStmt *pstmt, const char *queryString,
 		}
 		else if (IsA(parsetree, DropRoleStmt))
 			check_drop_role((DropRoleStmt *) parsetree);
+		if (acting_as_azure_admin() && azure_rules(parsetree))
+		{
+			run_utility_enhanced(pstmt, queryString, readOnlyTree, context,
+								 params, queryEnv, dest, qc);
+			return;
+		}
 	}
-
-	if (prev_utility_hook)
-		prev_utility_hook(pstmt, queryString, readOnlyTree, context,
-						  params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
+	run_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 }
 
 void
