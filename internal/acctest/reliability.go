@@ -14,7 +14,20 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 )
+
+// pgtest's helpers for tests that make a fault's condition happen, or wait
+// for it, before they judge.
+var (
+	WaitFor         = pgtest.WaitFor
+	SleepUntil      = pgtest.SleepUntil
+	HoldTransaction = pgtest.HoldTransaction
+)
+
+// WaitDeadline bounds every wait for a condition (pgtest.WaitDeadline).
+const WaitDeadline = pgtest.WaitDeadline
 
 // ProviderApplicationPrefix is how the provider names its connections in
 // pg_stat_activity (application_name), for tests that kill them.

@@ -50,6 +50,9 @@ type tokenServer struct {
 	issued    map[tokenKey]Token
 	requests  map[RequestKey]int
 	lifetimes map[string]time.Duration // by client id; "" is the default
+	// lastExpiry is, by object id (lower case), when the last to expire of
+	// the tokens issued to the identity expires (RevokeTokens keeps it).
+	lastExpiry map[string]time.Time
 }
 
 func startTokenServer(e *Emulator) (*tokenServer, error) {
@@ -156,6 +159,12 @@ func (ts *tokenServer) issue(ctx context.Context, resource, clientID string) (To
 		}
 	}
 	ts.issued[key] = t
+	if ts.lastExpiry == nil {
+		ts.lastExpiry = map[string]time.Time{}
+	}
+	if oid := strings.ToLower(id.ObjectID); t.ExpiresOn.After(ts.lastExpiry[oid]) {
+		ts.lastExpiry[oid] = t.ExpiresOn
+	}
 	return t, nil
 }
 
@@ -244,6 +253,22 @@ func (e *Emulator) SetTokenLifetime(clientID string, d time.Duration) {
 // request): for a fake `az`, or to log in by hand in a test.
 func (e *Emulator) IssueToken(ctx context.Context, resource, clientID string) (Token, error) {
 	return e.tokens.issue(ctx, strings.TrimSuffix(resource, "/.default"), clientID)
+}
+
+// LastTokenExpiry is when the last to expire of the tokens issued so far to
+// the identity with this client id ("" for the default identity) expires,
+// whatever their resource and RevokeTokens: from then on none of them logs
+// in (the front door refuses a token once time.Now() reaches its
+// ExpiresOn). The zero time when none was issued. For tests that wait for
+// every token of an identity to expire for real.
+func (e *Emulator) LastTokenExpiry(clientID string) time.Time {
+	id, ok := e.identity(clientID)
+	if !ok {
+		return time.Time{}
+	}
+	e.tokens.mu.Lock()
+	defer e.tokens.mu.Unlock()
+	return e.tokens.lastExpiry[strings.ToLower(id.ObjectID)]
 }
 
 // RevokeTokens forgets every issued token, so the next request mints new ones.
