@@ -73,6 +73,8 @@ type Client struct {
 	// connFailures counts the failures to connect explained so far: the
 	// first is told in full, the others in one line (see explain).
 	connFailures atomic.Int64
+	// major is the server's major version once read (ServerMajor).
+	major atomic.Int32
 }
 
 // tokenInfo is a token's claims, or why it has none (ErrNotJWT).
@@ -104,6 +106,25 @@ func NewClient(cfg Config) *Client {
 	c := &Client{cfg: cfg, pools: map[string]*pgxpool.Pool{}}
 	c.limit = newConnLimit(cfg.MaxConns, c.poolsSnapshot)
 	return c
+}
+
+// ServerMajor is the server's PostgreSQL major version (15, 16, ...): read
+// once, in one statement, then remembered.
+func (c *Client) ServerMajor(ctx context.Context) (int, error) {
+	if v := c.major.Load(); v > 0 {
+		return int(v), nil
+	}
+	const op = "reading the server's version"
+	v, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) (int, error) {
+		var num int
+		err := q.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&num)
+		return num / 10000, err
+	})
+	if err != nil {
+		return 0, c.classify(op, Object{}, err, nil)
+	}
+	c.major.Store(int32(v))
+	return v, nil
 }
 
 // Config returns the client's configuration (after NewClient's defaults).

@@ -11,12 +11,23 @@ import (
 )
 
 // Membership is one role granted to another (pg_auth_members): Member has
-// the privileges of Role.
+// the privileges of Role. A read sets every field; a write leaves Inherit
+// and Set nil to keep them as they are (the server's defaults on a grant).
 type Membership struct {
 	Role        string
 	Member      string
 	AdminOption bool // Member may grant Role to others
+	// PostgreSQL 16+: whether Member uses Role's privileges without SET
+	// ROLE (INHERIT), and whether it may SET ROLE to it (SET). On 15 and
+	// older a membership always allows SET ROLE, and inherits when the
+	// member has the INHERIT attribute; writes refuse them there.
+	Inherit *bool
+	Set     *bool
 }
+
+// ErrOptionsNeedPG16: INHERIT and SET options of a membership exist from
+// PostgreSQL 16 on.
+var ErrOptionsNeedPG16 = errors.New("membership INHERIT and SET options need PostgreSQL 16 or later")
 
 // ErrMembershipCycle: the grant would make a role a member of itself,
 // directly or through other roles. Other failures of membership operations
@@ -34,25 +45,39 @@ func membershipObject(role, member string) Object {
 
 // membershipQuery reads a membership and whether both roles exist, in one
 // statement. From PostgreSQL 16 a membership may be granted several times
-// by different grantors: the member has the admin option when any grant
-// gives it.
+// by different grantors: the member has an option when any grant gives it.
+// to_jsonb reads inherit_option and set_option where they exist (16+) and
+// gives NULL on 15, where SET is always allowed and INHERIT is the
+// member's attribute.
+//
+// The grant PostgreSQL 16+ gives a role's creator (CREATE ROLE by a
+// non-superuser: recorded as granted by the bootstrap superuser, oid 10,
+// with ADMIN and neither INHERIT nor SET) is not a membership anybody
+// declared: it lets the creator manage the role, not use it, and it stays
+// when the role is revoked from its creator. It is left out.
 const membershipQuery = `
+WITH g AS (
+  SELECT m.admin_option AS adm,
+         coalesce((to_jsonb(m) ->> 'inherit_option')::bool, u.rolinherit) AS inh,
+         coalesce((to_jsonb(m) ->> 'set_option')::bool, true) AS st,
+         m.grantor
+    FROM pg_auth_members m
+    JOIN pg_roles r ON r.oid = m.roleid
+    JOIN pg_roles u ON u.oid = m.member
+   WHERE r.rolname = $1 AND u.rolname = $2)
 SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1),
        EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2),
-       count(m.roleid),
-       coalesce(bool_or(m.admin_option), false)
-  FROM pg_auth_members m
-  JOIN pg_roles r ON r.oid = m.roleid
-  JOIN pg_roles u ON u.oid = m.member
- WHERE r.rolname = $1 AND u.rolname = $2`
+       count(*), coalesce(bool_or(adm), false), coalesce(bool_or(inh), false), coalesce(bool_or(st), false)
+  FROM g
+ WHERE NOT (g.grantor = 10 AND g.adm AND NOT g.inh AND NOT g.st)`
 
 // readMembership is one read: ErrNotFound when a role is missing (the
 // advice names it) or when both exist but the grant does not.
 func readMembership(ctx context.Context, q querier, op, role, member string) (Membership, error) {
 	var roleExists, memberExists bool
 	var grants int
-	var admin bool
-	if err := q.QueryRow(ctx, membershipQuery, role, member).Scan(&roleExists, &memberExists, &grants, &admin); err != nil {
+	var admin, inherit, set bool
+	if err := q.QueryRow(ctx, membershipQuery, role, member).Scan(&roleExists, &memberExists, &grants, &admin, &inherit, &set); err != nil {
 		return Membership{}, err
 	}
 	switch {
@@ -67,7 +92,7 @@ func readMembership(ctx context.Context, q querier, op, role, member string) (Me
 		return Membership{}, &Error{Op: op, Object: membershipObject(role, member), Kind: ErrNotFound,
 			Err: errNotGranted}
 	}
-	return Membership{Role: role, Member: member, AdminOption: admin}, nil
+	return Membership{Role: role, Member: member, AdminOption: admin, Inherit: &inherit, Set: &set}, nil
 }
 
 // Membership reads one membership in one statement.
@@ -96,15 +121,15 @@ func (c *Client) GrantMembership(ctx context.Context, m Membership) (Membership,
 		case err != nil:
 			return Membership{}, false, err
 		}
-		return now, now.AdminOption == m.AdminOption, nil
+		return now, membershipDiffers(now, m) == "", nil
 	})
 	return got, c.membershipError(op, m.Role, m.Member, err)
 }
 
-// SetMembershipAdminOption grants or revokes the admin option of an
-// existing membership and reads it back, in one transaction. Either is
-// harmless when repeated.
-func (c *Client) SetMembershipAdminOption(ctx context.Context, m Membership) (Membership, error) {
+// SetMembershipOptions changes the admin option (and on PostgreSQL 16+ the
+// INHERIT and SET options) of an existing membership and reads it back, in
+// one transaction. Repeating it is harmless.
+func (c *Client) SetMembershipOptions(ctx context.Context, m Membership) (Membership, error) {
 	const op = "changing the admin option of role"
 	got, err := write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (Membership, error) {
 		return changeMembership(ctx, tx, op, m, false)
@@ -113,8 +138,8 @@ func (c *Client) SetMembershipAdminOption(ctx context.Context, m Membership) (Me
 }
 
 // changeMembership is the transaction of a grant: with create, the
-// membership must not exist yet; without, it must, and only its admin
-// option changes.
+// membership must not exist yet; without, it must, and only its options
+// change.
 func changeMembership(ctx context.Context, tx pgx.Tx, op string, m Membership, create bool) (Membership, error) {
 	before, err := readMembership(ctx, tx, op, m.Role, m.Member)
 	switch {
@@ -125,17 +150,12 @@ func changeMembership(ctx context.Context, tx pgx.Tx, op string, m Membership, c
 	default:
 		return Membership{}, err
 	}
-	role, member := pgx.Identifier{m.Role}.Sanitize(), pgx.Identifier{m.Member}.Sanitize()
-	var sql string
-	switch {
-	case m.AdminOption:
-		sql = "GRANT " + role + " TO " + member + " WITH ADMIN OPTION"
-	case create:
-		sql = "GRANT " + role + " TO " + member
-	case before.AdminOption:
-		sql = "REVOKE ADMIN OPTION FOR " + role + " FROM " + member
+	pg16 := serverMajor(tx.Conn().PgConn()) >= 16
+	if !pg16 && (optionChanges(m.Inherit, before.Inherit) || optionChanges(m.Set, before.Set)) {
+		return Membership{}, &Error{Op: op, Object: membershipObject(m.Role, m.Member), Kind: ErrOptionsNeedPG16,
+			Advice: "Leave the INHERIT and SET options to the server, or use a server on PostgreSQL 16 or later. Nothing was changed."}
 	}
-	if sql != "" {
+	for _, sql := range membershipStatements(m, before, create, pg16) {
 		if _, err := tx.Exec(ctx, sql); err != nil {
 			return Membership{}, err
 		}
@@ -144,13 +164,89 @@ func changeMembership(ctx context.Context, tx pgx.Tx, op string, m Membership, c
 	if err != nil {
 		return Membership{}, err
 	}
-	if got.AdminOption != m.AdminOption {
-		// PostgreSQL 16+: REVOKE takes back only this login's own grants;
-		// another grantor's admin option stays.
+	if what := membershipDiffers(got, m); what != "" {
+		// PostgreSQL 16+: a GRANT or REVOKE changes only this login's own
+		// grant; another grantor's stays.
 		return Membership{}, &Error{Op: op, Object: membershipObject(m.Role, m.Member), Kind: ErrPermissionDenied,
-			Advice: otherGrantorAdvice(m.Role, m.Member, "the member still has the admin option")}
+			Advice: otherGrantorAdvice(m.Role, m.Member, what)}
 	}
 	return got, nil
+}
+
+// membershipStatements are the GRANT and REVOKE that take a membership from
+// before (nothing, with create) to m. PostgreSQL 16+ names every option
+// (GRANT ... WITH ADMIN TRUE, INHERIT FALSE, SET TRUE; a GRANT of an
+// existing membership changes the options named); 15 knows ADMIN OPTION
+// only.
+func membershipStatements(m, before Membership, create, pg16 bool) []string {
+	role, member := pgx.Identifier{m.Role}.Sanitize(), pgx.Identifier{m.Member}.Sanitize()
+	grant := "GRANT " + role + " TO " + member
+	var opts, sqls []string
+	if m.AdminOption && (create || !before.AdminOption) {
+		opts = append(opts, "ADMIN OPTION")
+	}
+	if pg16 {
+		opts = append(opts, changedOption("INHERIT", m.Inherit, before.Inherit, create)...)
+		opts = append(opts, changedOption("SET", m.Set, before.Set, create)...)
+	}
+	if create || len(opts) > 0 {
+		if len(opts) > 0 {
+			grant += " WITH " + strings.Join(opts, ", ")
+		}
+		sqls = append(sqls, grant)
+	}
+	if !create && !m.AdminOption && before.AdminOption {
+		sqls = append(sqls, "REVOKE ADMIN OPTION FOR "+role+" FROM "+member)
+	}
+	return sqls
+}
+
+// optionChanges: an option is asked for and differs from what is there
+// (or nothing is there yet).
+func optionChanges(want, before *bool) bool {
+	return want != nil && (before == nil || *want != *before)
+}
+
+// changedOption is "NAME TRUE|FALSE" when the option is asked for and
+// differs from before (or on a new grant).
+func changedOption(name string, want, before *bool, create bool) []string {
+	if want == nil || (!create && before != nil && *before == *want) {
+		return nil
+	}
+	if *want {
+		return []string{name + " TRUE"}
+	}
+	return []string{name + " FALSE"}
+}
+
+// membershipDiffers says what of the asked-for membership the server does
+// not show, or "".
+func membershipDiffers(got, want Membership) string {
+	switch {
+	case got.AdminOption != want.AdminOption && want.AdminOption:
+		return "the member still lacks the admin option"
+	case got.AdminOption != want.AdminOption:
+		return "the member still has the admin option"
+	case want.Inherit != nil && *got.Inherit != *want.Inherit:
+		return fmt.Sprintf("the membership's INHERIT option is still %t", *got.Inherit)
+	case want.Set != nil && *got.Set != *want.Set:
+		return fmt.Sprintf("the membership's SET option is still %t", *got.Set)
+	}
+	return ""
+}
+
+// serverMajor is the server's major version, from the parameter every
+// server reports at login (no round trip); 0 when unknown.
+func serverMajor(conn *pgconn.PgConn) int {
+	v := conn.ParameterStatus("server_version")
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
 }
 
 // isMembershipMissing: both roles exist but the grant does not (a missing

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -58,7 +59,9 @@ func TestMembershipLifecycle(t *testing.T) {
 	wantMembershipKind(t, err, pgaad.ErrNotFound, "reading role membership", "the role is not granted to the member")
 
 	m, err := c.GrantMembership(ctx, pgaad.Membership{Role: role, Member: member})
-	if want := (pgaad.Membership{Role: role, Member: member}); err != nil || m != want {
+	// The server's defaults: INHERIT (the member's attribute) and SET, on every version.
+	yes := true
+	if want := (pgaad.Membership{Role: role, Member: member, Inherit: &yes, Set: &yes}); err != nil || !reflect.DeepEqual(m, want) {
 		t.Fatalf("granted %+v, %v; want %+v", m, err, want)
 	}
 	if n, admin := serverMembership(t, role, member); n != 1 || admin {
@@ -71,14 +74,14 @@ func TestMembershipLifecycle(t *testing.T) {
 	}
 
 	for _, want := range []bool{true, true, false, false} {
-		m, err = c.SetMembershipAdminOption(ctx, pgaad.Membership{Role: role, Member: member, AdminOption: want})
+		m, err = c.SetMembershipOptions(ctx, pgaad.Membership{Role: role, Member: member, AdminOption: want})
 		if err != nil || m.AdminOption != want {
 			t.Fatalf("admin option %v: %+v, %v", want, m, err)
 		}
 		if n, admin := serverMembership(t, role, member); n != 1 || admin != want {
 			t.Fatalf("server after admin option %v: %d grants, admin %v", want, n, admin)
 		}
-		if got, err := c.Membership(ctx, role, member); err != nil || got != m {
+		if got, err := c.Membership(ctx, role, member); err != nil || !reflect.DeepEqual(got, m) {
 			t.Fatalf("read %+v, %v; want %+v", got, err, m)
 		}
 	}
@@ -92,7 +95,7 @@ func TestMembershipLifecycle(t *testing.T) {
 	if err := c.RevokeMembership(ctx, role, member); err != nil {
 		t.Fatalf("revoking again: %v", err)
 	}
-	_, err = c.SetMembershipAdminOption(ctx, pgaad.Membership{Role: role, Member: member, AdminOption: true})
+	_, err = c.SetMembershipOptions(ctx, pgaad.Membership{Role: role, Member: member, AdminOption: true})
 	wantMembershipKind(t, err, pgaad.ErrNotFound)
 
 	// Granted with the admin option from the start.

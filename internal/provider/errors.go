@@ -88,6 +88,7 @@ var kindSummaries = []struct {
 	{pgaad.ErrExtensionSchema, "Extension cannot go in this schema", "schema"},
 	{pgaad.ErrExtensionMissing, "azure_ai extension not installed", ""},
 	{pgaad.ErrMembershipCycle, "Circular role membership", ""},
+	{pgaad.ErrOptionsNeedPG16, "Membership options need PostgreSQL 16", ""},
 	{pgaad.ErrCannotActAsOwner, "The login cannot act as the owner", ""},
 }
 

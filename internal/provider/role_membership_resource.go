@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -34,6 +35,8 @@ type roleMembershipModel struct {
 	Role            types.String `tfsdk:"role"`
 	Member          types.String `tfsdk:"member"`
 	WithAdminOption types.Bool   `tfsdk:"with_admin_option"`
+	InheritOption   types.Bool   `tfsdk:"inherit_option"`
+	SetOption       types.Bool   `tfsdk:"set_option"`
 }
 
 // roleMembershipID is the id and import ID: <role>/<member>.
@@ -86,6 +89,22 @@ func (r *roleMembershipResource) Schema(_ context.Context, _ resource.SchemaRequ
 				Default:  booldefault.StaticBool(false),
 				MarkdownDescription: "Whether the member may grant `role` to others (`WITH ADMIN OPTION`). Default `false`. " +
 					"Changing it updates the membership in place (`GRANT ... WITH ADMIN OPTION` or `REVOKE ADMIN OPTION FOR`).",
+			},
+			"inherit_option": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "PostgreSQL 16 and later: whether the member uses the role's privileges without `SET ROLE` " +
+					"(`WITH INHERIT TRUE`). Unset, the server decides (the member's `INHERIT` attribute) and the state shows " +
+					"what it did. Setting it on PostgreSQL 15 or older is an error at plan time. A change is made in place.",
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"set_option": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "PostgreSQL 16 and later: whether the member may `SET ROLE` to the role (`WITH SET TRUE`, " +
+					"the server's default), which is what acting as an object's owner needs. Setting it on PostgreSQL 15 or " +
+					"older is an error at plan time. A change is made in place.",
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
 		},
 	}
@@ -145,7 +164,28 @@ func roleMembershipState(m pgaad.Membership) roleMembershipModel {
 		Role:            types.StringValue(m.Role),
 		Member:          types.StringValue(m.Member),
 		WithAdminOption: types.BoolValue(m.AdminOption),
+		InheritOption:   types.BoolPointerValue(m.Inherit),
+		SetOption:       types.BoolPointerValue(m.Set),
 	}
+}
+
+// membershipFromPlan is the membership the plan asks for: options left to
+// the server (unknown in the plan) are nil.
+func membershipFromPlan(plan roleMembershipModel) pgaad.Membership {
+	return pgaad.Membership{
+		Role:        plan.Role.ValueString(),
+		Member:      plan.Member.ValueString(),
+		AdminOption: plan.WithAdminOption.ValueBool(),
+		Inherit:     knownBool(plan.InheritOption),
+		Set:         knownBool(plan.SetOption),
+	}
+}
+
+func knownBool(v types.Bool) *bool {
+	if v.IsNull() || v.IsUnknown() {
+		return nil
+	}
+	return v.ValueBoolPointer()
 }
 
 func (r *roleMembershipResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -156,11 +196,7 @@ func (r *roleMembershipResource) Create(ctx context.Context, req resource.Create
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	m, err := client.GrantMembership(ctx, pgaad.Membership{
-		Role:        plan.Role.ValueString(),
-		Member:      plan.Member.ValueString(),
-		AdminOption: plan.WithAdminOption.ValueBool(),
-	})
+	m, err := client.GrantMembership(ctx, membershipFromPlan(plan))
 	if err != nil {
 		addError(&resp.Diagnostics, err)
 		return
@@ -207,9 +243,39 @@ func (r *roleMembershipResource) ModifyPlan(ctx context.Context, req resource.Mo
 	}
 	id := types.StringValue(roleMembershipID.Encode(role.ValueString(), member.ValueString()))
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), id)...)
+	r.checkOptionsVersion(ctx, req, resp)
 }
 
-// Update can only change the admin option: role and member force replacement.
+// checkOptionsVersion refuses inherit_option and set_option at plan time on
+// a server older than PostgreSQL 16, where memberships have neither.
+func (r *roleMembershipResource) checkOptionsVersion(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var config roleMembershipModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() || r.data == nil || (config.InheritOption.IsNull() && config.SetOption.IsNull()) {
+		return
+	}
+	client, diags := r.data.Client()
+	if diags.HasError() {
+		return // not connectable yet: the apply says why
+	}
+	major, err := client.ServerMajor(ctx)
+	if err != nil || major >= 16 {
+		return
+	}
+	for _, a := range []struct {
+		name string
+		v    types.Bool
+	}{{"inherit_option", config.InheritOption}, {"set_option", config.SetOption}} {
+		if !a.v.IsNull() {
+			resp.Diagnostics.AddAttributeError(path.Root(a.name), "Membership options need PostgreSQL 16",
+				fmt.Sprintf("The server runs PostgreSQL %d, whose memberships have no INHERIT or SET option: every membership "+
+					"allows SET ROLE, and inherits when the member has the INHERIT attribute. Remove %s, or use a server on "+
+					"PostgreSQL 16 or later.", major, a.name))
+		}
+	}
+}
+
+// Update changes only options: role and member force replacement.
 func (r *roleMembershipResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan roleMembershipModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -218,11 +284,7 @@ func (r *roleMembershipResource) Update(ctx context.Context, req resource.Update
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	m, err := client.SetMembershipAdminOption(ctx, pgaad.Membership{
-		Role:        plan.Role.ValueString(),
-		Member:      plan.Member.ValueString(),
-		AdminOption: plan.WithAdminOption.ValueBool(),
-	})
+	m, err := client.SetMembershipOptions(ctx, membershipFromPlan(plan))
 	if err != nil {
 		addError(&resp.Diagnostics, err)
 		return
