@@ -16,6 +16,11 @@ type Labels struct {
 	TenantID string
 	Admin    bool
 	MFA      bool
+	// Conflict says how the two labels disagree, when both carry a fact
+	// (public role dumps show roles whose "pgaadauth" label has oid and type
+	// as well as a "pgaadauth-int" label) and give it different values;
+	// "" when they agree.
+	Conflict string
 }
 
 // ParseLabels reads the two labels of a role (either may be empty). It
@@ -25,7 +30,9 @@ type Labels struct {
 // written by a newer server still parses.
 func ParseLabels(pgaadauth, pgaadauthInt string) Labels {
 	var l Labels
+	var facts [2]map[string]string
 	for i, label := range []string{pgaadauth, pgaadauthInt} {
+		facts[i] = map[string]string{}
 		for _, tok := range strings.Split(label, ",") {
 			tok = strings.TrimSpace(tok)
 			key, value, hasValue := strings.Cut(tok, "=")
@@ -44,20 +51,31 @@ func ParseLabels(pgaadauth, pgaadauthInt string) Labels {
 				}
 				continue
 			}
-			value = strings.TrimSpace(value)
-			// The first value wins: the current form puts the facts in the
-			// internal label, the older form in the main one; never both.
-			switch strings.ToLower(strings.TrimSpace(key)) {
-			case "type":
-				l.Type = first(l.Type, strings.ToLower(value))
-			case "oid":
-				l.ObjectID = first(l.ObjectID, strings.ToLower(value))
-			case "tenant_id":
-				l.TenantID = first(l.TenantID, strings.ToLower(value))
+			key = strings.ToLower(strings.TrimSpace(key))
+			if _, seen := facts[i][key]; !seen {
+				facts[i][key] = strings.ToLower(strings.TrimSpace(value))
 			}
 		}
 	}
+	// The "pgaadauth" label's fact wins where both have one (GUESS: which
+	// one Azure checks at login is not documented).
+	l.Type = first(facts[0]["type"], facts[1]["type"])
+	l.ObjectID = first(facts[0]["oid"], facts[1]["oid"])
+	l.TenantID = first(facts[0]["tenant_id"], facts[1]["tenant_id"])
+	l.Conflict = labelConflict(facts[0], facts[1])
 	return l
+}
+
+// labelConflict names the facts that both labels carry with different values.
+func labelConflict(main, internal map[string]string) string {
+	var diffs []string
+	for _, key := range []string{"oid", "type", "tenant_id"} {
+		a, b := main[key], internal[key]
+		if a != "" && b != "" && a != b {
+			diffs = append(diffs, key+"="+a+" in pgaadauth but "+key+"="+b+" in pgaadauth-int")
+		}
+	}
+	return strings.Join(diffs, "; ")
 }
 
 func first(have, next string) string {

@@ -12,6 +12,8 @@ const (
 	tenant = "aaaabbbb-0000-cccc-1111-dddd2222eeee"
 )
 
+const otherOID = "0b9e6a52-1c3d-4e5f-8a7b-9c0d1e2f3a4b"
+
 func TestParseLabels(t *testing.T) {
 	cases := []struct {
 		name, label, labelInt string
@@ -31,8 +33,14 @@ func TestParseLabels(t *testing.T) {
 			pgaad.Labels{Entra: true, Type: "user", ObjectID: oid, MFA: true}},
 		{"unknown tokens ignored", "aadauth,future,x=y", "type=user,oid=" + oid + ",colour=blue",
 			pgaad.Labels{Entra: true, Type: "user", ObjectID: oid}},
-		{"first value wins", "aadauth,type=user", "type=group",
-			pgaad.Labels{Entra: true, Type: "user"}},
+		{"first value wins, and the disagreement is told", "aadauth,type=user", "type=group",
+			pgaad.Labels{Entra: true, Type: "user", Conflict: "type=user in pgaadauth but type=group in pgaadauth-int"}},
+		// Public role dumps show both forms on one role: the oid in both labels.
+		{"both forms, agreeing", "aadauth,oid=" + oid + ",type=service,admin", "type=service,oid=" + strings.ToUpper(oid) + ",tenant_id=" + tenant + ",admin",
+			pgaad.Labels{Entra: true, Type: "service", ObjectID: oid, TenantID: tenant, Admin: true}},
+		{"both forms, another oid", "aadauth,oid=" + oid + ",type=user", "type=user,oid=" + otherOID + ",tenant_id=" + tenant,
+			pgaad.Labels{Entra: true, Type: "user", ObjectID: oid, TenantID: tenant,
+				Conflict: "oid=" + oid + " in pgaadauth but oid=" + otherOID + " in pgaadauth-int"}},
 		{"no labels: plain role", "", "", pgaad.Labels{}},
 		{"internal label alone is not an Entra role", "", "aadauth,type=user,oid=" + oid,
 			pgaad.Labels{Type: "user", ObjectID: oid}},

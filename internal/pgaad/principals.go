@@ -24,6 +24,8 @@ type Principal struct {
 	AdminMember bool // a direct member of azure_pg_admin
 	CreateRole  bool // rolcreaterole
 	CreateDB    bool // rolcreatedb
+	// LabelConflict says how the two labels disagree (Labels.Conflict).
+	LabelConflict string
 }
 
 // adminFrom is the admin a role really is. An admin (spec section 5) is a
@@ -116,7 +118,8 @@ func scanPrincipal(row pgx.Row) (p Principal, ok bool, err error) {
 	}
 	return Principal{Name: name, Type: l.Type, ObjectID: l.ObjectID, TenantID: l.TenantID,
 		Admin: adminFrom(l.Admin, member, createRole, createDB), MFA: l.MFA,
-		LabelAdmin: l.Admin, AdminMember: member, CreateRole: createRole, CreateDB: createDB}, true, nil
+		LabelAdmin: l.Admin, AdminMember: member, CreateRole: createRole, CreateDB: createDB,
+		LabelConflict: l.Conflict}, true, nil
 }
 
 // Principal reads one principal: ErrNotFound when no role has that name,

@@ -220,6 +220,12 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 // addDisagreement warns about a role whose pgaadauth label and admin rights
 // disagree: its admin is taken from its rights, not silently from the label.
 func addDisagreement(diags *diag.Diagnostics, p pgaad.Principal) {
+	if p.LabelConflict != "" {
+		diags.AddWarning("Principal's two labels disagree",
+			fmt.Sprintf("Role %q: %s. The provider reads the pgaadauth label's value (object_id %s, type %s); which one Azure "+
+				"checks at login is not documented. If the role's logins fail, relabel it with the Entra object's facts "+
+				"(SECURITY LABEL FOR \"pgaadauth-int\" ON ROLE ...) or drop and recreate it.", p.Name, p.LabelConflict, p.ObjectID, p.Type))
+	}
 	if d := p.Disagreement(); d != "" {
 		diags.AddWarning("Principal's label and admin rights disagree",
 			fmt.Sprintf("Role %q: %s. Its admin is read as %t, from its rights. An azurepg_principal that manages it sets the label "+
