@@ -150,7 +150,7 @@ func (c *Client) RevokeDefaultPrivileges(ctx context.Context, t DefaultPrivilege
 // and whether it can act as the owner.
 const defaultPrivilegesLockQuery = `SELECT current_user::text,
        pg_advisory_xact_lock(hashtextextended(format('azurepg defacl %s %s %s', $1::text, $2::text, $3::text), 0)) IS NULL,
-       coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = $1), false),
+       coalesce((SELECT ` + restrictedRole + ` FROM pg_roles r WHERE r.rolname = $1), false),
        coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, ` + canSetRole + `) FROM pg_roles WHERE rolname = $1), false)`
 
 // applyDefaultPrivileges is one attempt, in a transaction it opens on
@@ -163,14 +163,14 @@ func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t De
 	}
 	defer rollbackOpen(ctx, conn)
 	var login string
-	var super, canAct bool
+	var restricted, canAct bool
 	b := &pgx.Batch{}
 	b.Queue("begin")
 	b.Queue(defaultPrivilegesLockQuery, t.Owner, t.Schema, t.ObjectType)
 	b.Queue(defaultPrivilegesQuery, defaultPrivilegesArgs(t)...)
 	err := batchSteps(conn.SendBatch(ctx, b),
 		func(br pgx.BatchResults) error { _, err := br.Exec(); return err },
-		func(br pgx.BatchResults) error { return br.QueryRow().Scan(&login, new(bool), &super, &canAct) },
+		func(br pgx.BatchResults) error { return br.QueryRow().Scan(&login, new(bool), &restricted, &canAct) },
 		func(br pgx.BatchResults) error { _, err := scanDefaultPrivileges(br.QueryRow(), t); return err })
 	if err != nil {
 		return DefaultPrivileges{}, err
@@ -205,7 +205,7 @@ func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t De
 				what += " in schema " + pgx.Identifier{t.Schema}.Sanitize()
 			}
 			return DefaultPrivileges{}, &Error{Op: op, Object: t.object(), Kind: ErrCannotActAsOwner, Err: err,
-				Advice: cannotActAdvice(login, []ownerInfo{{owner: t.Owner, super: super, objects: []string{"the default privileges of " + what}}},
+				Advice: cannotActAdvice(login, []ownerInfo{{owner: t.Owner, restricted: restricted, objects: []string{"the default privileges of " + what}}},
 					"change a role's default privileges")}
 		}
 		return DefaultPrivileges{}, err

@@ -212,14 +212,14 @@ func grantFromRow(r grantRow, t GrantTarget) (Grant, error) {
 type grantObject struct {
 	name, args string
 	owner      string
-	super      bool
+	restricted bool // see restrictedRole
 	canAct     bool // the login owns it or is a member of the owner
 }
 
 func grantObjectsQuery(objectType string) string {
 	return `WITH a AS (SELECT $1::text AS sch, $2::text[] AS objs),
      o AS (` + grantSource[objectType] + `)
-SELECT o.name, o.args, r.rolname::text, r.rolsuper,
+SELECT o.name, o.args, r.rolname::text, ` + restrictedRole + `,
        r.rolname = current_user OR pg_has_role(current_user, o.owner, ` + canSetRole + `)
   FROM o JOIN pg_roles r ON r.oid = o.owner
  ORDER BY r.rolname, o.name, o.args`
@@ -320,7 +320,7 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 			}
 			objs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (grantObject, error) {
 				var o grantObject
-				return o, row.Scan(&o.name, &o.args, &o.owner, &o.super, &o.canAct)
+				return o, row.Scan(&o.name, &o.args, &o.owner, &o.restricted, &o.canAct)
 			})
 			return err
 		})
@@ -581,7 +581,7 @@ func blockedOwners(t GrantTarget, objs []grantObject) []ownerInfo {
 			out[n-1].objects = append(out[n-1].objects, desc)
 			continue
 		}
-		out = append(out, ownerInfo{owner: o.owner, super: o.super, objects: []string{desc}})
+		out = append(out, ownerInfo{owner: o.owner, restricted: o.restricted, objects: []string{desc}})
 	}
 	return out
 }

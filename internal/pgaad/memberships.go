@@ -298,7 +298,7 @@ func (c *Client) membershipError(op, role, member string, err error) error {
 				"PostgreSQL refuses memberships that go round in a circle. Remove one of the memberships.", role, member)
 		case pgErr.Code == "42501":
 			e.Kind = ErrPermissionDenied
-			e.Advice = adminOptionAdvice(role, c.cfg.Username)
+			e.Advice = membershipDeniedAdvice(pgErr.Message, role, member, c.cfg.Username)
 		}
 	})
 }
@@ -308,6 +308,25 @@ func missingRoleAdvice(name string) string {
 	return fmt.Sprintf("The server has no role %q (names are case-sensitive). Create it first: azurepg_principal for a "+
 		"Microsoft Entra principal, or CREATE ROLE for an application role; when Terraform creates it, refer to that "+
 		"resource's name so that this one waits for it.", name)
+}
+
+// membershipDeniedAdvice says why a membership was refused and what can
+// work: Azure's restricted roles never take one, whoever asks.
+func membershipDeniedAdvice(msg, role, member, login string) string {
+	switch {
+	case strings.Contains(msg, "restricted role"):
+		return fmt.Sprintf("Azure restricts azure_pg_admin: no role can be made a member of it or changed by a customer, "+
+			"whatever the login (%q here). To let a principal administer the server, make it an Entra admin "+
+			"(azurepg_principal with admin = true). Nothing was changed.", member)
+	case strings.Contains(msg, "pg_write_all_data"):
+		return "Azure never grants pg_write_all_data, to any role. Grant the privileges the role needs on the schemas " +
+			"and tables it writes to (azurepg_grant, and azurepg_default_privileges for tables created later). Nothing was changed."
+	case strings.HasPrefix(role, "pg_"):
+		return fmt.Sprintf("%q is a predefined PostgreSQL role. From PostgreSQL 16 on only a role with ADMIN OPTION on it "+
+			"may grant it, and Azure's azure_pg_admin members do not get that for predefined roles (GUESS, not documented). "+
+			"Grant the privileges the member needs on the objects instead (azurepg_grant). Nothing was changed.", role)
+	}
+	return adminOptionAdvice(role, login)
 }
 
 // adminOptionAdvice says who may grant a role and how to get there.

@@ -158,3 +158,117 @@ func TestMembershipErrors(t *testing.T) {
 		t.Fatal("revoked without the right to")
 	}
 }
+
+// serverMajor is the emulator's PostgreSQL major version.
+func serverMajor(t *testing.T) int {
+	t.Helper()
+	var num int
+	pgtest.SuperQueryRow(t, "postgres", "SELECT current_setting('server_version_num')::int", nil, &num)
+	return num / 10000
+}
+
+// TestMembershipRestrictedRoles: Azure refuses, on every version, a member
+// added to azure_pg_admin and any grant of pg_write_all_data (Learn,
+// *Access management*). The error says why and proposes no GRANT, since
+// none can work.
+func TestMembershipRestrictedRoles(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	role := plainRole(t, pgtest.LongName(`restricted "r"; ö@`, 63))
+	for _, tc := range []struct {
+		role, member, says string
+	}{
+		{role, "azure_pg_admin", "Azure restricts azure_pg_admin"},
+		{"pg_write_all_data", role, "Azure never grants pg_write_all_data"},
+	} {
+		_, err := c.GrantMembership(ctx, pgaad.Membership{Role: tc.role, Member: tc.member})
+		wantMembershipKind(t, err, pgaad.ErrPermissionDenied, tc.says, "Nothing was changed")
+		if strings.Contains(err.Error(), "GRANT ") {
+			t.Errorf("the advice proposes a GRANT, which cannot work here:\n%v", err)
+		}
+		if n, _ := serverMembership(t, tc.role, tc.member); n != 0 {
+			t.Errorf("%d grants of %q to %q on the server", n, tc.role, tc.member)
+		}
+	}
+}
+
+// TestMembershipOptions: INHERIT and SET are granted as asked and changed
+// in place on PostgreSQL 16+; on 15 asking for either changes nothing.
+func TestMembershipOptions(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	role := plainRole(t, pgtest.LongName(`opt role "x"; ö`, 63))
+	member := plainRole(t, pgtest.LongName(`opt member @ é`, 63))
+	no, yes := false, true
+	m, err := c.GrantMembership(ctx, pgaad.Membership{Role: role, Member: member, Inherit: &no, Set: &yes})
+	if serverMajor(t) < 16 {
+		wantMembershipKind(t, err, pgaad.ErrOptionsNeedPG16, "PostgreSQL 16")
+		if n, _ := serverMembership(t, role, member); n != 0 {
+			t.Fatalf("%d grants after a refused one", n)
+		}
+		return
+	}
+	if err != nil || *m.Inherit || !*m.Set {
+		t.Fatalf("granted %+v, %v", m, err)
+	}
+	for _, want := range []struct{ inherit, set bool }{{true, true}, {true, false}, {false, false}} {
+		m, err = c.SetMembershipOptions(ctx, pgaad.Membership{Role: role, Member: member, Inherit: &want.inherit, Set: &want.set})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inh, set bool
+		var n int
+		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*), bool_or(inherit_option), bool_or(set_option) FROM pg_auth_members
+			WHERE roleid = $1::regrole AND member = $2::regrole`,
+			[]any{pgx.Identifier{role}.Sanitize(), pgx.Identifier{member}.Sanitize()}, &n, &inh, &set)
+		if n != 1 || inh != want.inherit || set != want.set || *m.Inherit != inh || *m.Set != set {
+			t.Fatalf("want inherit %v set %v; server %d grants inherit %v set %v; read %+v", want.inherit, want.set, n, inh, set, m)
+		}
+	}
+}
+
+// TestMembershipOfCreator: on PostgreSQL 16+ the admin that creates a role
+// gets an implicit grant of it (ADMIN, neither INHERIT nor SET). It is not
+// a membership: reading finds none, granting the role to the admin works,
+// and revoking it leaves the implicit grant, read as no membership again.
+func TestMembershipOfCreator(t *testing.T) {
+	t.Parallel()
+	if serverMajor(t) < 16 {
+		t.Skip("PostgreSQL 15: a role's creator gets no grant")
+	}
+	c := adminClient(t)
+	ctx := context.Background()
+	admin := pgtest.Emulator(t).AdminName()
+	role := pgtest.LongName(`made by admin "o"; ö@`, 63)
+	q := pgx.Identifier{role}.Sanitize()
+	conn := pgtest.AdminConn(t, "postgres")
+	if _, err := conn.Exec(ctx, "CREATE ROLE "+q); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+q) })
+	if n, admin := serverMembership(t, role, admin); n < 1 || !admin {
+		t.Fatalf("no implicit grant to the creator (%d grants, admin %v): the premise does not hold", n, admin)
+	}
+	_, err := c.Membership(ctx, role, admin)
+	wantMembershipKind(t, err, pgaad.ErrNotFound, "the role is not granted to the member")
+
+	m, err := c.GrantMembership(ctx, pgaad.Membership{Role: role, Member: admin})
+	if err != nil || m.AdminOption || !*m.Set {
+		t.Fatalf("granted %+v, %v", m, err)
+	}
+	var canSet bool
+	pgtest.SuperQueryRow(t, "postgres", "SELECT pg_has_role($1, $2, 'SET')", []any{admin, role}, &canSet)
+	if !canSet {
+		t.Fatal("the admin cannot SET ROLE after the grant")
+	}
+	if err := c.RevokeMembership(ctx, role, admin); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Membership(ctx, role, admin)
+	wantMembershipKind(t, err, pgaad.ErrNotFound)
+	if n, _ := serverMembership(t, role, admin); n != 1 {
+		t.Fatalf("%d grants left, want the implicit one", n)
+	}
+}

@@ -104,36 +104,49 @@ func isPrivilegeWord(p string) bool {
 // runs 15; the 16 branch is exercised by the live suite on Azure.)
 const canSetRole = `CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END`
 
+// restrictedRole is the SQL test for a role no login can be made a member
+// of on Azure: a superuser, azure_pg_admin (Learn: "permission denied to
+// alter restricted role"), or a predefined role (oid below 16384; GUESS,
+// see pgaadauth_emulator.c). r is the pg_roles row.
+const restrictedRole = `(r.rolsuper OR r.oid < 16384 OR r.rolname = 'azure_pg_admin')`
+
 // cannotActAdvice is what to do when the login cannot act as an owner.
+// It proposes GRANT <owner> TO <login> only for an owner that is not
+// restricted: on PostgreSQL 15 the login's CREATEROLE lets it run that
+// GRANT itself, and on 16+ Azure's azure_pg_admin enhancement does (Learn:
+// its members "can manage roles ... owned by any nonrestricted role"). For
+// a restricted owner no GRANT can work, so none is proposed.
 func cannotActAdvice(login string, owners []ownerInfo, what string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "On Azure the Entra admin %q is not a superuser: it may %s only by acting as the owner (SET ROLE), "+
 		"which needs membership in the owning role. Nothing was changed.\n", login, what)
+	var grants []string
 	for _, o := range owners {
 		fmt.Fprintf(&b, "\n  %s is owned by %q", strings.Join(o.objects, ", "), o.owner)
-		if o.super {
-			b.WriteString(", a superuser (the login can never act for it)")
+		if o.restricted {
+			b.WriteString(", a role Azure restricts (a superuser, azure_pg_admin or a predefined role): no login can act for it")
+			continue
 		}
+		grants = append(grants, fmt.Sprintf("\n  GRANT %s TO %s;", pgx.Identifier{o.owner}.Sanitize(), pgx.Identifier{login}.Sanitize()))
 	}
-	// GUESS: that an admin can run this GRANT on Azure. On PostgreSQL 15 the
-	// password admin's CREATEROLE suffices (the emulator); 16+ asks for ADMIN
-	// OPTION on the owner, and no public source says who has it there.
-	// TestLiveGrantOnPasswordAdminObjects settles it.
-	b.WriteString("\n\nTo allow it, run as an admin (on PostgreSQL 16 and later, one with ADMIN OPTION on the owner):\n")
-	for _, o := range owners {
-		if !o.super {
-			fmt.Fprintf(&b, "\n  GRANT %s TO %s;", pgx.Identifier{o.owner}.Sanitize(), pgx.Identifier{login}.Sanitize())
-		}
+	if len(grants) > 0 {
+		// GUESS (TestLiveGrantOnPasswordAdminObjects): that the Entra admin
+		// may run it on 16+, by the enhancement.
+		b.WriteString("\n\nTo allow it, the login can run itself (CREATEROLE on PostgreSQL 15; on 16 and later, " +
+			"Azure lets azure_pg_admin members manage every role that is not restricted):\n")
+		b.WriteString(strings.Join(grants, ""))
+		b.WriteString("\n\nor give the objects an owner the login is a member of (ALTER ... OWNER TO), then apply again.")
+	} else {
+		b.WriteString("\n\nGive the objects an owner the login is a member of (ALTER ... OWNER TO, run by their owner), then apply again.")
 	}
-	b.WriteString("\n\nor give the objects an owner the login is a member of (ALTER ... OWNER TO), then apply again.")
 	return b.String()
 }
 
 // ownerInfo is an owner the login cannot act as, and what it owns.
 type ownerInfo struct {
-	owner   string
-	super   bool
-	objects []string
+	owner      string
+	restricted bool
+	objects    []string
 }
 
 // isPermissionDenied reports a 42501.
