@@ -151,7 +151,8 @@ func (c *Client) RevokeDefaultPrivileges(ctx context.Context, t DefaultPrivilege
 const defaultPrivilegesLockQuery = `SELECT current_user::text,
        pg_advisory_xact_lock(hashtextextended(format('azurepg defacl %s %s %s', $1::text, $2::text, $3::text), 0)) IS NULL,
        coalesce((SELECT ` + restrictedRole + ` FROM pg_roles r WHERE r.rolname = $1), false),
-       coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, ` + canSetRole + `) FROM pg_roles WHERE rolname = $1), false)`
+       coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, 'USAGE') OR pg_has_role(current_user, oid, ` + canSetRole + `) FROM pg_roles WHERE rolname = $1), false),
+       coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, 'USAGE') FROM pg_roles WHERE rolname = $1), false)`
 
 // applyDefaultPrivileges is one attempt, in a transaction it opens on
 // conn; no privileges revokes everything. Round trips: BEGIN, the lock and
@@ -163,14 +164,14 @@ func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t De
 	}
 	defer rollbackOpen(ctx, conn)
 	var login string
-	var restricted, canAct bool
+	var restricted, canAct, direct bool
 	b := &pgx.Batch{}
 	b.Queue("begin")
 	b.Queue(defaultPrivilegesLockQuery, t.Owner, t.Schema, t.ObjectType)
 	b.Queue(defaultPrivilegesQuery, defaultPrivilegesArgs(t)...)
 	err := batchSteps(conn.SendBatch(ctx, b),
 		func(br pgx.BatchResults) error { _, err := br.Exec(); return err },
-		func(br pgx.BatchResults) error { return br.QueryRow().Scan(&login, new(bool), &restricted, &canAct) },
+		func(br pgx.BatchResults) error { return br.QueryRow().Scan(&login, new(bool), &restricted, &canAct, &direct) },
 		func(br pgx.BatchResults) error { _, err := scanDefaultPrivileges(br.QueryRow(), t); return err })
 	if err != nil {
 		return DefaultPrivileges{}, err
@@ -191,7 +192,9 @@ func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t De
 		}
 		batch += ";\n"
 	}
-	if t.Owner != login {
+	// FOR ROLE needs the owner's privileges: an inheriting membership has
+	// them; otherwise act as the owner (SET ROLE).
+	if !direct {
 		batch = "SET LOCAL ROLE " + owner + ";\n" + batch + "RESET ROLE;\n"
 	}
 	destroy := len(privileges) == 0

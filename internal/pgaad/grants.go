@@ -213,14 +213,16 @@ type grantObject struct {
 	name, args string
 	owner      string
 	restricted bool // see restrictedRole
-	canAct     bool // the login owns it or is a member of the owner
+	canAct     bool // the login owns it, has the owner's privileges, or may SET ROLE to the owner
+	direct     bool // the login owns it or has the owner's privileges (INHERIT): no SET ROLE needed
 }
 
 func grantObjectsQuery(objectType string) string {
 	return `WITH a AS (SELECT $1::text AS sch, $2::text[] AS objs),
      o AS (` + grantSource[objectType] + `)
 SELECT o.name, o.args, r.rolname::text, ` + restrictedRole + `,
-       r.rolname = current_user OR pg_has_role(current_user, o.owner, ` + canSetRole + `)
+       r.rolname = current_user OR pg_has_role(current_user, o.owner, 'USAGE') OR pg_has_role(current_user, o.owner, ` + canSetRole + `),
+       r.rolname = current_user OR pg_has_role(current_user, o.owner, 'USAGE')
   FROM o JOIN pg_roles r ON r.oid = o.owner
  ORDER BY r.rolname, o.name, o.args`
 }
@@ -320,7 +322,7 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 			}
 			objs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (grantObject, error) {
 				var o grantObject
-				return o, row.Scan(&o.name, &o.args, &o.owner, &o.restricted, &o.canAct)
+				return o, row.Scan(&o.name, &o.args, &o.owner, &o.restricted, &o.canAct, &o.direct)
 			})
 			return err
 		})
@@ -343,13 +345,17 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 		batch.WriteString("SAVEPOINT azurepg_revoke;\n")
 	}
 	for i := 0; i < len(objs); {
-		owner := objs[i].owner
+		owner, direct := objs[i].owner, objs[i].direct
 		var names []string
 		for ; i < len(objs) && objs[i].owner == owner; i++ {
 			names = append(names, t.sqlName(objs[i]))
 		}
-		// As the owner: revoke, grant, and back.
-		if owner != login {
+		// With the owner's privileges (its own objects, or an inheriting
+		// membership) the login grants directly, and PostgreSQL records the
+		// owner as grantor; otherwise it acts as the owner: SET ROLE,
+		// revoke, grant, and back.
+		asOwner := !direct
+		if asOwner {
 			batch.WriteString("SET LOCAL ROLE " + pgx.Identifier{owner}.Sanitize() + ";\n")
 		}
 		on := " ON " + kind + " " + strings.Join(names, ", ")
@@ -363,7 +369,7 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 			}
 			batch.WriteString(";\n")
 		}
-		if owner != login {
+		if asOwner {
 			batch.WriteString("RESET ROLE;\n")
 		}
 	}
