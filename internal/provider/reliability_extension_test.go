@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,33 +50,55 @@ resource "azurepg_ai_settings" "s%02d" {
 	}
 	w := acctest.NewWorkdir(t, cfg.String(), nil)
 	t.Cleanup(func() { w.Run("destroy", "-auto-approve", "-input=false") })
+	w.MustRun("version") // writes the CLI configuration here, not in the apply's goroutine
 
-	// Restart 400 ms after the provider's first connection as this admin.
-	wt := newWatcher(t)
-	restarted := make(chan error, 1)
-	var sawProvider atomic.Bool
-	wt.done.Go(func() {
-		for !wt.stopped() {
-			if wt.count(ctx, "SELECT count(*) FROM pg_stat_activity WHERE usename = $1", admin.Name) > 0 {
-				sawProvider.Store(true)
-				time.Sleep(400 * time.Millisecond)
-				rctx, cancel := context.WithTimeout(ctx, time.Minute)
-				restarted <- e.Restart(rctx)
-				cancel()
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
+	// Restart in the middle of the apply, whatever the machine's speed: in
+	// one database a lock on pg_extension holds CREATE EXTENSION (and so
+	// that database's settings), so the apply cannot have finished; the
+	// restart comes once the provider waits there and azure_ai is in at
+	// least 6 of the other 11 databases.
+	heldDB := dbs[5]
+	release := acctest.HoldTransaction(t, heldDB, "LOCK TABLE pg_catalog.pg_extension IN ACCESS EXCLUSIVE MODE")
+	apply := runInBackground(w, "apply", "-auto-approve", "-input=false", "-no-color")
+	t.Cleanup(func() { release(); apply.wait() })
+	others := map[string]*pgx.Conn{}
+	for _, db := range dbs {
+		if db == heldDB {
+			continue
 		}
-		restarted <- nil
-	})
-	first := w.Run("apply", "-auto-approve", "-input=false", "-no-color")
-	wt.Stop()
-	if err := <-restarted; err != nil || !sawProvider.Load() {
-		t.Fatalf("restart during the apply: %v (provider seen: %v)", err, sawProvider.Load())
+		conn, err := pgx.Connect(ctx, e.SuperuserURL(db))
+		if err != nil {
+			t.Fatal(err)
+		}
+		others[db] = conn
+		t.Cleanup(func() { conn.Close(context.Background()) })
 	}
+	installedThen := 0
+	acctest.WaitFor(t, "the provider waiting on the lock in "+heldDB+", and azure_ai in 6 of the other 11 databases", func() bool {
+		apply.running(t, "the restart (azure_ai cannot be created in "+heldDB+" before it)")
+		if providerLockWaits(t, admin.Name, heldDB) == 0 {
+			return false
+		}
+		installedThen = 0
+		for db, conn := range others {
+			var n int
+			if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_extension WHERE extname = 'azure_ai'").Scan(&n); err != nil {
+				t.Fatalf("database %q: %v", db, err)
+			}
+			installedThen += n
+		}
+		return installedThen >= 6
+	})
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	err := e.Restart(rctx)
+	cancel()
+	if err != nil {
+		t.Fatalf("restart during the apply: %v", err)
+	}
+	first := apply.wait()
 	state := w.State()
 	installed, set := checkExtensionsMatchServer(t, e, dbs, state)
-	t.Logf("apply 1 with a restart: err=%v; %d of 12 extensions and %d of 12 settings in state and on the server", first.Err, installed, set)
+	t.Logf("apply 1 with a restart (azure_ai in %d other databases then): err=%v; %d of 12 extensions and %d of 12 settings in state and on the server", installedThen, first.Err, installed, set)
 
 	w.MustRun("apply", "-auto-approve", "-input=false", "-no-color")
 	if installed, set := checkExtensionsMatchServer(t, e, dbs, w.State()); installed != 12 || set != 12 {

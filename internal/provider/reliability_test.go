@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,42 +131,53 @@ func errorAddresses(stderr string) map[string]int {
 	return out
 }
 
-// watcher polls the server as superuser on a connection of its own (which
-// survives a restart by reconnecting) until stop is called.
-type watcher struct {
-	url  string
-	stop chan struct{}
-	done sync.WaitGroup
+// background is a terraform command that runs in a goroutine while the
+// test makes a fault happen in its middle.
+type background struct {
+	done chan struct{}
+	r    acctest.CLIResult
 }
 
-func newWatcher(t *testing.T) *watcher {
-	return &watcher{url: acctest.Emulator(t).SuperuserURL("postgres"), stop: make(chan struct{})}
+// runInBackground starts the command. The caller registers a cleanup that
+// lets it end (releases what holds it) and then waits for it.
+func runInBackground(w *acctest.Workdir, args ...string) *background {
+	b := &background{done: make(chan struct{})}
+	go func() { defer close(b.done); b.r = w.Run(args...) }()
+	return b
 }
 
-// count runs a count(*) query, reconnecting as needed; -1 on failure.
-func (w *watcher) count(ctx context.Context, sql string, args ...any) int {
-	conn, err := pgx.Connect(ctx, w.url)
-	if err != nil {
-		return -1
+// running fails the test when the command has already ended: the fault
+// was meant to hit it in flight.
+func (b *background) running(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case <-b.done:
+		t.Fatalf("terraform ended before %s (%v):\n%s\n%s", what, b.r.Err, b.r.Stdout, b.r.Stderr)
+	default:
 	}
-	defer conn.Close(ctx)
+}
+
+// wait returns the command's result once it has ended.
+func (b *background) wait() acctest.CLIResult { <-b.done; return b.r }
+
+// superCount runs a count query as the superuser (on the emulator's
+// current pool: a restart replaces it).
+func superCount(t *testing.T, sql string, args ...any) int {
+	t.Helper()
 	var n int
-	if err := conn.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
-		return -1
+	if err := acctest.Emulator(t).Superuser().QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
 	}
 	return n
 }
 
-func (w *watcher) stopped() bool {
-	select {
-	case <-w.stop:
-		return true
-	default:
-		return false
-	}
+// providerLockWaits counts the provider's connections (logged in as role)
+// that wait for a lock, in database ("" for any).
+func providerLockWaits(t *testing.T, role, database string) int {
+	t.Helper()
+	return superCount(t, `SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND application_name LIKE $2
+		AND wait_event_type = 'Lock' AND ($3 = '' OR datname = $3)`, role, acctest.ProviderApplicationPrefix+"%", database)
 }
-
-func (w *watcher) Stop() { close(w.stop); w.done.Wait() }
 
 // TestReliabilityRestartDuringApply restarts the server while an apply of
 // 200 principals runs. Whatever failed is reported by address; the state
@@ -176,6 +185,13 @@ func (w *watcher) Stop() { close(w.stop); w.done.Wait() }
 // state entry without its role); the next apply converges with no manual
 // step and the plan after it is empty. Then the provider's connections are
 // killed during refreshes: the reads are retried and the plans stay empty.
+//
+// Both faults hit the command in flight whatever the machine's speed: the
+// restart comes once 40 roles exist while the creation of another waits
+// behind an uncommitted CREATE ROLE of its name (a transaction that the
+// restart ends), so the apply cannot have finished; each kill comes while
+// the refresh's read waits for a lock on pg_auth_members (which the
+// principals' query reads and logging in does not), released after it.
 func TestReliabilityRestartDuringApply(t *testing.T) {
 	e := acctest.Emulator(t)
 	admin := acctest.NewAdmin(t)
@@ -183,36 +199,27 @@ func TestReliabilityRestartDuringApply(t *testing.T) {
 	names := tenantObjects(t, "user", prefix, 200)
 	w := acctest.NewWorkdir(t, forEachConfig(admin, keyed(names)), nil)
 	t.Cleanup(func() { w.Run("destroy", "-auto-approve", "-input=false") })
+	w.MustRun("version") // writes the CLI configuration here, not in a command's goroutine
 
-	// Restart once 40 of the 200 roles exist.
-	wt := newWatcher(t)
-	var atRestart atomic.Int64
-	restartErr := make(chan error, 1)
-	wt.done.Go(func() {
-		ctx := context.Background()
-		for !wt.stopped() {
-			n := wt.count(ctx, "SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1)", prefix)
-			if n >= 40 {
-				atRestart.Store(int64(n))
-				rctx, cancel := context.WithTimeout(ctx, time.Minute)
-				restartErr <- e.Restart(rctx)
-				cancel()
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		restartErr <- nil
-	})
+	held := names[137]
+	release := acctest.HoldTransaction(t, "postgres", "CREATE ROLE "+pgx.Identifier{held}.Sanitize())
 	began := time.Now()
-	first := w.Run("apply", "-auto-approve", "-input=false", "-no-color")
-	wt.Stop()
-	if err := <-restartErr; err != nil {
+	apply := runInBackground(w, "apply", "-auto-approve", "-input=false", "-no-color")
+	t.Cleanup(func() { release(); apply.wait() })
+	var n int
+	acctest.WaitFor(t, "40 of the 200 roles, and the creation of "+held+" waiting behind the held CREATE ROLE", func() bool {
+		apply.running(t, "the restart ("+held+" cannot be created before it)")
+		n = superCount(t, "SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1)", prefix)
+		return n >= 40 && superCount(t, `SELECT count(*) FROM pg_stat_activity WHERE usename = $1
+			AND wait_event_type = 'Lock' AND wait_event = 'transactionid'`, admin.Name) > 0
+	})
+	rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	err := e.Restart(rctx)
+	cancel()
+	if err != nil {
 		t.Fatalf("restarting the emulator: %v", err)
 	}
-	n := atRestart.Load()
-	if n == 0 || n >= 200 {
-		t.Fatalf("the restart did not happen during the apply (%d roles existed then)", n)
-	}
+	first := apply.wait()
 	created := checkStateMatchesServer(t, w, prefix)
 	failed := errorAddresses(first.Stderr)
 	t.Logf("apply 1 (restart after %d roles): %s, err=%v; %d principals in state and on the server, %d reported failed",
@@ -245,29 +252,24 @@ func TestReliabilityRestartDuringApply(t *testing.T) {
 
 	// pg_terminate_backend during a refresh of 200 principals.
 	for round := range 3 {
-		wt := newWatcher(t)
-		var killed atomic.Int64
-		wt.done.Go(func() {
-			ctx := context.Background()
-			for !wt.stopped() {
-				// Kill once the refresh has its connections.
-				if wt.count(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE $1", acctest.ProviderApplicationPrefix+"%") > 0 {
-					killed.Store(int64(wt.count(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-						WHERE application_name LIKE $1`, acctest.ProviderApplicationPrefix+"%")))
-					return
-				}
-				time.Sleep(2 * time.Millisecond)
-			}
+		release := acctest.HoldTransaction(t, "postgres", "LOCK TABLE pg_catalog.pg_auth_members IN ACCESS EXCLUSIVE MODE")
+		plan := runInBackground(w, "plan", "-input=false", "-no-color", "-detailed-exitcode")
+		t.Cleanup(func() { release(); plan.wait() })
+		acctest.WaitFor(t, fmt.Sprintf("round %d: a read of the refresh waiting on pg_auth_members", round), func() bool {
+			plan.running(t, "its reads were held")
+			return providerLockWaits(t, admin.Name, "") > 0
 		})
-		r := w.Run("plan", "-input=false", "-no-color", "-detailed-exitcode")
-		wt.Stop()
-		if killed.Load() <= 0 {
-			t.Fatalf("round %d: no provider connection was killed during the refresh", round)
+		killed := superCount(t, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE usename = $1 AND application_name LIKE $2 AND wait_event_type = 'Lock'`, admin.Name, acctest.ProviderApplicationPrefix+"%")
+		release()
+		r := plan.wait()
+		if killed == 0 {
+			t.Fatalf("round %d: no connection to kill, although a read waited on a lock that was still held", round)
 		}
 		if r.Err != nil {
-			t.Fatalf("round %d: plan after killing %d connections during the refresh (%v):\n%s\n%s", round, killed.Load(), r.Err, r.Stdout, r.Stderr)
+			t.Fatalf("round %d: plan after killing %d connections during the refresh (%v):\n%s\n%s", round, killed, r.Err, r.Stdout, r.Stderr)
 		}
-		t.Logf("refresh %d: %d provider connections killed during it, plan empty in %s", round, killed.Load(), r.Duration.Round(time.Millisecond))
+		t.Logf("refresh %d: %d provider connections killed while reading, plan empty in %s", round, killed, r.Duration.Round(time.Millisecond))
 	}
 }
 
@@ -304,41 +306,24 @@ func TestReliabilityTokenExpiresDuringApply(t *testing.T) {
 	// Terraform's default parallelism: connections that still log in with
 	// the previous token while others fetch the next must work, as on Azure
 	// (the emulator's front door accepts every unexpired token).
-	var r acctest.CLIResult
-	applied := make(chan struct{})
-	go func() { defer close(applied); r = w.Run("apply", "-auto-approve", "-input=false", "-no-color") }()
-	// A round that fails lets the apply end before the destroy.
-	t.Cleanup(func() { release(); <-applied })
-	ended := func() {
-		select {
-		case <-applied:
-			t.Fatalf("the apply ended while every creation was held (%v):\n%s", r.Err, r.Stderr)
-		default:
-		}
-	}
+	apply := runInBackground(w, "apply", "-auto-approve", "-input=false", "-no-color")
+	t.Cleanup(func() { release(); apply.wait() })
 
 	app := acctest.ProviderApplicationPrefix + "%"
 	super := e.Superuser()
-	count := func(sql string, args ...any) int {
-		var n int
-		if err := super.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
 	var lastKill time.Time // server time of the last kill
 	var expired time.Time  // when every token issued before the last kill had expired
 	for round := 1; round <= rounds; round++ {
 		acctest.WaitFor(t, fmt.Sprintf("round %d: a connection of the provider opened since the last kill, waiting inside a creation, with a token issued since", round), func() bool {
-			ended()
+			apply.running(t, "the rounds (every creation is held)")
 			return e.LastTokenExpiry(admin.ClientID).After(expired) &&
-				count(`SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND application_name LIKE $2
+				superCount(t, `SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND application_name LIKE $2
 					AND wait_event_type = 'Lock' AND backend_start > $3`, admin.Name, app, lastKill) > 0
 		})
 		expired = e.LastTokenExpiry(admin.ClientID)
 		acctest.SleepUntil(expired)
 		acctest.WaitFor(t, fmt.Sprintf("round %d: every connection of the provider waiting on the lock", round), func() bool {
-			ended()
+			apply.running(t, "the rounds (every creation is held)")
 			var waiting, all int
 			if err := super.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*)
 				FROM pg_stat_activity WHERE usename = $1 AND application_name LIKE $2`, admin.Name, app).Scan(&waiting, &all); err != nil {
@@ -359,7 +344,7 @@ func TestReliabilityTokenExpiresDuringApply(t *testing.T) {
 			round, expired.Format(time.TimeOnly), killed, e.TokenRequestsFor(admin.ClientID)-before)
 	}
 	release()
-	<-applied
+	r := apply.wait()
 	if r.Err != nil {
 		t.Fatalf("apply with %s tokens and connections killed in %d rounds: %v\n%s", lifetime, rounds, r.Err, r.Stderr)
 	}
