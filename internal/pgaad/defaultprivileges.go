@@ -171,7 +171,9 @@ func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t De
 	b.Queue(defaultPrivilegesQuery, defaultPrivilegesArgs(t)...)
 	err := batchSteps(conn.SendBatch(ctx, b),
 		func(br pgx.BatchResults) error { _, err := br.Exec(); return err },
-		func(br pgx.BatchResults) error { return br.QueryRow().Scan(&login, new(bool), &restricted, &canAct, &direct) },
+		func(br pgx.BatchResults) error {
+			return br.QueryRow().Scan(&login, new(bool), &restricted, &canAct, &direct)
+		},
 		func(br pgx.BatchResults) error { _, err := scanDefaultPrivileges(br.QueryRow(), t); return err })
 	if err != nil {
 		return DefaultPrivileges{}, err
