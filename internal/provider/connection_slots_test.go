@@ -23,9 +23,9 @@ const slotsWait = "SQLSTATE 53300 (no free connection slot on the server)"
 
 // TestAccApplyWaitsForAFreeConnectionSlot: the provider's login role has
 // CONNECTION LIMIT 1 and a side connection holds that slot for a while,
-// so the server refuses the provider's log-ins with 53300. The apply backs
-// off within connect_timeout and succeeds once the slot frees up; the
-// debug log shows the waits.
+// so the server refuses the provider's log-ins with 53300, until the debug
+// log shows that the provider waited. The apply backs off within
+// connect_timeout and succeeds once the slot frees up.
 func TestAccApplyWaitsForAFreeConnectionSlot(t *testing.T) {
 	e := acctest.Emulator(t)
 	logFile := filepath.Join(t.TempDir(), "debug.log")
@@ -45,16 +45,20 @@ func TestAccApplyWaitsForAFreeConnectionSlot(t *testing.T) {
 		if err != nil {
 			t.Fatalf("holding the role's one slot: %v", err)
 		}
-		// Release the slot a second after the provider's first refusal
-		// (seen in the debug log), or after 20 s: the plan may take a while.
+		// Release the slot once the provider has been refused (the wait
+		// is in the debug log): only then, so that the refusal is certain
+		// however long the plan takes to get there.
 		go func() {
-			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			defer held.Close(context.Background())
+			for deadline := time.Now().Add(acctest.WaitDeadline); ; time.Sleep(10 * time.Millisecond) {
 				if b, _ := os.ReadFile(logFile); strings.Contains(string(b), slotsWait) {
-					break
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("waited %s for the provider to be refused a connection slot: it never was", acctest.WaitDeadline)
+					return
 				}
 			}
-			time.Sleep(time.Second)
-			_ = held.Close(context.Background())
 		}()
 	}
 	resource.Test(t, resource.TestCase{
@@ -62,8 +66,9 @@ func TestAccApplyWaitsForAFreeConnectionSlot(t *testing.T) {
 		CheckDestroy:             checkRolesGone(t, o.Name),
 		Steps: []resource.TestStep{{
 			PreConfig: hold,
-			// connect_timeout 27: a setting of its own, so a client of its own.
-			Config: acctest.ProviderBlock(admin, "connect_timeout = 27") + fmt.Sprintf(`
+			// connect_timeout 127: a setting of its own, so a client of its
+			// own, and a budget for the wait far longer than the release takes.
+			Config: acctest.ProviderBlock(admin, "connect_timeout = 127") + fmt.Sprintf(`
 resource "azurepg_principal" "p" {
   name = %q
 }

@@ -18,6 +18,7 @@ import (
 // connSampler counts, from the server's side (pg_stat_activity, sampled by
 // the superuser every 5 ms), the backends of one login role.
 type connSampler struct {
+	mu           sync.Mutex
 	max, samples int
 	stop         chan struct{}
 	stopOnce     sync.Once
@@ -43,17 +44,26 @@ func sampleConnections(t *testing.T, role string) *connSampler {
 				t.Errorf("sampling pg_stat_activity: %v", err)
 				return
 			}
-			s.samples++
-			s.max = max(s.max, n)
+			s.observe(n)
 		}
 	}()
 	t.Cleanup(func() { s.finish() })
 	return s
 }
 
+// observe records a count taken outside the sampler.
+func (s *connSampler) observe(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.samples++
+	s.max = max(s.max, n)
+}
+
 func (s *connSampler) finish() (maxOpen, samples int) {
 	s.stopOnce.Do(func() { close(s.stop) })
 	s.done.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.max, s.samples
 }
 
@@ -62,6 +72,12 @@ func (s *connSampler) finish() (maxOpen, samples int) {
 // each could open 4 (48 in all); now the server never sees more than 4 of
 // the provider's connections at once, while the apply, refresh and destroy
 // of all 12 succeed (idle connections of one database give way to another).
+//
+// The server's side is sampled throughout, and once for certain at the
+// point of most demand: during the apply a lock on azure_ai.settings_store
+// in every database holds each write, until 4 of the provider's connections
+// wait on it (10 operations at once want one); then the count is taken and
+// the locks released.
 func TestAccMaxConnectionsAcrossDatabases(t *testing.T) {
 	acctest.Emulator(t)
 	admin := acctest.NewAdmin(t)
@@ -98,21 +114,57 @@ resource "azurepg_ai_settings" "s%d" {
 		}
 	}
 	s := sampleConnections(t, admin.Name)
+	held := make(chan int, 1) // the provider's connections when 4 waited
+	hold := func() {
+		var releases []func()
+		for _, db := range dbs {
+			releases = append(releases, acctest.HoldTransaction(t, db, "LOCK TABLE azure_ai.settings_store IN ACCESS EXCLUSIVE MODE"))
+		}
+		// Not the test's goroutine: resource.Test runs the apply meanwhile.
+		go func() {
+			defer func() {
+				for _, release := range releases {
+					release()
+				}
+			}()
+			conn := acctest.Emulator(t).Superuser()
+			for deadline := time.Now().Add(acctest.WaitDeadline); ; time.Sleep(10 * time.Millisecond) {
+				var waiting, open int
+				if err := conn.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*)
+					FROM pg_stat_activity WHERE usename = $1 AND backend_type = 'client backend'`, admin.Name).Scan(&waiting, &open); err != nil {
+					t.Errorf("counting the provider's connections: %v", err)
+					return
+				}
+				s.observe(open)
+				if waiting >= 4 {
+					held <- open
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("waited %s for 4 of the provider's connections to wait on the held writes: %d did", acctest.WaitDeadline, waiting)
+					return
+				}
+			}
+		}()
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy:             checkAll(true),
 		Steps: []resource.TestStep{
-			{Config: config, Check: checkAll(false)},
+			{PreConfig: hold, Config: config, Check: checkAll(false)},
 			{RefreshState: true},
 		},
 	})
 	maxOpen, samples := s.finish()
 	t.Logf("pg_stat_activity: at most %d of the provider's connections open at once (%d samples)", maxOpen, samples)
-	if samples < 10 {
-		t.Fatalf("only %d samples of pg_stat_activity: the test saw nothing", samples)
-	}
-	if maxOpen == 0 {
-		t.Fatal("no connection of the provider was ever seen: wrong role?")
+	select {
+	case open := <-held:
+		t.Logf("with every write held: %d of the provider's connections open", open)
+		if open > 4 {
+			t.Errorf("with every write held, the server saw %d of the provider's connections, max_connections = 4", open)
+		}
+	default:
+		t.Fatal("the writes were never held by 4 connections (see above)")
 	}
 	if maxOpen > 4 {
 		t.Errorf("the server saw %d of the provider's connections at once, max_connections = 4", maxOpen)
