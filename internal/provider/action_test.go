@@ -89,9 +89,11 @@ func TestAccActionTerminateSessions(t *testing.T) {
 	if !strings.Contains(r.Stdout, fmt.Sprintf("2 session(s) of %q ended", o.Name)) {
 		t.Errorf("apply -invoke does not report the 2 sessions ended:\n%s", r.Stdout)
 	}
-	if n := sessionsOf(t, o.Name); n != 0 {
-		t.Errorf("%q still has %d sessions after the action", o.Name, n)
-	}
+	// pg_terminate_backend signals: a backend leaves pg_stat_activity once
+	// it has exited, a moment later.
+	acctest.WaitFor(t, fmt.Sprintf("the sessions of %q that the action ended to exit", o.Name), func() bool {
+		return sessionsOf(t, o.Name) == 0
+	})
 	for i, c := range []*pgx.Conn{c1, c2} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if err := c.Ping(ctx); err == nil {
