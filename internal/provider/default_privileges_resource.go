@@ -304,6 +304,7 @@ func (r *defaultPrivilegesResource) ModifyPlan(ctx context.Context, req resource
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringValue(defaultPrivilegesID(plan.target())))...)
+	checkMaintain(ctx, r.data, plan.Privileges, &resp.Diagnostics)
 }
 
 func (r *defaultPrivilegesResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {

@@ -484,6 +484,7 @@ func (r *grantResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	}
 	id := types.StringValue(grantID(plan.target(ctx, &resp.Diagnostics)))
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), id)...)
+	checkMaintain(ctx, r.data, plan.Privileges, &resp.Diagnostics)
 }
 
 // ImportState takes the ID described in the schema; a grant whose role,

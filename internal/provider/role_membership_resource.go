@@ -251,15 +251,11 @@ func (r *roleMembershipResource) ModifyPlan(ctx context.Context, req resource.Mo
 func (r *roleMembershipResource) checkOptionsVersion(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var config roleMembershipModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	if resp.Diagnostics.HasError() || r.data == nil || (config.InheritOption.IsNull() && config.SetOption.IsNull()) {
+	if resp.Diagnostics.HasError() || (config.InheritOption.IsNull() && config.SetOption.IsNull()) {
 		return
 	}
-	client, diags := r.data.Client()
-	if diags.HasError() {
-		return // not connectable yet: the apply says why
-	}
-	major, err := client.ServerMajor(ctx)
-	if err != nil || major >= 16 {
+	major := serverOlderThan(ctx, r.data, 16)
+	if major == 0 {
 		return
 	}
 	for _, a := range []struct {
