@@ -57,10 +57,15 @@ func (r *roleMembershipResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"changed outside Terraform is set back.\n\n" +
 			"**Who may grant.** On PostgreSQL 15 and older a login with `CREATEROLE` (every Entra admin has it) may grant " +
 			"any role that is not a superuser. PostgreSQL 16 and later require the `ADMIN OPTION` on `role`, which the role's " +
-			"creator receives automatically; when the login lacks it, the error names the `GRANT ... WITH ADMIN OPTION` " +
-			"that would allow it. On PostgreSQL 16 and later a membership may also have been granted several times by " +
-			"different grantors: a delete or a revoked admin option takes back only this login's own grant, and the " +
-			"resource says so when the membership remains.\n\n" +
+			"creator receives automatically; Azure extends it to every member of `azure_pg_admin` for every role it does not " +
+			"restrict. Azure restricts `azure_pg_admin` (no role can be made a member of it) and never grants " +
+			"`pg_write_all_data`: both fail with an error that says so. On PostgreSQL 16 and later a membership may also have " +
+			"been granted several times by different grantors: a delete or a changed option takes back or changes only this " +
+			"login's own grant, and the resource says so when another grant keeps the membership.\n\n" +
+			"**The creator's grant.** On PostgreSQL 16 and later the role that creates a role with `CREATE ROLE` receives " +
+			"a grant of it with `ADMIN OPTION` and neither `INHERIT` nor `SET`. That grant lets it manage the role, not use " +
+			"it: the resource does not count it as a membership, so the creator can still be made a member (for example " +
+			"to act as an owner role, `set_option = true`), and destroying that membership leaves the creator's grant.\n\n" +
 			"**PUBLIC.** `public` is not a role but PostgreSQL's name for every role: a membership of or in PUBLIC does " +
 			"not exist, so `public` is refused for both `role` and `member` at plan time.",
 		Attributes: map[string]schema.Attribute{

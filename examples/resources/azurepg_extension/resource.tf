@@ -18,17 +18,17 @@ resource "azurerm_postgresql_flexible_server_database" "orders" {
   server_id = data.azurerm_postgresql_flexible_server.main.id
 }
 
-# azure_ai at a pinned version, in the database "orders" (the provider
-# connects to that database itself). Azure ships one version of each extension
-# per PostgreSQL major (azure_ai 1.3.1) and no update path to intermediate
-# versions: pin only a version that
+# azure_ai in the database "orders" (the provider connects to that database
+# itself), at the one version Azure ships for the server's PostgreSQL major
+# (1.3.1 on 12-17, 2.0.0 on 18): leave version unset and the state shows what
+# was installed. Pin version only to a value that
 # SELECT version FROM pg_available_extension_versions WHERE name = 'azure_ai'
-# lists. Changing version runs ALTER EXTENSION azure_ai UPDATE TO '...' in
-# place; azure_ai always lives in the schema azure_ai.
+# lists on every server the configuration meets; a change runs
+# ALTER EXTENSION azure_ai UPDATE TO '...' in place, for example after a major
+# version upgrade. azure_ai always lives in the schema azure_ai.
 resource "azurepg_extension" "azure_ai" {
   database = azurerm_postgresql_flexible_server_database.orders.name
   name     = "azure_ai"
-  version  = "1.3.1"
 
   depends_on = [azurerm_postgresql_flexible_server_configuration.extensions]
 }

@@ -22,3 +22,13 @@ resource "azurepg_role_membership" "dbas_read" {
   member            = azurepg_principal.dbas.name
   with_admin_option = true
 }
+
+# PostgreSQL 16 and later: the login itself may act as orders_owner (SET
+# ROLE, to create its tables in a migration) without holding its privileges
+# all the time. On PostgreSQL 15 these two options are a plan-time error.
+resource "azurepg_role_membership" "deployer_owner" {
+  role           = "orders_owner"
+  member         = "ci-pipeline-mi" # the Entra admin the provider logs in as
+  set_option     = true
+  inherit_option = false
+}
