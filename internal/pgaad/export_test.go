@@ -23,3 +23,7 @@ func ReadGrantDirect(ctx context.Context, c *Client, t GrantTarget) (Grant, erro
 func GrantFromSnapshot(ctx context.Context, c *Client, t GrantTarget) (_ Grant, _ error, ok bool) {
 	return c.grantFromSnapshot(ctx, t)
 }
+
+// SnapshotTTL is how long a snapshot answers reads, for tests that bound
+// the fetches they may see by the time their reads took.
+const SnapshotTTL = snapshotTTL

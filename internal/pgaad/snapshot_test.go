@@ -39,6 +39,7 @@ func TestPrincipalSnapshot(t *testing.T) {
 	})
 
 	// One fetch answers every read, with the same answers as a single read.
+	began := time.Now()
 	if p, err := c.Principal(ctx, a.Name); err != nil || p.ObjectID != a.ObjectID {
 		t.Fatalf("read %s: %+v, %v", a.Name, p, err)
 	}
@@ -51,7 +52,7 @@ func TestPrincipalSnapshot(t *testing.T) {
 	if _, err := c.Principal(ctx, plain); !errors.Is(err, pgaad.ErrNotEntraPrincipal) {
 		t.Fatalf("a plain role from the snapshot: %v, want ErrNotEntraPrincipal", err)
 	}
-	if n := c.SnapshotFetches(); n != 1 {
+	if n := c.SnapshotFetches(); n < 1 || n > fetchesWithin(1, began) {
 		t.Fatalf("%d snapshots fetched for 4 reads, want 1", n)
 	}
 
@@ -166,13 +167,14 @@ func TestExtensionSnapshot(t *testing.T) {
 	if _, err := pgtest.AdminConn(t, db).Exec(ctx, "CREATE EXTENSION azure_ai VERSION '1.3.1'"); err != nil {
 		t.Fatal(err)
 	}
+	began := time.Now()
 	if x, err := c.Extension(ctx, db, "azure_ai"); err != nil || x.Version != "1.3.1" || x.Schema != "azure_ai" {
 		t.Fatalf("read azure_ai: %+v, %v", x, err)
 	}
 	if _, err := c.Extension(ctx, db, "hstore"); !errors.Is(err, pgaad.ErrNotFound) {
 		t.Fatalf("a missing extension from the snapshot: %v, want ErrNotFound", err)
 	}
-	if n := c.SnapshotFetches(); n != 1 {
+	if n := c.SnapshotFetches(); n < 1 || n > fetchesWithin(1, began) {
 		t.Fatalf("%d snapshots fetched for 2 reads of one database, want 1", n)
 	}
 	if err := c.DropExtension(ctx, db, "azure_ai"); err != nil {
@@ -181,4 +183,12 @@ func TestExtensionSnapshot(t *testing.T) {
 	if _, err := c.Extension(ctx, db, "azure_ai"); !errors.Is(err, pgaad.ErrNotFound) {
 		t.Fatalf("read after drop: %v, want ErrNotFound (stale snapshot?)", err)
 	}
+}
+
+// fetchesWithin is the most snapshot fetches that reads of keys snapshots,
+// made since began, may take: one per key, and one more each time a
+// snapshot ages out (pgaad.SnapshotTTL). It is keys while the reads took
+// less than that, which is all a check of "one fetch" may rely on.
+func fetchesWithin(keys int, began time.Time) int {
+	return keys * (1 + int(time.Since(began)/pgaad.SnapshotTTL))
 }
