@@ -117,3 +117,32 @@ func TestPublicSchemaOwner(t *testing.T) {
 		}
 	}
 }
+
+// TestAzurePGAdminCurrentUser: a statement run under the enhancement (as
+// the bootstrap superuser) still reads CURRENT_USER as the caller: GRANT r
+// TO CURRENT_USER makes the Entra admin the member, and ALTER ROLE
+// CURRENT_USER alters the Entra admin, never the superuser.
+func TestAzurePGAdminCurrentUser(t *testing.T) {
+	need(t)
+	ent := admin(t, "postgres")
+	u := addObject(t, "user", hostile("cu-principal")+"@contoso.com")
+	exec(t, ent, "SELECT pgaadauth_create_principal($1, false, false)", u.Name)
+	p := pgx.Identifier{u.Name}.Sanitize()
+	exec(t, ent, "GRANT "+p+" TO CURRENT_USER")
+	if !scalar[bool](t, ent, "SELECT pg_has_role(current_user, $1::regrole, 'MEMBER')", p) {
+		t.Fatal("GRANT .. TO CURRENT_USER did not make the Entra admin a member")
+	}
+	if n := scalar[int](t, ent, "SELECT count(*) FROM pg_auth_members WHERE roleid = $1::regrole AND member <> current_user::regrole", p); n != 0 {
+		t.Fatalf("GRANT .. TO CURRENT_USER made %d other roles members", n)
+	}
+	exec(t, ent, "REVOKE "+p+" FROM CURRENT_USER")
+	exec(t, ent, "ALTER ROLE CURRENT_USER CONNECTION LIMIT 42")
+	if n := scalar[int](t, ent, "SELECT rolconnlimit FROM pg_roles WHERE rolname = current_user"); n != 42 {
+		t.Fatalf("the Entra admin's connection limit is %d after ALTER ROLE CURRENT_USER", n)
+	}
+	if n := scalar[int](t, super(t, "postgres"), "SELECT rolconnlimit FROM pg_roles WHERE oid = 10"); n != -1 {
+		t.Fatalf("ALTER ROLE CURRENT_USER altered the bootstrap superuser (connection limit %d)", n)
+	}
+	exec(t, ent, "ALTER ROLE CURRENT_USER CONNECTION LIMIT -1")
+	exec(t, ent, "DROP ROLE "+p)
+}

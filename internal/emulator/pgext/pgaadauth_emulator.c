@@ -392,6 +392,50 @@ run_utility(PlannedStmt *pstmt, const char *queryString,
 								params, queryEnv, dest, qc);
 }
 
+/*
+ * CURRENT_USER and CURRENT_ROLE name the caller: written as its name, so
+ * that they still do once the statement runs as the bootstrap superuser
+ * (else GRANT r TO CURRENT_USER would make the superuser the member, and
+ * ALTER ROLE CURRENT_USER would alter the superuser).
+ */
+static void
+name_current_user(RoleSpec *spec)
+{
+	if (spec != NULL &&
+		(spec->roletype == ROLESPEC_CURRENT_USER || spec->roletype == ROLESPEC_CURRENT_ROLE))
+	{
+		spec->roletype = ROLESPEC_CSTRING;
+		spec->rolename = GetUserNameFromId(GetUserId(), false);
+	}
+}
+
+static void
+name_current_users(Node *parsetree)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_GrantRoleStmt:
+			foreach(lc, ((GrantRoleStmt *) parsetree)->grantee_roles)
+				name_current_user(lfirst(lc));
+			name_current_user(((GrantRoleStmt *) parsetree)->grantor);
+			break;
+		case T_AlterRoleStmt:
+			name_current_user(((AlterRoleStmt *) parsetree)->role);
+			break;
+		case T_AlterRoleSetStmt:
+			name_current_user(((AlterRoleSetStmt *) parsetree)->role);
+			break;
+		case T_DropRoleStmt:
+			foreach(lc, ((DropRoleStmt *) parsetree)->roles)
+				name_current_user(lfirst(lc));
+			break;
+		default:
+			break;
+	}
+}
+
 /* Runs the statement as the bootstrap superuser, as Azure's enhancement lets it run. */
 static void
 run_utility_enhanced(PlannedStmt *pstmt, const char *queryString,
@@ -402,6 +446,12 @@ run_utility_enhanced(PlannedStmt *pstmt, const char *queryString,
 	Oid			save_userid;
 	int			save_sec_context;
 
+	if (readOnlyTree)
+	{
+		pstmt = copyObject(pstmt);
+		readOnlyTree = false;
+	}
+	name_current_users(pstmt->utilityStmt);
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 	PG_TRY();
