@@ -86,6 +86,10 @@ var (
 	// crashed run left behind without touching a run still going.
 	prefix  string
 	counter atomic.Int64
+	// serverNum is the server's server_version_num (e.g. 170004) and
+	// serverMajor its major version, read once by TestMain: tests whose
+	// expectations differ by version branch on serverMajor.
+	serverNum, serverMajor int
 )
 
 const (
@@ -121,10 +125,34 @@ func TestMain(m *testing.M) {
 	}
 	prefix = fmt.Sprintf("%s%d-%s-", namePrefix, time.Now().Unix(), uuid.NewString()[:4])
 	fmt.Printf("live suite: server %s as %q (auth_method %s, the suite's SQL %s), object prefix %s\n", env.Host, env.Admin, env.AuthMethod, env.SQLAuthMethod, prefix)
+	full, err := readServerVersion()
+	if err != nil {
+		fmt.Printf("live suite: reading the server's version as %q: %v\n", env.Admin, err)
+		os.Exit(1)
+	}
+	fmt.Printf("live suite: OBSERVED server version: PostgreSQL %d (server_version_num %d): %s\n", serverMajor, serverNum, full)
 	sweep("leftovers of earlier runs", isLeftover)
 	code := m.Run()
 	sweep("this run's objects", func(name string) bool { return strings.HasPrefix(name, prefix) })
 	os.Exit(code)
+}
+
+// readServerVersion sets serverNum and serverMajor from the server and
+// returns its version() text.
+func readServerVersion() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	conn, err := adminConnect(ctx, env.Host, "postgres")
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	var full string
+	if err := conn.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, version()`).Scan(&serverNum, &full); err != nil {
+		return "", err
+	}
+	serverMajor = serverNum / 10000
+	return full, nil
 }
 
 // authSettings are entratoken settings for the suite's SQL, read from the

@@ -271,8 +271,10 @@ resource "azurepg_principal" "p" {
 			Config: config(false),
 			Check: func(*terraform.State) error {
 				conn := adminConn(t, db)
-				// To give the role a table, the admin must be a member of it and
-				// the role must be allowed to create in the schema (PostgreSQL 15).
+				// To give the role a table, the admin must be a member of it
+				// (on 16+ with the SET option, on by default; Azure's
+				// enhancement lets the admin grant a role pgaadauth made) and
+				// the role must be allowed to create in the schema.
 				mustExec(t, conn, "GRANT "+ident(role)+" TO CURRENT_USER")
 				mustExec(t, conn, "GRANT CREATE ON SCHEMA public TO "+ident(role))
 				mustExec(t, conn, "CREATE TABLE public.owned (id int)")
