@@ -276,17 +276,32 @@ func TestFrontDoorSession(t *testing.T) {
 	}
 
 	t.Run("cancel", func(t *testing.T) {
-		// A CancelRequest (over TLS, as pgx sends it for a TLS session) reaches the session's PostgreSQL process.
+		// A CancelRequest (over TLS, as pgx sends it for a TLS session)
+		// reaches the session's PostgreSQL process: sent once the statement
+		// runs, and without a context deadline that would cancel it too.
 		cancelled := make(chan error, 1)
 		go func() {
-			time.Sleep(300 * time.Millisecond)
+			deadline := time.Now().Add(waitDeadline)
+			for {
+				var running bool
+				if err := e.Superuser().QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+					WHERE pid = $1 AND state = 'active' AND query LIKE 'SELECT pg_sleep%')`, int32(pid)).Scan(&running); err != nil {
+					cancelled <- err
+					return
+				}
+				if running {
+					break
+				}
+				if time.Now().After(deadline) {
+					cancelled <- fmt.Errorf("the statement was not seen running within %s", waitDeadline)
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
 			cancelled <- conn.PgConn().CancelRequest(context.Background())
 		}()
-		began := time.Now()
-		_, err := conn.Exec(testCtx(t), "SELECT pg_sleep(30)")
-		if d := time.Since(began); d > 10*time.Second {
-			t.Errorf("the cancelled statement ran %s", d)
-		}
+		// Were the cancel lost, the statement would end without an error.
+		_, err := conn.Exec(context.Background(), "SELECT pg_sleep(150)")
 		if cerr := <-cancelled; cerr != nil {
 			t.Fatalf("CancelRequest: %v", cerr)
 		}
@@ -304,13 +319,14 @@ func TestFrontDoorSession(t *testing.T) {
 		if err := e.Superuser().QueryRow(testCtx(t), "SELECT pg_terminate_backend($1)", int32(pid)).Scan(&ok); err != nil || !ok {
 			t.Fatalf("pg_terminate_backend: %v %v", ok, err)
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) && !conn.IsClosed() {
-			if _, err := conn.Exec(testCtx(t), "SELECT 1"); err != nil {
-				break
+		// It signals; the backend leaves pg_stat_activity once it has exited.
+		waitFor(t, "the terminated backend to exit", func() bool {
+			var n int
+			if err := e.Superuser().QueryRow(testCtx(t), "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", int32(pid)).Scan(&n); err != nil {
+				t.Fatal(err)
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return n == 0
+		})
 		if _, err := conn.Exec(testCtx(t), "SELECT 1"); err == nil {
 			t.Error("the client's connection outlived its terminated backend")
 		}
