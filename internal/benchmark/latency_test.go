@@ -20,7 +20,21 @@ func TestLatencyProxyDelaysEachRoundTrip(t *testing.T) {
 			if err != nil {
 				return
 			}
-			go func() { _, _ = io.Copy(c, c); c.Close() }()
+			// Answers each 5-byte message once it has all of it, so that
+			// two writes of one message are one flight whatever the
+			// scheduling between them.
+			go func() {
+				defer c.Close()
+				msg := make([]byte, 5)
+				for {
+					if _, err := io.ReadFull(c, msg); err != nil {
+						return
+					}
+					if _, err := c.Write(msg); err != nil {
+						return
+					}
+				}
+			}()
 		}
 	}()
 	const rtt = 40 * time.Millisecond
@@ -48,6 +62,7 @@ func TestLatencyProxyDelaysEachRoundTrip(t *testing.T) {
 		}
 	}
 	// Two writes before any answer are one flight (a pipeline): 4 in all.
+	// The server answers only once both have arrived.
 	if _, err := c.Write([]byte("he")); err != nil {
 		t.Fatal(err)
 	}
