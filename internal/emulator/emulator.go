@@ -8,6 +8,7 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -462,13 +463,21 @@ func (e *Emulator) Restart(ctx context.Context) error {
 	return nil
 }
 
+// freePort picks a free port below Linux's ephemeral range (32768-60999), from
+// which the kernel gives port 0 and clients' outgoing sockets: a server
+// restarted on such a port could find it taken by a client's own socket.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	const low, high = 20000, 32767
+	for range 200 {
+		port := low + rand.IntN(high-low+1)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue // taken: try another
+		}
+		l.Close()
+		return port, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free port on 127.0.0.1 in %d-%d", low, high)
 }
 
 // Host is the name of the server: the name in its certificate (it listens
