@@ -1,6 +1,7 @@
 // Package emulator runs a local server that behaves like Azure Database for
 // PostgreSQL flexible server with Entra authentication and the azure_ai
-// extension: a throwaway PostgreSQL 15 cluster with the pgaadauth functions,
+// extension: a throwaway PostgreSQL cluster (15 by default; PG_MAJOR chooses
+// 17 or 18, see PGBinDirFor) with the pgaadauth functions,
 // the two security-label providers, a fake Entra tenant, and a fake
 // managed-identity token endpoint.
 package emulator
@@ -34,7 +35,8 @@ const ServerAdmin = "pgadmin"
 
 // Options configure an emulator. The zero value is usable.
 type Options struct {
-	// PGBinDir holds the PostgreSQL 15 server binaries (default /usr/lib/postgresql/15/bin).
+	// PGBinDir holds the server binaries and a pg_config (default: those of the
+	// major PG_MAJOR names, ConfiguredPGBinDir; /usr/lib/postgresql/15/bin when unset).
 	PGBinDir string
 	// Port to listen on, on 127.0.0.1; 0 picks a free one.
 	Port int
@@ -86,13 +88,16 @@ type Emulator struct {
 	front       *frontDoor // nil with TokenLoginPassword
 	tokenKey    []byte     // signs issued tokens
 	tokenKeyID  string
+	pgMajor     int // the running server's, read after the first start
 }
 
 // Start creates, starts and seeds a new emulator. Stop it with Stop.
 func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	began := time.Now()
 	if opts.PGBinDir == "" {
-		opts.PGBinDir = DefaultPGBinDir
+		if opts.PGBinDir, err = ConfiguredPGBinDir(); err != nil {
+			return nil, err
+		}
 	}
 	if opts.AdminName == "" {
 		opts.AdminName = "ci-pipeline-mi"
@@ -159,6 +164,9 @@ func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 		return nil, err
 	}
 	if err := e.startServer(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.readPGMajor(ctx); err != nil {
 		return nil, err
 	}
 	if err := e.bootstrap(ctx); err != nil {

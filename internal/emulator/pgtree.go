@@ -18,14 +18,16 @@ import (
 //go:embed pgext
 var pgext embed.FS
 
-// DefaultPGBinDir is where Debian's postgresql-15 package puts the server.
+// DefaultPGBinDir is where Debian's postgresql-15 package puts the server, the
+// one the emulator runs by default (PG_MAJOR chooses another, see PGBinDirFor).
 const DefaultPGBinDir = "/usr/lib/postgresql/15/bin"
 
 // pgTree is a private, relocated copy of a PostgreSQL installation.
 //
 // PostgreSQL finds its share and lib directories relative to the location of
 // its binaries. By copying the two binaries we run into <root>/usr/lib/postgresql/15/bin
-// and linking everything else, the emulator can add its own extension files
+// (or <root>/<cache>/17/bin for a fetched major) and linking everything else,
+// the emulator can add its own extension files
 // and its label-provider module without touching the system installation,
 // and without root.
 //
@@ -79,6 +81,9 @@ func buildPGTree(root, binDir string, logf func(string, ...any)) (*pgTree, error
 			return nil, err
 		}
 	}
+	if err := linkRuntimeLibs(root, paths); err != nil {
+		return nil, err
+	}
 	if err := linkTree(paths.pkglibdir, t.lib, func(rel string) bool {
 		return strings.HasPrefix(filepath.Base(rel), "pgaadauth_emulator")
 	}); err != nil {
@@ -96,23 +101,63 @@ func buildPGTree(root, binDir string, logf func(string, ...any)) (*pgTree, error
 	if err := copyFile(so, filepath.Join(t.lib, "pgaadauth_emulator.so"), 0o755); err != nil {
 		return nil, err
 	}
-	entries, err := fs.ReadDir(pgext, "pgext")
+	major, err := majorOf(paths.version)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), "azure_ai") {
-			continue
-		}
-		data, err := pgext.ReadFile("pgext/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		if err := writeNewFile(filepath.Join(t.share, "extension", e.Name()), bytes.NewReader(data), 0o644); err != nil {
-			return nil, err
-		}
+	if err := writeAzureAI(filepath.Join(t.share, "extension"), azureAIVersion(major)); err != nil {
+		return nil, err
 	}
 	return t, nil
+}
+
+// linkRuntimeLibs links the shared libraries the server's binaries load from
+// ../lib (the npm build's RUNPATH is $ORIGIN/../lib, and the tree holds copies
+// of the binaries). Debian's ../lib is the pkglibdir, which buildPGTree links.
+func linkRuntimeLibs(root string, paths pgPaths) error {
+	libDir := filepath.Join(filepath.Dir(paths.bindir), "lib")
+	if libDir == paths.pkglibdir {
+		return nil
+	}
+	entries, err := os.ReadDir(libDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(root, libDir), 0o755); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		if err := os.Symlink(filepath.Join(libDir, e.Name()), filepath.Join(root, libDir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeAzureAI writes the emulator's azure_ai extension: the one version Azure
+// ships on the server's major, with no other script, so no update path.
+func writeAzureAI(extDir, version string) error {
+	control, err := pgext.ReadFile("pgext/azure_ai.control")
+	if err != nil {
+		return err
+	}
+	const line = "default_version = '1.3.1'"
+	if !bytes.Contains(control, []byte(line)) {
+		return fmt.Errorf("pgext/azure_ai.control has no line %q to set the version on", line)
+	}
+	control = bytes.Replace(control, []byte(line), []byte("default_version = '"+version+"'"), 1)
+	if err := writeNewFile(filepath.Join(extDir, "azure_ai.control"), bytes.NewReader(control), 0o644); err != nil {
+		return err
+	}
+	script := "azure_ai--" + version + ".sql"
+	data, err := pgext.ReadFile("pgext/" + script)
+	if err != nil {
+		return err
+	}
+	return writeNewFile(filepath.Join(extDir, script), bytes.NewReader(data), 0o644)
 }
 
 // labelModule builds the C module with PGXS once per source and server
