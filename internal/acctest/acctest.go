@@ -32,6 +32,9 @@ var (
 	RoleExists    = pgtest.RoleExists
 	NewObject     = pgtest.NewObject
 	NewAdmin      = pgtest.NewAdmin
+
+	AzureAIVersion       = pgtest.AzureAIVersion
+	OtherAzureAIVersions = pgtest.OtherAzureAIVersions
 )
 
 // Main runs the tests, then stops the emulator and removes the provider

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
 )
 
@@ -19,31 +20,40 @@ func TestAzureAI(t *testing.T) {
 	dbA, dbB := newDatabase(t), newDatabase(t)
 	a, b := admin(t, dbA), admin(t, dbB)
 
+	// Azure ships one azure_ai version per major (1.3.1 on 12-17, 2.0.0 on
+	// 18), and the emulator that of the major it runs.
+	want, others := pgtest.AzureAIVersion(t, e.PGMajor()), pgtest.OtherAzureAIVersions(t, e.PGMajor())
+
 	// Not there until created, per database.
 	_, err := a.Exec(testCtx(t), "SELECT azure_ai.version()")
 	pgErr(t, err, "3F000", `schema "azure_ai" does not exist`)
 	exec(t, a, "CREATE EXTENSION azure_ai")
-	if v := scalar[string](t, a, "SELECT azure_ai.version()"); v != "1.3.1" {
-		t.Errorf("version() = %q, want the default 1.3.1", v)
+	if v := scalar[string](t, a, "SELECT azure_ai.version()"); v != want {
+		t.Errorf("version() = %q on PostgreSQL %d, want the default %s", v, e.PGMajor(), want)
 	}
 	_, err = b.Exec(testCtx(t), "SELECT azure_ai.version()")
 	pgErr(t, err, "3F000", `schema "azure_ai" does not exist`)
 
-	// Azure ships one version (1.3.1 on PostgreSQL 15) and no update path:
-	// other versions fail with PostgreSQL's own errors.
-	for _, v := range []string{"1.0.0", "1.1.0", "1.3.0"} {
+	// No other version, not even one Azure ships on another major, and no
+	// update path: other versions fail with PostgreSQL's own errors.
+	for _, v := range append([]string{"1.0.0", "1.1.0", "1.3.0"}, others...) {
 		_, err = b.Exec(testCtx(t), "CREATE EXTENSION azure_ai VERSION "+literal(v))
 		pgErr(t, err, "22023", fmt.Sprintf(`extension "azure_ai" has no installation script nor update path for version "%s"`, v))
 	}
-	exec(t, b, "CREATE EXTENSION azure_ai VERSION '1.3.1'")
-	_, err = b.Exec(testCtx(t), "ALTER EXTENSION azure_ai UPDATE TO '1.4.0'")
-	pgErr(t, err, "22023", `extension "azure_ai" has no update path from version "1.3.1" to version "1.4.0"`)
-	exec(t, b, "ALTER EXTENSION azure_ai UPDATE") // already at the default: a notice only
-	if v := scalar[string](t, b, "SELECT extversion FROM pg_extension WHERE extname = 'azure_ai'"); v != "1.3.1" {
-		t.Errorf("extversion %q", v)
+	exec(t, b, "CREATE EXTENSION azure_ai VERSION "+literal(want))
+	for _, v := range append([]string{"1.4.0"}, others...) {
+		_, err = b.Exec(testCtx(t), "ALTER EXTENSION azure_ai UPDATE TO "+literal(v))
+		pgErr(t, err, "22023", fmt.Sprintf(`extension "azure_ai" has no update path from version "%s" to version "%s"`, want, v))
 	}
-	if v := scalar[string](t, b, "SELECT string_agg(version, ',' ORDER BY version) FROM pg_available_extension_versions WHERE name = 'azure_ai'"); v != "1.3.1" {
-		t.Errorf("available versions %q, want 1.3.1 only", v)
+	exec(t, b, "ALTER EXTENSION azure_ai UPDATE") // already at the default: a notice only
+	if v := scalar[string](t, b, "SELECT extversion FROM pg_extension WHERE extname = 'azure_ai'"); v != want {
+		t.Errorf("extversion %q, want %s", v, want)
+	}
+	if v := scalar[string](t, b, "SELECT string_agg(version, ',' ORDER BY version) FROM pg_available_extension_versions WHERE name = 'azure_ai'"); v != want {
+		t.Errorf("available versions %q, want %s only", v, want)
+	}
+	if v := scalar[string](t, b, "SELECT default_version FROM pg_available_extensions WHERE name = 'azure_ai'"); v != want {
+		t.Errorf("default version %q, want %s", v, want)
 	}
 
 	t.Run("set and get per database", func(t *testing.T) {
@@ -120,8 +130,8 @@ func TestAzureAI(t *testing.T) {
 		login, pw := newLogin(t)
 		conn := mustOpen(t, e.URL(login, pw, dbA))
 		// The version is public; settings are not.
-		if v := scalar[string](t, conn, "SELECT azure_ai.version()"); v != "1.3.1" {
-			t.Errorf("version() as a plain login = %q", v)
+		if v := scalar[string](t, conn, "SELECT azure_ai.version()"); v != want {
+			t.Errorf("version() as a plain login = %q, want %s", v, want)
 		}
 		_, err := conn.Exec(testCtx(t), "SELECT azure_ai.set_setting('azure_openai.endpoint', 'https://evil/')")
 		pgErr(t, err, "42501", "permission denied for function set_setting")

@@ -46,11 +46,18 @@ func TestExtensionLifecycle(t *testing.T) {
 	ctx := context.Background()
 	db := extensionDatabase(t, true)
 
-	// Azure ships azure_ai 1.3.1 only on PostgreSQL 15, with no update path.
-	_, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai", Version: "1.1.0"})
-	wantExtKind(t, err, pgaad.ErrExtensionVersion, "no installation script", "1.3.1 (default 1.3.1")
-	x, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai", Version: "1.3.1"})
-	want := pgaad.Extension{Database: db, Name: "azure_ai", Schema: "azure_ai", Version: "1.3.1"}
+	// Azure ships one azure_ai version per major (1.3.1 on 12-17, 2.0.0 on
+	// 18), with no update path.
+	major := pgtest.Emulator(t).PGMajor()
+	v := pgtest.AzureAIVersion(t, major)
+	versions := "on this server: " + v + " (default " + v + "," // v and no other
+	others := pgtest.OtherAzureAIVersions(t, major)
+	for _, other := range append([]string{"1.1.0"}, others...) {
+		_, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai", Version: other})
+		wantExtKind(t, err, pgaad.ErrExtensionVersion, "no installation script", versions)
+	}
+	x, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai", Version: v})
+	want := pgaad.Extension{Database: db, Name: "azure_ai", Schema: "azure_ai", Version: v}
 	if err != nil || x != want {
 		t.Fatalf("created %+v, %v; want %+v", x, err, want)
 	}
@@ -60,17 +67,19 @@ func TestExtensionLifecycle(t *testing.T) {
 	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai"})
 	wantExtKind(t, err, pgaad.ErrAlreadyExists, `extension "azure_ai" already exists`)
 
-	_, err = c.UpdateExtension(ctx, db, "azure_ai", "9.9")
-	wantExtKind(t, err, pgaad.ErrExtensionVersion, `no update path from version "1.3.1" to version "9.9"`,
-		"1.3.1 (default 1.3.1", "no update path to any other version")
+	for _, other := range append([]string{"9.9"}, others...) {
+		_, err = c.UpdateExtension(ctx, db, "azure_ai", other)
+		wantExtKind(t, err, pgaad.ErrExtensionVersion, `no update path from version "`+v+`" to version "`+other+`"`,
+			versions, "no update path to any other version")
+	}
 	// Updating to the installed version changes nothing.
-	if x, err = c.UpdateExtension(ctx, db, "azure_ai", "1.3.1"); err != nil || x != want {
+	if x, err = c.UpdateExtension(ctx, db, "azure_ai", v); err != nil || x != want {
 		t.Fatalf("updated %+v, %v; want %+v", x, err, want)
 	}
 	var extversion string
 	pgtest.SuperQueryRow(t, db, "SELECT extversion FROM pg_extension WHERE extname = 'azure_ai'", nil, &extversion)
-	if extversion != "1.3.1" {
-		t.Fatalf("server says %s", extversion)
+	if extversion != v {
+		t.Fatalf("server says %s, want %s", extversion, v)
 	}
 	_, err = c.UpdateExtension(ctx, db, "azure_ai", "1.0.0")
 	wantExtKind(t, err, pgaad.ErrExtensionVersion, "no update path to any other version")

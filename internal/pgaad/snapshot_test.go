@@ -164,11 +164,12 @@ func TestExtensionSnapshot(t *testing.T) {
 	ctx := context.Background()
 	c := adminClient(t)
 	db := extensionDatabase(t, true)
-	if _, err := pgtest.AdminConn(t, db).Exec(ctx, "CREATE EXTENSION azure_ai VERSION '1.3.1'"); err != nil {
+	v := pgtest.AzureAIVersion(t, pgtest.Emulator(t).PGMajor())
+	if _, err := pgtest.AdminConn(t, db).Exec(ctx, "CREATE EXTENSION azure_ai VERSION '"+v+"'"); err != nil {
 		t.Fatal(err)
 	}
 	began := time.Now()
-	if x, err := c.Extension(ctx, db, "azure_ai"); err != nil || x.Version != "1.3.1" || x.Schema != "azure_ai" {
+	if x, err := c.Extension(ctx, db, "azure_ai"); err != nil || x.Version != v || x.Schema != "azure_ai" {
 		t.Fatalf("read azure_ai: %+v, %v", x, err)
 	}
 	if _, err := c.Extension(ctx, db, "hstore"); !errors.Is(err, pgaad.ErrNotFound) {

@@ -88,23 +88,24 @@ func extensionConfig(db, name string, lines ...string) string {
 }
 
 // TestAccExtensionAzureAI creates azure_ai at the one version Azure ships on
-// PostgreSQL 15 (1.3.1) in a hostile database, imports it, refuses a version
-// Azure does not ship with PostgreSQL's error and the installed version,
+// the server's major (1.3.1 on 12-17, 2.0.0 on 18) in a hostile database,
+// imports it, refuses a version Azure does not ship with PostgreSQL's error
+// and the installed version,
 // recreates it after an out-of-band drop, keeps it when version leaves the
 // configuration, and drops it on destroy. (Azure has no update path between
 // azure_ai versions, so an in-place update cannot be shown with it.)
 func TestAccExtensionAzureAI(t *testing.T) {
-	acctest.Emulator(t)
+	v := acctest.AzureAIVersion(t, acctest.Emulator(t).PGMajor())
 	db := extensionTestDatabase(t, true)
 	const addr = "azurepg_extension.x"
 	id := db + "/azure_ai"
-	v131 := extensionConfig(db, "azure_ai", `version = "1.3.1"`)
+	pinned := extensionConfig(db, "azure_ai", fmt.Sprintf("version = %q", v))
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy:             checkExtensionGone(t, db, "azure_ai"),
 		Steps: []resource.TestStep{
 			{
-				Config: v131,
+				Config: pinned,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{
 						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate),
@@ -116,39 +117,39 @@ func TestAccExtensionAzureAI(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "database", db),
 					resource.TestCheckResourceAttr(addr, "name", "azure_ai"),
 					resource.TestCheckResourceAttr(addr, "schema", "azure_ai"),
-					resource.TestCheckResourceAttr(addr, "version", "1.3.1"),
-					checkServerExtension(t, db, "azure_ai", "azure_ai", "1.3.1"),
+					resource.TestCheckResourceAttr(addr, "version", v),
+					checkServerExtension(t, db, "azure_ai", "azure_ai", v),
 				),
 			},
-			{Config: v131, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateVerify: true},
-			{Config: v131, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateKind: resource.ImportBlockWithID},
+			{Config: pinned, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateVerify: true},
+			{Config: pinned, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateKind: resource.ImportBlockWithID},
 			{
 				// A version Azure does not ship: planned as an update, refused by
 				// the server with the versions it has; the installed one stays.
-				Config: extensionConfig(db, "azure_ai", `version = "1.4.0"`),
+				Config: extensionConfig(db, "azure_ai", `version = "9.9.9"`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 				},
-				ExpectError: extensionErrorText(`no update path from version "1.3.1" to version "1.4.0"`,
-					"1.3.1 (default 1.3.1", "no update path to any other version"),
+				ExpectError: extensionErrorText(`no update path from version "`+v+`" to version "9.9.9"`,
+					"on this server: "+v+" (default "+v+",", "no update path to any other version"),
 			},
 			{
-				Config: v131,
+				Config: pinned,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
-				Check: checkServerExtension(t, db, "azure_ai", "azure_ai", "1.3.1"),
+				Check: checkServerExtension(t, db, "azure_ai", "azure_ai", v),
 			},
 			{
 				// Dropped behind Terraform's back: the plan creates it again.
 				PreConfig: func() {
 					acctest.SuperExec(t, db, "DROP EXTENSION azure_ai")
 				},
-				Config: v131,
+				Config: pinned,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)},
 				},
-				Check: checkServerExtension(t, db, "azure_ai", "azure_ai", "1.3.1"),
+				Check: checkServerExtension(t, db, "azure_ai", "azure_ai", v),
 			},
 			{
 				// Without version the installed one is kept: nothing to do.
@@ -156,7 +157,7 @@ func TestAccExtensionAzureAI(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
-				Check: resource.TestCheckResourceAttr(addr, "version", "1.3.1"),
+				Check: resource.TestCheckResourceAttr(addr, "version", v),
 			},
 		},
 	})
@@ -209,7 +210,10 @@ func TestAccExtensionSchema(t *testing.T) {
 // not exist, a version with no update path, objects that depend on the
 // extension at destroy, and bad input caught at plan time.
 func TestAccExtensionErrors(t *testing.T) {
-	acctest.Emulator(t)
+	major := acctest.Emulator(t).PGMajor()
+	// azure_ai at the version Azure ships on this major, and one it ships on
+	// another (1.3.1 on 12-17, 2.0.0 on 18).
+	ai, otherAI := acctest.AzureAIVersion(t, major), acctest.OtherAzureAIVersions(t, major)[0]
 	db := extensionTestDatabase(t, true)
 	missing := acctest.Name(`no such "db"`)
 	steps := []resource.TestStep{
@@ -223,23 +227,29 @@ func TestAccExtensionErrors(t *testing.T) {
 			ExpectError: extensionErrorText("Database does not exist", "does not exist (SQLSTATE 3D000)", "Create it first"),
 		},
 		{
-			Config:      extensionConfig(db, "azure_ai", `version = "2.0.0"`),
-			ExpectError: extensionErrorText("Extension version not available", "no installation script", "1.3.1 (default 1.3.1"),
+			// A version Azure ships on no major.
+			Config:      extensionConfig(db, "azure_ai", `version = "9.9.9"`),
+			ExpectError: extensionErrorText("Extension version not available", "no installation script", "on this server: "+ai+" (default "+ai+","),
+		},
+		{
+			// The version Azure ships on another major.
+			Config:      extensionConfig(db, "azure_ai", fmt.Sprintf("version = %q", otherAI)),
+			ExpectError: extensionErrorText("Extension version not available", "no installation script", "on this server: "+ai+" (default "+ai+","),
 		},
 		{
 			Config:      extensionConfig(db, "azure_ai", `schema = "public"`),
 			ExpectError: extensionErrorText(`must be installed in schema "azure_ai"`),
 		},
-		{Config: extensionConfig(db, "azure_ai", `version = "1.3.1"`)},
+		{Config: extensionConfig(db, "azure_ai", fmt.Sprintf("version = %q", ai))},
 		{
 			Config:      extensionConfig(db, "azure_ai", `version = "1.0.0"`),
-			ExpectError: extensionErrorText(`no update path from version "1.3.1" to version "1.0.0"`, "cannot downgrade"),
+			ExpectError: extensionErrorText(`no update path from version "`+ai+`" to version "1.0.0"`, "cannot downgrade"),
 		},
 		{
 			// A table column of its type keeps hstore from being dropped; nothing is cascaded.
 			PreConfig: func() {
-				if _, v := serverExtension(t, db, "azure_ai"); v != "1.3.1" {
-					t.Errorf("after the failed update azure_ai is at %q, want 1.3.1", v)
+				if _, v := serverExtension(t, db, "azure_ai"); v != ai {
+					t.Errorf("after the failed update azure_ai is at %q, want %s", v, ai)
 				}
 			},
 			Config: extensionConfig(db, "hstore"),
