@@ -227,7 +227,8 @@ func aliasServerOutcome(t *testing.T, logFrom int64, admin, denied emulator.Obje
 			if strings.Contains(line, "ERROR:") && strings.Contains(line, "permission denied") {
 				o.adminRefusedStatements++
 			}
-			if strings.Contains(line, "DETAIL:  parameters:") {
+			// "parameters:" on 15, "Parameters:" from 16 on.
+			if strings.Contains(line, "DETAIL:  parameters:") || strings.Contains(line, "DETAIL:  Parameters:") {
 				for i, q := range adminQ {
 					if strings.Contains(line, q) {
 						adminSeen[v.AdminNames[i]] = true

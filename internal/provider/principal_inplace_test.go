@@ -309,6 +309,11 @@ func TestPrincipalRelabelRefused(t *testing.T) {
 	weak := acctest.NewAdmin(t)
 	acctest.SuperExec(t, "postgres", "ALTER ROLE "+pgx.Identifier{weak.Name}.Sanitize()+" NOCREATEROLE")
 	o := acctest.NewObject(t, "user", "acc relabel refused")
+	// PostgreSQL's own words: 15 in the message, 16+ in the detail.
+	refusal := "must have CREATEROLE privilege (SQLSTATE 42501)"
+	if pgMajor(t) >= 16 {
+		refusal = "permission denied (SQLSTATE 42501)\nThe current user must have the CREATEROLE attribute."
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy:             checkRolesGone(t, o.Name),
@@ -320,7 +325,7 @@ func TestPrincipalRelabelRefused(t *testing.T) {
   mfa  = true
 }`, o.Name),
 				ExpectError: words("Server refused to relabel the principal", fmt.Sprintf("changing principal %q", o.Name),
-					"must have CREATEROLE privilege (SQLSTATE 42501)", "Nothing was changed.",
+					refusal, "Nothing was changed.",
 					"terraform apply -replace=<address>"),
 			},
 			{

@@ -489,7 +489,11 @@ azure_utility_hook(PlannedStmt *pstmt, const char *queryString,
 		}
 		else if (IsA(parsetree, DropRoleStmt))
 			check_drop_role((DropRoleStmt *) parsetree);
-		if (acting_as_azure_admin() && azure_rules(parsetree))
+		/*
+		 * The enhancement stands in for ADMIN OPTION, not for CREATEROLE,
+		 * which PostgreSQL 16 asks for as well (narrowest reading).
+		 */
+		if (acting_as_azure_admin() && azure_rules(parsetree) && has_createrole_privilege(GetUserId()))
 		{
 			run_utility_enhanced(pstmt, queryString, readOnlyTree, context,
 								 params, queryEnv, dest, qc);
