@@ -57,6 +57,15 @@ type Options struct {
 	// TokenLogin chooses how tokens are checked (default DefaultTokenLogin,
 	// or the environment variable AZUREPG_EMULATOR_TOKEN_LOGIN).
 	TokenLogin TokenLogin
+	// CreateroleSelfGrant is the server's createrole_self_grant on
+	// PostgreSQL 16+ (ignored on 15): the options of the extra grant a role's
+	// creator receives, "" (PostgreSQL's default, and the emulator's), or
+	// e.g. "set, inherit". GUESS: a user reports that Azure sets
+	// 'set, inherit' (cyrilgdn/terraform-provider-postgresql#483, not
+	// documented); the provider must work either way, and
+	// TestLiveAzureRoleRules logs what Azure has. Default: the environment
+	// variable AZUREPG_EMULATOR_CREATEROLE_SELF_GRANT.
+	CreateroleSelfGrant string
 	// Logf receives progress messages; nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -107,6 +116,9 @@ func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	}
 	if opts.Extensions == nil {
 		opts.Extensions = DefaultExtensions
+	}
+	if opts.CreateroleSelfGrant == "" {
+		opts.CreateroleSelfGrant = os.Getenv("AZUREPG_EMULATOR_CREATEROLE_SELF_GRANT")
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
@@ -271,6 +283,9 @@ func (e *Emulator) configure() error {
 		"full_page_writes = off",
 		"log_min_messages = warning",
 		"log_line_prefix = '%m [%p] %q%u@%d '",
+	}
+	if e.tree.major >= 16 && e.opts.CreateroleSelfGrant != "" {
+		conf = append(conf, "createrole_self_grant = "+quoteLiteral(e.opts.CreateroleSelfGrant))
 	}
 	if e.opts.LogStatements {
 		conf = append(conf, "log_statement = 'all'", "log_connections = on", "log_min_messages = info")

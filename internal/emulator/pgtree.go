@@ -43,6 +43,7 @@ type pgTree struct {
 	lib    string
 	share  string
 	sysBin string
+	major  int // the server's PostgreSQL major version
 }
 
 // paths of the system installation, from pg_config.
@@ -105,6 +106,7 @@ func buildPGTree(root, binDir string, logf func(string, ...any)) (*pgTree, error
 	if err != nil {
 		return nil, err
 	}
+	t.major = major
 	if err := writeAzureAI(filepath.Join(t.share, "extension"), azureAIVersion(major)); err != nil {
 		return nil, err
 	}

@@ -64,6 +64,13 @@ func TestAccRoleMembershipAdminItself(t *testing.T) {
 	}
 	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+qi(owner)) })
 	pg16 := pgMajor(t) >= 16
+	var selfGrant string
+	if pg16 {
+		acctest.SuperQueryRow(t, "postgres", "SHOW createrole_self_grant", nil, &selfGrant)
+	}
+	if selfGrant != "" {
+		t.Skipf("createrole_self_grant = %q: the creator is a member already (internal/pgaad TestMembershipOfCreator covers it)", selfGrant)
+	}
 	implicit := 0
 	if pg16 {
 		implicit = 1 // the creator's grant
