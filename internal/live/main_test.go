@@ -352,9 +352,10 @@ func newDatabase(t *testing.T) string {
 			defer conn.Close(ctx)
 			// FORCE ends the admin's own sessions (the in-process provider's
 			// pools); another role's session that a test just closed may take
-			// a moment to end, and FORCE may not end it: try again.
-			for range 10 {
-				if _, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(db)+" WITH (FORCE)"); err == nil {
+			// a moment to end, and FORCE may not end it: try again, every
+			// second, until the context's 2 minutes are over.
+			for {
+				if _, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(db)+" WITH (FORCE)"); err == nil || ctx.Err() != nil {
 					break
 				}
 				time.Sleep(time.Second)
