@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
@@ -107,6 +109,88 @@ func TestPrincipalAdminInPlace(t *testing.T) {
 				// The table goes before destroy drops the role.
 				PreConfig: func() { acctest.SuperExec(t, "postgres", "DROP TABLE public."+table) },
 				Config:    config(false, true),
+			},
+		},
+	})
+}
+
+// TestAccPrincipalInPlaceKeepsComputed: an in-place change of admin and mfa
+// plans type, object_id and tenant_id with the values in state, not as
+// "(known after apply)": the same role keeps them. A principal created by
+// name (type and object_id read from the tenant) and one created from an
+// older server's single label (no tenant id: tenant_id stays ""). A new
+// name still replaces the principal and reads the new role's facts.
+func TestAccPrincipalInPlaceKeepsComputed(t *testing.T) {
+	acctest.Emulator(t)
+	byName := acctest.NewObject(t, "user", "acc known; in'place")
+	other := acctest.NewObject(t, "group", "acc known; replaced")
+	old := acctest.NewObject(t, "group", "acc known \"old label\"")
+	acctest.SuperExec(t, "postgres", "CREATE ROLE "+pgx.Identifier{old.Name}.Sanitize()+" LOGIN")
+	acctest.SuperExec(t, "postgres", fmt.Sprintf("SECURITY LABEL FOR pgaadauth ON ROLE %s IS 'aadauth,oid=%s,type=group'",
+		pgx.Identifier{old.Name}.Sanitize(), old.ObjectID))
+	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{old.Name}.Sanitize()) })
+	tenant := acctest.Emulator(t).TenantID()
+	config := func(name string, admin, mfa bool) string {
+		return principalConfig(
+			fmt.Sprintf(`resource "azurepg_principal" "by_name" {
+  name  = %q
+  admin = %t
+  mfa   = %t
+}`, name, admin, mfa),
+			fmt.Sprintf(`import {
+  to = azurepg_principal.old
+  id = %q
+}
+resource "azurepg_principal" "old" {
+  name  = %q
+  admin = %t
+}`, old.Name, old.Name, admin))
+	}
+	known := func(addr, name, typ, objectID, tenantID string) []plancheck.PlanCheck {
+		return []plancheck.PlanCheck{
+			plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+			plancheck.ExpectKnownValue(addr, tfjsonpath.New("type"), knownvalue.StringExact(typ)),
+			plancheck.ExpectKnownValue(addr, tfjsonpath.New("object_id"), knownvalue.StringExact(objectID)),
+			plancheck.ExpectKnownValue(addr, tfjsonpath.New("tenant_id"), knownvalue.StringExact(tenantID)),
+			plancheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(name)),
+		}
+	}
+	resource.ParallelTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: acctest.ProviderFactories,
+		CheckDestroy:             checkRolesGone(t, byName.Name, other.Name, old.Name),
+		Steps: []resource.TestStep{
+			{Config: config(byName.Name, false, false)},
+			{
+				Config: config(byName.Name, true, true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: append(known("azurepg_principal.by_name", byName.Name, "user", byName.ObjectID, tenant),
+						known("azurepg_principal.old", old.Name, "group", old.ObjectID, "")...),
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("azurepg_principal.by_name", "admin", "true"),
+					resource.TestCheckResourceAttr("azurepg_principal.by_name", "mfa", "true"),
+					resource.TestCheckResourceAttr("azurepg_principal.old", "admin", "true"),
+					resource.TestCheckResourceAttr("azurepg_principal.old", "tenant_id", ""),
+				),
+			},
+			{
+				// Another name replaces the principal: the new role's type
+				// and object id are planned unknown and read from it, not
+				// kept from the old one.
+				Config: config(other.Name, true, true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("azurepg_principal.by_name", plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectUnknownValue("azurepg_principal.by_name", tfjsonpath.New("type")),
+						plancheck.ExpectUnknownValue("azurepg_principal.by_name", tfjsonpath.New("object_id")),
+					},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("azurepg_principal.by_name", "type", "group"),
+					resource.TestCheckResourceAttr("azurepg_principal.by_name", "object_id", other.ObjectID),
+					checkRolesGone(t, byName.Name),
+				),
 			},
 		},
 	})

@@ -107,6 +107,12 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				Validators:    principalNameValidators(),
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
+			// type, object_id and tenant_id use the state's value when
+			// unknown: only admin and mfa change in place, and the role
+			// stays the same, so the plan shows them known instead of
+			// "(known after apply)". A replacement is planned afresh with
+			// no prior state (Terraform plans the create part again), so
+			// it still reads them from the new role.
 			"type": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
@@ -114,7 +120,7 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 					"Required with `object_id`. Without `object_id` it is read from the tenant, and when set it must match " +
 					"(a mismatch fails and creates nothing). " + principalReplaceNote,
 				Validators:    []validator.String{stringvalidator.OneOf(principalTypes...)},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured(), stringplanmodifier.UseStateForUnknown()},
 			},
 			"object_id": schema.StringAttribute{
 				Optional: true,
@@ -129,7 +135,7 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 					stringvalidator.RegexMatches(uuidPattern, "must be a UUID such as 6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a05"),
 					stringvalidator.AlsoRequires(path.MatchRoot("type")),
 				},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured(), stringplanmodifier.UseStateForUnknown()},
 			},
 			"admin": schema.BoolAttribute{
 				Optional: true,
@@ -152,6 +158,7 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				Computed: true,
 				MarkdownDescription: "The Microsoft Entra tenant id recorded on the role. Empty for roles created by older servers, " +
 					"whose labels did not record it.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 		},
 	}
