@@ -234,7 +234,11 @@ func (c *Client) CreatePrincipal(ctx context.Context, np NewPrincipal) (Principa
 	p, err := writeOne(ctx, c, PrincipalsDatabase, op,
 		func(conn *pgx.Conn) (Principal, error) { return createPrincipalBatch(ctx, conn, np) },
 		func(ctx context.Context) (Principal, bool, error) { return c.confirmPrincipal(ctx, np) })
-	return p, c.classify(op, roleObject(np.Name), err, principalRule)
+	rule := principalRule
+	if np.ObjectID != "" {
+		rule = principalByObjectIDRule
+	}
+	return p, c.classify(op, roleObject(np.Name), err, rule)
 }
 
 // createPrincipalSQL is the statement that creates the role and its arguments.
@@ -414,7 +418,12 @@ func (c *Client) DropPrincipal(ctx context.Context, name string) error {
 	_, err := writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (pgconn.CommandTag, error) {
 		return conn.Exec(ctx, dropRoleSQL(name))
 	}, nil)
-	err = c.classify(op, roleObject(name), err, principalRule)
+	err = c.classify(op, roleObject(name), err, func(e *Error, pgErr *pgconn.PgError) {
+		principalRule(e, pgErr)
+		if e.Kind == ErrDependentObjects && c.cfg.Username != "" {
+			e.Advice = dependentObjectsAdvice(name, pgx.Identifier{c.cfg.Username}.Sanitize())
+		}
+	})
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
@@ -434,7 +443,9 @@ func checkRoleName(op, name string) error {
 }
 
 // principalRule is what principals add to the common classification: the
-// pgaadauth functions' own failures, and advice for the shared kinds.
+// pgaadauth functions' own failures, and advice for the shared kinds. Its
+// advice for a creation assumes a lookup by name (no object_id);
+// principalByObjectIDRule is the one for a creation by object id.
 func principalRule(e *Error, pgErr *pgconn.PgError) {
 	msg := strings.ToLower(pgErr.Message)
 	switch {
@@ -447,7 +458,10 @@ func principalRule(e *Error, pgErr *pgconn.PgError) {
 		e.Advice = "Several Entra objects share this name. Set object_id (and type) to say which one is meant."
 	case pgErr.Code == "0LP01":
 		e.Kind = ErrValidation
-		e.Advice = "Azure could not validate the name against Microsoft Entra ID. Retry later, or set object_id and type to create the principal without a name lookup."
+		e.Advice = "Azure could not validate the name against Microsoft Entra ID. Retry later. If it keeps failing, check that the " +
+			"server can reach Microsoft Entra ID (a server with private access needs outbound access to the AzureActiveDirectory " +
+			"service tag). Setting object_id and type would skip the name lookup, not this check: Azure validates the object in " +
+			"Entra ID either way."
 	case pgErr.Code == "42883": // undefined_function
 		e.Kind = ErrWrongDatabase
 		e.Advice = wrongDatabaseAdvice
@@ -456,13 +470,42 @@ func principalRule(e *Error, pgErr *pgconn.PgError) {
 		e.Advice = notAdminAdvice
 	case pgErr.Code == "2BP01":
 		e.Kind = ErrDependentObjects
-		role := pgx.Identifier{e.Object.Name}.Sanitize()
-		e.Advice = "The role still owns objects or holds privileges (listed above; \"N objects in database X\" means look there). " +
-			"Connected as an admin, run in each database it names (and in postgres):\n" +
-			"  REASSIGN OWNED BY " + role + " TO <new owner>;\n" +
-			"  DROP OWNED BY " + role + ";\n" +
-			"then delete the principal again."
+		e.Advice = dependentObjectsAdvice(e.Object.Name, "<your login>")
 	}
+}
+
+// principalByObjectIDRule is principalRule for a creation by object id
+// (pgaadauth_create_principal_with_oid): no name was looked up, so the
+// advice does not propose object_id and type, which were set.
+func principalByObjectIDRule(e *Error, pgErr *pgconn.PgError) {
+	principalRule(e, pgErr)
+	switch {
+	case errors.Is(e.Kind, ErrNotInTenant):
+		e.Advice = "Check object_id: it must be the object id (for a managed identity or service principal, its principal id, not " +
+			"its client id) of an object in the server's tenant. An identity created seconds earlier may not be visible to Azure yet " +
+			"(directory replication): apply again in a minute."
+	case errors.Is(e.Kind, ErrValidation):
+		e.Advice = "Azure could not validate the object id against Microsoft Entra ID; object_id and type skip only the name lookup, " +
+			"not this check. Retry later. If it keeps failing, check that the server can reach Microsoft Entra ID (a server with " +
+			"private access needs outbound access to the AzureActiveDirectory service tag)."
+	}
+}
+
+// dependentObjectsAdvice is what to do when a role cannot be dropped
+// (2BP01). REASSIGN OWNED and DROP OWNED need the privileges of the role,
+// which the Entra admin (not a superuser) has only as a member of it: the
+// GRANT comes first. login is the quoted login, or a placeholder.
+func dependentObjectsAdvice(name, login string) string {
+	role := pgx.Identifier{name}.Sanitize()
+	return "The role still owns objects or holds privileges (listed above; \"N objects in database X\" means look there). " +
+		"Hand them over, then delete the principal again. With Terraform 1.14, the azurepg_reassign_owned action does it " +
+		"database by database (after the GRANT below). By hand, as the Entra admin, first make the login a member of the role " +
+		"(the Entra admin is not a superuser, and handing over a role's objects needs its privileges):\n" +
+		"  GRANT " + role + " TO " + login + ";\n" +
+		"then in each database the message names (and in postgres):\n" +
+		"  REASSIGN OWNED BY " + role + " TO <new owner>;\n" +
+		"  DROP OWNED BY " + role + ";\n" +
+		"where <new owner> is the login itself or another role it is a member of."
 }
 
 const (

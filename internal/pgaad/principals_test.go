@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -167,6 +168,32 @@ func TestPrincipalErrors(t *testing.T) {
 	t.Run("validation", func(t *testing.T) {
 		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: "broken@contoso.com"})
 		wantKind(t, err, pgaad.ErrValidation, "An unexpected error occurred while trying to validate user")
+		wantKind(t, err, pgaad.ErrValidation, "Setting object_id and type would skip the name lookup, not this check")
+	})
+	// By object id the advice must not propose object_id and type: they
+	// were set.
+	t.Run("validation by object id", func(t *testing.T) {
+		broken, ok := pgtest.Emulator(t).Object("broken@contoso.com")
+		if !ok {
+			t.Fatal("broken@contoso.com is not in the tenant")
+		}
+		name := pgtest.Name("pgaad broken oid")
+		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: name, ObjectID: broken.ObjectID, Type: "user"})
+		wantKind(t, err, pgaad.ErrValidation, "object_id and type skip only the name lookup, not this check")
+		if strings.Contains(err.Error(), "set object_id") || strings.Contains(err.Error(), "Setting object_id") {
+			t.Fatalf("advice proposes object_id although it was set:\n%v", err)
+		}
+		if pgtest.RoleExists(t, name) {
+			t.Fatal("role created anyway")
+		}
+	})
+	t.Run("not in tenant by object id", func(t *testing.T) {
+		name := pgtest.Name("pgaad nobody oid")
+		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: name, ObjectID: uuid.NewString(), Type: "group"})
+		wantKind(t, err, pgaad.ErrNotInTenant, "Check object_id")
+		if strings.Contains(err.Error(), "set object_id") {
+			t.Fatalf("advice proposes object_id although it was set:\n%v", err)
+		}
 	})
 	t.Run("already exists", func(t *testing.T) {
 		o := pgtest.NewObject(t, "group", "pgaad-dup")
@@ -207,6 +234,12 @@ func TestPrincipalErrors(t *testing.T) {
 		wantKind(t, err, pgaad.ErrDependentObjects, "owner of table")
 		if !strings.Contains(err.Error(), "REASSIGN OWNED BY "+role) || !strings.Contains(err.Error(), "DROP OWNED BY "+role) {
 			t.Fatalf("no advice: %v", err)
+		}
+		// The Entra admin is not a superuser: the advice makes it a member
+		// of the role first, naming the login.
+		admin := pgx.Identifier{pgtest.Emulator(t).AdminName()}.Sanitize()
+		if grant := "GRANT " + role + " TO " + admin + ";"; !strings.Contains(err.Error(), grant) {
+			t.Fatalf("advice lacks %q: %v", grant, err)
 		}
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || pgErr.Code != "2BP01" {
