@@ -136,7 +136,7 @@ func (c *Client) explainTLS(err error) (what, advice string) {
 			"No token or password was sent. The " + hostRule
 	case errors.As(err, &unknown):
 		return fmt.Sprintf("the server's certificate is signed by an unknown authority, not by %s (sslmode = %s): %s", roots, c.cfg.SSLMode, unknown.Error()),
-			fix + " Something other than your server may be answering on this address; check that " + hostRule
+			fix + " Something other than your server may be answering on this address. The " + hostRule
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		return fmt.Sprintf("the server's certificate has expired or is not yet valid (sslmode = %s): %s", c.cfg.SSLMode, invalid.Error()),
 			"No token or password was sent. Check this machine's clock; a server that presents an expired certificate is not to be trusted with a token."

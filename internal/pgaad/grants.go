@@ -450,6 +450,16 @@ func grantRevokes(t GrantTarget, full, privileges []string, withGrantOption bool
 	return out
 }
 
+// actOn is what a grant's op does to the objects, as cannotActAdvice's
+// "it may <what> only by acting as the owner": op is "granting ..." or
+// "revoking ...".
+func actOn(op string) string {
+	if strings.HasPrefix(op, "revoking") {
+		return "revoke privileges on them"
+	}
+	return "grant privileges on them"
+}
+
 // aclWriteError explains a failure of the REVOKE / GRANT string.
 func aclWriteError(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, login string, objs []grantObject, before Grant, err error) error {
 	var pgErr *pgconn.PgError
@@ -461,7 +471,7 @@ func aclWriteError(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget
 		// canAct is true for what the login owns itself.
 		if blocked := blockedOwners(t, objs); len(blocked) > 0 {
 			return &Error{Op: op, Object: t.object(), Kind: ErrCannotActAsOwner, Err: err,
-				Advice: cannotActAdvice(login, blocked, strings.Fields(op)[0]+" on them")}
+				Advice: cannotActAdvice(login, blocked, actOn(op))}
 		}
 	case pgErr.Code == "2BP01" && before.GrantOptionAny:
 		if _, rbErr := conn.Exec(ctx, "ROLLBACK TO SAVEPOINT azurepg_revoke"); rbErr != nil {
