@@ -24,7 +24,7 @@ func clearAuthEnv(t *testing.T) {
 
 func nullModel() providerModel {
 	s, n := types.StringNull(), types.Int64Null()
-	return providerModel{Host: s, Port: n, Database: s, Username: s, SSLMode: s, SSLRootCert: s, AuthMethod: s, ClientID: s, TenantID: s,
+	return providerModel{Host: s, Port: n, Username: s, SSLMode: s, SSLRootCert: s, AuthMethod: s, ClientID: s, TenantID: s,
 		ClientSecret: s, Password: s, AccessToken: s, Cloud: s, ConnectTimeout: n, MaxConnections: n}
 }
 

@@ -65,7 +65,7 @@ func (r *extensionResource) Metadata(_ context.Context, req resource.MetadataReq
 func (r *extensionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A PostgreSQL extension installed in one database (`CREATE EXTENSION`), such as `azure_ai`, " +
-			"`pg_trgm` or `hstore`. The provider connects to that database itself, whatever the provider's `database` is.\n\n" +
+			"`pg_trgm` or `hstore`. The provider connects to that database itself.\n\n" +
 			"On Azure Database for PostgreSQL flexible server an extension can be created only when the server parameter " +
 			"`azure.extensions` lists it. That parameter is an ARM setting, outside this provider: set it with azurerm's " +
 			"`azurerm_postgresql_flexible_server_configuration` (`name = \"azure.extensions\"`) and make this resource depend on it. " +

@@ -79,7 +79,7 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"Azure Database for PostgreSQL flexible server: a role created with `pgaadauth_create_principal` " +
 			"(by name, looked up in the server's tenant) or `pgaadauth_create_principal_with_oid` (by object id: no name lookup, " +
 			"but Azure still checks the object in the tenant). " +
-			"Principals always live in the server's `postgres` database, whatever the provider's `database` is. " +
+			"Principals always live in the server's `postgres` database. " +
 			"The provider must log in as a Microsoft Entra admin of the server.\n\n" +
 			"**`admin` and `mfa` change in place.** The provider rewrites the role's `pgaadauth` security labels (as Microsoft's " +
 			"troubleshooting guidance does, as the Entra admin) and, for `admin`, grants or revokes `azure_pg_admin` and sets " +

@@ -42,7 +42,6 @@ type azurepgProvider struct {
 type providerModel struct {
 	Host           types.String `tfsdk:"host"`
 	Port           types.Int64  `tfsdk:"port"`
-	Database       types.String `tfsdk:"database"`
 	Username       types.String `tfsdk:"username"`
 	SSLMode        types.String `tfsdk:"sslmode"`
 	SSLRootCert    types.String `tfsdk:"sslrootcert"`
@@ -84,13 +83,6 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Optional:            true,
 				MarkdownDescription: "The server's port. Default `5432`, or `PGPORT`.",
 				Validators:          []validator.Int64{int64validator.Between(1, 65535)},
-			},
-			"database": schema.StringAttribute{
-				Optional: true,
-				MarkdownDescription: "Deprecated: has no effect. Principals are always managed in `postgres`, and " +
-					"`azurepg_extension` and `azurepg_ai_settings` name their own database.",
-				DeprecationMessage: "The provider's database attribute has no effect: principals are always managed in the postgres " +
-					"database, and azurepg_extension and azurepg_ai_settings name their own database. Remove it from the provider block.",
 			},
 			"username": schema.StringAttribute{
 				Optional: true,

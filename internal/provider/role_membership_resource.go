@@ -51,7 +51,7 @@ func (r *roleMembershipResource) Schema(_ context.Context, _ resource.SchemaRequ
 		MarkdownDescription: "One role granted to another (`GRANT <role> TO <member>`): the member gets the role's privileges. " +
 			"A typical use is an Entra group principal made a member of an application role, so that everybody in the " +
 			"group logs in with the group's name and has the application role's rights.\n\n" +
-			"Roles are server-wide, so memberships are managed in the `postgres` database whatever the provider's `database` is. " +
+			"Roles are server-wide, so memberships are managed in the `postgres` database. " +
 			"Each change runs in one transaction. The resource manages exactly one membership: other members of the role " +
 			"are left alone. A membership revoked outside Terraform is granted again by the next apply; an admin option " +
 			"changed outside Terraform is set back.\n\n" +
