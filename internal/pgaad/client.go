@@ -1,6 +1,7 @@
 // Package pgaad is the database side of the provider: connections to Azure
-// Database for PostgreSQL (one pool per database), Entra principals and
-// azure_ai settings. It knows nothing of Terraform.
+// Database for PostgreSQL (one pool per database), Entra principals, access
+// (grants, default privileges, role memberships), extensions and azure_ai
+// settings, and the actions' statements. It knows nothing of Terraform.
 package pgaad
 
 import (

@@ -93,7 +93,7 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"Deleting the resource drops the role. Creating a role that already exists fails and changes nothing; import it instead.\n\n" +
 			"A `postgresql_role` of the general PostgreSQL provider that carries the `pgaadauth` label may also become an " +
 			"`azurepg_principal` with a `moved` block (Terraform 1.8+), keeping the role as it is: see the guide " +
-			"\"Migrating from postgresql_role + postgresql_security_label\".",
+			"\"Migrating from the general PostgreSQL provider\".",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,

@@ -72,8 +72,9 @@ func (p *azurepgProvider) Metadata(_ context.Context, _ provider.MetadataRequest
 
 func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "Manages Microsoft Entra ID principals and `azure_ai` settings in Azure Database for PostgreSQL flexible server, " +
-			"logging in with a short-lived Entra access token fetched for each new connection.",
+		MarkdownDescription: "Manages Microsoft Entra ID principals, access (grants, default privileges, role memberships) and the " +
+			"`azure_ai` extension and its settings in Azure Database for PostgreSQL flexible server, logging in with a short-lived " +
+			"Entra access token fetched for each new connection.",
 		Attributes: map[string]schema.Attribute{
 			"host": schema.StringAttribute{
 				Optional:            true,
