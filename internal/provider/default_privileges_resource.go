@@ -2,13 +2,13 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -31,9 +31,37 @@ var (
 )
 
 // NewDefaultPrivilegesResource is the azurepg_default_privileges resource.
-func NewDefaultPrivilegesResource() resource.Resource { return &defaultPrivilegesResource{} }
+func NewDefaultPrivilegesResource() resource.Resource {
+	return &defaultPrivilegesResource{privilegeResource[defaultPrivilegesModel, pgaad.DefaultPrivilegesTarget, pgaad.DefaultPrivileges]{
+		kind: defaultPrivilegesKind,
+	}}
+}
 
-type defaultPrivilegesResource struct{ data *providerData }
+type defaultPrivilegesResource struct {
+	privilegeResource[defaultPrivilegesModel, pgaad.DefaultPrivilegesTarget, pgaad.DefaultPrivileges]
+}
+
+// defaultPrivilegesKind is what azurepg_default_privileges does its own way
+// (privilege_resource.go does the rest).
+var defaultPrivilegesKind = privilegeKind[defaultPrivilegesModel, pgaad.DefaultPrivilegesTarget, pgaad.DefaultPrivileges]{
+	identity: defaultPrivilegesIdentity,
+	target: func(_ context.Context, m defaultPrivilegesModel, _ *diag.Diagnostics) pgaad.DefaultPrivilegesTarget {
+		return m.target()
+	},
+	id:      defaultPrivilegesID,
+	parseID: parseDefaultPrivilegesID,
+	noun:    "default privileges'",
+	idForms: "<role>/<database>/<owner>/<object_type> (the whole database) or <role>/<database>/<owner>/<object_type>/<schema>",
+	idParts: func(m defaultPrivilegesModel) []attr.Value {
+		return []attr.Value{m.Role, m.Database, m.Owner, m.Schema, m.ObjectType}
+	},
+	privileges: func(m defaultPrivilegesModel) types.Set { return m.Privileges },
+	grantOpt:   func(m defaultPrivilegesModel) types.Bool { return m.WithGrantOption },
+	apply:      (*pgaad.Client).ApplyDefaultPrivileges,
+	read:       (*pgaad.Client).ReadDefaultPrivileges,
+	revoke:     (*pgaad.Client).RevokeDefaultPrivileges,
+	state:      defaultPrivilegesState,
+}
 
 type defaultPrivilegesModel struct {
 	ID              types.String `tfsdk:"id"`
@@ -59,8 +87,10 @@ func (r *defaultPrivilegesResource) Schema(_ context.Context, _ resource.SchemaR
 			"are not touched: grant on them with `azurepg_grant`. The resource is authoritative for these default privileges: " +
 			"each apply revokes what `role` had by default from `owner` here and grants `privileges`, in one transaction.\n\n" +
 			"**Azure.** The Entra admin the provider logs in as is not a superuser: it may change the default privileges of " +
-			"`owner` only by acting as `owner` (`SET LOCAL ROLE`), which needs membership in that role. When it is not a member, " +
-			"the apply fails, changes nothing, and the error names the `GRANT <owner> TO <admin>` that would allow it. " +
+			"`owner` only with `owner`'s privileges, that is as a member of `owner`: directly when the membership inherits, " +
+			"otherwise acting as `owner` (`SET LOCAL ROLE`, which needs the membership's SET option on PostgreSQL 16+). When it " +
+			"is not a member, the apply fails, changes nothing, and the error names the `GRANT <owner> TO <admin>` that would " +
+			"allow it (Azure lets its admins run it for any role it does not restrict). " +
 			"The defaults apply to objects that `owner` itself creates (or anyone acting as it with `SET ROLE`), not to objects " +
 			"created by its members under their own names.\n\n" +
 			"**PUBLIC.** `role = \"public\"` means `PUBLIC`. Without `schema`, PostgreSQL's built-in defaults give `PUBLIC` " +
@@ -121,15 +151,7 @@ func (r *defaultPrivilegesResource) Schema(_ context.Context, _ resource.SchemaR
 	}
 }
 
-// IdentitySchema: the server's host and the import ID (see identity.go).
-func (r *defaultPrivilegesResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
-	resp.IdentitySchema = defaultPrivilegesIdentity.schema()
-}
-
-func (r *defaultPrivilegesResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = dataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
+// ValidateConfig checks, at plan time, what depends on object_type.
 func (r *defaultPrivilegesResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m defaultPrivilegesModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -212,127 +234,4 @@ func defaultPrivilegesState(t pgaad.DefaultPrivilegesTarget, d pgaad.DefaultPriv
 		m.WithGrantOption = types.BoolValue(d.WithGrantOption)
 	}
 	return m
-}
-
-func (r *defaultPrivilegesResource) apply(ctx context.Context, plan defaultPrivilegesModel, diags *diag.Diagnostics) (defaultPrivilegesModel, bool) {
-	t := plan.target()
-	privs := privilegesOf(ctx, diags, plan.Privileges)
-	client, d := r.data.Client()
-	diags.Append(d...)
-	if diags.HasError() {
-		return defaultPrivilegesModel{}, false
-	}
-	got, err := client.ApplyDefaultPrivileges(ctx, t, privs, plan.WithGrantOption.ValueBool())
-	if err != nil {
-		addError(diags, err)
-		return defaultPrivilegesModel{}, false
-	}
-	return defaultPrivilegesState(t, got, &plan), true
-}
-
-func (r *defaultPrivilegesResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan defaultPrivilegesModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if m, ok := r.apply(ctx, plan, &resp.Diagnostics); ok {
-		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-		resp.Diagnostics.Append(defaultPrivilegesIdentity.set(ctx, resp.Identity, nil, r.data.host(), m.ID.ValueString())...)
-	}
-}
-
-func (r *defaultPrivilegesResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan defaultPrivilegesModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if m, ok := r.apply(ctx, plan, &resp.Diagnostics); ok {
-		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-		resp.Diagnostics.Append(defaultPrivilegesIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), m.ID.ValueString())...)
-	}
-}
-
-func (r *defaultPrivilegesResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state defaultPrivilegesModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(defaultPrivilegesIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), state.ID.ValueString())...)
-	client, diags := r.data.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	t := state.target()
-	d, err := client.ReadDefaultPrivileges(ctx, t)
-	if errors.Is(err, pgaad.ErrNotFound) || errors.Is(err, pgaad.ErrDatabaseMissing) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addError(&resp.Diagnostics, err)
-		return
-	}
-	prior := &state
-	if state.Privileges.IsNull() {
-		prior = nil
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, defaultPrivilegesState(t, d, prior))...)
-}
-
-func (r *defaultPrivilegesResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state defaultPrivilegesModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := client.RevokeDefaultPrivileges(ctx, state.target()); err != nil {
-		addError(&resp.Diagnostics, err)
-	}
-}
-
-func (r *defaultPrivilegesResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return
-	}
-	var plan defaultPrivilegesModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || anyUnknown(plan.Role, plan.Database, plan.Owner, plan.Schema, plan.ObjectType) {
-		return
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), types.StringValue(defaultPrivilegesID(plan.target())))...)
-	checkMaintain(ctx, r.data, plan.Privileges, &resp.Diagnostics)
-}
-
-func (r *defaultPrivilegesResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id := req.ID
-	if v, ok, diags := defaultPrivilegesIdentity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
-		resp.Diagnostics.Append(diags...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		id = v[0]
-	}
-	t, err := parseDefaultPrivilegesID(id)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("The import ID %q is not default privileges': %v.\n\n"+
-			"It is <role>/<database>/<owner>/<object_type> (the whole database) or <role>/<database>/<owner>/<object_type>/<schema>. %s",
-			id, err, strings.ReplaceAll(importIDEscaping, "`", "")))
-		return
-	}
-	client, diags := r.data.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	d, err := client.ReadDefaultPrivileges(ctx, t)
-	if err != nil {
-		addError(&resp.Diagnostics, err)
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, defaultPrivilegesState(t, d, nil))...)
-	resp.Diagnostics.Append(defaultPrivilegesIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), defaultPrivilegesID(t))...)
 }

@@ -33,9 +33,41 @@ var (
 )
 
 // NewGrantResource is the azurepg_grant resource.
-func NewGrantResource() resource.Resource { return &grantResource{} }
+func NewGrantResource() resource.Resource {
+	return &grantResource{privilegeResource[grantModel, pgaad.GrantTarget, pgaad.Grant]{kind: grantKind}}
+}
 
-type grantResource struct{ data *providerData }
+type grantResource struct {
+	privilegeResource[grantModel, pgaad.GrantTarget, pgaad.Grant]
+}
+
+// grantKind is what azurepg_grant does its own way (privilege_resource.go does the rest).
+var grantKind = privilegeKind[grantModel, pgaad.GrantTarget, pgaad.Grant]{
+	identity: grantIdentity,
+	target: func(ctx context.Context, m grantModel, diags *diag.Diagnostics) pgaad.GrantTarget {
+		return m.target(ctx, diags)
+	},
+	id:      grantID,
+	parseID: parseGrantID,
+	noun:    "a grant's",
+	idForms: "<role>/<database>/database, <role>/<database>/schema/<schema>, <role>/<database>/<object_type>/<schema> " +
+		"(all tables, sequences or functions) or <role>/<database>/<object_type>/<schema>/<object>/... (the listed ones)",
+	idParts: func(m grantModel) []attr.Value {
+		return []attr.Value{m.Role, m.Database, m.ObjectType, m.Schema, m.Objects}
+	},
+	privileges: func(m grantModel) types.Set { return m.Privileges },
+	grantOpt:   func(m grantModel) types.Bool { return m.WithGrantOption },
+	apply:      (*pgaad.Client).ApplyGrant,
+	read:       (*pgaad.Client).ReadGrant,
+	revoke:     (*pgaad.Client).RevokeGrant,
+	state:      grantState,
+	checkImport: func(t pgaad.GrantTarget, g pgaad.Grant, diags *diag.Diagnostics) {
+		if len(g.Missing) > 0 {
+			diags.AddError("Cannot import the grant", fmt.Sprintf("No %s named %q in schema %q of database %q.",
+				t.ObjectType, g.Missing, t.Schema, t.Database))
+		}
+	},
+}
 
 type grantModel struct {
 	ID              types.String `tfsdk:"id"`
@@ -50,11 +82,6 @@ type grantModel struct {
 
 var grantObjectTypes = []string{pgaad.ObjectTypeDatabase, pgaad.ObjectTypeSchema, pgaad.ObjectTypeTable, pgaad.ObjectTypeSequence, pgaad.ObjectTypeFunction}
 
-// nameValidators: a PostgreSQL name, at most 63 bytes, any character but NUL.
-func nameValidators() []validator.String {
-	return []validator.String{stringvalidator.LengthBetween(1, 63), extensionNoNUL}
-}
-
 func (r *grantResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_grant"
 }
@@ -65,10 +92,13 @@ func (r *grantResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			"schema (`GRANT` / `REVOKE`). The resource is authoritative for that role on those objects: at each apply the role " +
 			"gets exactly `privileges` on each of them (anything else it held there is revoked), all in one transaction, so " +
 			"a failure leaves nothing half-granted. Destroying it revokes all the role's privileges on those objects.\n\n" +
-			"**Azure.** The Entra admin the provider logs in as is not a superuser. To grant on an object it does not own, it acts " +
-			"as the object's owner (`SET LOCAL ROLE <owner>` inside the transaction), which needs membership in the owning role. " +
-			"When it is not a member, the apply fails, changes nothing, and the error names the owner of each object and the " +
-			"`GRANT <owner> TO <admin>` that would allow it.\n\n" +
+			"**Azure.** The Entra admin the provider logs in as is not a superuser. To grant on an object it does not own, it " +
+			"needs the owner's privileges: it grants directly when it is an inheriting member of the owning role, and otherwise " +
+			"acts as the owner (`SET LOCAL ROLE <owner>` inside the transaction, which needs the membership's SET option on " +
+			"PostgreSQL 16+). Either way PostgreSQL records the owner as the grantor. When it is not a member, the apply fails, " +
+			"changes nothing, and the error names the owner of each object and the `GRANT <owner> TO <admin>` that would allow " +
+			"it (Azure lets its admins run it for any role it does not restrict: not a superuser, `azure_pg_admin` or a " +
+			"predefined role).\n\n" +
 			"**PUBLIC.** `role = \"public\"` means PostgreSQL's `PUBLIC` (every role), as in SQL, where the name `public` " +
 			"cannot be a real role. A grant to any other role never touches what `PUBLIC` holds: revoking a role's privileges " +
 			"revokes them from that role only, and `PUBLIC`'s defaults (e.g. `CONNECT` on databases, `EXECUTE` on functions) " +
@@ -151,15 +181,6 @@ func (r *grantResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 	}
 }
 
-// IdentitySchema: the server's host and the import ID (see identity.go).
-func (r *grantResource) IdentitySchema(_ context.Context, _ resource.IdentitySchemaRequest, resp *resource.IdentitySchemaResponse) {
-	resp.IdentitySchema = grantIdentity.schema()
-}
-
-func (r *grantResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = dataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
 // ValidateConfig checks, at plan time, what depends on object_type.
 func (r *grantResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m grantModel
@@ -188,57 +209,7 @@ func (r *grantResource) ValidateConfig(ctx context.Context, req resource.Validat
 	}
 }
 
-// anyUnknown reports whether a value is not known yet (at plan time).
-func anyUnknown(vs ...attr.Value) bool {
-	for _, v := range vs {
-		if v.IsUnknown() {
-			return true
-		}
-		if s, ok := v.(types.Set); ok {
-			for _, e := range s.Elements() {
-				if e.IsUnknown() {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
 func plural(objectType string) string { return objectType + "s" }
-
-// validatePrivileges refuses a privilege the object type does not have, and
-// ALL mixed with others.
-func validatePrivileges(ctx context.Context, diags *diag.Diagnostics, set types.Set, objectType string) {
-	if set.IsUnknown() || set.IsNull() {
-		return
-	}
-	var privs []types.String
-	diags.Append(set.ElementsAs(ctx, &privs, false)...)
-	allowed := pgaad.Privileges[objectType]
-	for _, p := range privs {
-		if p.IsUnknown() {
-			return
-		}
-	}
-	for _, p := range privs {
-		v := p.ValueString()
-		switch {
-		case v == pgaad.AllPrivileges && len(privs) > 1:
-			diags.AddAttributeError(path.Root("privileges"), "ALL with other privileges",
-				"ALL already means every privilege of the type: write [\"ALL\"] alone, or list the privileges.")
-		case v == pgaad.AllPrivileges:
-		case !slices.Contains(allowed, v):
-			detail := fmt.Sprintf("%q is not a privilege of a %s. A %s has: %s (or [\"ALL\"]).", v, objectType, objectType, strings.Join(allowed, ", "))
-			if slices.Contains(allowed, strings.ToUpper(v)) {
-				detail = fmt.Sprintf("Privileges are written in upper case, as PostgreSQL reports them: %q, not %q.", strings.ToUpper(v), v)
-			} else if v == "TEMP" && objectType == pgaad.ObjectTypeDatabase {
-				detail = "Write TEMPORARY (PostgreSQL's name for TEMP, the one it reports back)."
-			}
-			diags.AddAttributeError(path.Root("privileges"), "Privilege not valid for this object type", detail)
-		}
-	}
-}
 
 // target is the grant a model describes.
 func (m grantModel) target(ctx context.Context, diags *diag.Diagnostics) pgaad.GrantTarget {
@@ -340,16 +311,6 @@ func (m *grantModel) withGrantOptionOrNull() types.Bool {
 	return m.WithGrantOption
 }
 
-// privilegesState is the privileges as state shows them: ["ALL"] when the
-// prior state said ALL and the role still holds every privilege of the type.
-func privilegesState(held, full []string, prior types.Set) types.Set {
-	if !prior.IsNull() && !prior.IsUnknown() && len(prior.Elements()) == 1 &&
-		prior.Elements()[0].Equal(types.StringValue(pgaad.AllPrivileges)) && len(full) > 0 && containsAll(held, full) {
-		return prior
-	}
-	return stringSet(held)
-}
-
 // grantOption: true when every privilege is held with grant option, false
 // when none is; when some are, the opposite of what the state said, so that
 // the plan shows the difference.
@@ -364,163 +325,4 @@ func grantOption(all, any bool, prior types.Bool) bool {
 	default:
 		return !prior.ValueBool()
 	}
-}
-
-func containsAll(have, want []string) bool {
-	for _, w := range want {
-		if !slices.Contains(have, w) {
-			return false
-		}
-	}
-	return true
-}
-
-func stringSet(v []string) types.Set {
-	elems := make([]attr.Value, 0, len(v))
-	for _, s := range v {
-		elems = append(elems, types.StringValue(s))
-	}
-	return types.SetValueMust(types.StringType, elems)
-}
-
-// privilegesOf is a set of privileges as a sorted list.
-func privilegesOf(ctx context.Context, diags *diag.Diagnostics, s types.Set) []string {
-	var out []string
-	diags.Append(s.ElementsAs(ctx, &out, false)...)
-	slices.Sort(out)
-	return out
-}
-
-func (r *grantResource) apply(ctx context.Context, plan grantModel, diags *diag.Diagnostics) (grantModel, bool) {
-	t := plan.target(ctx, diags)
-	privs := privilegesOf(ctx, diags, plan.Privileges)
-	client, d := r.data.Client()
-	diags.Append(d...)
-	if diags.HasError() {
-		return grantModel{}, false
-	}
-	g, err := client.ApplyGrant(ctx, t, privs, plan.WithGrantOption.ValueBool())
-	if err != nil {
-		addError(diags, err)
-		return grantModel{}, false
-	}
-	return grantState(t, g, &plan), true
-}
-
-func (r *grantResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan grantModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if m, ok := r.apply(ctx, plan, &resp.Diagnostics); ok {
-		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-		resp.Diagnostics.Append(grantIdentity.set(ctx, resp.Identity, nil, r.data.host(), m.ID.ValueString())...)
-	}
-}
-
-func (r *grantResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan grantModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if m, ok := r.apply(ctx, plan, &resp.Diagnostics); ok {
-		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-		resp.Diagnostics.Append(grantIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), m.ID.ValueString())...)
-	}
-}
-
-func (r *grantResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state grantModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(grantIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), state.ID.ValueString())...)
-	client, diags := r.data.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	t := state.target(ctx, &resp.Diagnostics)
-	g, err := client.ReadGrant(ctx, t)
-	if errors.Is(err, pgaad.ErrNotFound) || errors.Is(err, pgaad.ErrDatabaseMissing) {
-		// The role, database or schema is gone, and the privileges with it.
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		addError(&resp.Diagnostics, err)
-		return
-	}
-	prior := &state
-	if state.Privileges.IsNull() {
-		prior = nil // just moved: nothing to keep
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, grantState(t, g, prior))...)
-}
-
-func (r *grantResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state grantModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := client.RevokeGrant(ctx, state.target(ctx, &resp.Diagnostics)); err != nil {
-		addError(&resp.Diagnostics, err)
-	}
-}
-
-// ModifyPlan shows the id in the plan: it depends only on arguments.
-func (r *grantResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return
-	}
-	var plan grantModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || anyUnknown(plan.Role, plan.Database, plan.ObjectType, plan.Schema, plan.Objects) {
-		return
-	}
-	id := types.StringValue(grantID(plan.target(ctx, &resp.Diagnostics)))
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), id)...)
-	checkMaintain(ctx, r.data, plan.Privileges, &resp.Diagnostics)
-}
-
-// ImportState takes the ID described in the schema; a grant whose role,
-// database or schema does not exist is an error here, not an empty import.
-func (r *grantResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id := req.ID
-	if v, ok, diags := grantIdentity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
-		resp.Diagnostics.Append(diags...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		id = v[0]
-	}
-	t, err := parseGrantID(id)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("The import ID %q is not a grant's: %v.\n\n"+
-			"It is <role>/<database>/database, <role>/<database>/schema/<schema>, <role>/<database>/<object_type>/<schema> "+
-			"(all tables, sequences or functions) or <role>/<database>/<object_type>/<schema>/<object>/... (the listed ones). %s",
-			id, err, strings.ReplaceAll(importIDEscaping, "`", "")))
-		return
-	}
-	client, diags := r.data.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	g, err := client.ReadGrant(ctx, t)
-	if err != nil {
-		addError(&resp.Diagnostics, err)
-		return
-	}
-	if len(g.Missing) > 0 {
-		resp.Diagnostics.AddError("Cannot import the grant", fmt.Sprintf("No %s named %q in schema %q of database %q.",
-			t.ObjectType, g.Missing, t.Schema, t.Database))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, grantState(t, g, nil))...)
-	resp.Diagnostics.Append(grantIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), grantID(t))...)
 }
