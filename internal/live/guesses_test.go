@@ -1,9 +1,9 @@
 package live
 
-// Confirm or refute what the emulator guesses and what section 5 of
-// ../shared/spec/azure-postgres-entra.md infers from indirect sources. Each
-// test asserts what the emulator does (a failure refutes the guess) and logs
-// what the server did in "OBSERVED" lines, to paste back into the spec.
+// Confirm or refute what the emulator guesses (the GUESS comments, and the
+// table in CONTRIBUTING.md) from indirect sources. Each test asserts what the
+// emulator does (a failure refutes the guess) and logs what the server did in
+// "OBSERVED" lines, to quote when the emulator and its GUESS are corrected.
 
 import (
 	"context"
@@ -257,7 +257,8 @@ func TestLiveExtensionPermissions(t *testing.T) {
 
 // azureAIVersion is the one azure_ai version Azure ships for a PostgreSQL
 // major, as the emulator does: 1.3.1 on 12-17, 2.0.0 on 18 (the extension
-// version table, spec section 6); "" for a major nobody has documented.
+// versions Microsoft Learn lists per major); "" for a major nobody has
+// documented.
 func azureAIVersion(major int) string {
 	switch {
 	case major >= 12 && major <= 17:

@@ -30,9 +30,9 @@ type liveEnv struct {
 	Admin      string // AZUREPG_LIVE_ADMIN: the Entra admin's role name, the CI identity's display name (required)
 	AuthMethod string // AZUREPG_LIVE_AUTH_METHOD: the provider's auth_method (default "default")
 	// AZUREPG_LIVE_SQL_AUTH_METHOD: how the suite's own SQL gets the admin's
-	// token (default AuthMethod). CI sets azure_cli: entratoken.Settings has
-	// no OIDC fields on main yet, and the Azure CLI is logged in as the same
-	// identity there.
+	// token (default AuthMethod). CI sets azure_cli, as the Azure CLI is
+	// logged in as the same identity there: entratoken supports oidc, but
+	// authSettings passes it no federated-token settings.
 	SQLAuthMethod string
 
 	UserUPN        string // AZUREPG_LIVE_USER_UPN: a test user of the tenant
@@ -318,7 +318,8 @@ func pgError(t *testing.T, what string, err error) *pgconn.PgError {
 }
 
 // observe logs what the server did, in one greppable line ("OBSERVED"),
-// for a maintainer to paste into ../shared/spec/azure-postgres-entra.md.
+// for a maintainer to quote in the emulator's GUESS comment it confirms or
+// corrects.
 func observe(t *testing.T, what string, format string, args ...any) {
 	t.Helper()
 	t.Logf("OBSERVED %s: %s", what, fmt.Sprintf(format, args...))

@@ -1,6 +1,7 @@
 package live
 
-// Azure's own role rules (spec section 6), as the emulator models them in
+// Azure's own role rules (CONTRIBUTING.md, "What the provider relies on, by
+// version"), as the emulator models them in
 // internal/emulator/pgext/pgaadauth_emulator.c and bootstrap.sql: what is
 // documented (azure_pg_admin restricted, pg_write_all_data never granted,
 // the public schema's owner, azure_pg_admin members managing nonrestricted

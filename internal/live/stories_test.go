@@ -1,6 +1,6 @@
 package live
 
-// The user stories (../shared/spec/user-stories.md) through real Terraform
+// The user stories (listed in internal/provider/stories_test.go) through real Terraform
 // against the live server. Each test names its objects with this run's
 // prefix and checks the server side with its own SQL.
 
@@ -235,7 +235,7 @@ resource "azurepg_principal" "p" {
 }
 
 // TestLivePrincipalAdminInPlace turns admin on and off in place: the role
-// keeps its oid, and a table it owns survives (spec section 5: relabel).
+// keeps its oid, and a table it owns survives (admin changes by relabelling).
 func TestLivePrincipalAdminInPlace(t *testing.T) {
 	need(t, "AZUREPG_LIVE_MI_OBJECT_ID", env.MIObjectID)
 	role := name(" admin flip")

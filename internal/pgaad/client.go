@@ -87,12 +87,13 @@ type tokenInfo struct {
 // Defaults of Config, applied by NewClient; the provider documents them.
 const (
 	DefaultPort = 5432
-	// DefaultMaxConns is the contract's default max_connections, per server
-	// (provider-contract.md). Terraform runs up to 10 operations at once
-	// (-parallelism); the ones past 4 wait for a connection. Since a create
-	// or a drop is one round trip and a refresh one statement (issue 18),
-	// a wait costs one round trip, not four. On a Burstable B1ms server (50
-	// connections, 35 for users) a command uses at most 4 of the 35.
+	// DefaultMaxConns is the default of the provider's max_connections,
+	// per server (across all its databases). Terraform runs up to 10
+	// operations at once (-parallelism); the ones past 4 wait for a
+	// connection. Since a create or a drop is one round trip and a refresh
+	// one statement (snapshot.go), a wait costs one round trip, not four.
+	// On a Burstable B1ms server (50 connections, 35 for users) a command
+	// uses at most 4 of the 35.
 	DefaultMaxConns = 4
 )
 

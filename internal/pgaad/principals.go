@@ -28,8 +28,9 @@ type Principal struct {
 	LabelConflict string
 }
 
-// adminFrom is the admin a role really is. An admin (spec section 5) is a
-// member of azure_pg_admin with CREATEROLE and CREATEDB. A role labelled
+// adminFrom is the admin a role really is. An admin (what
+// pgaadauth_create_principal makes with isAdmin = true) is a member of
+// azure_pg_admin with CREATEROLE and CREATEDB. A role labelled
 // admin is one only with all three rights; a role labelled non-admin is one
 // as soon as it is a member of azure_pg_admin (CREATEROLE or CREATEDB alone
 // may be given to any role by hand and do not make an admin).
@@ -513,7 +514,8 @@ const (
 		"with Microsoft Entra authentication enabled. Check that host points at such a server and that Entra authentication is enabled on it."
 	// Azure: only Entra administrators may create or drop Entra principals;
 	// the password server admin, though in azure_pg_admin, creates only
-	// local password-based users (spec sections 1 and 5).
+	// local password-based users (the emulator's require_entra_admin, a
+	// GUESS that TestLiveCreatePrincipalAsPasswordAdmin checks on Azure).
 	notAdminAdvice = "Only Microsoft Entra admins of the server (roles created with isAdmin = true, labelled admin) may create or drop " +
 		"Entra principals. The password-based server admin is a member of azure_pg_admin too, but Azure lets it create only local " +
 		"password-based users. Log in as an Entra admin: set username to the admin's name and an Entra auth_method (not \"password\")."

@@ -8,13 +8,13 @@ import (
 	"time"
 )
 
-// Refresh snapshot (issue 18). Over a real network a read costs a round
+// Refresh snapshot. Over a real network a read costs a round
 // trip, and a plan's refresh reads every principal of the configuration
 // one by one. Instead, the first principal read of a provider process
 // fetches every role in one statement (the same query and columns as a
 // single read: principalColumns and scanPrincipal), and the reads that follow
 // are answered from that snapshot. Extensions likewise, one statement per
-// database (extensionQuery). Grants likewise (issue 17), one statement per
+// database (extensionQuery). Grants likewise, one statement per
 // (database, schema, object type): every object grantSource covers there,
 // with its ACL items, from which Go computes grantQuery's row for any role
 // and any list of objects (grantSnapshot.row); a role that appears in no

@@ -172,7 +172,7 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			},
 			"max_connections": schema.Int64Attribute{
 				Optional: true,
-				MarkdownDescription: "Connections to the server at most, across all its databases (changed 2026-12; it was per database). Default `4`. " +
+				MarkdownDescription: "Connections to the server at most, across all its databases. Default `4`. " +
 					"Terraform runs up to 10 operations at once (`-parallelism`); the others wait for a connection. Set it to 10 to give each its own " +
 					"when the server has connections to spare (each write is one round trip, so the wait is short). " +
 					"When all are in use, an idle connection to another database is closed for the one that waits. " +

@@ -16,7 +16,7 @@ import (
 )
 
 // TestAccPrincipalSnapshotSeesDriftBetweenSteps: the refresh snapshot
-// (pgaad, issue 18) never hides drift made between two Terraform commands.
+// (pgaad/snapshot.go) never hides drift made between two Terraform commands.
 // The provider runs in this process and serves every step (as with
 // terraform -debug): step 1 only reads (an import, then the refresh plan
 // of the test framework), so its reads come from a snapshot; between the

@@ -10,8 +10,14 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
 )
 
-// The user stories of ../shared/spec/user-stories.md, end to end, written as
-// users would write them.
+// The user stories, end to end, written as users would write them (the
+// live suite, internal/live, runs them against Azure):
+//  1. an Entra user, group or managed identity becomes a login role by name
+//     (TestPrincipalResourceKinds and the getting-started guide);
+//  2. azure_ai with the server's managed identity (TestAccAISettingsWithExtension);
+//  3. roles made by hand are adopted (TestStoryAdoptExistingRoles);
+//  4. an app's managed identity gets access to a database
+//     (TestStoryAppIdentityAccess, story_access_test.go).
 
 // TestStoryAdoptExistingRoles: story 3. Roles made by hand are imported with
 // an import block whose for_each comes from the azurepg_principals data

@@ -42,7 +42,7 @@ func missingResourceTypes(names ...string) []string {
 // takes everything back.
 func TestStoryAppIdentityAccess(t *testing.T) {
 	if missing := missingResourceTypes("azurepg_grant", "azurepg_default_privileges"); len(missing) > 0 {
-		t.Skipf("story 4 needs %s (issue 17, helper access-b), not in this provider yet", strings.Join(missing, " and "))
+		t.Skipf("story 4 needs %s, not in this build of the provider", strings.Join(missing, " and "))
 	}
 	e := acctest.Emulator(t)
 	q := func(s string) string { return pgx.Identifier{s}.Sanitize() }

@@ -61,7 +61,7 @@ $$;
 -- Only Microsoft Entra administrators may create Entra principals: the
 -- password server admin, although a member of azure_pg_admin (and so allowed
 -- to EXECUTE the functions), gets PostgreSQL's own permission error (text as
--- Azure prints it; spec section 5). GUESS: that Azure decides by the caller's
+-- Azure prints it). GUESS: that Azure decides by the caller's
 -- "admin" label (rather than, say, its membership of a hidden role) is
 -- inferred; TestLiveCreatePrincipalAsPasswordAdmin would settle it.
 -- session_user is the role that logged in (current_user is the functions' owner here).

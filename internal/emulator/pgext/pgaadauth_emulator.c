@@ -40,7 +40,7 @@ static ProcessUtility_hook_type prev_utility_hook = NULL;
  * GUESS: that an Entra admin may rewrite an Entra role's labels with
  * SECURITY LABEL (PostgreSQL lets any role with CREATEROLE label a
  * non-superuser role; Microsoft's troubleshooting guidance relabels as the
- * Entra admin, an indirect source, spec section 5), and that Azure checks
+ * Entra admin, an indirect source), and that Azure checks
  * nothing of the label's text. The provider changes admin and mfa in place
  * this way; TestLivePrincipalAdminInPlace would settle it.
  */
