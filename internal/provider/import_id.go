@@ -93,3 +93,36 @@ func (f importIDFormat) errorf(id, format string, args ...any) error {
 	return fmt.Errorf("the import ID %q is not %s: %s.\n\n%s",
 		id, f, fmt.Sprintf(format, args...), strings.ReplaceAll(importIDEscapeNote, "`", ""))
 }
+
+// The import IDs of azurepg_grant and azurepg_default_privileges use the
+// same format with a variable number of fields: a grant lists its objects,
+// and default privileges may have a schema.
+
+// joinImportID escapes each field and joins them with "/".
+func joinImportID(fields ...string) string {
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = importIDEscaper.Replace(f)
+	}
+	return strings.Join(parts, "/")
+}
+
+// splitImportID splits at "/" and unescapes each field. An empty field or
+// an escape other than %25 and %2F (either case) is an error.
+func splitImportID(id string) ([]string, error) {
+	parts := strings.Split(id, "/")
+	for i, p := range parts {
+		if p == "" {
+			return nil, fmt.Errorf("field %d is empty", i+1)
+		}
+		s, err := unescapeImportField(p)
+		if err != nil {
+			return nil, fmt.Errorf("field %d: %w", i+1, err)
+		}
+		parts[i] = s
+	}
+	return parts, nil
+}
+
+// importIDEscaping is how the docs explain the escaping.
+const importIDEscaping = importIDEscapeNote
