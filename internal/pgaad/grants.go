@@ -299,19 +299,45 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 		return Grant{}, fmt.Errorf("pgaad: unknown object type %q", t.ObjectType)
 	}
 	defer rollbackOpen(ctx, conn)
-	// Serialize writes to the same objects' ACLs: two transactions that
-	// grant on one object at once (two roles' grants applied in parallel)
-	// would otherwise fail with "tuple concurrently updated". The reads
-	// that follow in the pipeline run after the locks are taken.
+	login, before, objs, err := beginGrant(ctx, conn, t)
+	if err != nil {
+		return Grant{}, err
+	}
+	if len(before.Missing) > 0 && len(privileges) > 0 {
+		return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrNotFound,
+			Err: fmt.Errorf("no %s named %q in schema %q", t.ObjectType, before.Missing, t.Schema),
+			Advice: "Names are case-sensitive. Create the objects first (and make this resource depend on what creates them), " +
+				"or remove them from objects. Nothing was changed."}
+	}
+	s := grantScript(t, objs, before, privileges, withGrantOption)
+	if s.sql != "" { // nothing when no object is covered (an empty schema)
+		if _, err := conn.Exec(ctx, s.sql); err != nil {
+			return Grant{}, aclWriteError(ctx, conn, op, t, login, objs, before, err)
+		}
+	}
+	if s.committed {
+		return Grant{}, nil // the owners' REVOKEs took everything
+	}
+	after, err := readBackGrant(ctx, conn, op, t, s.check, privileges, withGrantOption)
+	if err != nil || len(privileges) == 0 {
+		return Grant{}, err
+	}
+	return after, nil
+}
+
+// beginGrant is the first round trip: BEGIN, the advisory locks, what the
+// role holds and the objects with their owners, as one pipeline. The locks
+// serialize writes to the same objects' ACLs: two transactions that grant
+// on one object at once (two roles' grants applied in parallel) would
+// otherwise fail with "tuple concurrently updated"; the reads that follow
+// in the pipeline run after the locks are taken.
+func beginGrant(ctx context.Context, conn *pgx.Conn, t GrantTarget) (login string, before Grant, objs []grantObject, err error) {
 	b := &pgx.Batch{}
 	b.Queue("begin")
 	b.Queue(grantLockQuery(t.ObjectType), t.Schema, t.Objects)
 	b.Queue(grantQuery(t.ObjectType), grantArgs(t)...)
 	b.Queue(grantObjectsQuery(t.ObjectType), t.Schema, t.Objects)
-	var login string
-	var before Grant
-	var objs []grantObject
-	err := batchSteps(conn.SendBatch(ctx, b),
+	err = batchSteps(conn.SendBatch(ctx, b),
 		func(br pgx.BatchResults) error { _, err := br.Exec(); return err },
 		func(br pgx.BatchResults) error { return br.QueryRow().Scan(&login, new(int64)) },
 		func(br pgx.BatchResults) (err error) { before, err = scanGrant(br.QueryRow(), t); return err },
@@ -326,71 +352,78 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 			})
 			return err
 		})
-	if err != nil {
-		return Grant{}, err
-	}
-	if len(before.Missing) > 0 && len(privileges) > 0 {
-		return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrNotFound,
-			Err: fmt.Errorf("no %s named %q in schema %q", t.ObjectType, before.Missing, t.Schema),
-			Advice: "Names are case-sensitive. Create the objects first (and make this resource depend on what creates them), " +
-				"or remove them from objects. Nothing was changed."}
-	}
+	return login, before, objs, err
+}
+
+// grantWrite is the second round trip of a grant, as grantScript builds it.
+type grantWrite struct {
+	sql string // one simple-protocol string; "" when no object is covered
+	// check: another grantor's grant may outlive the owners' REVOKEs, so
+	// the read-back must look before COMMIT.
+	check bool
+	// committed: sql ends with COMMIT (a revoke with nothing to check).
+	committed bool
+}
+
+// grantScript is the REVOKE and GRANT that make the role hold exactly
+// privileges on objs, grouped by owner. It runs no SQL, so it is tested
+// without a server. With the owner's privileges (its own objects, or an
+// inheriting membership) the login grants directly, and PostgreSQL records
+// the owner as grantor; otherwise it acts as the owner: SET ROLE, revoke,
+// grant, and back.
+func grantScript(t GrantTarget, objs []grantObject, before Grant, privileges []string, withGrantOption bool) grantWrite {
 	kind := strings.ToUpper(t.ObjectType)
 	role := quoteRole(t.Role)
 	revokes := grantRevokes(t, before.Full, privileges, withGrantOption)
-	var batch strings.Builder
-	if before.GrantOptionAny {
-		// The REVOKE may find that the role passed its grant option on
-		// (2BP01): a savepoint keeps the transaction usable to say to whom.
-		batch.WriteString("SAVEPOINT azurepg_revoke;\n")
-	}
+	var b strings.Builder
 	for i := 0; i < len(objs); {
-		owner, direct := objs[i].owner, objs[i].direct
+		owner, asOwner := objs[i].owner, !objs[i].direct
 		var names []string
 		for ; i < len(objs) && objs[i].owner == owner; i++ {
 			names = append(names, t.sqlName(objs[i]))
 		}
-		// With the owner's privileges (its own objects, or an inheriting
-		// membership) the login grants directly, and PostgreSQL records the
-		// owner as grantor; otherwise it acts as the owner: SET ROLE,
-		// revoke, grant, and back.
-		asOwner := !direct
 		if asOwner {
-			batch.WriteString("SET LOCAL ROLE " + pgx.Identifier{owner}.Sanitize() + ";\n")
+			b.WriteString("SET LOCAL ROLE " + pgx.Identifier{owner}.Sanitize() + ";\n")
 		}
 		on := " ON " + kind + " " + strings.Join(names, ", ")
 		for _, revoke := range revokes {
-			batch.WriteString(revoke + on + " FROM " + role + ";\n")
+			b.WriteString(revoke + on + " FROM " + role + ";\n")
 		}
 		if len(privileges) > 0 {
-			batch.WriteString("GRANT " + privilegeList(privileges) + on + " TO " + role)
+			b.WriteString("GRANT " + privilegeList(privileges) + on + " TO " + role)
 			if withGrantOption {
-				batch.WriteString(" WITH GRANT OPTION")
+				b.WriteString(" WITH GRANT OPTION")
 			}
-			batch.WriteString(";\n")
+			b.WriteString(";\n")
 		}
 		if asOwner {
-			batch.WriteString("RESET ROLE;\n")
+			b.WriteString("RESET ROLE;\n")
 		}
 	}
-	// Only another grantor's grant can outlive the owners' REVOKEs.
-	check := before.OtherGrantors
-	destroy := len(privileges) == 0
+	if b.Len() == 0 {
+		return grantWrite{check: before.OtherGrantors}
+	}
+	w := grantWrite{check: before.OtherGrantors} // only another grantor's grant can outlive the owners' REVOKEs
+	sql := b.String()
 	if before.GrantOptionAny {
-		batch.WriteString("RELEASE SAVEPOINT azurepg_revoke;\n")
+		// The REVOKE may find that the role passed its grant option on
+		// (2BP01): a savepoint keeps the transaction usable to say to whom.
+		sql = "SAVEPOINT azurepg_revoke;\n" + sql + "RELEASE SAVEPOINT azurepg_revoke;\n"
 	}
-	if destroy && !check {
-		batch.WriteString("COMMIT;")
+	if len(privileges) == 0 && !w.check {
+		sql += "COMMIT;"
+		w.committed = true
 	}
-	if batch.Len() > 0 { // nothing when no object is covered (an empty schema)
-		if _, err := conn.Exec(ctx, batch.String()); err != nil {
-			return Grant{}, aclWriteError(ctx, conn, op, t, login, objs, before, err)
-		}
-	}
-	if destroy && !check {
-		return Grant{}, nil // committed above: the owners' REVOKEs took everything
-	}
-	b = &pgx.Batch{}
+	w.sql = sql
+	return w
+}
+
+// readBackGrant is the last round trip: the read-back and COMMIT as one
+// pipeline, or, when another grantor's grant may be left over (check), the
+// read-back and what the others granted, then COMMIT only if nothing is
+// left that the plan did not ask for.
+func readBackGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, check bool, privileges []string, withGrantOption bool) (Grant, error) {
+	b := &pgx.Batch{}
 	b.Queue(grantQuery(t.ObjectType), grantArgs(t)...)
 	var after Grant
 	var others []string
@@ -410,24 +443,20 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 	if err := batchSteps(conn.SendBatch(ctx, b), steps...); err != nil {
 		return Grant{}, err
 	}
-	if check {
-		if left := leftOver(others, after, privileges, withGrantOption); left != "" {
-			// The owner's REVOKE takes back only the owner's grants: what a
-			// role holding the grant option granted stays (PostgreSQL
-			// records one grant per grantor). Say so rather than let the
-			// state differ from the plan.
-			return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrPermissionDenied,
-				Err:    fmt.Errorf("after the owner's REVOKE the role still holds %s", left),
-				Advice: otherGrantorsAdvice(ctx, conn, t)}
-		}
-		if _, err := conn.Exec(ctx, "commit"); err != nil {
-			return Grant{}, err
-		}
+	if !check {
+		return after, nil
 	}
-	if destroy {
-		return Grant{}, nil
+	if left := leftOver(others, after, privileges, withGrantOption); left != "" {
+		// The owner's REVOKE takes back only the owner's grants: what a role
+		// holding the grant option granted stays (PostgreSQL records one
+		// grant per grantor). Say so rather than let the state differ from
+		// the plan.
+		return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrPermissionDenied,
+			Err:    fmt.Errorf("after the owner's REVOKE the role still holds %s", left),
+			Advice: otherGrantorsAdvice(ctx, conn, t)}
 	}
-	return after, nil
+	_, err := conn.Exec(ctx, "commit")
+	return after, err
 }
 
 // grantRevokes are the REVOKEs (without ON and FROM) that, followed by the

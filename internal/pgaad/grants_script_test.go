@@ -1,0 +1,76 @@
+package pgaad
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestGrantScript: the REVOKE/GRANT string of a grant, without a server.
+// Objects are grouped by owner; an owner whose privileges the login has is
+// granted on directly, another is acted as (SET ROLE ... RESET ROLE);
+// hostile names are quoted; a savepoint guards a REVOKE that may meet a
+// passed-on grant option; a revoke with nothing to check commits in the
+// same string.
+func TestGrantScript(t *testing.T) {
+	target := GrantTarget{Role: `app "r"; ö@x`, Database: "db", ObjectType: ObjectTypeTable, Schema: `s;"x"`}
+	objs := []grantObject{
+		{name: "a", owner: "mine", direct: true, canAct: true},
+		{name: "b", owner: "mine", direct: true, canAct: true},
+		{name: `t"; DROP`, owner: `own "o"`, canAct: true},
+	}
+	full := []string{"DELETE", "INSERT", "SELECT", "UPDATE"}
+	for _, tc := range []struct {
+		name        string
+		before      Grant
+		privileges  []string
+		grantOption bool
+		want        string
+		check, done bool
+	}{
+		{
+			name: "grant, one owner direct and one acted as", before: Grant{Full: full},
+			privileges: []string{"SELECT"},
+			want: `REVOKE DELETE, INSERT, UPDATE ON TABLE "s;""x"""."a", "s;""x"""."b" FROM "app ""r""; ö@x";
+REVOKE GRANT OPTION FOR SELECT ON TABLE "s;""x"""."a", "s;""x"""."b" FROM "app ""r""; ö@x";
+GRANT SELECT ON TABLE "s;""x"""."a", "s;""x"""."b" TO "app ""r""; ö@x";
+SET LOCAL ROLE "own ""o""";
+REVOKE DELETE, INSERT, UPDATE ON TABLE "s;""x"""."t""; DROP" FROM "app ""r""; ö@x";
+REVOKE GRANT OPTION FOR SELECT ON TABLE "s;""x"""."t""; DROP" FROM "app ""r""; ö@x";
+GRANT SELECT ON TABLE "s;""x"""."t""; DROP" TO "app ""r""; ö@x";
+RESET ROLE;
+`,
+		},
+		{
+			name: "with grant option, after a grant option was held", before: Grant{Full: full, GrantOptionAny: true},
+			privileges: []string{"SELECT"}, grantOption: true,
+			want: "SAVEPOINT azurepg_revoke;\n", // the rest as above, then RELEASE
+		},
+		{
+			name: "revoke, nothing to check: committed", before: Grant{Full: full},
+			want: "REVOKE ALL ON TABLE", done: true,
+		},
+		{
+			name: "revoke, another grantor: checked before COMMIT", before: Grant{Full: full, OtherGrantors: true},
+			want: "REVOKE ALL ON TABLE", check: true,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := grantScript(target, objs, tc.before, tc.privileges, tc.grantOption)
+			if !strings.HasPrefix(w.sql, tc.want) {
+				t.Errorf("script:\n%s\nwant it to start with:\n%s", w.sql, tc.want)
+			}
+			if w.check != tc.check || w.committed != tc.done {
+				t.Errorf("check %v, committed %v; want %v, %v", w.check, w.committed, tc.check, tc.done)
+			}
+			if tc.done != strings.HasSuffix(w.sql, "COMMIT;") {
+				t.Errorf("ends with COMMIT: %v, want %v:\n%s", !tc.done, tc.done, w.sql)
+			}
+			if tc.before.GrantOptionAny && !strings.HasSuffix(w.sql, "RELEASE SAVEPOINT azurepg_revoke;\n") {
+				t.Errorf("no RELEASE SAVEPOINT at the end:\n%s", w.sql)
+			}
+		})
+	}
+	if w := grantScript(target, nil, Grant{Full: full}, []string{"SELECT"}, false); w.sql != "" || w.committed {
+		t.Errorf("no object: %+v, want no SQL", w)
+	}
+}
