@@ -2,11 +2,11 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -45,7 +45,7 @@ type postgresqlAccessState struct {
 // reads what the server has.
 func (r *grantResource) MoveState(context.Context) []resource.StateMover {
 	return []resource.StateMover{{StateMover: func(ctx context.Context, req resource.MoveStateRequest, resp *resource.MoveStateResponse) {
-		if req.SourceTypeName != postgresqlGrantType || req.SourceRawState == nil {
+		if !movedFrom(req, postgresqlGrantType) {
 			return
 		}
 		src, ok := decodeAccessState(req, &resp.Diagnostics)
@@ -81,7 +81,7 @@ func (r *grantResource) MoveState(context.Context) []resource.StateMover {
 // MoveState accepts `moved { from = postgresql_default_privileges.x  to = azurepg_default_privileges.x }`.
 func (r *defaultPrivilegesResource) MoveState(context.Context) []resource.StateMover {
 	return []resource.StateMover{{StateMover: func(ctx context.Context, req resource.MoveStateRequest, resp *resource.MoveStateResponse) {
-		if req.SourceTypeName != postgresqlDefaultPrivilegesType || req.SourceRawState == nil {
+		if !movedFrom(req, postgresqlDefaultPrivilegesType) {
 			return
 		}
 		src, ok := decodeAccessState(req, &resp.Diagnostics)
@@ -106,22 +106,14 @@ func (r *defaultPrivilegesResource) MoveState(context.Context) []resource.StateM
 	}}}
 }
 
-func decodeAccessState(req resource.MoveStateRequest, diags interface {
-	AddError(string, string)
-}) (postgresqlAccessState, bool) {
-	var src postgresqlAccessState
-	if err := json.Unmarshal(req.SourceRawState.JSON, &src); err != nil {
-		diags.AddError("Cannot move "+req.SourceTypeName+" state", fmt.Sprintf(
-			"The state of the %s resource (from %s) is not the JSON object this provider expected: %v. "+
-				"Use a removed block (lifecycle { destroy = false }) and an import block instead.", req.SourceTypeName, req.SourceProviderAddress, err))
-		return src, false
-	}
-	if src.Role == "" || src.Database == "" {
-		diags.AddError("Cannot move "+req.SourceTypeName+" state", fmt.Sprintf(
-			"The state of the %s resource (from %s) has no role or database.", req.SourceTypeName, req.SourceProviderAddress))
-		return src, false
-	}
-	return src, true
+// decodeAccessState reads a postgresql_grant or postgresql_default_privileges state.
+func decodeAccessState(req resource.MoveStateRequest, diags *diag.Diagnostics) (postgresqlAccessState, bool) {
+	return decodeMovedState(req, diags, func(s postgresqlAccessState) string {
+		if s.Role == "" || s.Database == "" {
+			return "role or database"
+		}
+		return ""
+	}, "Use a removed block (lifecycle { destroy = false }) and an import block instead.")
 }
 
 // upper: the PostgreSQL provider accepts privileges in any case; this one

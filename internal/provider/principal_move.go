@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -34,22 +33,19 @@ func (r *principalResource) MoveState(context.Context) []resource.StateMover {
 }
 
 func movePostgresqlRole(ctx context.Context, req resource.MoveStateRequest, resp *resource.MoveStateResponse) {
-	if req.SourceTypeName != postgresqlRoleType || req.SourceRawState == nil {
+	if !movedFrom(req, postgresqlRoleType) {
 		return // not ours: the framework reports that no mover matched
 	}
-	var src struct {
+	type roleState struct {
 		Name *string `json:"name"`
 	}
-	if err := json.Unmarshal(req.SourceRawState.JSON, &src); err != nil {
-		resp.Diagnostics.AddError("Cannot move postgresql_role state",
-			fmt.Sprintf("The state of the %s resource (from %s) is not the JSON object this provider expected: %v.\n\n%s",
-				postgresqlRoleType, req.SourceProviderAddress, err, removedImportAdvice("<role name>")))
-		return
-	}
-	if src.Name == nil || *src.Name == "" {
-		resp.Diagnostics.AddError("Cannot move postgresql_role state",
-			fmt.Sprintf("The state of the %s resource (from %s) has no role name.\n\n%s",
-				postgresqlRoleType, req.SourceProviderAddress, removedImportAdvice("<role name>")))
+	src, ok := decodeMovedState(req, &resp.Diagnostics, func(s roleState) string {
+		if s.Name == nil || *s.Name == "" {
+			return "role name"
+		}
+		return ""
+	}, removedImportAdvice("<role name>"))
+	if !ok {
 		return
 	}
 	name := types.StringValue(*src.Name)

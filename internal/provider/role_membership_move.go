@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -31,24 +29,21 @@ func (r *roleMembershipResource) MoveState(context.Context) []resource.StateMove
 }
 
 func movePostgresqlGrantRole(ctx context.Context, req resource.MoveStateRequest, resp *resource.MoveStateResponse) {
-	if req.SourceTypeName != postgresqlGrantRoleType || req.SourceRawState == nil {
+	if !movedFrom(req, postgresqlGrantRoleType) {
 		return // not ours: the framework reports that no mover matched
 	}
-	var src struct {
+	type grantRoleState struct {
 		Role            *string `json:"role"`
 		GrantRole       *string `json:"grant_role"`
 		WithAdminOption *bool   `json:"with_admin_option"`
 	}
-	if err := json.Unmarshal(req.SourceRawState.JSON, &src); err != nil {
-		resp.Diagnostics.AddError("Cannot move postgresql_grant_role state",
-			fmt.Sprintf("The state of the %s resource (from %s) is not the JSON object this provider expected: %v.\n\n%s",
-				postgresqlGrantRoleType, req.SourceProviderAddress, err, grantRoleRemovedImportAdvice("<role>", "<member>")))
-		return
-	}
-	if src.Role == nil || *src.Role == "" || src.GrantRole == nil || *src.GrantRole == "" {
-		resp.Diagnostics.AddError("Cannot move postgresql_grant_role state",
-			fmt.Sprintf("The state of the %s resource (from %s) lacks role or grant_role.\n\n%s",
-				postgresqlGrantRoleType, req.SourceProviderAddress, grantRoleRemovedImportAdvice("<role>", "<member>")))
+	src, ok := decodeMovedState(req, &resp.Diagnostics, func(s grantRoleState) string {
+		if s.Role == nil || *s.Role == "" || s.GrantRole == nil || *s.GrantRole == "" {
+			return "role or grant_role"
+		}
+		return ""
+	}, grantRoleRemovedImportAdvice("<role>", "<member>"))
+	if !ok {
 		return
 	}
 	role, member := *src.GrantRole, *src.Role
