@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -13,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
@@ -194,20 +196,32 @@ func knownBool(v types.Bool) *bool {
 }
 
 func (r *roleMembershipResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan roleMembershipModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	client, diags := r.data.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	r.write(ctx, req.Plan, &resp.State, resp.Identity, nil, &resp.Diagnostics, (*pgaad.Client).GrantMembership)
+}
+
+// Update changes only options: role and member force replacement.
+func (r *roleMembershipResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.write(ctx, req.Plan, &resp.State, resp.Identity, req.Identity, &resp.Diagnostics, (*pgaad.Client).SetMembershipOptions)
+}
+
+// write is Create and Update: the plan's membership through change (a
+// grant, or a change of options), then the state and identity it reads back.
+func (r *roleMembershipResource) write(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, identity, priorIdentity *tfsdk.ResourceIdentity,
+	diags *diag.Diagnostics, change func(*pgaad.Client, context.Context, pgaad.Membership) (pgaad.Membership, error)) {
+	var m roleMembershipModel
+	diags.Append(plan.Get(ctx, &m)...)
+	client, d := r.data.Client()
+	diags.Append(d...)
+	if diags.HasError() {
 		return
 	}
-	m, err := client.GrantMembership(ctx, membershipFromPlan(plan))
+	got, err := change(client, ctx, membershipFromPlan(m))
 	if err != nil {
-		addError(&resp.Diagnostics, err)
+		addError(diags, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
-	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, nil, r.data.host(), m.Role, m.Member)...)
+	diags.Append(state.Set(ctx, roleMembershipState(got))...)
+	diags.Append(roleMembershipIdentity.set(ctx, identity, priorIdentity, r.data.host(), got.Role, got.Member)...)
 }
 
 func (r *roleMembershipResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -274,24 +288,6 @@ func (r *roleMembershipResource) checkOptionsVersion(ctx context.Context, req re
 					"PostgreSQL 16 or later.", major, a.name))
 		}
 	}
-}
-
-// Update changes only options: role and member force replacement.
-func (r *roleMembershipResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan roleMembershipModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	client, diags := r.data.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	m, err := client.SetMembershipOptions(ctx, membershipFromPlan(plan))
-	if err != nil {
-		addError(&resp.Diagnostics, err)
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
-	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), m.Role, m.Member)...)
 }
 
 func (r *roleMembershipResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
