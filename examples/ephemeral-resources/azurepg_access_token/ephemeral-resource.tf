@@ -1,7 +1,8 @@
 # The provider's own identity (here the pipeline's managed identity, the
 # server's Entra admin) creates a principal, and the general PostgreSQL
 # provider, logged in as the same identity with an ephemeral token as its
-# password, grants it privileges. The token is in neither the plan nor the state.
+# password, does what azurepg does not: here, privileges on procedures. The
+# token is in neither the plan nor the state.
 provider "azurepg" {
   host        = "myserver.postgres.database.azure.com"
   username    = "ci-pipeline-mi"
@@ -21,15 +22,16 @@ provider "postgresql" {
 }
 
 resource "azurepg_principal" "app" {
-  name = "orders-api-mi"
+  name = "orders-api"
   type = "service"
 }
 
-resource "postgresql_grant" "app_connect" {
+resource "postgresql_grant" "app_procedures" {
   role        = azurepg_principal.app.name
   database    = "orders"
-  object_type = "database"
-  privileges  = ["CONNECT"]
+  schema      = "public"
+  object_type = "procedure"
+  privileges  = ["EXECUTE"]
 }
 
 # A user-assigned managed identity other than the provider's: its token logs

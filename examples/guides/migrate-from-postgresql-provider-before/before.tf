@@ -1,5 +1,5 @@
 # Before: Entra principals made with the general PostgreSQL provider, as a plain
-# role plus the security label that pgaadauth reads.
+# role plus the security label that pgaadauth reads, with their access.
 terraform {
   required_providers {
     postgresql = {
@@ -11,6 +11,12 @@ terraform {
 resource "postgresql_role" "alice" {
   name  = "alice@contoso.com"
   login = true
+
+  # postgresql_grant_role grants this role its memberships: without this, the
+  # role's own roles attribute (empty here) plans to revoke them at every plan.
+  lifecycle {
+    ignore_changes = [roles]
+  }
 }
 
 resource "postgresql_security_label" "alice" {
@@ -23,6 +29,10 @@ resource "postgresql_security_label" "alice" {
 resource "postgresql_role" "orders_api" {
   name  = "orders-api"
   login = true
+
+  lifecycle {
+    ignore_changes = [roles]
+  }
 }
 
 resource "postgresql_security_label" "orders_api" {
@@ -37,6 +47,23 @@ resource "postgresql_grant" "orders_api_connect" {
   database    = "orders"
   object_type = "database"
   privileges  = ["CONNECT"]
+}
+
+resource "postgresql_default_privileges" "orders_api_future_tables" {
+  role        = postgresql_role.orders_api.name
+  database    = "orders"
+  owner       = "orders_owner"
+  schema      = "sales"
+  object_type = "table"
+  privileges  = ["SELECT", "INSERT", "UPDATE", "DELETE"]
+}
+
+resource "postgresql_grant" "orders_api_procedures" {
+  role        = postgresql_role.orders_api.name
+  database    = "orders"
+  schema      = "sales"
+  object_type = "procedure"
+  privileges  = ["EXECUTE"]
 }
 
 # Role memberships. Beware the names: role is the member, grant_role the

@@ -1,7 +1,9 @@
-# References to the old role now name the principal.
-resource "postgresql_grant" "orders_api_connect" {
+# Privileges on procedures stay with the general provider; the reference to
+# the old role now names the principal.
+resource "postgresql_grant" "orders_api_procedures" {
   role        = azurepg_principal.orders_api.name
   database    = "orders"
-  object_type = "database"
-  privileges  = ["CONNECT"]
+  schema      = "sales"
+  object_type = "procedure"
+  privileges  = ["EXECUTE"]
 }
