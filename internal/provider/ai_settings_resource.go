@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
@@ -268,48 +269,41 @@ func changes(plan, config, prior aiConfig, sendWO func(f aiField) bool) []pgaad.
 }
 
 func (r *aiSettingsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var database types.String
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("database"), &database)...)
-	plan := getAIConfig(ctx, req.Plan, &resp.Diagnostics)
-	config := getAIConfig(ctx, req.Config, &resp.Diagnostics)
-	client, diags := r.data.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	db := database.ValueString()
-	ch := changes(plan, config, aiConfig{}, func(aiField) bool { return true })
-	if err := client.ApplyAISettings(ctx, db, ch); err != nil {
-		addError(&resp.Diagnostics, err)
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, req.Plan.Raw)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), database)...)
-	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), database.ValueString())...)
+	r.write(ctx, req.Plan, req.Config, nil, &resp.State, resp.Identity, req.Identity, &resp.Diagnostics)
 }
 
 func (r *aiSettingsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.write(ctx, req.Plan, req.Config, &req.State, &resp.State, resp.Identity, req.Identity, &resp.Diagnostics)
+}
+
+// write is Create (before nil: every setting is sent) and Update (a
+// write-only key is sent again only when its version changes); the state is
+// the plan.
+func (r *aiSettingsResource) write(ctx context.Context, plan tfsdk.Plan, config tfsdk.Config, before *tfsdk.State,
+	state *tfsdk.State, identity, priorIdentity *tfsdk.ResourceIdentity, diags *diag.Diagnostics) {
 	var database types.String
-	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("database"), &database)...)
-	plan := getAIConfig(ctx, req.Plan, &resp.Diagnostics)
-	config := getAIConfig(ctx, req.Config, &resp.Diagnostics)
-	prior := getAIConfig(ctx, req.State, &resp.Diagnostics)
-	client, diags := r.data.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	diags.Append(plan.GetAttribute(ctx, path.Root("database"), &database)...)
+	planned := getAIConfig(ctx, plan, diags)
+	configured := getAIConfig(ctx, config, diags)
+	prior, send := aiConfig{}, func(aiField) bool { return true }
+	if before != nil {
+		prior = getAIConfig(ctx, *before, diags)
+		send = func(f aiField) bool {
+			return !planned.num(f.Block, f.WriteOnlyVersion).Equal(prior.num(f.Block, f.WriteOnlyVersion))
+		}
+	}
+	client, d := r.data.Client()
+	diags.Append(d...)
+	if diags.HasError() {
 		return
 	}
-	// A write-only key is sent again only when its version changes.
-	sendWO := func(f aiField) bool {
-		return !plan.num(f.Block, f.WriteOnlyVersion).Equal(prior.num(f.Block, f.WriteOnlyVersion))
-	}
-	if err := client.ApplyAISettings(ctx, database.ValueString(), changes(plan, config, prior, sendWO)); err != nil {
-		addError(&resp.Diagnostics, err)
+	if err := client.ApplyAISettings(ctx, database.ValueString(), changes(planned, configured, prior, send)); err != nil {
+		addError(diags, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, req.Plan.Raw)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), database)...)
-	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), database.ValueString())...)
+	diags.Append(state.Set(ctx, plan.Raw)...)
+	diags.Append(state.SetAttribute(ctx, path.Root("id"), database)...)
+	diags.Append(aiSettingsIdentity.set(ctx, identity, priorIdentity, r.data.host(), database.ValueString())...)
 }
 
 func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
