@@ -1,7 +1,6 @@
 package acctest
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,10 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
-	"github.com/hashicorp/terraform-plugin-testing/plancheck"
-	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 )
@@ -32,64 +27,6 @@ const WaitDeadline = pgtest.WaitDeadline
 // ProviderApplicationPrefix is how the provider names its connections in
 // pg_stat_activity (application_name), for tests that kill them.
 const ProviderApplicationPrefix = "terraform-provider-azurepg"
-
-// TerminateProviderConnections kills every backend that the provider (any
-// provider process or in-process server) holds, and returns how many.
-func TerminateProviderConnections(t testing.TB) int {
-	t.Helper()
-	var n int
-	SuperQueryRow(t, "postgres", `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name LIKE $1 || '%' AND pid <> pg_backend_pid()`, []any{ProviderApplicationPrefix}, &n)
-	return n
-}
-
-// TraceLog makes the resource.Test that follows write Terraform's and the
-// provider's TRACE logs to a file, and returns the file's path. It sets
-// environment variables, so it is not for parallel tests.
-func TraceLog(t *testing.T) string {
-	t.Helper()
-	file := filepath.Join(t.TempDir(), "trace.log")
-	t.Setenv("TF_ACC_LOG_PATH", file)
-	t.Setenv("TF_ACC_LOG", "TRACE")
-	t.Setenv("TF_LOG", "TRACE")
-	return file
-}
-
-// Secrets are named secret values that must appear nowhere: name → value.
-// A function, because tokens are often known only once an apply ran.
-type Secrets func() map[string]string
-
-// NoSecretsInState is a check (for a TestStep's Check) that the state holds
-// none of the secrets.
-func NoSecretsInState(secrets Secrets) resource.TestCheckFunc {
-	return func(s *terraform.State) error {
-		b, err := json.Marshal(s)
-		if err != nil {
-			return err
-		}
-		if found := FindSecrets("the state", b, secrets()); len(found) > 0 {
-			return fmt.Errorf("%s", strings.Join(found, "; "))
-		}
-		return nil
-	}
-}
-
-// NoSecretsInPlan is a plan check that the plan's JSON (as `terraform show
-// -json` prints it, configuration included) holds none of the secrets.
-func NoSecretsInPlan(secrets Secrets) plancheck.PlanCheck { return noSecretsInPlan{secrets} }
-
-type noSecretsInPlan struct{ secrets Secrets }
-
-func (c noSecretsInPlan) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
-	b, err := json.Marshal(req.Plan)
-	if err != nil {
-		resp.Error = err
-		return
-	}
-	if found := FindSecrets("the plan JSON", b, c.secrets()); len(found) > 0 {
-		resp.Error = fmt.Errorf("%s", strings.Join(found, "; "))
-	}
-}
 
 // Workdir is a Terraform working directory driven with the real CLI and the
 // provider built as its own process (dev_overrides), every command logged at
