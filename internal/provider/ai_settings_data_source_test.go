@@ -6,7 +6,10 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
@@ -33,26 +36,27 @@ data "azurepg_ai_settings" "d" {
   database   = %s
   depends_on = [azurepg_ai_settings.s]
 }`, hclquote.String(db)),
-			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr(ds, "id", db),
-				resource.TestCheckResourceAttr(ds, "azure_openai.endpoint", "https://acc.openai.azure.com"),
-				resource.TestCheckResourceAttr(ds, "azure_openai.auth_type", "subscription-key"),
-				resource.TestCheckResourceAttr(ds, "azure_openai.subscription_key_set", "true"),
-				resource.TestCheckResourceAttr(ds, "azure_cognitive.region", "westeurope"),
-				resource.TestCheckNoResourceAttr(ds, "azure_cognitive.endpoint"),
-				resource.TestCheckResourceAttr(ds, "azure_cognitive.subscription_key_set", "false"),
-				resource.TestCheckResourceAttr(ds, "azure_ml.endpoint_key_set", "false"),
-				resource.TestCheckResourceAttr(ds, "azure_ml.serverless_ranking_endpoint_key_set", "true"),
-				resource.TestCheckNoResourceAttr(ds, "azure_openai.subscription_key"),
-				func(s *terraform.State) error {
-					for k, v := range s.RootModule().Resources[ds].Primary.Attributes {
-						if strings.Contains(v, "ds-key-1") || strings.Contains(v, "ds-oob-key") {
-							return fmt.Errorf("the data source holds a key in %s", k)
-						}
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("id"), knownvalue.StringExact(db)),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("azure_openai").AtMapKey("endpoint"), knownvalue.StringExact("https://acc.openai.azure.com")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("azure_openai").AtMapKey("auth_type"), knownvalue.StringExact("subscription-key")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("azure_openai").AtMapKey("subscription_key_set"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("azure_cognitive").AtMapKey("region"), knownvalue.StringExact("westeurope")),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("azure_cognitive").AtMapKey("endpoint"), knownvalue.Null()),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("azure_cognitive").AtMapKey("subscription_key_set"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("azure_ml").AtMapKey("endpoint_key_set"), knownvalue.Bool(false)),
+				statecheck.ExpectKnownValue(ds, tfjsonpath.New("azure_ml").AtMapKey("serverless_ranking_endpoint_key_set"), knownvalue.Bool(true)),
+			},
+			// The schema has no key attribute to check (only *_set): this
+			// check reads every attribute for the key values instead.
+			Check: func(s *terraform.State) error {
+				for k, v := range s.RootModule().Resources[ds].Primary.Attributes {
+					if strings.Contains(v, "ds-key-1") || strings.Contains(v, "ds-oob-key") {
+						return fmt.Errorf("the data source holds a key in %s", k)
 					}
-					return nil
-				},
-			),
+				}
+				return nil
+			},
 		}},
 	})
 }
