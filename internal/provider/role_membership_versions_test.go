@@ -167,3 +167,27 @@ func TestAccRoleMembershipOptionsByVersion(t *testing.T) {
 		},
 	})
 }
+
+// TestAccRoleMembershipRestricted: on every version Azure refuses a member
+// for azure_pg_admin and any grant of pg_write_all_data. The plan succeeds
+// (nothing at plan time can know), the apply fails saying why, proposes no
+// GRANT (none can work), and nothing is granted.
+func TestAccRoleMembershipRestricted(t *testing.T) {
+	acctest.Emulator(t)
+	role := membershipTestRole(t, acctest.LongName(`restricted "r"; ö@`, 63))
+	for _, tc := range []struct{ role, member, says string }{
+		{role, "azure_pg_admin", "Azure restricts azure_pg_admin"},
+		{"pg_write_all_data", role, "Azure never grants pg_write_all_data"},
+	} {
+		resource.Test(t, resource.TestCase{
+			ProtoV6ProviderFactories: acctest.ProviderFactories,
+			Steps: []resource.TestStep{{
+				Config:      roleMembershipConfig(tc.role, tc.member),
+				ExpectError: words("Not allowed", tc.says, "Nothing was changed."),
+			}},
+		})
+		if n, _ := serverMembership(t, tc.role, tc.member); n != 0 {
+			t.Fatalf("%d grants of %q to %q after the refused apply", n, tc.role, tc.member)
+		}
+	}
+}
