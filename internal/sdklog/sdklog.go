@@ -6,7 +6,7 @@
 // TF_LOG_SDK, TF_LOG_SDK_PROTO or TF_LOG_SDK_FRAMEWORK say otherwise: their
 // level does not follow TF_LOG. Terraform parses each line and throws it away
 // when TF_LOG (or TF_LOG_PROVIDER) is unset, so the provider spends a third of
-// its CPU on lines that nobody reads (benchmarks/findings.md).
+// its CPU on lines that nobody reads (docs/design/performance.md).
 package sdklog
 
 import (

@@ -1,9 +1,11 @@
-package benchmark
+package bench
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -128,7 +130,7 @@ func num(v float64) string {
 // pingShape is pgxpool's health check of a connection idle for over a second.
 const pingShape = "-- ping"
 
-// Target is one of issue 9's targets, as measured.
+// Target is one of the report's targets, as measured.
 type Target struct {
 	What     string
 	Measured string
@@ -136,11 +138,68 @@ type Target struct {
 	Known    bool
 }
 
-// Targets checks issue 9's targets against the run.
+// Limits are the targets the report checks a run against, on loopback and
+// through the latency proxy. Each is a flag of cmd/bench (-target-...); a
+// run records its limits in results.json.
+type Limits struct {
+	// N is the N of the ratio targets at 0 ms; ScaleN the N whose cost per
+	// resource is held to Scale × that at N.
+	N      int `json:"n"`
+	ScaleN int `json:"scale_n"`
+	// Plan, PlanNoRefresh, Apply and Destroy bound azurepg's wall time at N
+	// over the no-op provider's, by phase.
+	Plan          float64 `json:"plan"`
+	PlanNoRefresh float64 `json:"plan_no_refresh"`
+	Apply         float64 `json:"apply"`
+	Destroy       float64 `json:"destroy"`
+	Scale         float64 `json:"scale"`
+	// ExtraConnections: connections opened per command ≤ max_connections + ExtraConnections.
+	ExtraConnections int `json:"extra_connections"`
+	// Tokens: token requests per command (one token is valid for the whole command).
+	Tokens int `json:"tokens"`
+	// StatementsPerRead bounds the statements per resource of a refresh plan
+	// (azurepg_principal and azurepg_grant), pgxpool's pings aside.
+	StatementsPerRead float64 `json:"statements_per_read"`
+	// RTTCounts are the N of the targets over the latency proxy, RTTPlan,
+	// RTTApply and RTTDestroy their bounds over the no-op provider.
+	RTTCounts  []int   `json:"rtt_counts"`
+	RTTPlan    float64 `json:"rtt_plan"`
+	RTTApply   float64 `json:"rtt_apply"`
+	RTTDestroy float64 `json:"rtt_destroy"`
+	// A refresh plan runs at most N/RefreshPer + RefreshSlack statements
+	// (one per RefreshPer principals and a few: the snapshot of
+	// principals, and of the extensions and azure_ai settings of each
+	// database the configuration uses).
+	RefreshPer   int `json:"refresh_per"`
+	RefreshSlack int `json:"refresh_slack"`
+}
+
+// DefaultLimits are the targets docs/design/performance.md measures against.
+func DefaultLimits() Limits {
+	return Limits{
+		N: 500, ScaleN: 2000,
+		Plan: 1.2, PlanNoRefresh: 1.1, Apply: 1.3, Destroy: 1.3, Scale: 1.2,
+		ExtraConnections: 1, Tokens: 1, StatementsPerRead: 1,
+		RTTCounts: []int{500, 2000}, RTTPlan: 1.2, RTTApply: 1.3, RTTDestroy: 1.3,
+		RefreshPer: 100, RefreshSlack: 5,
+	}
+}
+
+// limits are the run's limits; a results.json written before they were
+// recorded gets DefaultLimits.
+func (r *Result) limits() Limits {
+	if r.Limits != nil {
+		return *r.Limits
+	}
+	return DefaultLimits()
+}
+
+// Targets checks the run against its limits (DefaultLimits when it has none).
 func (r *Result) Targets() []Target {
+	lim := r.limits()
 	var out []Target
 	ratio := func(n int, phase string, limit float64) {
-		t := Target{What: fmt.Sprintf("%s of %d principals ≤ %.1f × no-op", phase, n, limit)}
+		t := Target{What: fmt.Sprintf("%s of %d principals ≤ %s × no-op", phase, n, factor(limit))}
 		if r.hasN(n) && r.has(KindAzurepg) && r.has(KindNoop) {
 			v := r.Ratio(KindAzurepg, KindNoop, n, phase)
 			t.Known, t.Met = true, v <= limit
@@ -148,15 +207,16 @@ func (r *Result) Targets() []Target {
 		}
 		out = append(out, t)
 	}
-	ratio(500, PhasePlan, 1.2)
-	ratio(500, PhasePlanNoRefresh, 1.1)
-	ratio(500, PhaseApply, 1.3)
-	ratio(500, PhaseDestroy, 1.3)
+	ratio(lim.N, PhasePlan, lim.Plan)
+	ratio(lim.N, PhasePlanNoRefresh, lim.PlanNoRefresh)
+	ratio(lim.N, PhaseApply, lim.Apply)
+	ratio(lim.N, PhaseDestroy, lim.Destroy)
 	for _, phase := range Phases {
-		t := Target{What: fmt.Sprintf("%s: cost per resource at 2000 ≤ 1.2 × at 500", phase)}
-		if r.hasN(500) && r.hasN(2000) && r.has(KindAzurepg) {
-			a, b := r.MedianWall(KindAzurepg, 500, phase)/500, r.MedianWall(KindAzurepg, 2000, phase)/2000
-			t.Known, t.Met = true, b <= 1.2*a
+		t := Target{What: fmt.Sprintf("%s: cost per resource at %d ≤ %s × at %d", phase, lim.ScaleN, factor(lim.Scale), lim.N)}
+		if r.hasN(lim.N) && r.hasN(lim.ScaleN) && r.has(KindAzurepg) {
+			a := r.MedianWall(KindAzurepg, lim.N, phase) / float64(lim.N)
+			b := r.MedianWall(KindAzurepg, lim.ScaleN, phase) / float64(lim.ScaleN)
+			t.Known, t.Met = true, b <= lim.Scale*a
 			t.Measured = fmt.Sprintf("%.2f × (%.2f ms vs %.2f ms)", b/a, b*1000, a*1000)
 		}
 		out = append(out, t)
@@ -176,17 +236,19 @@ func (r *Result) Targets() []Target {
 				pings = math.Max(pings, r.MaxOf(KindAzurepg, n, p, func(s Sample) float64 { return float64(s.Shapes[pingShape]) }))
 			}
 		}
+		maxConns := r.MaxConns + lim.ExtraConnections
 		out = append(out,
-			Target{What: fmt.Sprintf("connections opened per command ≤ max_connections + 1 = %d", r.MaxConns+1),
-				Measured: fmt.Sprintf("at most %.0f", conns), Met: conns <= float64(r.MaxConns+1), Known: true},
-			Target{What: "token requests per command ≤ 1 (token valid)",
-				Measured: fmt.Sprintf("at most %.0f", tokens), Met: tokens <= 1, Known: true},
-			Target{What: "statements per resource read (refresh plan) ≤ 1",
-				Measured: fmt.Sprintf("at most %.2f (pgxpool health-check pings aside: at most %.0f per command)", perRead, pings), Met: perRead <= 1, Known: true})
+			Target{What: fmt.Sprintf("connections opened per command ≤ max_connections + %d = %d", lim.ExtraConnections, maxConns),
+				Measured: fmt.Sprintf("at most %.0f", conns), Met: conns <= float64(maxConns), Known: true},
+			Target{What: fmt.Sprintf("token requests per command ≤ %d (token valid)", lim.Tokens),
+				Measured: fmt.Sprintf("at most %.0f", tokens), Met: tokens <= float64(lim.Tokens), Known: true},
+			Target{What: fmt.Sprintf("statements per resource read (refresh plan) ≤ %s", plain(lim.StatementsPerRead)),
+				Known: true, Met: perRead <= lim.StatementsPerRead,
+				Measured: fmt.Sprintf("at most %.2f (pgxpool health-check pings aside: at most %.0f per command)", perRead, pings)})
 	}
 	// Issue 18: over a network (azurepg_rtt), against the no-op floor, which does not depend on the round trip.
 	rtt := func(n int, phase string, limit float64) {
-		t := Target{What: fmt.Sprintf("%s of %d principals at %s round trip ≤ %.1f × no-op", phase, n, r.RTT, limit)}
+		t := Target{What: fmt.Sprintf("%s of %d principals at %s round trip ≤ %s × no-op", phase, n, r.RTT, factor(limit))}
 		if r.hasN(n) && r.has(KindAzurepgRTT) && r.has(KindNoop) {
 			v := r.Ratio(KindAzurepgRTT, KindNoop, n, phase)
 			t.Known, t.Met = true, v <= limit
@@ -194,23 +256,23 @@ func (r *Result) Targets() []Target {
 		}
 		out = append(out, t)
 	}
-	for _, n := range []int{500, 2000} {
-		rtt(n, PhasePlan, 1.2)
-		rtt(n, PhaseApply, 1.3)
-		rtt(n, PhaseDestroy, 1.3)
+	for _, n := range lim.RTTCounts {
+		rtt(n, PhasePlan, lim.RTTPlan)
+		rtt(n, PhaseApply, lim.RTTApply)
+		rtt(n, PhaseDestroy, lim.RTTDestroy)
 	}
 	for _, kind := range []string{KindAzurepg, KindAzurepgRTT} {
-		if !r.has(kind) {
+		if !r.has(kind) || lim.RefreshPer <= 0 {
 			continue
 		}
-		t := Target{What: fmt.Sprintf("%s: statements per refresh plan ≤ N/100 + %d (pgxpool pings aside)", kind, refreshSlack), Known: true, Met: true}
+		t := Target{What: fmt.Sprintf("%s: statements per refresh plan ≤ N/%d + %d (pgxpool pings aside)", kind, lim.RefreshPer, lim.RefreshSlack), Known: true, Met: true}
 		var parts []string
 		for _, n := range r.Counts {
 			v := r.MaxOf(kind, n, PhasePlan, func(s Sample) float64 { return float64(s.Statements - s.Shapes[pingShape]) })
 			if math.IsNaN(v) {
 				continue
 			}
-			limit := float64(n)/100 + refreshSlack
+			limit := float64(n)/float64(lim.RefreshPer) + float64(lim.RefreshSlack)
 			t.Met = t.Met && v <= limit
 			parts = append(parts, fmt.Sprintf("N = %d: %.0f (limit %.0f)", n, v, limit))
 		}
@@ -224,16 +286,23 @@ func (r *Result) Targets() []Target {
 				return float64(s.Statements-s.Shapes[pingShape]) / float64(s.N)
 			}))
 		}
-		out = append(out, Target{What: "statements per azurepg_grant read (refresh plan) ≤ 1",
-			Measured: fmt.Sprintf("at most %.2f (pgxpool health-check pings aside)", perRead), Met: perRead <= 1, Known: true})
+		out = append(out, Target{What: fmt.Sprintf("statements per azurepg_grant read (refresh plan) ≤ %s", plain(lim.StatementsPerRead)),
+			Measured: fmt.Sprintf("at most %.2f (pgxpool health-check pings aside)", perRead), Met: perRead <= lim.StatementsPerRead, Known: true})
 	}
 	return out
 }
 
-// refreshSlack is the "few" statements a refresh may run besides one per
-// 100 principals (issue 18): the snapshot of principals, and of the
-// extensions and azure_ai settings of each database the configuration uses.
-const refreshSlack = 5
+// plain writes a number as short as it goes (1, 0.5).
+func plain(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// factor writes a limit with one decimal (1.2, 1.0), or more when it has more (1.25).
+func factor(v float64) string {
+	s := plain(v)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
 
 // networkMarkdown is the network dimension: azurepg at 0 ms (loopback) and
 // through the latency proxy, against the no-op provider.
@@ -305,7 +374,7 @@ func (r *Result) grantsMarkdown(w func(format string, args ...any)) {
 		for k := range ss[0].Shapes {
 			keys = append(keys, k)
 		}
-		slices.SortFunc(keys, func(a, b string) int { return ss[0].Shapes[b] - ss[0].Shapes[a] })
+		slices.SortFunc(keys, func(a, b string) int { return cmp.Or(ss[0].Shapes[b]-ss[0].Shapes[a], strings.Compare(a, b)) })
 		for _, k := range keys {
 			w("| %s | `%s` | %d | %.3f |\n", p, strings.ReplaceAll(k, "|", "\\|"), ss[0].Shapes[k], float64(ss[0].Shapes[k])/float64(maxN))
 		}
@@ -318,7 +387,7 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	m := r.Machine
 	w("# Benchmark: `azurepg_principal` at scale\n\n")
-	w("Generated by `make bench` (`go run ./internal/benchmark/cmd/bench`); do not edit by hand — the analysis is in [findings.md](findings.md).\n")
+	w("Generated by `make bench` (`go run ./cmd/bench` in `bench/`); do not edit by hand — the analysis is in `docs/design/performance.md`, the latest summary in `docs/design/benchmark-summary.md`.\n")
 	w("Run of %s UTC, %s in all, commit `%s`: N = %s, %d repetitions, configurations interleaved within each repetition.\n\n",
 		r.Started.Format("2006-01-02 15:04"), r.Elapsed.Round(time.Second), m.Commit, joinInts(r.Counts), r.Reps)
 	if len(r.Env) > 0 {
@@ -329,7 +398,7 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 	}
 	w("Each configuration manages N resources through the real `terraform` binary (providers installed with `dev_overrides`, default `-parallelism=10`):\n\n")
 	w("- **azurepg**: `azurepg_principal` for N users of the emulator's tenant, the provider logging in as the Entra admin with the managed identity (fake endpoint), default `max_connections = %d`;\n", r.MaxConns)
-	w("- **noop**: `noop_principal` of a terraform-plugin-framework provider with the same attributes, defaults and plan modifiers whose CRUD does nothing (`internal/benchmark/noop`): the floor for any provider;\n")
+	w("- **noop**: `noop_principal` of a terraform-plugin-framework provider with the same attributes, defaults and plan modifiers whose CRUD does nothing (`bench/noop`): the floor for any provider;\n")
 	w("- **terraform_data**: Terraform's built-in resource: Terraform's own cost, no plugin at all.\n\n")
 	w("Phases: `apply` (from an empty state), `plan` (with refresh; must be empty), `plan -refresh=false` (must be empty), `destroy`. ")
 	w("Connections are the server log's `connection authorized` lines for the provider's login, statements its `statement:` and `execute` lines ")
@@ -393,7 +462,7 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 			for k := range ss[0].Shapes {
 				keys = append(keys, k)
 			}
-			slices.SortFunc(keys, func(a, b string) int { return ss[0].Shapes[b] - ss[0].Shapes[a] })
+			slices.SortFunc(keys, func(a, b string) int { return cmp.Or(ss[0].Shapes[b]-ss[0].Shapes[a], strings.Compare(a, b)) })
 			for _, k := range keys {
 				w("| %s | `%s` | %d | %.3f |\n", p, strings.ReplaceAll(k, "|", "\\|"), ss[0].Shapes[k], float64(ss[0].Shapes[k])/float64(maxN))
 			}
@@ -428,14 +497,7 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 
 	w("\n## Targets (issue 9 on loopback, issue 18 over a network)\n\n| target | measured | met |\n|---|---|---|\n")
 	for _, t := range r.Targets() {
-		met := "not measured"
-		if t.Known {
-			met = "no"
-			if t.Met {
-				met = "yes"
-			}
-		}
-		w("| %s | %s | %s |\n", t.What, or(t.Measured, "–"), met)
+		w("| %s | %s | %s |\n", t.What, or(t.Measured, "–"), met(t))
 	}
 
 	w("\n## Noise\n\n")
@@ -457,8 +519,8 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 		}
 	}
 	if len(loads) > 0 {
-		w("One-minute load average at the end of each command (2 cores): min %.2f, median %.2f, max %.2f. ",
-			slices.Min(loads), median(loads), slices.Max(loads))
+		w("One-minute load average at the end of each command (%d cores): min %.2f, median %.2f, max %.2f. ",
+			m.Cores, slices.Min(loads), median(loads), slices.Max(loads))
 	}
 	if len(spreads) > 0 {
 		w("Spread of a cell's repetitions: median %s, worst %s (%s). ", pct(median(spreads)), pct(worst), worstAt)
@@ -471,6 +533,82 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 		w("\nThis run had no profiling pass; `-profile-only` runs one alone and writes [profile.md](profile.md).\n")
 	}
 	return b.String()
+}
+
+// Summary is the short form of the report: the run, the wall times and
+// ratios, the targets. cmd/bench writes it as summary.md beside README.md;
+// docs/design/benchmark-summary.md is a copy of the latest run worth keeping.
+func (r *Result) Summary() string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	m := r.Machine
+	w("# Benchmark summary: `azurepg_principal` and `azurepg_grant` at scale\n\n")
+	w("Generated by `make bench` (`go run ./cmd/bench` in `bench/`, `summary.md` beside the full report `README.md`); do not edit by hand. ")
+	w("`docs/design/benchmark-summary.md` is a copy of the latest run worth keeping; the analysis is in `docs/design/performance.md`.\n\n")
+	w("Run of %s UTC, %s in all, commit `%s`: N = %s, %d repetitions, configurations interleaved within each repetition. ",
+		r.Started.Format("2006-01-02 15:04"), r.Elapsed.Round(time.Second), m.Commit, joinInts(r.Counts), r.Reps)
+	w("%s, %d cores shared with other jobs, load average %.2f at start and %.2f at end; Go %s, Terraform %s, PostgreSQL %s.\n\n",
+		or(m.CPU, "unknown CPU"), m.Cores, m.LoadStart[0], m.LoadEnd[0], m.Go, m.Terraform, m.PostgreSQL)
+	if len(r.Env) > 0 {
+		w("Extra environment of every terraform command: `%s`.\n\n", strings.Join(r.Env, " "))
+	}
+	if r.Stopped != "" {
+		w("**Incomplete run: %s.**\n\n", r.Stopped)
+	}
+	rtt := r.has(KindAzurepgRTT)
+	w("## Wall time, median of %d (seconds), and ratios within a repetition\n\n", r.Reps)
+	if rtt {
+		w("| N | phase | terraform_data | noop | azurepg | azurepg / noop | azurepg %s | %s / noop |\n|---:|---|---:|---:|---:|---:|---:|---:|\n", r.RTT, r.RTT)
+	} else {
+		w("| N | phase | terraform_data | noop | azurepg | azurepg / noop |\n|---:|---|---:|---:|---:|---:|\n")
+	}
+	for _, n := range r.Counts {
+		for _, p := range Phases {
+			w("| %d | %s | %s | %s | %s | **%s** |", n, p, f2(r.MedianWall(KindTerraformData, n, p)), f2(r.MedianWall(KindNoop, n, p)),
+				f2(r.MedianWall(KindAzurepg, n, p)), f2(r.Ratio(KindAzurepg, KindNoop, n, p)))
+			if rtt {
+				w(" %s | **%s** |", f2(r.MedianWall(KindAzurepgRTT, n, p)), f2(r.Ratio(KindAzurepgRTT, KindNoop, n, p)))
+			}
+			w("\n")
+		}
+	}
+	if r.has(KindAzurepgGrant) && len(r.GrantCounts) > 0 {
+		grtt := r.has(KindAzurepgGrantRTT)
+		w("\n## Grants, median of %d (seconds)\n\n", r.Reps)
+		if grtt {
+			w("| N | phase | noop_grant | azurepg_grant | azurepg_grant / noop_grant | azurepg_grant %s | %s / noop_grant |\n|---:|---|---:|---:|---:|---:|---:|\n", r.RTT, r.RTT)
+		} else {
+			w("| N | phase | noop_grant | azurepg_grant | azurepg_grant / noop_grant |\n|---:|---|---:|---:|---:|\n")
+		}
+		for _, n := range r.GrantCounts {
+			for _, p := range Phases {
+				w("| %d | %s | %s | %s | **%s** |", n, p, f2(r.MedianWall(KindNoopGrant, n, p)), f2(r.MedianWall(KindAzurepgGrant, n, p)),
+					f2(r.Ratio(KindAzurepgGrant, KindNoopGrant, n, p)))
+				if grtt {
+					w(" %s | **%s** |", f2(r.MedianWall(KindAzurepgGrantRTT, n, p)), f2(r.Ratio(KindAzurepgGrantRTT, KindNoopGrant, n, p)))
+				}
+				w("\n")
+			}
+		}
+	}
+	w("\n## Targets\n\n")
+	w("The limits are flags of the bench command (`-target-...`, `go run ./cmd/bench -help` in `bench/`).\n\n")
+	w("| target | measured | met |\n|---|---|---|\n")
+	for _, t := range r.Targets() {
+		w("| %s | %s | %s |\n", t.What, or(t.Measured, "–"), met(t))
+	}
+	return b.String()
+}
+
+func met(t Target) string {
+	switch {
+	case !t.Known:
+		return "not measured"
+	case t.Met:
+		return "yes"
+	default:
+		return "no"
+	}
 }
 
 // ProfileMarkdown is the profiling pass's section of the report.

@@ -1,4 +1,4 @@
-// Package benchmark measures the azurepg provider at scale against two
+// Package bench measures the azurepg provider at scale against two
 // baselines, in the same run: a no-op terraform-plugin-framework provider
 // (./noop, the floor for any provider) and Terraform's own terraform_data.
 // Each configuration manages N resources through the real terraform binary
@@ -6,7 +6,7 @@
 // (with refresh), plan -refresh=false, destroy. For azurepg it also counts,
 // per Terraform command, the connections opened and statements run (from the
 // emulator's statement log) and the token requests (from the fake endpoint).
-package benchmark
+package bench
 
 import (
 	"bufio"
@@ -26,7 +26,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/benchmark/cpuprof"
+	"github.com/azurepg/terraform-provider-azurepg/bench/cpuprof"
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
@@ -90,7 +90,9 @@ var Phases = []string{PhaseApply, PhasePlan, PhasePlanNoRefresh, PhaseDestroy}
 
 // Options say what to run.
 type Options struct {
-	// RepoRoot is the module's root (where go.mod is).
+	// RepoRoot is the provider module's root (where its go.mod is); the
+	// no-op and profiled providers are built from its bench/ module (from
+	// internal/benchmark in a snapshot of a commit older than bench/).
 	RepoRoot string
 	// Commit names what RepoRoot holds in the report (default: git describe --dirty in RepoRoot).
 	Commit string
@@ -123,6 +125,8 @@ type Options struct {
 	Env []string
 	// RTT is the round-trip time the azurepg_rtt configuration's proxy adds (default DefaultRTT).
 	RTT time.Duration
+	// Limits are the targets the report checks the run against (default DefaultLimits).
+	Limits *Limits
 	// Keep leaves the work directory (binaries, states, logs) in place.
 	Keep bool
 	// Logf receives progress lines.
@@ -170,6 +174,9 @@ type Result struct {
 	RTT         time.Duration `json:"rtt_ns,omitempty"`
 	// Stopped says why the run ended early ("" when it did not).
 	Stopped string `json:"stopped,omitempty"`
+	// Limits are the targets the report checks (nil in a results.json
+	// written before they were recorded: DefaultLimits).
+	Limits *Limits `json:"limits,omitempty"`
 }
 
 // Profile is the profiling pass: for each profiled configuration (azurepg
@@ -232,19 +239,25 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	o.Logf("building the providers")
-	bins := map[string]string{
-		filepath.Join(work, "bin", "terraform-provider-azurepg"):          ".",
-		filepath.Join(work, "bin", "terraform-provider-noop"):             "./internal/benchmark/noop",
-		filepath.Join(work, "profiled-bin", "terraform-provider-azurepg"): "./internal/benchmark/profiled",
+	// The provider from the provider's module, the other two from the harness's.
+	harness, noopPkg, profiledPkg := filepath.Join(o.RepoRoot, "bench"), "./noop", "./profiled"
+	if _, err := os.Stat(filepath.Join(harness, "go.mod")); err != nil {
+		// A snapshot (-commit) from before the harness was a module of its own.
+		harness, noopPkg, profiledPkg = o.RepoRoot, "./internal/benchmark/noop", "./internal/benchmark/profiled"
 	}
-	for out, pkg := range bins {
-		if !o.Profile && !o.ProfileOnly && strings.Contains(out, "profiled-bin") {
+	bins := []struct{ out, dir, pkg string }{
+		{filepath.Join(work, "bin", "terraform-provider-azurepg"), o.RepoRoot, "."},
+		{filepath.Join(work, "bin", "terraform-provider-noop"), harness, noopPkg},
+		{filepath.Join(work, "profiled-bin", "terraform-provider-azurepg"), harness, profiledPkg},
+	}
+	for _, bin := range bins {
+		if !o.Profile && !o.ProfileOnly && strings.Contains(bin.out, "profiled-bin") {
 			continue
 		}
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
-		cmd.Dir = o.RepoRoot
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin.out, bin.pkg)
+		cmd.Dir = bin.dir
 		if b, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+			return nil, fmt.Errorf("go build %s (in %s): %w\n%s", bin.pkg, bin.dir, err, b)
 		}
 	}
 
@@ -269,7 +282,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	r := &runner{o: o, em: em, work: work}
 	r.env = r.environ(filepath.Join(work, "bin"), "terraformrc")
-	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections, Env: o.Env}
+	if o.Limits == nil {
+		l := DefaultLimits()
+		o.Limits = &l
+	}
+	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections, Env: o.Env, Limits: o.Limits}
 	if slices.ContainsFunc(o.Kinds, isGrantKind) {
 		res.GrantCounts = o.GrantCounts
 	}

@@ -25,7 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/benchmark/cpuprof"
+	"github.com/azurepg/terraform-provider-azurepg/bench/cpuprof"
 	"github.com/azurepg/terraform-provider-azurepg/internal/sdklog"
 )
 

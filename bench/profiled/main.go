@@ -11,7 +11,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/benchmark/cpuprof"
+	"github.com/azurepg/terraform-provider-azurepg/bench/cpuprof"
 	"github.com/azurepg/terraform-provider-azurepg/internal/provider"
 	"github.com/azurepg/terraform-provider-azurepg/internal/sdklog"
 )

@@ -1,6 +1,8 @@
-// Command bench runs the azurepg benchmark (see package benchmark) and
-// writes its report: README.md (tables), chart.svg, results.json and the
-// provider's CPU profiles, under -out. `make bench` runs it.
+// Command bench runs the azurepg benchmark (see package bench) and writes
+// its report under -out (default .bench at the repository's root, which git
+// ignores): README.md (tables), summary.md (the short form), chart.svg,
+// results.json and the providers' CPU profiles. `make bench` runs it. The
+// targets the report checks are flags (-target-...).
 package main
 
 import (
@@ -19,25 +21,27 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/azurepg/terraform-provider-azurepg/internal/benchmark"
+	"github.com/azurepg/terraform-provider-azurepg/bench"
 )
 
 func main() {
 	counts := flag.String("n", "100,500,2000", "numbers of resources, comma-separated")
 	reps := flag.Int("reps", 1, "repetitions of each configuration and N (3 took 35 min on a busy 2-core machine, over the 20-minute budget)")
-	kinds := flag.String("kinds", strings.Join(append(benchmark.Kinds, benchmark.GrantKinds...), ","), "configurations to run")
-	grantCounts := flag.String("grants-n", "500", "numbers of azurepg_grant resources of the grants dimension (kinds "+strings.Join(benchmark.GrantKinds, ", ")+"), comma-separated")
-	out := flag.String("out", "benchmarks", "where to write the report")
+	kinds := flag.String("kinds", strings.Join(append(bench.Kinds, bench.GrantKinds...), ","), "configurations to run")
+	grantCounts := flag.String("grants-n", "500", "numbers of azurepg_grant resources of the grants dimension (kinds "+strings.Join(bench.GrantKinds, ", ")+"), comma-separated")
+	out := flag.String("out", ".bench", "where to write the report (relative to the repository's root; .bench is ignored by git)")
 	profile := flag.Bool("profile", true, "add a pass with a CPU-profiled provider build")
 	profileN := flag.Int("profile-n", 500, "resources in the profiling pass")
 	profileOnly := flag.Bool("profile-only", false, "only the profiling pass (no timed runs, no tables)")
 	keep := flag.Bool("keep", false, "keep the work directory (states, terraform output)")
 	budget := flag.Duration("budget", 20*time.Minute, "warn when the run takes longer")
-	rtt := flag.Duration("rtt", benchmark.DefaultRTT, "round-trip time the azurepg_rtt configuration adds (the network dimension)")
+	rtt := flag.Duration("rtt", bench.DefaultRTT, "round-trip time the azurepg_rtt configuration adds (the network dimension)")
 	extraEnv := flag.String("env", "", "KEY=VALUE,... added to every terraform command's environment")
 	commit := flag.String("commit", "", "build the providers from this commit (git archive) instead of the working tree")
 	deadline := flag.String("deadline", "", "HH:MM (UTC): start nothing after it, report what ran")
-	render := flag.String("render", "", "only write README.md and chart.svg again from this results.json")
+	render := flag.String("render", "", "only write README.md, summary.md and chart.svg again from this results.json (with its targets, and any -target-... flag given)")
+	limits := bench.DefaultLimits()
+	targetFlags(flag.CommandLine, &limits)
 	flag.Parse()
 	if *render != "" {
 		if err := rerender(*render, *out); err != nil {
@@ -54,12 +58,57 @@ func main() {
 		now := time.Now().UTC()
 		stopAt = time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
 	}
-	if err := run(*counts, *grantCounts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt, *extraEnv, *commit); err != nil {
+	if err := run(*counts, *grantCounts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt, *extraEnv, *commit, &limits); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(countList, grantCountList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration, deadline time.Time, rtt time.Duration, extraEnv, commit string) error {
+// targetFlags defines the -target-... flags on fs, each bound to a field of l
+// (whose values are the defaults).
+func targetFlags(fs *flag.FlagSet, l *bench.Limits) {
+	fs.IntVar(&l.N, "target-n", l.N, "N of the ratio targets at 0 ms (azurepg over noop)")
+	fs.Float64Var(&l.Plan, "target-plan", l.Plan, "target: refresh plan of -target-n principals ≤ this × noop")
+	fs.Float64Var(&l.PlanNoRefresh, "target-plan-no-refresh", l.PlanNoRefresh, "target: plan -refresh=false of -target-n principals ≤ this × noop")
+	fs.Float64Var(&l.Apply, "target-apply", l.Apply, "target: apply of -target-n principals ≤ this × noop")
+	fs.Float64Var(&l.Destroy, "target-destroy", l.Destroy, "target: destroy of -target-n principals ≤ this × noop")
+	fs.IntVar(&l.ScaleN, "target-scale-n", l.ScaleN, "N whose cost per resource is compared with that at -target-n")
+	fs.Float64Var(&l.Scale, "target-scale", l.Scale, "target: cost per resource at -target-scale-n ≤ this × at -target-n, each phase")
+	fs.IntVar(&l.ExtraConnections, "target-extra-connections", l.ExtraConnections, "target: connections opened per command ≤ max_connections + this")
+	fs.IntVar(&l.Tokens, "target-tokens", l.Tokens, "target: token requests per command ≤ this")
+	fs.Float64Var(&l.StatementsPerRead, "target-statements-per-read", l.StatementsPerRead, "target: statements per resource of a refresh plan (principals and grants, pgxpool pings aside) ≤ this")
+	fs.Var((*intList)(&l.RTTCounts), "target-rtt-n", "N of the targets over the latency proxy (azurepg_rtt over noop), comma-separated")
+	fs.Float64Var(&l.RTTPlan, "target-rtt-plan", l.RTTPlan, "target: refresh plan at -rtt ≤ this × noop")
+	fs.Float64Var(&l.RTTApply, "target-rtt-apply", l.RTTApply, "target: apply at -rtt ≤ this × noop")
+	fs.Float64Var(&l.RTTDestroy, "target-rtt-destroy", l.RTTDestroy, "target: destroy at -rtt ≤ this × noop")
+	fs.IntVar(&l.RefreshPer, "target-refresh-per", l.RefreshPer, "target: statements of a refresh plan ≤ N / this + -target-refresh-slack (0: no such target)")
+	fs.IntVar(&l.RefreshSlack, "target-refresh-slack", l.RefreshSlack, "see -target-refresh-per")
+}
+
+// intList is a flag of comma-separated positive numbers.
+type intList []int
+
+func (l *intList) String() string {
+	if l == nil {
+		return ""
+	}
+	s := make([]string, len(*l))
+	for i, n := range *l {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *intList) Set(v string) error {
+	counts, err := parseCounts("list", v)
+	if err != nil {
+		return err
+	}
+	*l = counts
+	return nil
+}
+
+func run(countList, grantCountList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration,
+	deadline time.Time, rtt time.Duration, extraEnv, commit string, limits *bench.Limits) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := repoRoot()
@@ -106,7 +155,7 @@ func run(countList, grantCountList string, reps int, kindList, out string, profi
 	defer os.RemoveAll(profDir)
 
 	tops := map[string]string{}
-	write := func(res *benchmark.Result) error {
+	write := func(res *bench.Result) error {
 		js, err := json.MarshalIndent(res, "", "  ")
 		if err != nil {
 			return err
@@ -114,6 +163,7 @@ func run(countList, grantCountList string, reps int, kindList, out string, profi
 		files := map[string][]byte{
 			"results.json": append(js, '\n'),
 			"README.md":    []byte(res.Markdown(tops)),
+			"summary.md":   []byte(res.Summary()),
 			"chart.svg":    []byte(res.SVG()),
 		}
 		for name, b := range files {
@@ -124,13 +174,13 @@ func run(countList, grantCountList string, reps int, kindList, out string, profi
 		return nil
 	}
 	profiled := false
-	res, err := benchmark.Run(ctx, benchmark.Options{
+	res, err := bench.Run(ctx, bench.Options{
 		RepoRoot: buildRoot, Commit: label, Counts: counts, GrantCounts: grantCounts, Reps: reps, Kinds: strings.Split(kindList, ","),
 		Profile: profile, ProfileOnly: profileOnly, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
-		Deadline: deadline, RTT: rtt, Env: splitEnv(extraEnv),
+		Deadline: deadline, RTT: rtt, Env: splitEnv(extraEnv), Limits: limits,
 		Logf: func(format string, args ...any) { log.Printf(format, args...) },
 		// After each configuration: write the report so far, so that an interrupted run leaves its numbers.
-		Progress: func(res *benchmark.Result) {
+		Progress: func(res *bench.Result) {
 			if !profiled && res.Profile != nil {
 				profiled = true
 				writeProfiles(ctx, out, res.Profile, tops)
@@ -148,7 +198,7 @@ func run(countList, grantCountList string, reps int, kindList, out string, profi
 	}
 	if profileOnly {
 		m := res.Machine
-		head := fmt.Sprintf("# Benchmark: CPU profiles of the providers\n\nGenerated by `go run ./internal/benchmark/cmd/bench -profile-only -n %d` at %s UTC "+
+		head := fmt.Sprintf("# Benchmark: CPU profiles of the providers\n\nGenerated by `go run ./cmd/bench -profile-only -profile-n %d` (in `bench/`) at %s UTC "+
 			"(commit `%s`; %s, %d cores shared with other jobs, load average %.2f at start, %.2f at end); do not edit by hand. "+
 			"Tables of the timed runs: [README.md](README.md).\n",
 			res.Profile.N, res.Started.Format("2006-01-02 15:04"), m.Commit, m.CPU, m.Cores, m.LoadStart[0], m.LoadEnd[0])
@@ -173,15 +223,15 @@ func run(countList, grantCountList string, reps int, kindList, out string, profi
 
 // writeProfiles writes each configuration's and phase's merged profile
 // and fills tops with azurepg's top functions by phase.
-func writeProfiles(ctx context.Context, out string, p *benchmark.Profile, tops map[string]string) {
+func writeProfiles(ctx context.Context, out string, p *bench.Profile, tops map[string]string) {
 	for kind, phases := range p.Kinds {
 		for phase, pp := range phases {
-			top, err := writeProfile(ctx, filepath.Join(out, benchmark.ProfileName(kind, phase)), kind+", "+phase, p.Binaries[kind], pp.Files)
+			top, err := writeProfile(ctx, filepath.Join(out, bench.ProfileName(kind, phase)), kind+", "+phase, p.Binaries[kind], pp.Files)
 			if err != nil {
 				log.Printf("profile of %s, %s: %v", kind, phase, err)
 				continue
 			}
-			if kind == benchmark.KindAzurepg {
+			if kind == bench.KindAzurepg {
 				tops[phase] = top
 			}
 		}
@@ -223,22 +273,54 @@ func writeProfile(ctx context.Context, stem, phase, binary string, files []strin
 	return strings.Join(lines, "\n") + "\n", nil
 }
 
-// rerender writes README.md and chart.svg from a results.json (after a
-// change to the report, without running the benchmark again). The profile
+// rerender writes README.md, summary.md and chart.svg from a results.json
+// (after a change to the report, without running the benchmark again). The
+// targets are those of the run (DefaultLimits for a results.json that has
+// none), changed by any -target-... flag on the command line. The profile
 // section, if any, keeps no top functions.
 func rerender(results, out string) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
 	b, err := os.ReadFile(results)
 	if err != nil {
 		return err
 	}
-	var res benchmark.Result
+	var res bench.Result
 	if err := json.Unmarshal(b, &res); err != nil {
 		return fmt.Errorf("%s: %w", results, err)
 	}
-	if err := os.WriteFile(filepath.Join(out, "README.md"), []byte(res.Markdown(nil)), 0o644); err != nil {
+	limits := bench.DefaultLimits()
+	if res.Limits != nil {
+		limits = *res.Limits
+	}
+	given := flag.NewFlagSet("targets", flag.ContinueOnError)
+	targetFlags(given, &limits)
+	var setErr error
+	flag.Visit(func(f *flag.Flag) {
+		if given.Lookup(f.Name) != nil && setErr == nil {
+			setErr = given.Set(f.Name, f.Value.String())
+		}
+	})
+	if setErr != nil {
+		return setErr
+	}
+	res.Limits = &limits
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(out, "chart.svg"), []byte(res.SVG()), 0o644)
+	files := map[string]string{"README.md": res.Markdown(nil), "summary.md": res.Summary(), "chart.svg": res.SVG()}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(out, name), []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	log.Printf("wrote README.md, summary.md and chart.svg in %s", out)
+	return nil
 }
 
 func parseCounts(flagName, list string) ([]int, error) {
@@ -260,19 +342,34 @@ func splitEnv(s string) []string {
 	return strings.Split(s, ",")
 }
 
+// providerModule is the module path of the provider the benchmark measures.
+const providerModule = "github.com/azurepg/terraform-provider-azurepg"
+
+// repoRoot is the repository's root: the nearest directory at or above the
+// working directory whose go.mod is the provider's (bench/ has its own).
 func repoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && modulePath(b) == providerModule {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("run the benchmark inside the repository (no go.mod found)")
+			return "", fmt.Errorf("run the benchmark inside the repository (no go.mod of %s found above the working directory)", providerModule)
 		}
 		dir = parent
 	}
+}
+
+// modulePath is the path a go.mod's module directive names.
+func modulePath(gomod []byte) string {
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
+	}
+	return ""
 }

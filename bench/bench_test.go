@@ -1,4 +1,4 @@
-package benchmark
+package bench
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -130,6 +131,52 @@ func TestRatiosAndTargets(t *testing.T) {
 	}
 }
 
+// TestLimitsAreTheTargets: the targets follow the run's limits (the flags
+// of cmd/bench), and a result without limits (an older results.json) is
+// held to DefaultLimits.
+func TestLimitsAreTheTargets(t *testing.T) {
+	r := synthetic(1.15)
+	l := DefaultLimits()
+	l.PlanNoRefresh, l.Plan, l.RTTCounts, l.RefreshPer = 1.25, 1.1, []int{2000}, 0
+	r.Limits = &l
+	whats := map[string]Target{}
+	for _, tg := range r.Targets() {
+		whats[tg.What] = tg
+	}
+	for what, met := range map[string]bool{
+		"plan -refresh=false of 500 principals ≤ 1.25 × no-op":     true,
+		"plan of 500 principals ≤ 1.1 × no-op":                     false,
+		"apply of 500 principals ≤ 1.3 × no-op":                    true,
+		"plan of 2000 principals at 20ms round trip ≤ 1.2 × no-op": true,
+	} {
+		tg, ok := whats[what]
+		if !ok || !tg.Known || tg.Met != met {
+			t.Errorf("target %q: %+v (found %v), want met = %v; targets: %v", what, tg, ok, met, whats)
+		}
+	}
+	for what := range whats {
+		if strings.Contains(what, "of 500 principals at") || strings.Contains(what, "statements per refresh plan ≤ N/") {
+			t.Errorf("target %q is not among the limits", what)
+		}
+	}
+	if d := DefaultLimits(); !reflect.DeepEqual(synthetic(1).limits(), d) {
+		t.Errorf("a result without limits is held to %+v, want DefaultLimits %+v", synthetic(1).limits(), d)
+	}
+}
+
+func TestSummaryRenders(t *testing.T) {
+	md := synthetic(1.25).Summary()
+	for _, want := range []string{"# Benchmark summary", "| 500 | plan | 0.50 | 1.00 | 1.25 | **1.25** | 1.25 | **1.25** |",
+		"| plan of 2000 principals at 20ms round trip ≤ 1.2 × no-op | 1.25 × (5.00 s vs 4.00 s) | no |", "`docs/design/performance.md`"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "](") {
+		t.Errorf("summary has a Markdown link; its copy under docs/ is held to the registry's link rules:\n%s", md)
+	}
+}
+
 func TestReportRenders(t *testing.T) {
 	r := synthetic(1.25)
 	md := r.Markdown(map[string]string{PhasePlan: "flat flat% sum% cum cum%\n"})
@@ -168,13 +215,13 @@ func TestReportRenders(t *testing.T) {
 // emulator. Run(...) itself fails when a plan after apply is not empty or
 // the server does not hold the principals it should. It takes 20 s on a
 // quiet 2-core machine and a minute on a busy one, so `make test` leaves it
-// out: AZUREPG_BENCH_SMOKE=1 TF_ACC=1 go test ./internal/benchmark -run TestSmoke
+// out: AZUREPG_BENCH_SMOKE=1 TF_ACC=1 go test . -run TestSmoke (in bench/)
 func TestSmoke(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" || os.Getenv("AZUREPG_BENCH_SMOKE") == "" {
 		t.Skip("benchmark smoke test: set TF_ACC=1 and AZUREPG_BENCH_SMOKE=1")
 	}
 	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	root := filepath.Join(filepath.Dir(file), "..") // the provider module; this module is its bench/
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	began := time.Now()
