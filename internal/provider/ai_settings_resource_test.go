@@ -12,8 +12,11 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
@@ -144,15 +147,17 @@ func TestAccAISettingsAllServices(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: aiConfig(db, aiAllServices),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					checkAISettings(t, db, managed),
-					resource.TestCheckResourceAttr("azurepg_ai_settings.s", "id", db),
-					resource.TestCheckResourceAttr("azurepg_ai_settings.s", "database", db),
-					resource.TestCheckResourceAttr("azurepg_ai_settings.s", "azure_openai.subscription_key", "openai-key-1"),
-					resource.TestCheckResourceAttr("azurepg_ai_settings.s", "azure_ml.serverless_ranking_endpoint_key", "rank-key-1"),
-					resource.TestCheckNoResourceAttr("azurepg_ai_settings.s", "azure_cognitive.region"),
-					resource.TestCheckNoResourceAttr("azurepg_ai_settings.s", "azure_cognitive.subscription_key"),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_ai_settings.s", tfjsonpath.New("id"), knownvalue.StringExact(db)),
+					statecheck.ExpectKnownValue("azurepg_ai_settings.s", tfjsonpath.New("database"), knownvalue.StringExact(db)),
+					statecheck.ExpectKnownValue("azurepg_ai_settings.s", tfjsonpath.New("azure_openai").AtMapKey("subscription_key"),
+						knownvalue.StringExact("openai-key-1")),
+					statecheck.ExpectKnownValue("azurepg_ai_settings.s", tfjsonpath.New("azure_ml").AtMapKey("serverless_ranking_endpoint_key"),
+						knownvalue.StringExact("rank-key-1")),
+					statecheck.ExpectKnownValue("azurepg_ai_settings.s", tfjsonpath.New("azure_cognitive").AtMapKey("region"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("azurepg_ai_settings.s", tfjsonpath.New("azure_cognitive").AtMapKey("subscription_key"), knownvalue.Null()),
+				},
+				Check: checkAISettings(t, db, managed),
 			},
 			{
 				ResourceName:      "azurepg_ai_settings.s",
@@ -212,14 +217,14 @@ func TestAccAISettingsSwitchAuth(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("azurepg_ai_settings.s", plancheck.ResourceActionUpdate),
 				}},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					checkAISettings(t, db, map[string]*string{
-						"azure_openai.auth_type": str("managed-identity"), "azure_openai.subscription_key": nil,
-						"azure_ml.auth_type": str("managed-identity"), "azure_ml.endpoint_key": nil,
-						"azure_openai.endpoint": str("https://acc.openai.azure.com"),
-					}),
-					resource.TestCheckNoResourceAttr("azurepg_ai_settings.s", "azure_openai.subscription_key"),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_ai_settings.s", tfjsonpath.New("azure_openai").AtMapKey("subscription_key"), knownvalue.Null()),
+				},
+				Check: checkAISettings(t, db, map[string]*string{
+					"azure_openai.auth_type": str("managed-identity"), "azure_openai.subscription_key": nil,
+					"azure_ml.auth_type": str("managed-identity"), "azure_ml.endpoint_key": nil,
+					"azure_openai.endpoint": str("https://acc.openai.azure.com"),
+				}),
 			},
 			{
 				Config: aiConfig(db, withKey),
@@ -405,11 +410,14 @@ func TestAccAISettingsWriteOnly(t *testing.T) {
 					PreApply:             []plancheck.PlanCheck{planHasNo{k1, k2}},
 					PostApplyPostRefresh: []plancheck.PlanCheck{planHasNo{k1, k2}},
 				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_ai_settings.s", tfjsonpath.New("azure_openai").AtMapKey("subscription_key_wo"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("azurepg_ai_settings.s", tfjsonpath.New("azure_openai").AtMapKey("subscription_key"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("azurepg_ai_settings.s", tfjsonpath.New("azure_openai").AtMapKey("subscription_key_wo_version"),
+						knownvalue.Int64Exact(1)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkAISettings(t, db, map[string]*string{"azure_openai.subscription_key": str(k1)}),
-					resource.TestCheckNoResourceAttr("azurepg_ai_settings.s", "azure_openai.subscription_key_wo"),
-					resource.TestCheckNoResourceAttr("azurepg_ai_settings.s", "azure_openai.subscription_key"),
-					resource.TestCheckResourceAttr("azurepg_ai_settings.s", "azure_openai.subscription_key_wo_version", "1"),
 					noFiles,
 				),
 			},
