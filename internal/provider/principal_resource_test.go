@@ -279,34 +279,3 @@ func TestPrincipalResourceDrift(t *testing.T) {
 		},
 	})
 }
-
-// TestPrincipalResourceOtherDatabase: principals live in postgres whatever
-// database the provider connects to by default (there the pgaadauth
-// functions do not exist).
-func TestPrincipalResourceOtherDatabase(t *testing.T) {
-	acctest.Emulator(t)
-	db := acctest.Name("acc_other_db")
-	acctest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
-	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()) })
-	o := acctest.NewObject(t, "managed_identity", "acc-other-db-mi")
-	resource.ParallelTest(t, resource.TestCase{
-		ProtoV6ProviderFactories: acctest.ProviderFactories,
-		CheckDestroy:             checkRolesGone(t, o.Name),
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
-provider "azurepg" {
-  database = %q
-}
-resource "azurepg_principal" "p" {
-  name = %q
-}
-data "azurepg_principal" "p" {
-  name = azurepg_principal.p.name
-}`, db, o.Name),
-			Check: resource.ComposeAggregateTestCheckFunc(
-				checkServerPrincipal(t, o.Name, "service", o.ObjectID, false, false),
-				resource.TestCheckResourceAttr("data.azurepg_principal.p", "object_id", o.ObjectID),
-			),
-		}},
-	})
-}
