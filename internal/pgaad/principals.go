@@ -421,7 +421,7 @@ func (c *Client) DropPrincipal(ctx context.Context, name string) error {
 	}, nil)
 	err = c.classify(op, roleObject(name), err, func(e *Error, pgErr *pgconn.PgError) {
 		principalRule(e, pgErr)
-		if e.Kind == ErrDependentObjects && c.cfg.Username != "" {
+		if errors.Is(e.Kind, ErrDependentObjects) && c.cfg.Username != "" {
 			e.Advice = dependentObjectsAdvice(name, pgx.Identifier{c.cfg.Username}.Sanitize())
 		}
 	})
