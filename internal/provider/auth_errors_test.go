@@ -70,8 +70,8 @@ func TestAccAuthErrorNetwork(t *testing.T) {
 				PreConfig: func() {
 					t.Logf("the unreachable host failed after %s (connect_timeout = 2)", time.Since(began).Round(100*time.Millisecond))
 				},
-				Config: acctest.ProviderBlock(admin, "") + adminDataSource(admin),
-				Check:  checkAdminRead(admin),
+				Config:            acctest.ProviderBlock(admin, "") + adminDataSource(admin),
+				ConfigStateChecks: adminReadChecks(admin),
 			},
 		},
 	})
@@ -93,8 +93,8 @@ func TestAccAuthErrorTLS(t *testing.T) {
 			},
 			{
 				// The emulator's CA (PGSSLROOTCERT from its environment): the default, verify-full, works.
-				Config: acctest.ProviderBlock(admin, "") + adminDataSource(admin),
-				Check:  checkAdminRead(admin),
+				Config:            acctest.ProviderBlock(admin, "") + adminDataSource(admin),
+				ConfigStateChecks: adminReadChecks(admin),
 			},
 			{
 				PreConfig: func() { t.Setenv("PGSSLROOTCERT", other) },

@@ -129,8 +129,8 @@ resource "azurepg_principal" "p2" {
 				Config: ephemeralSecretVariable + acctest.AuthBlock(emulator.ServerAdmin, "password", "client_secret = var.client_secret") +
 					adminDataSource(admin),
 				ConfigPlanChecks:  planChecks,
-				ConfigStateChecks: stateChecks,
-				Check:             resource.ComposeAggregateTestCheckFunc(checkAdminRead(admin), shimmedStateHasNoSecrets(secrets)),
+				ConfigStateChecks: append(adminReadChecks(admin), stateChecks...),
+				Check:             shimmedStateHasNoSecrets(secrets),
 			},
 			{
 				// access token from AZUREPG_ACCESS_TOKEN.
@@ -140,16 +140,16 @@ resource "azurepg_principal" "p2" {
 				},
 				Config:            acctest.AuthBlock(admin2.Name, "access_token", "") + principals2 + adminDataSource(admin),
 				ConfigPlanChecks:  planChecks,
-				ConfigStateChecks: stateChecks,
-				Check:             resource.ComposeAggregateTestCheckFunc(checkAdminRead(admin), shimmedStateHasNoSecrets(secrets)),
+				ConfigStateChecks: append(adminReadChecks(admin), stateChecks...),
+				Check:             shimmedStateHasNoSecrets(secrets),
 			},
 			{
 				// The managed identity's own token.
 				PreConfig:         func() { os.Unsetenv("AZUREPG_ACCESS_TOKEN") },
 				Config:            acctest.ProviderBlock(admin, "") + principals2 + adminDataSource(admin),
 				ConfigPlanChecks:  planChecks,
-				ConfigStateChecks: stateChecks,
-				Check:             resource.ComposeAggregateTestCheckFunc(checkAdminRead(admin), shimmedStateHasNoSecrets(secrets)),
+				ConfigStateChecks: append(adminReadChecks(admin), stateChecks...),
+				Check:             shimmedStateHasNoSecrets(secrets),
 			},
 			{
 				// A client secret that is sent and refused (nobody listens at the authority).
@@ -162,9 +162,9 @@ resource "azurepg_principal" "p2" {
 				ExpectError: words(`could not get an Entra access token with auth_method "client_secret"`, "ClientSecretCredential"),
 			},
 			{
-				PreConfig: func() { os.Unsetenv("AZURE_AUTHORITY_HOST") },
-				Config:    acctest.ProviderBlock(admin, "") + principals2 + adminDataSource(admin),
-				Check:     checkAdminRead(admin),
+				PreConfig:         func() { os.Unsetenv("AZURE_AUTHORITY_HOST") },
+				Config:            acctest.ProviderBlock(admin, "") + principals2 + adminDataSource(admin),
+				ConfigStateChecks: adminReadChecks(admin),
 			},
 		},
 	})

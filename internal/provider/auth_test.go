@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
@@ -68,12 +70,14 @@ data "azurepg_principal" "me" {
 `, admin.Name)
 }
 
-func checkAdminRead(admin emulator.Object) resource.TestCheckFunc {
-	return resource.ComposeAggregateTestCheckFunc(
-		resource.TestCheckResourceAttr("data.azurepg_principal.me", "object_id", admin.ObjectID),
-		resource.TestCheckResourceAttr("data.azurepg_principal.me", "type", "service"),
-		resource.TestCheckResourceAttr("data.azurepg_principal.me", "admin", "true"),
-	)
+// adminReadChecks checks what adminDataSource read (a fresh slice each call).
+func adminReadChecks(admin emulator.Object) []statecheck.StateCheck {
+	const me = "data.azurepg_principal.me"
+	return []statecheck.StateCheck{
+		statecheck.ExpectKnownValue(me, tfjsonpath.New("object_id"), knownvalue.StringExact(admin.ObjectID)),
+		statecheck.ExpectKnownValue(me, tfjsonpath.New("type"), knownvalue.StringExact("service")),
+		statecheck.ExpectKnownValue(me, tfjsonpath.New("admin"), knownvalue.Bool(true)),
+	}
 }
 
 // TestAccAuthManagedIdentityOneToken: with a user-assigned managed identity,
@@ -122,9 +126,11 @@ resource "azurepg_principal" "p" {
 					}
 				},
 				Config: creates,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.p[19]", tfjsonpath.New("name"), knownvalue.StringExact(names[19])),
+					statecheck.ExpectKnownValue("data.azurepg_principal.d[19]", tfjsonpath.New("object_id"), knownvalue.StringExact(admin.ObjectID)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.p.19", "name", names[19]),
-					resource.TestCheckResourceAttr("data.azurepg_principal.d.19", "object_id", admin.ObjectID),
 					checkTokenRequests(t, admin.ClientID, 1),
 					checkTokenRequestsFor(t, acctest.ResourcePublic, admin.ClientID, 1),
 				),
@@ -152,9 +158,9 @@ func TestAccAuthClientIDAndClouds(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: acctest.ProviderBlock(admin, "") + adminDataSource(admin),
+				Config:            acctest.ProviderBlock(admin, "") + adminDataSource(admin),
+				ConfigStateChecks: adminReadChecks(admin),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkAdminRead(admin),
 					checkTokenRequestsFor(t, acctest.ResourcePublic, admin.ClientID, 1),
 					checkTokenRequestsFor(t, acctest.ResourceChina, admin.ClientID, 0),
 					// No token for the default identity (no client_id) was asked for by this test's provider.
@@ -162,17 +168,17 @@ func TestAccAuthClientIDAndClouds(t *testing.T) {
 				),
 			},
 			{
-				Config: acctest.ProviderBlock(admin, `cloud = "china"`) + adminDataSource(admin),
+				Config:            acctest.ProviderBlock(admin, `cloud = "china"`) + adminDataSource(admin),
+				ConfigStateChecks: adminReadChecks(admin),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkAdminRead(admin),
 					checkTokenRequestsFor(t, acctest.ResourceChina, admin.ClientID, 1),
 					checkTokenRequestsFor(t, acctest.ResourceUSGovernment, admin.ClientID, 0),
 				),
 			},
 			{
-				Config: acctest.ProviderBlock(admin, `cloud = "usgovernment"`) + adminDataSource(admin),
+				Config:            acctest.ProviderBlock(admin, `cloud = "usgovernment"`) + adminDataSource(admin),
+				ConfigStateChecks: adminReadChecks(admin),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkAdminRead(admin),
 					checkTokenRequestsFor(t, acctest.ResourceUSGovernment, admin.ClientID, 1),
 					checkTokenRequestsFor(t, acctest.ResourcePublic, admin.ClientID, 1),
 					checkTokenRequestsFor(t, acctest.ResourceChina, admin.ClientID, 1),
@@ -207,9 +213,9 @@ func TestAccAuthAzureCLI(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				Config: acctest.AuthBlock(admin.Name, "azure_cli", "") + adminDataSource(admin),
+				Config:            acctest.AuthBlock(admin.Name, "azure_cli", "") + adminDataSource(admin),
+				ConfigStateChecks: adminReadChecks(admin),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkAdminRead(admin),
 					checkCalls("account get-access-token -o json --resource "+acctest.ResourcePublic),
 					checkTokenRequests(t, admin.ClientID, 0),
 				),
@@ -218,8 +224,8 @@ func TestAccAuthAzureCLI(t *testing.T) {
 				Config: acctest.AuthBlock(admin.Name, "azure_cli", fmt.Sprintf(`
   cloud     = "china"
   tenant_id = %q`, e.TenantID())) + adminDataSource(admin),
+				ConfigStateChecks: adminReadChecks(admin),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkAdminRead(admin),
 					checkCalls("account get-access-token -o json --resource "+acctest.ResourcePublic,
 						"account get-access-token -o json --resource "+acctest.ResourceChina+" --tenant "+e.TenantID()),
 					checkTokenRequests(t, admin.ClientID, 0),
@@ -247,8 +253,8 @@ func TestAccAuthStaticTokenAndPassword(t *testing.T) {
 			{
 				Config: acctest.AuthBlock(admin.Name, "access_token", fmt.Sprintf("access_token = %q", tok.Value)) +
 					adminDataSource(admin),
+				ConfigStateChecks: adminReadChecks(admin),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkAdminRead(admin),
 					checkTokenRequests(t, admin.ClientID, 0),
 				),
 			},
@@ -256,8 +262,8 @@ func TestAccAuthStaticTokenAndPassword(t *testing.T) {
 				// The server admin (a password role, member of azure_pg_admin) logs in and reads.
 				Config: acctest.AuthBlock(emulator.ServerAdmin, "password", fmt.Sprintf("password = %q", e.ServerAdminPassword())) +
 					adminDataSource(admin),
+				ConfigStateChecks: adminReadChecks(admin),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkAdminRead(admin),
 					checkTokenRequests(t, admin.ClientID, 0),
 				),
 			},
@@ -319,8 +325,10 @@ resource "azurepg_principal" "p" {
 					// The host really is unknown when the provider is configured for the plan.
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectUnknownValue("terraform_data.server", tfjsonpath.New("output"))},
 				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.p", tfjsonpath.New("object_id"), knownvalue.StringExact(p.ObjectID)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.p", "object_id", p.ObjectID),
 					checkServerPrincipal(t, p.Name, "group", p.ObjectID, false, false),
 					checkTokenRequests(t, admin.ClientID, 1),
 				),
