@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
@@ -47,8 +50,10 @@ resource "azurepg_principal" "p" {
 			{
 				PreConfig: func() { began = time.Now() },
 				Config:    config(20),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.p[19]", tfjsonpath.New("name"), knownvalue.StringExact(names[19])),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.p.19", "name", names[19]),
 					func(*terraform.State) error {
 						if n := e.TokenRequestsFor(admin.ClientID); n < 1 {
 							return fmt.Errorf("the provider asked for no token (%d requests)", n)
@@ -77,8 +82,10 @@ resource "azurepg_principal" "p" {
 				},
 				// Refresh the 20 principals and create 5 more over new connections.
 				Config: config(25),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.p[24]", tfjsonpath.New("name"), knownvalue.StringExact(names[24])),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.p.24", "name", names[24]),
 					checkServerPrincipal(t, names[24], "group", mustObject(t, names[24]).ObjectID, false, false),
 					func(*terraform.State) error {
 						if n := e.TokenRequestsFor(admin.ClientID); n <= before {
