@@ -31,84 +31,36 @@ const (
 	AIMLServerlessRankingEndpointK = "azure_ml.serverless_ranking_endpoint_key"
 )
 
-// AIService is one service of the azure_ai extension: its keys share the
-// prefix Block + ".".
-type AIService struct {
-	Block string // e.g. "azure_openai"; also the provider's block name
-	Title string // e.g. "Azure OpenAI"
-}
-
-// AISetting is one key of the azure_ai extension. This catalog is the one
-// source of truth for the keys: it drives pgaad's secrecy (a secret value
-// never leaves the server unless asked for by key) and the provider's
-// resource schema, import and data source.
+// AISetting is one key of the azure_ai extension, as the database side
+// needs it: the key and whether its value is a credential. This list is the
+// one source of truth for the keys; the provider's words for each (its
+// attribute names and docs) are keyed by Key.
 type AISetting struct {
-	Key       string // the azure_ai key, e.g. "azure_openai.subscription_key"
-	Block     string // the service (AIService.Block)
-	Attribute string // the provider attribute, e.g. "subscription_key"
+	Key string // the azure_ai key, e.g. "azure_openai.subscription_key"
 	// Secret: a credential. azure_ai.get_setting returns it in clear text,
-	// so it is never logged or shown; the data source reports only whether
-	// it is set, and the resource offers the write-only variant.
+	// so its value leaves the server only when asked for by key
+	// (AISettings), never in an overview (AISettingsOverview), and is kept
+	// out of error texts.
 	Secret bool
-	// WriteOnly and WriteOnlyVersion name the write-only variant of a
-	// secret and the number that makes Terraform send it again.
-	WriteOnly, WriteOnlyVersion string
-	// Endpoint is, for a secret, the attribute of the endpoint it
-	// authenticates to.
-	Endpoint string
-	URL      bool   // must be an https URL
-	AuthType bool   // managed-identity or subscription-key
-	Doc      string // what the setting is, for the provider's docs
-}
-
-// AIServices lists the services in a stable order.
-var AIServices = []AIService{
-	{Block: "azure_openai", Title: "Azure OpenAI"},
-	{Block: "azure_cognitive", Title: "Azure AI services (Cognitive Services)"},
-	{Block: "azure_ml", Title: "Azure Machine Learning"},
 }
 
 // AISettings lists every key, in a stable order (grouped by service).
 var AISettings = []AISetting{
-	aiPlain(AIOpenAIEndpoint, true, "The Azure OpenAI endpoint, e.g. `https://myaccount.openai.azure.com`."),
-	aiAuthType(AIOpenAIAuthType),
-	aiSecret(AIOpenAISubscriptionKey, "endpoint", "An Azure OpenAI API key."),
+	{AIOpenAIEndpoint, false},
+	{AIOpenAIAuthType, false},
+	{AIOpenAISubscriptionKey, true},
 
-	aiPlain(AICognitiveEndpoint, true, "The Azure AI services endpoint, e.g. `https://myaccount.cognitiveservices.azure.com`."),
-	aiAuthType(AICognitiveAuthType),
-	aiPlain(AICognitiveRegion, false, "The Azure region of the AI services resource, e.g. `westeurope` (needed by the translator)."),
-	aiPlain(AICognitiveTranslatorID, false, "The ARM resource id of the translator resource (needed for translation with managed identity)."),
-	aiSecret(AICognitiveSubscriptionKey, "endpoint", "An Azure AI services key."),
+	{AICognitiveEndpoint, false},
+	{AICognitiveAuthType, false},
+	{AICognitiveRegion, false},
+	{AICognitiveTranslatorID, false},
+	{AICognitiveSubscriptionKey, true},
 
-	aiPlain(AIMLScoringEndpoint, true, "The scoring URI of the Azure Machine Learning online endpoint."),
-	aiAuthType(AIMLAuthType),
-	aiSecret(AIMLEndpointKey, "scoring_endpoint", "A key of the scoring endpoint."),
-	aiPlain(AIMLServerlessRankingEndpoint, true, "The URI of a serverless ranking (reranker) endpoint."),
-	aiSecret(AIMLServerlessRankingEndpointK, "serverless_ranking_endpoint", "A key of the serverless ranking endpoint."),
-}
-
-func aiSetting(key string) AISetting {
-	block, attribute, _ := strings.Cut(key, ".")
-	return AISetting{Key: key, Block: block, Attribute: attribute}
-}
-
-func aiPlain(key string, url bool, doc string) AISetting {
-	s := aiSetting(key)
-	s.URL, s.Doc = url, doc
-	return s
-}
-
-func aiAuthType(key string) AISetting {
-	s := aiSetting(key)
-	s.AuthType = true
-	return s
-}
-
-func aiSecret(key, endpoint, doc string) AISetting {
-	s := aiSetting(key)
-	s.Secret, s.Endpoint, s.Doc = true, endpoint, doc
-	s.WriteOnly, s.WriteOnlyVersion = s.Attribute+"_wo", s.Attribute+"_wo_version"
-	return s
+	{AIMLScoringEndpoint, false},
+	{AIMLAuthType, false},
+	{AIMLEndpointKey, true},
+	{AIMLServerlessRankingEndpoint, false},
+	{AIMLServerlessRankingEndpointK, true},
 }
 
 // AISettingKeys lists every key of the catalog, in its order.

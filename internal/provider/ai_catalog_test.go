@@ -14,10 +14,11 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-// TestAICatalog: pgaad's catalog of azure_ai keys is what the resource
-// schema, the data source schema, pgaad's secrecy and import use: every key
-// has its attributes, secrets are sensitive with a write-only variant and
-// only reported as set by the data source, and no attribute exists that the
+// TestAICatalog: pgaad's catalog of azure_ai keys, with the provider's
+// words for each (aiWords), is what the resource schema, the data source
+// schema, pgaad's secrecy and import use: every key has its words and
+// attributes, secrets are sensitive with a write-only variant and only
+// reported as set by the data source, and no attribute exists that the
 // catalog does not list.
 func TestAICatalog(t *testing.T) {
 	ctx := context.Background()
@@ -26,8 +27,19 @@ func TestAICatalog(t *testing.T) {
 	var dresp datasource.SchemaResponse
 	NewAISettingsDataSource().Schema(ctx, datasource.SchemaRequest{}, &dresp)
 
+	if len(aiWords) != len(pgaad.AISettings) {
+		t.Errorf("aiWords has %d keys, pgaad's catalog %d", len(aiWords), len(pgaad.AISettings))
+	}
 	wantR, wantD := map[string][]string{}, map[string][]string{}
-	for _, f := range pgaad.AISettings {
+	for _, k := range pgaad.AISettings {
+		w, ok := aiWords[k.Key]
+		if !ok {
+			t.Errorf("%s: no words in aiWords", k.Key)
+		}
+		if (w.endpoint != "") != k.Secret || (w.doc == "") != w.authType {
+			t.Errorf("%s: words %+v do not fit secret = %v", k.Key, w, k.Secret)
+		}
+		f := newAIField(k)
 		if f.Key != f.Block+"."+f.Attribute {
 			t.Errorf("%s: block %q, attribute %q", f.Key, f.Block, f.Attribute)
 		}
@@ -81,26 +93,26 @@ func TestAICatalog(t *testing.T) {
 		sort.Strings(out)
 		return out
 	}
-	for _, svc := range pgaad.AIServices {
+	for _, svc := range aiServiceTitles {
 		got := map[string]struct{}{}
-		for k := range rresp.Schema.Blocks[svc.Block].(rschema.SingleNestedBlock).Attributes {
+		for k := range rresp.Schema.Blocks[svc.block].(rschema.SingleNestedBlock).Attributes {
 			got[k] = struct{}{}
 		}
-		sort.Strings(wantR[svc.Block])
-		if g := names(got); !slices.Equal(g, wantR[svc.Block]) {
-			t.Errorf("resource block %s has %v, catalog gives %v", svc.Block, g, wantR[svc.Block])
+		sort.Strings(wantR[svc.block])
+		if g := names(got); !slices.Equal(g, wantR[svc.block]) {
+			t.Errorf("resource block %s has %v, catalog gives %v", svc.block, g, wantR[svc.block])
 		}
 		got = map[string]struct{}{}
-		for k := range dresp.Schema.Attributes[svc.Block].(dschema.SingleNestedAttribute).Attributes {
+		for k := range dresp.Schema.Attributes[svc.block].(dschema.SingleNestedAttribute).Attributes {
 			got[k] = struct{}{}
 		}
-		sort.Strings(wantD[svc.Block])
-		if g := names(got); !slices.Equal(g, wantD[svc.Block]) {
-			t.Errorf("data source %s has %v, catalog gives %v", svc.Block, g, wantD[svc.Block])
+		sort.Strings(wantD[svc.block])
+		if g := names(got); !slices.Equal(g, wantD[svc.block]) {
+			t.Errorf("data source %s has %v, catalog gives %v", svc.block, g, wantD[svc.block])
 		}
 	}
-	if len(rresp.Schema.Blocks) != len(pgaad.AIServices) {
-		t.Errorf("resource has %d blocks, catalog %d services", len(rresp.Schema.Blocks), len(pgaad.AIServices))
+	if len(rresp.Schema.Blocks) != len(aiServiceTitles) {
+		t.Errorf("resource has %d blocks, catalog %d services", len(rresp.Schema.Blocks), len(aiServiceTitles))
 	}
 	// Import reads every catalog key.
 	if !slices.Equal(pgaad.AISettingKeys, func() []string {

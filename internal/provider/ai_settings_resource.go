@@ -36,36 +36,10 @@ func NewAISettingsResource() resource.Resource { return &aiSettingsResource{} }
 
 type aiSettingsResource struct{ data *providerData }
 
-// aiField is one setting of a service block. The setting's key is
-// "<block>.<name>", exactly as azure_ai names it.
-// aiField and aiService are pgaad's catalog of azure_ai keys (the one
-// source of truth), grouped by block for the schema and the models.
-type aiField = pgaad.AISetting
-
-type aiService struct {
-	block  string
-	title  string
-	fields []aiField
-}
-
 const (
 	authManagedIdentity = "managed-identity"
 	authSubscriptionKey = "subscription-key"
 )
-
-var aiServices = func() []aiService {
-	var out []aiService
-	for _, svc := range pgaad.AIServices {
-		s := aiService{block: svc.Block, title: svc.Title}
-		for _, f := range pgaad.AISettings {
-			if f.Block == svc.Block {
-				s.fields = append(s.fields, f)
-			}
-		}
-		out = append(out, s)
-	}
-	return out
-}()
 
 func (r *aiSettingsResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_ai_settings"
