@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
@@ -112,14 +113,14 @@ func TestAccExtensionAzureAI(t *testing.T) {
 						plancheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(id)),
 					},
 				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "id", id),
-					resource.TestCheckResourceAttr(addr, "database", db),
-					resource.TestCheckResourceAttr(addr, "name", "azure_ai"),
-					resource.TestCheckResourceAttr(addr, "schema", "azure_ai"),
-					resource.TestCheckResourceAttr(addr, "version", v),
-					checkServerExtension(t, db, "azure_ai", "azure_ai", v),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact(id)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("database"), knownvalue.StringExact(db)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("name"), knownvalue.StringExact("azure_ai")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("schema"), knownvalue.StringExact("azure_ai")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("version"), knownvalue.StringExact(v)),
+				},
+				Check: checkServerExtension(t, db, "azure_ai", "azure_ai", v),
 			},
 			{Config: pinned, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateVerify: true},
 			{Config: pinned, ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateKind: resource.ImportBlockWithID},
@@ -157,7 +158,9 @@ func TestAccExtensionAzureAI(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
-				Check: resource.TestCheckResourceAttr(addr, "version", v),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("version"), knownvalue.StringExact(v)),
+				},
 			},
 		},
 	})
@@ -179,11 +182,11 @@ func TestAccExtensionSchema(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: extensionConfig(db, "hstore", fmt.Sprintf("schema = %q", schema)),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "schema", schema),
-					resource.TestCheckResourceAttr(addr, "version", "1.8"),
-					checkServerExtension(t, db, "hstore", schema, "1.8"),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("schema"), knownvalue.StringExact(schema)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("version"), knownvalue.StringExact("1.8")),
+				},
+				Check: checkServerExtension(t, db, "hstore", schema, "1.8"),
 			},
 			{Config: extensionConfig(db, "hstore", fmt.Sprintf("schema = %q", schema)), ResourceName: addr,
 				ImportState: true, ImportStateId: db + "/hstore", ImportStateVerify: true},
