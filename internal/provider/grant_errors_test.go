@@ -7,8 +7,11 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
@@ -155,10 +158,10 @@ func TestAccGrantPublic(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: a.config(grant("public", `"public"`), grant("app", "local.grantee")),
-				Check: resource.ComposeAggregateTestCheckFunc(
-					checkPrivs("PUBLIC", public, "SELECT"), checkPrivs("the role", mine, "SELECT"),
-					resource.TestCheckResourceAttr("azurepg_grant.public", "role", "public"),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_grant.public", tfjsonpath.New("role"), knownvalue.StringExact("public")),
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(checkPrivs("PUBLIC", public, "SELECT"), checkPrivs("the role", mine, "SELECT")),
 			},
 			{ResourceName: "azurepg_grant.public", ImportState: true, ImportStateVerify: true},
 			{

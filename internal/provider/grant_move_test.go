@@ -16,8 +16,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
@@ -242,14 +245,15 @@ resource "azurepg_default_privileges" "functions" {
 			{
 				Config:           moved,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: checks},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					unchanged,
-					resource.TestCheckResourceAttr("azurepg_grant.tables", "with_grant_option", "true"),
-					resource.TestCheckTypeSetElemAttr("azurepg_grant.tables", "privileges.*", "INSERT"),
-					resource.TestCheckNoResourceAttr("azurepg_grant.db", "schema"),
-					resource.TestCheckNoResourceAttr("azurepg_grant.tables", "objects"),
-					resource.TestCheckResourceAttr("azurepg_default_privileges.functions", "object_type", "function"),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_grant.tables", tfjsonpath.New("with_grant_option"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("azurepg_grant.tables", tfjsonpath.New("privileges"),
+						knownvalue.SetPartial([]knownvalue.Check{knownvalue.StringExact("INSERT")})),
+					statecheck.ExpectKnownValue("azurepg_grant.db", tfjsonpath.New("schema"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("azurepg_grant.tables", tfjsonpath.New("objects"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("azurepg_default_privileges.functions", tfjsonpath.New("object_type"), knownvalue.StringExact("function")),
+				},
+				Check: unchanged,
 			},
 			{Config: moved, PlanOnly: true},
 		},

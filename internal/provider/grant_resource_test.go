@@ -8,8 +8,11 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
@@ -195,14 +198,18 @@ func TestAccGrantLifecycle(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: a.config(blocks(`["SELECT", "INSERT"]`)...),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_grant.db", tfjsonpath.New("id"),
+						knownvalue.StringExact(strings.ReplaceAll(a.grantee, "/", "%2F")+"/"+strings.ReplaceAll(a.db, "/", "%2F")+"/database")),
+					statecheck.ExpectKnownValue("azurepg_grant.tables", tfjsonpath.New("privileges"), knownvalue.SetSizeExact(2)),
+					statecheck.ExpectKnownValue("azurepg_grant.tables", tfjsonpath.New("privileges"),
+						knownvalue.SetPartial([]knownvalue.Check{knownvalue.StringExact("INSERT")})),
+					statecheck.ExpectKnownValue("azurepg_grant.tables", tfjsonpath.New("objects"), knownvalue.Null()),
+					statecheck.ExpectKnownValue("azurepg_grant.one", tfjsonpath.New("with_grant_option"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("azurepg_grant.seq", tfjsonpath.New("privileges"),
+						knownvalue.SetExact([]knownvalue.Check{knownvalue.StringExact("ALL")})),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_grant.db", "id", strings.ReplaceAll(a.grantee, "/", "%2F")+"/"+strings.ReplaceAll(a.db, "/", "%2F")+"/database"),
-					resource.TestCheckTypeSetElemAttr("azurepg_grant.tables", "privileges.*", "INSERT"),
-					resource.TestCheckResourceAttr("azurepg_grant.tables", "privileges.#", "2"),
-					resource.TestCheckNoResourceAttr("azurepg_grant.tables", "objects"),
-					resource.TestCheckResourceAttr("azurepg_grant.one", "with_grant_option", "true"),
-					resource.TestCheckResourceAttr("azurepg_grant.seq", "privileges.#", "1"),
-					resource.TestCheckResourceAttr("azurepg_grant.seq", "privileges.0", "ALL"),
 					checkPrivs("database", dbPrivs, "CONNECT", "TEMPORARY"),
 					checkPrivs("PUBLIC on the database", publicDBPrivs, "CONNECT", "TEMPORARY"),
 					checkPrivs("schema", func() []string {
