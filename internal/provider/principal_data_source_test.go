@@ -7,8 +7,12 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/compare"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
@@ -127,25 +131,34 @@ data "azurepg_principals" "admins" {
 		Steps: []resource.TestStep{
 			{
 				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.azurepg_principal.user", tfjsonpath.New("id"), knownvalue.StringExact(user.Name)),
+					statecheck.ExpectKnownValue("data.azurepg_principal.user", tfjsonpath.New("mfa"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("data.azurepg_principal.user", tfjsonpath.New("admin"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("data.azurepg_principal.old", tfjsonpath.New("type"), knownvalue.StringExact("service")),
+					statecheck.ExpectKnownValue("data.azurepg_principal.old", tfjsonpath.New("object_id"), knownvalue.StringExact(old.ObjectID)),
+					statecheck.ExpectKnownValue("data.azurepg_principal.old", tfjsonpath.New("tenant_id"), knownvalue.StringExact("")),
+					statecheck.ExpectKnownValue("data.azurepg_principal.old", tfjsonpath.New("admin"), knownvalue.Bool(true)),
+					statecheck.CompareValuePairs("data.azurepg_principal.user", tfjsonpath.New("type"),
+						"azurepg_principal.user", tfjsonpath.New("type"), compare.ValuesSame()),
+					statecheck.CompareValuePairs("data.azurepg_principal.user", tfjsonpath.New("object_id"),
+						"azurepg_principal.user", tfjsonpath.New("object_id"), compare.ValuesSame()),
+					statecheck.CompareValuePairs("data.azurepg_principal.user", tfjsonpath.New("tenant_id"),
+						"azurepg_principal.user", tfjsonpath.New("tenant_id"), compare.ValuesSame()),
+					// principals is a list (by name): SetPartial checks that it holds the element.
+					statecheck.ExpectKnownValue("data.azurepg_principals.all", tfjsonpath.New("principals"),
+						knownvalue.SetPartial([]knownvalue.Check{knownvalue.ObjectPartial(map[string]knownvalue.Check{
+							"name": knownvalue.StringExact(group.Name), "type": knownvalue.StringExact("group"),
+							"object_id": knownvalue.StringExact(group.ObjectID), "admin": knownvalue.Bool(true), "mfa": knownvalue.Bool(false),
+						})})),
+					statecheck.ExpectKnownValue("data.azurepg_principals.admins", tfjsonpath.New("principals"),
+						knownvalue.SetPartial([]knownvalue.Check{knownvalue.ObjectPartial(map[string]knownvalue.Check{
+							"name": knownvalue.StringExact(old.Name), "admin": knownvalue.Bool(true),
+						})})),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("data.azurepg_principal.user", "id", user.Name),
-					resource.TestCheckResourceAttrPair("data.azurepg_principal.user", "type", "azurepg_principal.user", "type"),
-					resource.TestCheckResourceAttrPair("data.azurepg_principal.user", "object_id", "azurepg_principal.user", "object_id"),
-					resource.TestCheckResourceAttrPair("data.azurepg_principal.user", "tenant_id", "azurepg_principal.user", "tenant_id"),
-					resource.TestCheckResourceAttr("data.azurepg_principal.user", "mfa", "true"),
-					resource.TestCheckResourceAttr("data.azurepg_principal.user", "admin", "false"),
-
-					resource.TestCheckResourceAttr("data.azurepg_principal.old", "type", "service"),
-					resource.TestCheckResourceAttr("data.azurepg_principal.old", "object_id", old.ObjectID),
-					resource.TestCheckResourceAttr("data.azurepg_principal.old", "tenant_id", ""),
-					resource.TestCheckResourceAttr("data.azurepg_principal.old", "admin", "true"),
-
 					checkListMatchesServer(t, "data.azurepg_principals.all", false),
 					checkListMatchesServer(t, "data.azurepg_principals.admins", true),
-					resource.TestCheckTypeSetElemNestedAttrs("data.azurepg_principals.all", "principals.*",
-						map[string]string{"name": group.Name, "type": "group", "object_id": group.ObjectID, "admin": "true", "mfa": "false"}),
-					resource.TestCheckTypeSetElemNestedAttrs("data.azurepg_principals.admins", "principals.*",
-						map[string]string{"name": old.Name, "admin": "true"}),
 				),
 			},
 			{
