@@ -7,7 +7,10 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
@@ -155,9 +158,11 @@ func TestPrincipalResourceHostileName(t *testing.T) {
   type      = "group"
   object_id = %q
 }`, byOID, hostile.ObjectID)),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("azurepg_principal.by_name", tfjsonpath.New("id"), knownvalue.StringExact(hostile.Name)),
+				statecheck.ExpectKnownValue("azurepg_principal.by_oid", tfjsonpath.New("id"), knownvalue.StringExact(byOID)),
+			},
 			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("azurepg_principal.by_name", "id", hostile.Name),
-				resource.TestCheckResourceAttr("azurepg_principal.by_oid", "id", byOID),
 				checkServerPrincipal(t, hostile.Name, "group", hostile.ObjectID, false, false),
 				checkServerPrincipal(t, byOID, "group", hostile.ObjectID, false, false),
 				func(*terraform.State) error {
@@ -223,8 +228,10 @@ func TestPrincipalResourceValidation(t *testing.T) {
 			},
 			{
 				Config: onePrincipal(fits, fmt.Sprintf("type = \"service\"\n  object_id = %q", o.ObjectID)),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.p", tfjsonpath.New("name"), knownvalue.StringExact(fits)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.p", "name", fits),
 					func(*terraform.State) error {
 						if len(fits) != 63 || !acctest.RoleExists(t, fits) {
 							return fmt.Errorf("the 63-byte name %q (%d bytes) was not created verbatim", fits, len(fits))
