@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
@@ -86,9 +87,11 @@ func TestPrincipalAdminInPlace(t *testing.T) {
 			{
 				Config:           config(true, false),
 				ConfigPlanChecks: update,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.p", tfjsonpath.New("admin"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("azurepg_principal.p", tfjsonpath.New("mfa"), knownvalue.Bool(false)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.p", "admin", "true"),
-					resource.TestCheckResourceAttr("azurepg_principal.p", "mfa", "false"),
 					checkServerPrincipal(t, o.Name, "user", o.ObjectID, true, false),
 					checkRights(t, o.Name, &oid, true),
 					tableOwned,
@@ -97,9 +100,11 @@ func TestPrincipalAdminInPlace(t *testing.T) {
 			{
 				Config:           config(false, true),
 				ConfigPlanChecks: update,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.p", tfjsonpath.New("admin"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("azurepg_principal.p", tfjsonpath.New("mfa"), knownvalue.Bool(true)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.p", "admin", "false"),
-					resource.TestCheckResourceAttr("azurepg_principal.p", "mfa", "true"),
 					checkServerPrincipal(t, o.Name, "user", o.ObjectID, false, true),
 					checkRights(t, o.Name, &oid, false),
 					tableOwned,
@@ -167,12 +172,12 @@ resource "azurepg_principal" "old" {
 						known("azurepg_principal.old", old.Name, "group", old.ObjectID, "")...),
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.by_name", "admin", "true"),
-					resource.TestCheckResourceAttr("azurepg_principal.by_name", "mfa", "true"),
-					resource.TestCheckResourceAttr("azurepg_principal.old", "admin", "true"),
-					resource.TestCheckResourceAttr("azurepg_principal.old", "tenant_id", ""),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.by_name", tfjsonpath.New("admin"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("azurepg_principal.by_name", tfjsonpath.New("mfa"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("azurepg_principal.old", tfjsonpath.New("admin"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("azurepg_principal.old", tfjsonpath.New("tenant_id"), knownvalue.StringExact("")),
+				},
 			},
 			{
 				// Another name replaces the principal: the new role's type
@@ -186,9 +191,11 @@ resource "azurepg_principal" "old" {
 						plancheck.ExpectUnknownValue("azurepg_principal.by_name", tfjsonpath.New("object_id")),
 					},
 				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.by_name", tfjsonpath.New("type"), knownvalue.StringExact("group")),
+					statecheck.ExpectKnownValue("azurepg_principal.by_name", tfjsonpath.New("object_id"), knownvalue.StringExact(other.ObjectID)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.by_name", "type", "group"),
-					resource.TestCheckResourceAttr("azurepg_principal.by_name", "object_id", other.ObjectID),
 					checkRolesGone(t, byName.Name),
 				),
 			},
@@ -236,9 +243,11 @@ func TestPrincipalAdminDrift(t *testing.T) {
 					PreApply:             []plancheck.PlanCheck{update("azurepg_principal.plain"), update("azurepg_principal.admin")},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.plain", tfjsonpath.New("admin"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("azurepg_principal.admin", tfjsonpath.New("admin"), knownvalue.Bool(true)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.plain", "admin", "false"),
-					resource.TestCheckResourceAttr("azurepg_principal.admin", "admin", "true"),
 					checkServerPrincipal(t, plain.Name, "group", plain.ObjectID, false, false),
 					checkServerPrincipal(t, admin.Name, "user", admin.ObjectID, true, false),
 					checkRights(t, plain.Name, &plainOID, false),
