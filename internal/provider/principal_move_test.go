@@ -22,8 +22,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
@@ -222,20 +225,22 @@ resource "azurepg_principal" "group" {
 						plancheck.ExpectResourceAction("azurepg_principal.group", plancheck.ResourceActionNoop),
 					},
 				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("id"), knownvalue.StringExact(user.Name)),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("name"), knownvalue.StringExact(user.Name)),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("type"), knownvalue.StringExact("user")),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("object_id"), knownvalue.StringExact(user.ObjectID)),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("admin"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("mfa"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("tenant_id"), knownvalue.StringExact(acctest.Emulator(t).TenantID())),
+					statecheck.ExpectKnownValue("azurepg_principal.group", tfjsonpath.New("name"), knownvalue.StringExact(group.Name)),
+					statecheck.ExpectKnownValue("azurepg_principal.group", tfjsonpath.New("type"), knownvalue.StringExact("group")),
+					statecheck.ExpectKnownValue("azurepg_principal.group", tfjsonpath.New("object_id"), knownvalue.StringExact(group.ObjectID)),
+					statecheck.ExpectKnownValue("azurepg_principal.group", tfjsonpath.New("admin"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("azurepg_principal.group", tfjsonpath.New("mfa"), knownvalue.Bool(false)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameRoles,
-					resource.TestCheckResourceAttr("azurepg_principal.user", "id", user.Name),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "name", user.Name),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "type", "user"),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "object_id", user.ObjectID),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "admin", "false"),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "mfa", "true"),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "tenant_id", acctest.Emulator(t).TenantID()),
-					resource.TestCheckResourceAttr("azurepg_principal.group", "name", group.Name),
-					resource.TestCheckResourceAttr("azurepg_principal.group", "type", "group"),
-					resource.TestCheckResourceAttr("azurepg_principal.group", "object_id", group.ObjectID),
-					resource.TestCheckResourceAttr("azurepg_principal.group", "admin", "false"),
-					resource.TestCheckResourceAttr("azurepg_principal.group", "mfa", "false"),
 					func(s *terraform.State) error {
 						if _, ok := s.RootModule().Resources["postgresql_security_label.group"]; ok {
 							return fmt.Errorf("postgresql_security_label.group is still in the state")
@@ -440,11 +445,13 @@ resource "azurepg_principal" "dbas" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{expectImportedOnly{addr: "azurepg_principal.dbas"}},
 				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.dbas", tfjsonpath.New("type"), knownvalue.StringExact("group")),
+					statecheck.ExpectKnownValue("azurepg_principal.dbas", tfjsonpath.New("object_id"), knownvalue.StringExact(o.ObjectID)),
+					statecheck.ExpectKnownValue("azurepg_principal.dbas", tfjsonpath.New("admin"), knownvalue.Bool(true)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					same,
-					resource.TestCheckResourceAttr("azurepg_principal.dbas", "type", "group"),
-					resource.TestCheckResourceAttr("azurepg_principal.dbas", "object_id", o.ObjectID),
-					resource.TestCheckResourceAttr("azurepg_principal.dbas", "admin", "true"),
 					checkServerPrincipal(t, o.Name, "group", o.ObjectID, true, false),
 					func(s *terraform.State) error {
 						for _, a := range []string{"postgresql_role.dbas", "postgresql_security_label.dbas"} {
