@@ -7,8 +7,11 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
@@ -107,29 +110,28 @@ func TestPrincipalResourceKinds(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config: config(true, true),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("id"), knownvalue.StringExact(user.Name)),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("type"), knownvalue.StringExact("user")),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("object_id"), knownvalue.StringExact(user.ObjectID)),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("tenant_id"), knownvalue.StringExact(tenant)),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("admin"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("mfa"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("azurepg_principal.group", tfjsonpath.New("type"), knownvalue.StringExact("group")),
+					statecheck.ExpectKnownValue("azurepg_principal.group", tfjsonpath.New("object_id"), knownvalue.StringExact(group.ObjectID)),
+					statecheck.ExpectKnownValue("azurepg_principal.group", tfjsonpath.New("admin"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue("azurepg_principal.group", tfjsonpath.New("mfa"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("azurepg_principal.mi", tfjsonpath.New("type"), knownvalue.StringExact("service")),
+					statecheck.ExpectKnownValue("azurepg_principal.mi", tfjsonpath.New("object_id"), knownvalue.StringExact(mi.ObjectID)),
+					statecheck.ExpectKnownValue("azurepg_principal.sp", tfjsonpath.New("name"), knownvalue.StringExact(spRole)),
+					statecheck.ExpectKnownValue("azurepg_principal.sp", tfjsonpath.New("type"), knownvalue.StringExact("service")),
+					statecheck.ExpectKnownValue("azurepg_principal.sp", tfjsonpath.New("object_id"), knownvalue.StringExact(strings.ToUpper(sp.ObjectID))),
+					statecheck.ExpectKnownValue("azurepg_principal.sp", tfjsonpath.New("tenant_id"), knownvalue.StringExact(tenant)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.user", "id", user.Name),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "type", "user"),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "object_id", user.ObjectID),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "tenant_id", tenant),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "admin", "false"),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "mfa", "true"),
 					checkServerPrincipal(t, user.Name, "user", user.ObjectID, false, true),
-
-					resource.TestCheckResourceAttr("azurepg_principal.group", "type", "group"),
-					resource.TestCheckResourceAttr("azurepg_principal.group", "object_id", group.ObjectID),
-					resource.TestCheckResourceAttr("azurepg_principal.group", "admin", "true"),
-					resource.TestCheckResourceAttr("azurepg_principal.group", "mfa", "false"),
 					checkServerPrincipal(t, group.Name, "group", group.ObjectID, true, false),
-
-					resource.TestCheckResourceAttr("azurepg_principal.mi", "type", "service"),
-					resource.TestCheckResourceAttr("azurepg_principal.mi", "object_id", mi.ObjectID),
 					checkServerPrincipal(t, mi.Name, "service", mi.ObjectID, false, false),
-
-					resource.TestCheckResourceAttr("azurepg_principal.sp", "name", spRole),
-					resource.TestCheckResourceAttr("azurepg_principal.sp", "type", "service"),
-					resource.TestCheckResourceAttr("azurepg_principal.sp", "object_id", strings.ToUpper(sp.ObjectID)),
-					resource.TestCheckResourceAttr("azurepg_principal.sp", "tenant_id", tenant),
 					checkServerPrincipal(t, spRole, "service", sp.ObjectID, true, true),
 				),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -148,10 +150,12 @@ func TestPrincipalResourceKinds(t *testing.T) {
 					},
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("mfa"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("azurepg_principal.user", tfjsonpath.New("object_id"), knownvalue.StringExact(user.ObjectID)),
+					statecheck.ExpectKnownValue("azurepg_principal.group", tfjsonpath.New("admin"), knownvalue.Bool(false)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.user", "mfa", "false"),
-					resource.TestCheckResourceAttr("azurepg_principal.user", "object_id", user.ObjectID),
-					resource.TestCheckResourceAttr("azurepg_principal.group", "admin", "false"),
 					checkServerPrincipal(t, user.Name, "user", user.ObjectID, false, false),
 					checkServerPrincipal(t, group.Name, "group", group.ObjectID, false, false),
 				),
@@ -217,11 +221,11 @@ resource "azurepg_principal" "adopted" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("azurepg_principal.adopted", plancheck.ResourceActionNoop)},
 				},
-				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("azurepg_principal.adopted", "type", "group"),
-					resource.TestCheckResourceAttr("azurepg_principal.adopted", "object_id", o.ObjectID),
-					resource.TestCheckResourceAttr("azurepg_principal.adopted", "mfa", "true"),
-				),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_principal.adopted", tfjsonpath.New("type"), knownvalue.StringExact("group")),
+					statecheck.ExpectKnownValue("azurepg_principal.adopted", tfjsonpath.New("object_id"), knownvalue.StringExact(o.ObjectID)),
+					statecheck.ExpectKnownValue("azurepg_principal.adopted", tfjsonpath.New("mfa"), knownvalue.Bool(true)),
+				},
 			},
 			{
 				Config: principalConfig(fmt.Sprintf(`
