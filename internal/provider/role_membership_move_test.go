@@ -18,8 +18,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
@@ -176,15 +179,17 @@ resource "azurepg_role_membership" "dba" {
 						plancheck.ExpectResourceAction("azurepg_role_membership.dba", plancheck.ResourceActionNoop),
 					},
 				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("azurepg_role_membership.app", tfjsonpath.New("id"), knownvalue.StringExact(escapeID(role, member))),
+					statecheck.ExpectKnownValue("azurepg_role_membership.app", tfjsonpath.New("role"), knownvalue.StringExact(role)),
+					statecheck.ExpectKnownValue("azurepg_role_membership.app", tfjsonpath.New("member"), knownvalue.StringExact(member)),
+					statecheck.ExpectKnownValue("azurepg_role_membership.app", tfjsonpath.New("with_admin_option"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("azurepg_role_membership.dba", tfjsonpath.New("role"), knownvalue.StringExact(admins)),
+					statecheck.ExpectKnownValue("azurepg_role_membership.dba", tfjsonpath.New("member"), knownvalue.StringExact(dba)),
+					statecheck.ExpectKnownValue("azurepg_role_membership.dba", tfjsonpath.New("with_admin_option"), knownvalue.Bool(true)),
+				},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					unchanged,
-					resource.TestCheckResourceAttr("azurepg_role_membership.app", "id", escapeID(role, member)),
-					resource.TestCheckResourceAttr("azurepg_role_membership.app", "role", role),
-					resource.TestCheckResourceAttr("azurepg_role_membership.app", "member", member),
-					resource.TestCheckResourceAttr("azurepg_role_membership.app", "with_admin_option", "false"),
-					resource.TestCheckResourceAttr("azurepg_role_membership.dba", "role", admins),
-					resource.TestCheckResourceAttr("azurepg_role_membership.dba", "member", dba),
-					resource.TestCheckResourceAttr("azurepg_role_membership.dba", "with_admin_option", "true"),
 				),
 			},
 			{
