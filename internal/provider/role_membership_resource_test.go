@@ -201,8 +201,10 @@ resource "azurepg_role_membership" "readers" {
   member = azurepg_principal.readers.name
 }
 `, group.Name, appRole),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("azurepg_role_membership.readers", tfjsonpath.New("member"), knownvalue.StringExact(group.Name)),
+			},
 			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestCheckResourceAttr("azurepg_role_membership.readers", "member", group.Name),
 				checkServerMembership(t, appRole, group.Name, true, false),
 			),
 		}},
