@@ -10,7 +10,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
@@ -73,27 +76,32 @@ func TestReliabilityHostileNames(t *testing.T) {
 	config := cfg.String()
 
 	logStart := fileSize(t, e.ServerLog())
-	checks := []resource.TestCheckFunc{
-		resource.TestCheckResourceAttr("azurepg_principal.oid", "name", byOID),
-		resource.TestCheckResourceAttr("azurepg_principal.oid", "object_id", group.ObjectID),
-		resource.TestCheckResourceAttr("data.azurepg_principal.d", "name", byName[1]),
-		resource.TestCheckResourceAttr("data.azurepg_principal.d", "type", "group"),
-		func(*terraform.State) error {
-			for _, n := range all {
-				if !acctest.RoleExists(t, n) {
-					return fmt.Errorf("no role named exactly %q", n)
-				}
+	rolesExist := func(*terraform.State) error {
+		for _, n := range all {
+			if !acctest.RoleExists(t, n) {
+				return fmt.Errorf("no role named exactly %q", n)
 			}
-			if !acctest.RoleExists(t, canary) {
-				return fmt.Errorf("the canary role %q was dropped", canary)
-			}
-			return nil
-		},
+		}
+		if !acctest.RoleExists(t, canary) {
+			return fmt.Errorf("the canary role %q was dropped", canary)
+		}
+		return nil
 	}
+	stateChecks := []statecheck.StateCheck{
+		statecheck.ExpectKnownValue("azurepg_principal.oid", tfjsonpath.New("name"), knownvalue.StringExact(byOID)),
+		statecheck.ExpectKnownValue("azurepg_principal.oid", tfjsonpath.New("object_id"), knownvalue.StringExact(group.ObjectID)),
+		statecheck.ExpectKnownValue("data.azurepg_principal.d", tfjsonpath.New("name"), knownvalue.StringExact(byName[1])),
+		statecheck.ExpectKnownValue("data.azurepg_principal.d", tfjsonpath.New("type"), knownvalue.StringExact("group")),
+	}
+	listed := make([]knownvalue.Check, 0, len(byName))
 	for i, n := range byName {
-		checks = append(checks, resource.TestCheckResourceAttr(fmt.Sprintf("azurepg_principal.n%d", i), "id", n))
-		checks = append(checks, resource.TestCheckTypeSetElemNestedAttrs("data.azurepg_principals.all", "principals.*", map[string]string{"name": n}))
+		stateChecks = append(stateChecks,
+			statecheck.ExpectKnownValue(fmt.Sprintf("azurepg_principal.n%d", i), tfjsonpath.New("id"), knownvalue.StringExact(n)))
+		listed = append(listed, knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(n)}))
 	}
+	// principals is a list (by name): SetPartial checks that it holds each one.
+	stateChecks = append(stateChecks,
+		statecheck.ExpectKnownValue("data.azurepg_principals.all", tfjsonpath.New("principals"), knownvalue.SetPartial(listed)))
 
 	tooLong := strings.Repeat("é", 32) // 32 characters, 64 bytes
 	resource.Test(t, resource.TestCase{
@@ -110,7 +118,7 @@ func TestReliabilityHostileNames(t *testing.T) {
 			return checkStatementLog(t, e, admin.Name, logStart, all)
 		},
 		Steps: []resource.TestStep{
-			{Config: config, Check: resource.ComposeAggregateTestCheckFunc(checks...)},
+			{Config: config, ConfigStateChecks: stateChecks, Check: rolesExist},
 			{Config: config, ResourceName: "azurepg_principal.n1", ImportState: true, ImportStateId: byName[1], ImportStateVerify: true},
 			{Config: config, ResourceName: "azurepg_principal.n7", ImportState: true, ImportStateId: byName[7], ImportStateVerify: true},
 			{Config: config, ResourceName: "azurepg_principal.n5", ImportState: true, ImportStateId: byName[5], ImportStateVerify: true},
