@@ -8,8 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
 
 // AI setting keys of the azure_ai extension, as Azure documents them.
@@ -210,14 +208,18 @@ func aiRule(e *Error, pgErr *pgconn.PgError) {
 		(pgErr.Code == "42P01" && strings.Contains(pgErr.Message, "azure_ai")):
 		e.Kind = ErrExtensionMissing
 		e.Advice = fmt.Sprintf("The azure_ai extension is not installed in database %q (settings are per database). "+
-			"Install it with this provider, and make the settings depend on it:\n\n"+
-			"  resource \"azurepg_extension\" \"azure_ai\" {\n    name     = \"azure_ai\"\n    database = %s\n  }\n\n"+
-			"On Azure the server parameter azure.extensions must also allow azure_ai "+
-			"(azurerm_postgresql_flexible_server_configuration).", e.Object.Database, hclquote.String(e.Object.Database))
+			"Install it (CREATE EXTENSION azure_ai) before the settings. "+
+			"On Azure the server parameter azure.extensions must also allow azure_ai.", e.Object.Database)
+		e.Fact = Fact{Topic: TopicAIExtensionMissing}
 	case pgErr.Code == "42501":
 		e.Kind = ErrPermissionDenied
-		e.Advice = "Only members of azure_ai_settings_manager may read or change azure_ai settings. Azure grants that role to " +
-			"azure_pg_admin, so log in as a Microsoft Entra admin of the server (azurepg_principal with admin = true), " +
-			"or have an admin run: GRANT azure_ai_settings_manager TO <your login>;"
+		e.Advice = aiSettingsManagerAdvice
+		e.Fact = Fact{Topic: TopicAISettingsManager}
 	}
 }
+
+// aiSettingsManagerAdvice is what to do when the login may not read or
+// change azure_ai settings.
+const aiSettingsManagerAdvice = "Only members of azure_ai_settings_manager may read or change azure_ai settings. Azure grants that role to " +
+	"azure_pg_admin, so log in as a Microsoft Entra admin of the server, " +
+	"or have an admin run: GRANT azure_ai_settings_manager TO <your login>;"

@@ -3,6 +3,7 @@ package pgaad_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -96,8 +97,10 @@ func TestAISettingsErrors(t *testing.T) {
 
 	bare := aiDatabase(t, "ai-bare", false)
 	_, err := c.AISettings(ctx, bare, []string{pgaad.AIOpenAIEndpoint})
-	if !errors.Is(err, pgaad.ErrExtensionMissing) || !strings.Contains(err.Error(), `resource "azurepg_extension"`) ||
-		!strings.Contains(err.Error(), `database = "`+bare+`"`) {
+	var pe *pgaad.Error
+	if !errors.Is(err, pgaad.ErrExtensionMissing) || !strings.Contains(err.Error(), "CREATE EXTENSION azure_ai") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("database %q", bare)) ||
+		!errors.As(err, &pe) || pe.Fact.Topic != pgaad.TopicAIExtensionMissing {
 		t.Fatalf("extension missing: %v", err)
 	}
 	err = c.ApplyAISettings(ctx, bare, []pgaad.AISettingChange{{Key: pgaad.AIOpenAIEndpoint, Value: ptr("https://x")}})

@@ -31,7 +31,10 @@ func (c *Client) explain(err error, database string) error {
 		database = PrincipalsDatabase // roles live there
 	}
 	target := fmt.Sprintf("%s/%s", hostPort(c.cfg.Host, c.cfg.Port), database)
-	ce := &struct{ What, Advice string }{}
+	ce := &struct {
+		What, Advice string
+		Topic        Topic
+	}{}
 	var pgErr *pgconn.PgError
 	var netErr net.Error
 	var slots *slotsExhausted
@@ -43,7 +46,7 @@ func (c *Client) explain(err error, database string) error {
 		if slots.stopped != nil {
 			ce.What += fmt.Sprintf(" (the wait was stopped: %v)", slots.stopped)
 		}
-		ce.Advice = slotsAdvice
+		ce.Advice, ce.Topic = slotsAdvice, TopicNoSlots
 	case credErr != nil:
 		ce.What = credErr.Error()
 		ce.Advice = "The credential chosen by auth_method could not produce a token. Check auth_method, client_id and tenant_id, and that this machine has the identity (a managed identity exists only on Azure compute it is assigned to)."
@@ -100,7 +103,7 @@ func (c *Client) explain(err error, database string) error {
 				"which says why and what to do; %d operations blocked by it so far)", ce.What, n), err: err}}
 	}
 	return &Error{Op: "connecting to", Object: Object{Type: ObjectServer, Name: target}, Kind: ErrConnection,
-		Err: &reason{what: ce.What, err: err}, Advice: ce.Advice}
+		Err: &reason{what: ce.What, err: err}, Advice: ce.Advice, Fact: Fact{Topic: ce.Topic}}
 }
 
 // rootCause is the innermost message of a wrapped error chain.

@@ -14,13 +14,96 @@ import (
 // which object, what kind of failure it is (one of the Err* values, test
 // with errors.Is), the cause (errors.As finds the server's *pgconn.PgError
 // in it) and what to do next. Its text never carries a secret.
+//
+// Advice says what to do in database and Azure terms (SQL, the Azure CLI,
+// server parameters). Fact says the same situation as data, so that a
+// front end (the provider) can word it in its own terms instead: its
+// resources, attributes and commands, of which pgaad knows nothing.
 type Error struct {
 	Op     string // what was attempted, e.g. "creating principal"
 	Object Object // what it was attempted on
 	Kind   error  // one of the Err* values (nil when unknown)
 	Err    error  // the cause, e.g. *pgconn.PgError (may be nil)
 	Advice string // what to do next, when we know
+	Fact   Fact   // the situation the advice is about (zero: none)
 }
+
+// Fact is the situation behind an Error's Advice, as data: Topic says which
+// one; the other fields are set where the topic needs them (each Topic
+// value says which).
+type Fact struct {
+	Topic Topic
+	// Role is the role the situation is about: the missing role, the role
+	// that cannot be granted, the principal that cannot be dropped.
+	Role string
+	// Member is the member of a refused membership.
+	Member string
+	// Login is the provider's login as a quoted SQL identifier, or a
+	// placeholder such as "<your login>" when not known.
+	Login string
+	// Steps is the SQL part of the advice, with the prose that binds it
+	// (e.g. "first make the login a member of the role ...: GRANT ..."),
+	// for a front end that words the rest itself.
+	Steps string
+	// ByObjectID: a principal was created by object id (the lookup by
+	// name was skipped), so the advice must not propose giving one.
+	ByObjectID bool
+	// TenantType is what the tenant says a principal is; AskedType what
+	// the creation asked for.
+	TenantType, AskedType string
+}
+
+// Topic names a situation that an Error's Advice is about.
+type Topic string
+
+// Topics.
+const (
+	// TopicLostCommit: the connection was lost during COMMIT and the
+	// outcome could not be checked.
+	TopicLostCommit Topic = "lost commit"
+	// TopicReadReplica: the server is a read replica.
+	TopicReadReplica Topic = "read replica"
+	// TopicDatabaseMissing: Object.Database does not exist.
+	TopicDatabaseMissing Topic = "database missing"
+	// TopicNoSlots: the server had no free connection slot within the
+	// connect timeout.
+	TopicNoSlots Topic = "no connection slots"
+	// TopicAIExtensionMissing: azure_ai is not installed in
+	// Object.Database.
+	TopicAIExtensionMissing Topic = "azure_ai missing"
+	// TopicAISettingsManager: the login is not a member of
+	// azure_ai_settings_manager.
+	TopicAISettingsManager Topic = "not an azure_ai settings manager"
+	// TopicRoleMissing: Role does not exist.
+	TopicRoleMissing Topic = "role missing"
+	// TopicRestrictedRole: Azure refused to make Member a member of its
+	// restricted azure_pg_admin.
+	TopicRestrictedRole Topic = "restricted role"
+	// TopicWriteAllData: Azure never grants pg_write_all_data.
+	TopicWriteAllData Topic = "pg_write_all_data"
+	// TopicPredefinedRole: Role is a predefined role the login cannot grant.
+	TopicPredefinedRole Topic = "predefined role"
+	// TopicRoleOwnsObjects: Role cannot be dropped while it owns objects or
+	// holds privileges; Login is who can take them over.
+	TopicRoleOwnsObjects Topic = "role owns objects"
+	// TopicNotInTenant, TopicAmbiguousName, TopicValidation: Entra ID did
+	// not find, could not single out, or could not validate a principal
+	// (ByObjectID says whether it was named by object id).
+	TopicNotInTenant   Topic = "not in tenant"
+	TopicAmbiguousName Topic = "ambiguous name"
+	TopicValidation    Topic = "validation failed"
+	// TopicTypeMismatch: the tenant says TenantType, the creation asked
+	// for AskedType.
+	TopicTypeMismatch Topic = "type mismatch"
+	// TopicNotEntraPrincipal: a role without a pgaadauth label.
+	TopicNotEntraPrincipal Topic = "not an Entra principal"
+	// TopicRelabelRefused: the server refused to rewrite a role's labels.
+	TopicRelabelRefused Topic = "relabel refused"
+	// TopicNotEntraAdmin: only an Entra admin may create or drop principals.
+	TopicNotEntraAdmin Topic = "not an Entra admin"
+	// TopicWrongDatabase: the server has no pgaadauth functions.
+	TopicWrongDatabase Topic = "no pgaadauth functions"
+)
 
 // Object names what an operation is about.
 type Object struct {
@@ -180,13 +263,15 @@ func (c *Client) classify(op string, obj Object, err error, domain domainRule) e
 	var lost *lostCommit
 	if errors.As(err, &lost) {
 		e.Advice = "The connection was lost while the server committed, and the outcome could not be checked afterwards. " +
-			"Run terraform plan: if the object exists, import it."
+			"Check whether the change was made."
+		e.Fact = Fact{Topic: TopicLostCommit}
 		return e
 	}
 	if errors.Is(err, ErrReadReplica) {
 		e.Kind = ErrReadReplica
 		e.Advice = "Principals, grants and settings are managed on the primary server and replicated to its read replicas. " +
-			"Point the provider's host at the primary server, then apply again."
+			"Connect to the primary server instead."
+		e.Fact = Fact{Topic: TopicReadReplica}
 		return e
 	}
 	var pgErr *pgconn.PgError
@@ -210,6 +295,7 @@ func (c *Client) classify(op string, obj Object, err error, domain domainRule) e
 	}
 	if e.Advice == "" && errors.Is(e.Kind, ErrDatabaseMissing) {
 		e.Advice = databaseMissingAdvice(obj.Database)
+		e.Fact = Fact{Topic: TopicDatabaseMissing}
 	}
 	return e
 }
@@ -240,6 +326,6 @@ func commonKind(pgErr *pgconn.PgError) error {
 }
 
 func databaseMissingAdvice(database string) string {
-	return fmt.Sprintf("The server has no database %q (names are case-sensitive). Create it first, for example with "+
-		"azurerm_postgresql_flexible_server_database, and reference it so that Terraform creates it before this resource.", database)
+	return fmt.Sprintf("The server has no database %q (names are case-sensitive). Create it first "+
+		"(a database of the flexible server, or CREATE DATABASE).", database)
 }

@@ -87,7 +87,8 @@ func readMembership(ctx context.Context, q querier, op, role, member string) (Me
 			missing = member
 		}
 		return Membership{}, &Error{Op: op, Object: membershipObject(role, member), Kind: ErrNotFound,
-			Err: &reason{what: fmt.Sprintf("role %q does not exist", missing), err: ErrNotFound}, Advice: missingRoleAdvice(missing)}
+			Err: &reason{what: fmt.Sprintf("role %q does not exist", missing), err: ErrNotFound}, Advice: missingRoleAdvice(missing),
+			Fact: Fact{Topic: TopicRoleMissing, Role: missing}}
 	case grants == 0:
 		return Membership{}, &Error{Op: op, Object: membershipObject(role, member), Kind: ErrNotFound,
 			Err: errNotGranted}
@@ -291,42 +292,41 @@ func (c *Client) membershipError(op, role, member string, err error) error {
 			if strings.Contains(pgErr.Message, `"`+member+`"`) {
 				missing = member
 			}
-			e.Advice = missingRoleAdvice(missing)
+			e.Advice, e.Fact = missingRoleAdvice(missing), Fact{Topic: TopicRoleMissing, Role: missing}
 		case pgErr.Code == "0LP01" && strings.Contains(strings.ToLower(pgErr.Message), "is a member of role"):
 			e.Kind = ErrMembershipCycle
 			e.Advice = fmt.Sprintf("Role %q is already, directly or through other roles, a member of %q; "+
 				"PostgreSQL refuses memberships that go round in a circle. Remove one of the memberships.", role, member)
 		case pgErr.Code == "42501":
 			e.Kind = ErrPermissionDenied
-			e.Advice = membershipDeniedAdvice(pgErr.Message, role, member, c.cfg.Username)
+			e.Advice, e.Fact = membershipDeniedAdvice(pgErr.Message, role, member, c.cfg.Username)
 		}
 	})
 }
 
 // missingRoleAdvice says what to do about a role that does not exist.
 func missingRoleAdvice(name string) string {
-	return fmt.Sprintf("The server has no role %q (names are case-sensitive). Create it first: azurepg_principal for a "+
-		"Microsoft Entra principal, or CREATE ROLE for an application role; when Terraform creates it, refer to that "+
-		"resource's name so that this one waits for it.", name)
+	return fmt.Sprintf("The server has no role %q (names are case-sensitive). Create it first: with "+
+		"pgaadauth_create_principal for a Microsoft Entra principal, or CREATE ROLE for an application role.", name)
 }
 
 // membershipDeniedAdvice says why a membership was refused and what can
 // work: Azure's restricted roles never take one, whoever asks.
-func membershipDeniedAdvice(msg, role, member, login string) string {
+func membershipDeniedAdvice(msg, role, member, login string) (string, Fact) {
 	switch {
 	case strings.Contains(msg, "restricted role"):
 		return fmt.Sprintf("Azure restricts azure_pg_admin: no role can be made a member of it or changed by a customer, "+
 			"whatever the login (%q here). To let a principal administer the server, make it an Entra admin "+
-			"(azurepg_principal with admin = true). Nothing was changed.", member)
+			"(pgaadauth_create_principal with isAdmin). Nothing was changed.", member), Fact{Topic: TopicRestrictedRole, Member: member}
 	case strings.Contains(msg, "pg_write_all_data"):
 		return "Azure never grants pg_write_all_data, to any role. Grant the privileges the role needs on the schemas " +
-			"and tables it writes to (azurepg_grant, and azurepg_default_privileges for tables created later). Nothing was changed."
+			"and tables it writes to (GRANT, and ALTER DEFAULT PRIVILEGES for tables created later). Nothing was changed.", Fact{Topic: TopicWriteAllData}
 	case strings.HasPrefix(role, "pg_"):
 		return fmt.Sprintf("%q is a predefined PostgreSQL role. From PostgreSQL 16 on only a role with ADMIN OPTION on it "+
 			"may grant it, and Azure's azure_pg_admin members do not get that for predefined roles (GUESS, not documented). "+
-			"Grant the privileges the member needs on the objects instead (azurepg_grant). Nothing was changed.", role)
+			"Grant the privileges the member needs on the objects instead (GRANT). Nothing was changed.", role), Fact{Topic: TopicPredefinedRole, Role: role}
 	}
-	return adminOptionAdvice(role, login)
+	return adminOptionAdvice(role, login), Fact{}
 }
 
 // adminOptionAdvice says who may grant a role and how to get there.

@@ -116,7 +116,11 @@ func TestMembershipErrors(t *testing.T) {
 	missing := pgtest.Name(`no "such" röle`)
 
 	_, err := c.GrantMembership(ctx, pgaad.Membership{Role: missing, Member: a})
-	wantMembershipKind(t, err, pgaad.ErrNotFound, "role "+fmt.Sprintf("%q", missing)+" does not exist", "The server has no role "+fmt.Sprintf("%q", missing), "azurepg_principal")
+	wantMembershipKind(t, err, pgaad.ErrNotFound, "role "+fmt.Sprintf("%q", missing)+" does not exist", "The server has no role "+fmt.Sprintf("%q", missing), "pgaadauth_create_principal")
+	var pe *pgaad.Error
+	if !errors.As(err, &pe) || pe.Fact.Topic != pgaad.TopicRoleMissing || pe.Fact.Role != missing {
+		t.Fatalf("want the missing role as a fact, got %+v", pe)
+	}
 	_, err = c.GrantMembership(ctx, pgaad.Membership{Role: a, Member: missing})
 	wantMembershipKind(t, err, pgaad.ErrNotFound, "no role "+fmt.Sprintf("%q", missing))
 	_, err = c.Membership(ctx, a, missing)

@@ -171,7 +171,8 @@ func principalFromRow(name string, r roleRow, found bool) (Principal, error) {
 	if !ok {
 		return Principal{}, &Error{Op: "reading principal", Object: roleObject(name), Kind: ErrNotEntraPrincipal,
 			Advice: "The role exists but carries no pgaadauth security label: it is a plain PostgreSQL role, not one created by " +
-				"pgaadauth_create_principal. Manage it with a general PostgreSQL tool, or drop it and let Terraform create the Entra principal."}
+				"pgaadauth_create_principal. Manage it with a general PostgreSQL tool, or drop it and create the Entra principal.",
+			Fact: Fact{Topic: TopicNotEntraPrincipal}}
 	}
 	return p, nil
 }
@@ -301,8 +302,9 @@ func createPrincipalBatch(ctx context.Context, conn *pgx.Conn, np NewPrincipal) 
 func checkCreatedType(np NewPrincipal, p Principal) error {
 	if np.Type != "" && !strings.EqualFold(p.Type, np.Type) {
 		return &Error{Op: "creating principal", Object: roleObject(np.Name), Kind: ErrTypeMismatch,
-			Advice: "The tenant says this name is a " + p.Type + ", but type is \"" + np.Type + "\". " +
-				"Nothing was created. Set type = \"" + p.Type + "\", or leave type out to take it from the tenant."}
+			Advice: "The tenant says this name is a " + p.Type + ", but the type asked for is \"" + np.Type + "\". " +
+				"Nothing was created. Ask for \"" + p.Type + "\", or leave the type out to take it from the tenant.",
+			Fact: Fact{Topic: TopicTypeMismatch, TenantType: p.Type, AskedType: np.Type}}
 	}
 	return nil
 }
@@ -382,10 +384,11 @@ func updatePrincipal(ctx context.Context, tx pgx.Tx, ch PrincipalChange) (Princi
 	for _, stmt := range stmts {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return Principal{}, &Error{Op: "changing principal", Object: roleObject(ch.Name), Kind: ErrRelabelRefused, Err: err,
-				Advice: "The server did not let the provider's login rewrite the role's pgaadauth security labels, which is how admin and mfa " +
-					"change in place (Microsoft's troubleshooting guidance relabels roles as the Entra admin). Nothing was changed. " +
-					"Log in as a Microsoft Entra admin of the server, or replace the principal instead: it is dropped and created again, " +
-					"which fails while the role owns objects or holds privileges and loses its grants."}
+				Advice: "The server did not let the login rewrite the role's pgaadauth security labels, which is how its admin and MFA " +
+					"flags change in place (Microsoft's troubleshooting guidance relabels roles as the Entra admin). Nothing was changed. " +
+					"Log in as a Microsoft Entra admin of the server, or drop the principal and create it again, " +
+					"which fails while the role owns objects or holds privileges and loses its grants.",
+				Fact: Fact{Topic: TopicRelabelRefused}}
 		}
 	}
 	// The admin rights, where they differ from what admin asks: an admin
@@ -422,7 +425,9 @@ func (c *Client) DropPrincipal(ctx context.Context, name string) error {
 	err = c.classify(op, roleObject(name), err, func(e *Error, pgErr *pgconn.PgError) {
 		principalRule(e, pgErr)
 		if errors.Is(e.Kind, ErrDependentObjects) && c.cfg.Username != "" {
-			e.Advice = dependentObjectsAdvice(name, pgx.Identifier{c.cfg.Username}.Sanitize())
+			login := pgx.Identifier{c.cfg.Username}.Sanitize()
+			e.Advice, e.Fact = dependentObjectsAdvice(name, login), Fact{Topic: TopicRoleOwnsObjects, Role: name, Login: login,
+				Steps: dependentObjectsSteps(name, login)}
 		}
 	})
 	if errors.Is(err, ErrNotFound) {
@@ -453,40 +458,47 @@ func principalRule(e *Error, pgErr *pgconn.PgError) {
 	case strings.Contains(msg, "not found in the tenant"):
 		e.Kind = ErrNotInTenant
 		e.Advice = "Check the spelling and case: a user is named by UPN, a group, service principal or managed identity by display name. " +
-			"For an object that the tenant cannot find by name (e.g. one created in the same apply), set object_id and type."
+			"For an object that the tenant cannot find by name (e.g. one created moments ago), give its object id and type " +
+			"(pgaadauth_create_principal_with_oid)."
+		e.Fact = Fact{Topic: TopicNotInTenant}
 	case strings.Contains(msg, "more than one"):
 		e.Kind = ErrAmbiguous
-		e.Advice = "Several Entra objects share this name. Set object_id (and type) to say which one is meant."
+		e.Advice = "Several Entra objects share this name. Give the object id (and type) to say which one is meant."
+		e.Fact = Fact{Topic: TopicAmbiguousName}
 	case pgErr.Code == "0LP01":
 		e.Kind = ErrValidation
 		e.Advice = "Azure could not validate the name against Microsoft Entra ID. Retry later. If it keeps failing, check that the " +
 			"server can reach Microsoft Entra ID (a server with private access needs outbound access to the AzureActiveDirectory " +
-			"service tag). Setting object_id and type would skip the name lookup, not this check: Azure validates the object in " +
+			"service tag). Giving the object id and type would skip the name lookup, not this check: Azure validates the object in " +
 			"Entra ID either way."
+		e.Fact = Fact{Topic: TopicValidation}
 	case pgErr.Code == "42883": // undefined_function
 		e.Kind = ErrWrongDatabase
-		e.Advice = wrongDatabaseAdvice
+		e.Advice, e.Fact = wrongDatabaseAdvice, Fact{Topic: TopicWrongDatabase}
 	case pgErr.Code == "42501":
 		e.Kind = ErrPermissionDenied
-		e.Advice = notAdminAdvice
+		e.Advice, e.Fact = notAdminAdvice, Fact{Topic: TopicNotEntraAdmin}
 	case pgErr.Code == "2BP01":
 		e.Kind = ErrDependentObjects
 		e.Advice = dependentObjectsAdvice(e.Object.Name, "<your login>")
+		e.Fact = Fact{Topic: TopicRoleOwnsObjects, Role: e.Object.Name, Login: "<your login>",
+			Steps: dependentObjectsSteps(e.Object.Name, "<your login>")}
 	}
 }
 
 // principalByObjectIDRule is principalRule for a creation by object id
 // (pgaadauth_create_principal_with_oid): no name was looked up, so the
-// advice does not propose object_id and type, which were set.
+// advice does not propose an object id and type, which were given.
 func principalByObjectIDRule(e *Error, pgErr *pgconn.PgError) {
 	principalRule(e, pgErr)
+	e.Fact.ByObjectID = true
 	switch {
 	case errors.Is(e.Kind, ErrNotInTenant):
-		e.Advice = "Check object_id: it must be the object id (for a managed identity or service principal, its principal id, not " +
+		e.Advice = "Check the object id: it must be the object id (for a managed identity or service principal, its principal id, not " +
 			"its client id) of an object in the server's tenant. An identity created seconds earlier may not be visible to Azure yet " +
-			"(directory replication): apply again in a minute."
+			"(directory replication): try again in a minute."
 	case errors.Is(e.Kind, ErrValidation):
-		e.Advice = "Azure could not validate the object id against Microsoft Entra ID; object_id and type skip only the name lookup, " +
+		e.Advice = "Azure could not validate the object id against Microsoft Entra ID; an object id and type skip only the name lookup, " +
 			"not this check. Retry later. If it keeps failing, check that the server can reach Microsoft Entra ID (a server with " +
 			"private access needs outbound access to the AzureActiveDirectory service tag)."
 	}
@@ -497,10 +509,18 @@ func principalByObjectIDRule(e *Error, pgErr *pgconn.PgError) {
 // which the Entra admin (not a superuser) has only as a member of it: the
 // GRANT comes first. login is the quoted login, or a placeholder.
 func dependentObjectsAdvice(name, login string) string {
+	return roleOwnsObjects + " As the Entra admin, " + dependentObjectsSteps(name, login)
+}
+
+// roleOwnsObjects begins the advice for a role that cannot be dropped.
+const roleOwnsObjects = "The role still owns objects or holds privileges (listed above; \"N objects in database X\" means look there). " +
+	"Hand them over, then drop the role again."
+
+// dependentObjectsSteps is how to hand over what a role owns, in SQL
+// (Fact.Steps): it follows "as the Entra admin, ".
+func dependentObjectsSteps(name, login string) string {
 	role := pgx.Identifier{name}.Sanitize()
-	return "The role still owns objects or holds privileges (listed above; \"N objects in database X\" means look there). " +
-		"Hand them over, then delete the principal again. With Terraform 1.14, the azurepg_reassign_owned action does it " +
-		"database by database (after the GRANT below). By hand, as the Entra admin, first make the login a member of the role " +
+	return "first make the login a member of the role " +
 		"(the Entra admin is not a superuser, and handing over a role's objects needs its privileges):\n" +
 		"  GRANT " + role + " TO " + login + ";\n" +
 		"then in each database the message names (and in postgres):\n" +
@@ -511,14 +531,14 @@ func dependentObjectsAdvice(name, login string) string {
 
 const (
 	wrongDatabaseAdvice = "The pgaadauth_* functions exist only in the postgres database of an Azure Database for PostgreSQL flexible server " +
-		"with Microsoft Entra authentication enabled. Check that host points at such a server and that Entra authentication is enabled on it."
+		"with Microsoft Entra authentication enabled. Check that the client connects to such a server and that Entra authentication is enabled on it."
 	// Azure: only Entra administrators may create or drop Entra principals;
 	// the password server admin, though in azure_pg_admin, creates only
 	// local password-based users (the emulator's require_entra_admin, a
 	// GUESS that TestLiveCreatePrincipalAsPasswordAdmin checks on Azure).
 	notAdminAdvice = "Only Microsoft Entra admins of the server (roles created with isAdmin = true, labelled admin) may create or drop " +
 		"Entra principals. The password-based server admin is a member of azure_pg_admin too, but Azure lets it create only local " +
-		"password-based users. Log in as an Entra admin: set username to the admin's name and an Entra auth_method (not \"password\")."
+		"password-based users. Log in as an Entra admin, with the admin's name and an Entra token (not a password)."
 )
 
 // PrincipalsFolded returns the Entra principals whose name equals name but

@@ -163,15 +163,18 @@ func TestPrincipalErrors(t *testing.T) {
 	})
 	t.Run("ambiguous", func(t *testing.T) {
 		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: "Shared Name"})
-		wantKind(t, err, pgaad.ErrAmbiguous, "object_id")
+		wantKind(t, err, pgaad.ErrAmbiguous, "Give the object id (and type)")
+		wantFact(t, err, pgaad.TopicAmbiguousName, false)
 	})
 	t.Run("validation", func(t *testing.T) {
 		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: "broken@contoso.com"})
 		wantKind(t, err, pgaad.ErrValidation, "An unexpected error occurred while trying to validate user")
-		wantKind(t, err, pgaad.ErrValidation, "Setting object_id and type would skip the name lookup, not this check")
+		wantKind(t, err, pgaad.ErrValidation, "Giving the object id and type would skip the name lookup, not this check")
+		wantFact(t, err, pgaad.TopicValidation, false)
 	})
-	// By object id the advice must not propose object_id and type: they
-	// were set.
+	// By object id the advice must not propose an object id and type: they
+	// were given (and the provider, told so by Fact.ByObjectID, does not
+	// propose object_id).
 	t.Run("validation by object id", func(t *testing.T) {
 		broken, ok := pgtest.Emulator(t).Object("broken@contoso.com")
 		if !ok {
@@ -179,9 +182,10 @@ func TestPrincipalErrors(t *testing.T) {
 		}
 		name := pgtest.Name("pgaad broken oid")
 		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: name, ObjectID: broken.ObjectID, Type: "user"})
-		wantKind(t, err, pgaad.ErrValidation, "object_id and type skip only the name lookup, not this check")
-		if strings.Contains(err.Error(), "set object_id") || strings.Contains(err.Error(), "Setting object_id") {
-			t.Fatalf("advice proposes object_id although it was set:\n%v", err)
+		wantKind(t, err, pgaad.ErrValidation, "an object id and type skip only the name lookup, not this check")
+		wantFact(t, err, pgaad.TopicValidation, true)
+		if strings.Contains(err.Error(), "Giving the object id") {
+			t.Fatalf("advice proposes an object id although it was given:\n%v", err)
 		}
 		if pgtest.RoleExists(t, name) {
 			t.Fatal("role created anyway")
@@ -190,9 +194,10 @@ func TestPrincipalErrors(t *testing.T) {
 	t.Run("not in tenant by object id", func(t *testing.T) {
 		name := pgtest.Name("pgaad nobody oid")
 		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: name, ObjectID: uuid.NewString(), Type: "group"})
-		wantKind(t, err, pgaad.ErrNotInTenant, "Check object_id")
-		if strings.Contains(err.Error(), "set object_id") {
-			t.Fatalf("advice proposes object_id although it was set:\n%v", err)
+		wantKind(t, err, pgaad.ErrNotInTenant, "Check the object id")
+		wantFact(t, err, pgaad.TopicNotInTenant, true)
+		if strings.Contains(err.Error(), "give its object id") {
+			t.Fatalf("advice proposes an object id although it was given:\n%v", err)
 		}
 	})
 	t.Run("already exists", func(t *testing.T) {
@@ -210,7 +215,10 @@ func TestPrincipalErrors(t *testing.T) {
 	t.Run("type mismatch rolls back", func(t *testing.T) {
 		o := pgtest.NewObject(t, "user", "pgaad-mismatch")
 		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name, Type: "group"})
-		wantKind(t, err, pgaad.ErrTypeMismatch, `type = "user"`)
+		wantKind(t, err, pgaad.ErrTypeMismatch, `Ask for "user"`)
+		if pe := (*pgaad.Error)(nil); !errors.As(err, &pe) || pe.Fact.TenantType != "user" || pe.Fact.AskedType != "group" {
+			t.Fatalf("want the types as facts, got %+v", pe)
+		}
 		if pgtest.RoleExists(t, o.Name) {
 			t.Fatal("role left behind")
 		}
@@ -250,6 +258,15 @@ func TestPrincipalErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// wantFact checks the situation an error tells the provider about.
+func wantFact(t *testing.T, err error, topic pgaad.Topic, byObjectID bool) {
+	t.Helper()
+	var pe *pgaad.Error
+	if !errors.As(err, &pe) || pe.Fact.Topic != topic || pe.Fact.ByObjectID != byObjectID {
+		t.Fatalf("want fact %q (by object id %v), got %+v", topic, byObjectID, pe)
+	}
 }
 
 func wantKind(t *testing.T, err, kind error, text string) {

@@ -136,8 +136,11 @@ func TestReplicaRefusesWrites(t *testing.T) {
 			if errors.As(err, &pgErr) {
 				t.Errorf("%s on the replica reached the server: %v", op, pgErr)
 			}
+			if pe := (*pgaad.Error)(nil); !errors.As(err, &pe) || pe.Fact.Topic != pgaad.TopicReadReplica {
+				t.Errorf("%s on the replica: want the read-replica fact, got %+v", op, pe)
+			}
 			for _, want := range []string{fmt.Sprintf("%q", name), "the server is a read replica (pg_is_in_recovery() is true): nothing was changed",
-				"managed on the primary server and replicated", "Point the provider's host at the primary server"} {
+				"managed on the primary server and replicated", "Connect to the primary server instead"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("%s on the replica: %q lacks %q", op, err.Error(), want)
 				}

@@ -97,8 +97,9 @@ func (e *slotsExhausted) Error() string {
 func (e *slotsExhausted) Unwrap() error { return e.err }
 
 // slotsAdvice is what to do when the server has no free connection slot.
-const slotsAdvice = "Other clients, or this provider's parallel operations, use all the connections the server or the role allows. " +
-	"Lower the provider's max_connections or terraform's -parallelism, close other clients of the server (pg_stat_activity lists them), " +
+// The provider says the same in its terms (TopicNoSlots).
+const slotsAdvice = "Other clients, or this client's parallel operations, use all the connections the server or the role allows. " +
+	"Open fewer connections at once, close other clients of the server (pg_stat_activity lists them), " +
 	"or raise the limit: the role's CONNECTION LIMIT, or the server's max_connections, which depends on its SKU " +
 	"(Burstable B1ms allows 50 connections, 35 for users, as Azure keeps 15; B2s 429, 414 for users): a larger SKU allows more. " +
-	"A larger connect_timeout waits longer for a slot. Then run terraform apply again."
+	"A larger connect timeout waits longer for a slot."

@@ -145,7 +145,7 @@ func TestReadPastTheSlotsBudget(t *testing.T) {
 		"the server has no free connection slots (SQLSTATE 53300: too many connections for role",
 		fmt.Sprintf("over %d attempts", waits()+1),
 		"connect_timeout = 2s",
-		"max_connections", "-parallelism", "close other clients", "B1ms allows 50 connections, 35 for users", "larger SKU",
+		"max_connections", "Open fewer connections at once", "close other clients", "B1ms allows 50 connections, 35 for users", "larger SKU",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the error lacks %q", want)

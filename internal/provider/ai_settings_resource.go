@@ -300,7 +300,7 @@ func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest,
 	case errors.Is(err, pgaad.ErrExtensionMissing):
 		// Dropping the extension dropped its settings. Show them as drift rather than
 		// fail, so that one apply can install the extension and set them again.
-		resp.Diagnostics.AddWarning("azure_ai extension not installed", err.Error())
+		resp.Diagnostics.AddWarning("azure_ai extension not installed", errorText(err))
 		values = map[string]string{}
 	case err != nil:
 		addError(&resp.Diagnostics, err)

@@ -94,7 +94,8 @@ var kindSummaries = []struct {
 
 // addError turns any pgaad error into a diagnostic: the summary says what
 // kind of failure it is, the detail carries pgaad's text (Azure's own
-// message and what to do), and an object that already exists gets the
+// message and what to do, in Terraform's terms where advice.go words it),
+// and an object that already exists gets the
 // import hint. Attribute-specific kinds point at the attribute, when the
 // object lives in a database (every such resource has that attribute).
 func addError(diags *diag.Diagnostics, err error) {
@@ -105,7 +106,7 @@ func addError(diags *diag.Diagnostics, err error) {
 		obj, op = pe.Object, pe.Op
 	}
 	words := objectTypes[obj.Type]
-	summary, detail, attribute := errorSummary(err, op, words), err.Error(), ""
+	summary, detail, attribute := errorSummary(err, op, words), withAdvice(err, pe), ""
 	for _, k := range kindSummaries {
 		if errors.Is(err, k.kind) {
 			attribute = k.attribute

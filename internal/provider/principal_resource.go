@@ -281,7 +281,7 @@ func (r *principalResource) Update(ctx context.Context, req resource.UpdateReque
 	if err != nil {
 		if errors.Is(err, pgaad.ErrRelabelRefused) {
 			resp.Diagnostics.AddError("Server refused to relabel the principal",
-				err.Error()+"\n\nTo change admin or mfa anyway, replace the principal: terraform apply -replace=<address>, "+
+				errorText(err)+"\n\nTo change admin or mfa anyway, replace the principal: terraform apply -replace=<address>, "+
 					"with this resource's address (shown below, after \"with\"), e.g. terraform apply -replace='azurepg_principal.example'.")
 			return
 		}
@@ -348,7 +348,7 @@ func (r *principalResource) ImportState(ctx context.Context, req resource.Import
 				fmt.Fprintf(&b, "\n  %q: terraform import 'azurepg_principal.<name>' %s", n, shellSingleQuoted(n))
 			}
 			resp.Diagnostics.AddError("Role not found",
-				err.Error()+"\n\nThe server has no role with exactly this name (names are case-sensitive), but it has a Microsoft Entra "+
+				errorText(err)+"\n\nThe server has no role with exactly this name (names are case-sensitive), but it has a Microsoft Entra "+
 					"principal whose name differs only in case; did you mean:"+b.String())
 			return
 		}

@@ -1,0 +1,77 @@
+package provider
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+// TestAdviceInTerraformTerms: for the situations pgaad reports as facts,
+// the diagnostic's detail names Terraform's resources, attributes and
+// commands in place of pgaad's database-side advice, keeps the rest of
+// pgaad's text, and follows the facts (e.g. no object_id proposed when it
+// was set). pgaad's own tests check that it reports these facts.
+func TestAdviceInTerraformTerms(t *testing.T) {
+	db := `app "db"`
+	for _, tc := range []struct {
+		name      string
+		e         *pgaad.Error
+		want, not []string
+	}{
+		{"azure_ai missing", &pgaad.Error{Op: "reading azure_ai settings", Object: pgaad.Object{Type: pgaad.ObjectAISettings, Database: db},
+			Kind: pgaad.ErrExtensionMissing, Advice: "pgaad's words", Fact: pgaad.Fact{Topic: pgaad.TopicAIExtensionMissing}},
+			[]string{`resource "azurepg_extension" "azure_ai"`, `database = "app \"db\""`, "azurerm_postgresql_flexible_server_configuration", `in database "app \"db\""`}, []string{"pgaad's words"}},
+		{"database missing", &pgaad.Error{Op: "reading azure_ai settings", Object: pgaad.Object{Type: pgaad.ObjectAISettings, Database: db},
+			Kind: pgaad.ErrDatabaseMissing, Advice: "x", Fact: pgaad.Fact{Topic: pgaad.TopicDatabaseMissing}},
+			[]string{"azurerm_postgresql_flexible_server_database", `no database "app \"db\""`}, nil},
+		{"role missing", &pgaad.Error{Op: "granting role", Kind: pgaad.ErrNotFound, Advice: "x", Fact: pgaad.Fact{Topic: pgaad.TopicRoleMissing, Role: "r"}},
+			[]string{`no role "r"`, "azurepg_principal for a Microsoft Entra principal"}, nil},
+		{"predefined role", &pgaad.Error{Op: "granting role", Kind: pgaad.ErrPermissionDenied, Advice: "x", Fact: pgaad.Fact{Topic: pgaad.TopicPredefinedRole, Role: "pg_read_all_data"}},
+			[]string{`"pg_read_all_data" is a predefined`, "(azurepg_grant)"}, nil},
+		{"ambiguous", &pgaad.Error{Op: "creating principal", Kind: pgaad.ErrAmbiguous, Advice: "x", Fact: pgaad.Fact{Topic: pgaad.TopicAmbiguousName}},
+			[]string{"Set object_id (and type)"}, nil},
+		{"validation by name", &pgaad.Error{Op: "creating principal", Kind: pgaad.ErrValidation, Advice: "x", Fact: pgaad.Fact{Topic: pgaad.TopicValidation}},
+			[]string{"Setting object_id and type would skip the name lookup, not this check"}, nil},
+		{"validation by object id", &pgaad.Error{Op: "creating principal", Kind: pgaad.ErrValidation, Advice: "x",
+			Fact: pgaad.Fact{Topic: pgaad.TopicValidation, ByObjectID: true}},
+			[]string{"object_id and type skip only the name lookup, not this check"}, []string{"Setting object_id", "set object_id"}},
+		{"not in tenant by object id", &pgaad.Error{Op: "creating principal", Kind: pgaad.ErrNotInTenant, Advice: "x",
+			Fact: pgaad.Fact{Topic: pgaad.TopicNotInTenant, ByObjectID: true}},
+			[]string{"Check object_id", "apply again in a minute"}, []string{"set object_id"}},
+		{"type mismatch", &pgaad.Error{Op: "creating principal", Kind: pgaad.ErrTypeMismatch, Advice: "x",
+			Fact: pgaad.Fact{Topic: pgaad.TopicTypeMismatch, TenantType: "user", AskedType: "group"}},
+			[]string{`but type is "group"`, `Set type = "user"`}, nil},
+		{"role owns objects", &pgaad.Error{Op: "dropping principal", Kind: pgaad.ErrDependentObjects, Advice: "x",
+			Fact: pgaad.Fact{Topic: pgaad.TopicRoleOwnsObjects, Role: "r", Login: `"me"`, Steps: "first GRANT r TO \"me\";"}},
+			[]string{"azurepg_reassign_owned", "By hand, as the Entra admin, first GRANT r TO \"me\";"}, nil},
+		{"read replica", &pgaad.Error{Op: "creating principal", Kind: pgaad.ErrReadReplica, Advice: "x", Fact: pgaad.Fact{Topic: pgaad.TopicReadReplica}},
+			[]string{"Point the provider's host at the primary server"}, nil},
+		{"no slots", &pgaad.Error{Op: "connecting to", Kind: pgaad.ErrConnection, Err: errors.New("no free slots"), Advice: "x",
+			Fact: pgaad.Fact{Topic: pgaad.TopicNoSlots}},
+			[]string{"no free slots", "terraform's -parallelism", "provider's max_connections", "Then run terraform apply again."}, nil},
+		{"no topic", &pgaad.Error{Op: "granting role", Kind: pgaad.ErrPermissionDenied, Advice: "GRANT x TO y;"},
+			[]string{"GRANT x TO y;"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := errorText(tc.e)
+			if !strings.HasPrefix(got, tc.e.Op) {
+				t.Errorf("pgaad's text is gone:\n%s", got)
+			}
+			if tc.e.Fact.Topic != "" && strings.Contains(got, "\n\nx") {
+				t.Errorf("pgaad's advice is still there:\n%s", got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(got, w) {
+					t.Errorf("has %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
