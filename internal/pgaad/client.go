@@ -7,8 +7,10 @@ package pgaad
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,21 +211,9 @@ func (c *Client) connString(database string) string {
 	return u.String()
 }
 
+// hostPort is host:port, an IPv6 address in brackets (given with or without them).
 func hostPort(host string, port int) string {
-	h := host
-	if len(h) > 0 && h[0] != '[' && containsColon(h) {
-		h = "[" + h + "]"
-	}
-	return h + ":" + strconv.Itoa(port)
-}
-
-func containsColon(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ':' {
-			return true
-		}
-	}
-	return false
+	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), strconv.Itoa(port))
 }
 
 // Close closes every pool.
