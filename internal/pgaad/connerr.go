@@ -127,7 +127,9 @@ func (c *Client) explainTLS(err error) (what, advice string) {
 	}
 	fix := "No token or password was sent. If the server's certificate comes from a private CA (or the emulator's), " +
 		"set the provider's sslrootcert (or PGSSLROOTCERT) to a PEM file with that CA's root certificates; it replaces the system trust store. " +
-		"Azure's certificates chain to DigiCert Global Root G2 and Microsoft RSA Root Certificate Authority 2017, which the system trust store has: trust the roots, never pin intermediates."
+		"Azure's certificates chain to DigiCert Global Root G2 or Microsoft RSA Root Certificate Authority 2017, and in the China regions " +
+		"and on some read replicas still to DigiCert Global Root CA; the system trust store has all three. A custom sslrootcert must hold " +
+		"every root the server may chain to (all three for Azure): trust the roots, never pin intermediates."
 	hostRule := "host must be the server's FQDN as it appears in its certificate (myserver.postgres.database.azure.com), " +
 		"also when you reach it through a private endpoint (resolve that name to the private address with private DNS), never an IP address."
 	var unknown x509.UnknownAuthorityError

@@ -32,6 +32,8 @@ func TestAccTLSImpostor(t *testing.T) {
 				ExpectError: words("the server's certificate is signed by an unknown authority",
 					"not by the roots in sslrootcert", "(sslmode = verify-full)",
 					"No token or password was sent", "set the provider's sslrootcert (or PGSSLROOTCERT) to a PEM file",
+					// All three roots Azure chains to (Learn, security-tls), China's and some replicas' included.
+					"DigiCert Global Root G2", "Microsoft RSA Root Certificate Authority 2017", "DigiCert Global Root CA;",
 					"host must be the server's FQDN", "never an IP address"),
 			},
 			{
