@@ -3,7 +3,6 @@ package provider_test
 import (
 	"context"
 	"fmt"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
