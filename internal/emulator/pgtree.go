@@ -141,25 +141,38 @@ func linkRuntimeLibs(root string, paths pgPaths) error {
 
 // writeAzureAI writes the emulator's azure_ai extension: the one version Azure
 // ships on the server's major, with no other script, so no update path.
+// pgext holds one script, 1.3.1's; another version is written from it with
+// its version. GUESS: 2.0.0 (PostgreSQL 18) has the same SQL as 1.3.1; no
+// public source says what changed. TestLiveAzureAIDefaultVersion
+// (internal/live) reports the versions a real server offers.
 func writeAzureAI(extDir, version string) error {
-	control, err := pgext.ReadFile("pgext/azure_ai.control")
+	const shipped = "1.3.1"
+	control, err := withVersion("pgext/azure_ai.control", "default_version = '%s'", shipped, version)
 	if err != nil {
 		return err
 	}
-	const line = "default_version = '1.3.1'"
-	if !bytes.Contains(control, []byte(line)) {
-		return fmt.Errorf("pgext/azure_ai.control has no line %q to set the version on", line)
-	}
-	control = bytes.Replace(control, []byte(line), []byte("default_version = '"+version+"'"), 1)
 	if err := writeNewFile(filepath.Join(extDir, "azure_ai.control"), bytes.NewReader(control), 0o644); err != nil {
 		return err
 	}
-	script := "azure_ai--" + version + ".sql"
-	data, err := pgext.ReadFile("pgext/" + script)
+	script, err := withVersion("pgext/azure_ai--"+shipped+".sql", "SELECT '%s'::text", shipped, version)
 	if err != nil {
 		return err
 	}
-	return writeNewFile(filepath.Join(extDir, script), bytes.NewReader(data), 0o644)
+	return writeNewFile(filepath.Join(extDir, "azure_ai--"+version+".sql"), bytes.NewReader(script), 0o644)
+}
+
+// withVersion reads an embedded file and puts version where format, filled
+// with from, stands in it once.
+func withVersion(file, format, from, version string) ([]byte, error) {
+	data, err := pgext.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	old := fmt.Sprintf(format, from)
+	if !bytes.Contains(data, []byte(old)) {
+		return nil, fmt.Errorf("%s has no %q to set the version on", file, old)
+	}
+	return bytes.Replace(data, []byte(old), []byte(fmt.Sprintf(format, version)), 1), nil
 }
 
 // labelModule builds the C module with PGXS once per source and server
