@@ -8,11 +8,6 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
 )
 
-func serverVersionNum(t *testing.T, conn *pgx.Conn) int {
-	t.Helper()
-	return scalar[int](t, conn, "SELECT current_setting('server_version_num')::int")
-}
-
 // TestRestrictedRoles: on every version, as on Azure (Learn, *Access
 // management*), nobody but a superuser may add members to azure_pg_admin
 // or alter it, and pg_write_all_data is never granted; the Entra admin's
@@ -52,7 +47,7 @@ func TestRestrictedRoles(t *testing.T) {
 func TestAzurePGAdminManagesRoles(t *testing.T) {
 	e := need(t)
 	ent := admin(t, "postgres")
-	v := serverVersionNum(t, ent)
+	major := e.PGMajor()
 	u := addObject(t, "user", hostile("enh-principal")+"@contoso.com")
 	exec(t, ent, "SELECT pgaadauth_create_principal($1, false, false)", u.Name)
 	p := pgx.Identifier{u.Name}.Sanitize()
@@ -86,7 +81,7 @@ func TestAzurePGAdminManagesRoles(t *testing.T) {
 	}
 
 	_, err = ent.Exec(testCtx(t), "GRANT pg_read_all_data TO "+o)
-	if v >= 160000 {
+	if major >= 16 {
 		// GUESS: predefined roles are restricted; PostgreSQL 16's own rule applies.
 		pgErr(t, err, "42501", `permission denied to grant role "pg_read_all_data"`)
 	} else if err != nil {

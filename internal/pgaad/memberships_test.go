@@ -163,14 +163,6 @@ func TestMembershipErrors(t *testing.T) {
 	}
 }
 
-// serverMajor is the emulator's PostgreSQL major version.
-func serverMajor(t *testing.T) int {
-	t.Helper()
-	var num int
-	pgtest.SuperQueryRow(t, "postgres", "SELECT current_setting('server_version_num')::int", nil, &num)
-	return num / 10000
-}
-
 // TestMembershipRestrictedRoles: Azure refuses, on every version, a member
 // added to azure_pg_admin and any grant of pg_write_all_data (Learn,
 // *Access management*). The error says why and proposes no GRANT, since
@@ -207,7 +199,7 @@ func TestMembershipOptions(t *testing.T) {
 	member := plainRole(t, pgtest.LongName(`opt member @ é`, 63))
 	no, yes := false, true
 	m, err := c.GrantMembership(ctx, pgaad.Membership{Role: role, Member: member, Inherit: &no, Set: &yes})
-	if serverMajor(t) < 16 {
+	if pgtest.Emulator(t).PGMajor() < 16 {
 		wantMembershipKind(t, err, pgaad.ErrOptionsNeedPG16, "PostgreSQL 16")
 		if n, _ := serverMembership(t, role, member); n != 0 {
 			t.Fatalf("%d grants after a refused one", n)
@@ -243,7 +235,7 @@ func TestMembershipOptions(t *testing.T) {
 // then ErrAlreadyExists (import it); revoking it leaves the implicit grant.
 func TestMembershipOfCreator(t *testing.T) {
 	t.Parallel()
-	if serverMajor(t) < 16 {
+	if pgtest.Emulator(t).PGMajor() < 16 {
 		t.Skip("PostgreSQL 15: a role's creator gets no grant")
 	}
 	c := adminClient(t)

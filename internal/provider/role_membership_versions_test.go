@@ -17,12 +17,7 @@ import (
 )
 
 // pgMajor is the emulator's PostgreSQL major version.
-func pgMajor(t *testing.T) int {
-	t.Helper()
-	var num int
-	acctest.SuperQueryRow(t, "postgres", "SELECT current_setting('server_version_num')::int", nil, &num)
-	return num / 10000
-}
+func pgMajor(t *testing.T) int { return acctest.Emulator(t).PGMajor() }
 
 // membershipRights is what the server says the member may do with the role:
 // use its privileges (INHERIT) and SET ROLE to it.
