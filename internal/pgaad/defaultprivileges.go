@@ -151,8 +151,8 @@ func (c *Client) RevokeDefaultPrivileges(ctx context.Context, t DefaultPrivilege
 const defaultPrivilegesLockQuery = `SELECT current_user::text,
        pg_advisory_xact_lock(hashtextextended(format('azurepg defacl %s %s %s', $1::text, $2::text, $3::text), 0)) IS NULL,
        coalesce((SELECT ` + restrictedRole + ` FROM pg_roles r WHERE r.rolname = $1), false),
-       coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, 'USAGE') OR pg_has_role(current_user, oid, ` + canSetRole + `) FROM pg_roles WHERE rolname = $1), false),
-       coalesce((SELECT rolname = current_user OR pg_has_role(current_user, oid, 'USAGE') FROM pg_roles WHERE rolname = $1), false)`
+       coalesce((SELECT ` + hasOwnerPrivileges + ` FROM pg_roles r WHERE r.rolname = $1), false),
+       coalesce((SELECT pg_has_role(current_user, r.oid, ` + canSetRole + `) FROM pg_roles r WHERE r.rolname = $1), false)`
 
 // applyDefaultPrivileges is one attempt, in a transaction it opens on
 // conn; no privileges revokes everything. Round trips: BEGIN, the lock and
@@ -164,7 +164,7 @@ func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t De
 	}
 	defer rollbackOpen(ctx, conn)
 	var login string
-	var restricted, canAct, direct bool
+	var restricted, direct, canSet bool
 	b := &pgx.Batch{}
 	b.Queue("begin")
 	b.Queue(defaultPrivilegesLockQuery, t.Owner, t.Schema, t.ObjectType)
@@ -172,7 +172,7 @@ func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t De
 	err := batchSteps(conn.SendBatch(ctx, b),
 		func(br pgx.BatchResults) error { _, err := br.Exec(); return err },
 		func(br pgx.BatchResults) error {
-			return br.QueryRow().Scan(&login, new(bool), &restricted, &canAct, &direct)
+			return br.QueryRow().Scan(&login, new(bool), &restricted, &direct, &canSet)
 		},
 		func(br pgx.BatchResults) error { _, err := scanDefaultPrivileges(br.QueryRow(), t); return err })
 	if err != nil {
@@ -204,7 +204,7 @@ func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t De
 		batch += "COMMIT;"
 	}
 	if _, err := conn.Exec(ctx, batch); err != nil {
-		if t.Owner != login && isPermissionDenied(err) && !canAct {
+		if t.Owner != login && isPermissionDenied(err) && !direct && !canSet {
 			what := "objects of type " + t.ObjectType + " it creates"
 			if t.Schema != "" {
 				what += " in schema " + pgx.Identifier{t.Schema}.Sanitize()

@@ -213,16 +213,18 @@ type grantObject struct {
 	name, args string
 	owner      string
 	restricted bool // see restrictedRole
-	canAct     bool // the login owns it, has the owner's privileges, or may SET ROLE to the owner
 	direct     bool // the login owns it or has the owner's privileges (INHERIT): no SET ROLE needed
+	canSet     bool // the login may SET ROLE to the owner
 }
+
+// canAct: the login can grant on the object, directly or as its owner.
+func (o grantObject) canAct() bool { return o.direct || o.canSet }
 
 func grantObjectsQuery(objectType string) string {
 	return `WITH a AS (SELECT $1::text AS sch, $2::text[] AS objs),
      o AS (` + grantSource[objectType] + `)
 SELECT o.name, o.args, r.rolname::text, ` + restrictedRole + `,
-       r.rolname = current_user OR pg_has_role(current_user, o.owner, 'USAGE') OR pg_has_role(current_user, o.owner, ` + canSetRole + `),
-       r.rolname = current_user OR pg_has_role(current_user, o.owner, 'USAGE')
+       ` + hasOwnerPrivileges + `, pg_has_role(current_user, r.oid, ` + canSetRole + `)
   FROM o JOIN pg_roles r ON r.oid = o.owner
  ORDER BY r.rolname, o.name, o.args`
 }
@@ -348,7 +350,7 @@ func beginGrant(ctx context.Context, conn *pgx.Conn, t GrantTarget) (login strin
 			}
 			objs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (grantObject, error) {
 				var o grantObject
-				return o, row.Scan(&o.name, &o.args, &o.owner, &o.restricted, &o.canAct, &o.direct)
+				return o, row.Scan(&o.name, &o.args, &o.owner, &o.restricted, &o.direct, &o.canSet)
 			})
 			return err
 		})
@@ -497,7 +499,7 @@ func aclWriteError(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget
 	}
 	switch {
 	case pgErr.Code == "42501":
-		// canAct is true for what the login owns itself.
+		// canAct() is true for what the login owns itself.
 		if blocked := blockedOwners(t, objs); len(blocked) > 0 {
 			return &Error{Op: op, Object: t.object(), Kind: ErrCannotActAsOwner, Err: err,
 				Advice: cannotActAdvice(login, blocked, actOn(op))}
@@ -618,7 +620,7 @@ func dependentGrantsAdvice(ctx context.Context, q querier, t GrantTarget) string
 func blockedOwners(t GrantTarget, objs []grantObject) []ownerInfo {
 	var out []ownerInfo
 	for _, o := range objs {
-		if o.canAct {
+		if o.canAct() {
 			continue
 		}
 		desc := t.ObjectType + " " + t.sqlName(o)

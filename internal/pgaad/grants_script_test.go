@@ -14,9 +14,9 @@ import (
 func TestGrantScript(t *testing.T) {
 	target := GrantTarget{Role: `app "r"; ö@x`, Database: "db", ObjectType: ObjectTypeTable, Schema: `s;"x"`}
 	objs := []grantObject{
-		{name: "a", owner: "mine", direct: true, canAct: true},
-		{name: "b", owner: "mine", direct: true, canAct: true},
-		{name: `t"; DROP`, owner: `own "o"`, canAct: true},
+		{name: "a", owner: "mine", direct: true},
+		{name: "b", owner: "mine", direct: true},
+		{name: `t"; DROP`, owner: `own "o"`, canSet: true},
 	}
 	full := []string{"DELETE", "INSERT", "SELECT", "UPDATE"}
 	for _, tc := range []struct {

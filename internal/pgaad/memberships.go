@@ -187,8 +187,8 @@ func membershipStatements(m, before Membership, create, pg16 bool) []string {
 		opts = append(opts, "ADMIN OPTION")
 	}
 	if pg16 {
-		opts = append(opts, changedOption("INHERIT", m.Inherit, before.Inherit, create)...)
-		opts = append(opts, changedOption("SET", m.Set, before.Set, create)...)
+		opts = append(opts, changedOption("INHERIT", m.Inherit, before.Inherit)...)
+		opts = append(opts, changedOption("SET", m.Set, before.Set)...)
 	}
 	if create || len(opts) > 0 {
 		if len(opts) > 0 {
@@ -209,9 +209,9 @@ func optionChanges(want, before *bool) bool {
 }
 
 // changedOption is "NAME TRUE|FALSE" when the option is asked for and
-// differs from before (or on a new grant).
-func changedOption(name string, want, before *bool, create bool) []string {
-	if want == nil || (!create && before != nil && *before == *want) {
+// differs from before (nil before a new grant).
+func changedOption(name string, want, before *bool) []string {
+	if !optionChanges(want, before) {
 		return nil
 	}
 	if *want {

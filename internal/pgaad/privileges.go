@@ -104,6 +104,11 @@ func isPrivilegeWord(p string) bool {
 // runs 15; the 16 branch is exercised by the live suite on Azure.)
 const canSetRole = `CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END`
 
+// hasOwnerPrivileges is the SQL test that the login has the privileges of
+// role r (it is r, or an inheriting member): it may then grant on r's
+// objects directly, and PostgreSQL records r as the grantor.
+const hasOwnerPrivileges = `(r.rolname = current_user OR pg_has_role(current_user, r.oid, 'USAGE'))`
+
 // restrictedRole is the SQL test for a role no login can be made a member
 // of on Azure: a superuser, azure_pg_admin (Learn: "permission denied to
 // alter restricted role"), or a predefined role (oid below 16384; GUESS,
