@@ -352,8 +352,7 @@ func (e *Emulator) startServer(ctx context.Context) error {
 	}()
 
 	// The emulator's own pool goes to PostgreSQL directly, not through the front door.
-	cfg, err := pgxpool.ParseConfig(fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/postgres?sslmode=require",
-		escape(Superuser), escape(e.superPass), e.pgPort))
+	cfg, err := pgxpool.ParseConfig(e.directSuperuserURL("postgres"))
 	if err != nil {
 		return err
 	}
@@ -424,11 +423,17 @@ func (e *Emulator) bootstrap(ctx context.Context) error {
 	return nil
 }
 
+// directSuperuserURL is the bootstrap superuser's connection string to
+// PostgreSQL's own port, past the front door, for the emulator's own work.
+func (e *Emulator) directSuperuserURL(database string) string {
+	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=require",
+		escape(Superuser), escape(e.superPass), e.pgPort, escape(database))
+}
+
 // publicSchemaInTemplate gives template1's public schema to azure_pg_admin,
 // so that every database created later has it so, as on Azure.
 func (e *Emulator) publicSchemaInTemplate(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/template1?sslmode=require",
-		escape(Superuser), escape(e.superPass), e.pgPort))
+	conn, err := pgx.Connect(ctx, e.directSuperuserURL("template1"))
 	if err != nil {
 		return err
 	}
