@@ -86,6 +86,11 @@ const (
 	// TopicRoleOwnsObjects: Role cannot be dropped while it owns objects or
 	// holds privileges; Login is who can take them over.
 	TopicRoleOwnsObjects Topic = "role owns objects"
+	// TopicOwnsObjects: Role, being dropped with nothing to hand its
+	// objects to, owns the objects that the error lists.
+	TopicOwnsObjects Topic = "owned objects need a new owner"
+	// TopicEntraPrincipal: Role is an Entra principal, not a plain role.
+	TopicEntraPrincipal Topic = "an Entra principal"
 	// TopicNotInTenant, TopicAmbiguousName, TopicValidation: Entra ID did
 	// not find, could not single out, or could not validate a principal
 	// (ByObjectID says whether it was named by object id).
@@ -166,6 +171,9 @@ var (
 	ErrTypeMismatch      = errors.New("the Microsoft Entra object has another type")
 	ErrWrongDatabase     = errors.New("the pgaadauth functions are missing")
 	ErrRelabelRefused    = errors.New("the server refused to rewrite the role's pgaadauth labels")
+	// Roles.
+	ErrOwnsObjects    = errors.New("the role owns objects that need a new owner")
+	ErrEntraPrincipal = errors.New("role is a Microsoft Entra principal")
 	// Extensions.
 	ErrExtensionNotAllowed  = errors.New("extension is not allow-listed in azure.extensions")
 	ErrExtensionUnavailable = errors.New("the server has no such extension")

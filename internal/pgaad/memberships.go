@@ -352,4 +352,6 @@ func otherGrantorAdvice(role, member, what string) string {
 		"shows the grantors; that role can run REVOKE ... GRANTED BY. Nothing was changed.", what, quoteLiteral(r), quoteLiteral(m))
 }
 
+// quoteLiteral quotes a string constant (standard_conforming_strings is on
+// on every supported server).
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -411,18 +411,12 @@ func updatePrincipal(ctx context.Context, tx pgx.Tx, ch PrincipalChange) (Princi
 	return readPrincipal(ctx, tx, ch.Name)
 }
 
-// DropPrincipal drops the role. A role that is already gone is not an error,
-// so running the drop again after a lost connection is safe.
-func (c *Client) DropPrincipal(ctx context.Context, name string) error {
-	const op = "dropping principal"
-	if err := checkRoleName(op, name); err != nil {
-		return err
-	}
-	// One statement, one round trip (no BEGIN and COMMIT around it).
-	_, err := writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (pgconn.CommandTag, error) {
-		return conn.Exec(ctx, dropRoleSQL(name))
-	}, nil)
-	err = c.classify(op, roleObject(name), err, func(e *Error, pgErr *pgconn.PgError) {
+// DropPrincipal drops the principal, leaving nothing of it behind (see
+// droprole.go): what it owns goes to reassignTo, or the drop fails naming
+// it. A role that is already gone is not an error, so running the drop
+// again after a lost connection is safe.
+func (c *Client) DropPrincipal(ctx context.Context, name, reassignTo string) error {
+	return c.dropRole(ctx, "dropping principal", DropRole{Name: name, ReassignTo: reassignTo}, func(e *Error, pgErr *pgconn.PgError) {
 		principalRule(e, pgErr)
 		if errors.Is(e.Kind, ErrDependentObjects) && c.cfg.Username != "" {
 			login := pgx.Identifier{c.cfg.Username}.Sanitize()
@@ -430,10 +424,6 @@ func (c *Client) DropPrincipal(ctx context.Context, name string) error {
 				Steps: dependentObjectsSteps(name, login)}
 		}
 	})
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	return err
 }
 
 // dropRoleSQL is the statement that drops a role, the name quoted by pgx.

@@ -81,7 +81,7 @@ func TestPrincipalCreateReadListDrop(t *testing.T) {
 	}
 
 	for _, name := range []string{user.Name, free} {
-		if err := c.DropPrincipal(ctx, name); err != nil {
+		if err := c.DropPrincipal(ctx, name, ""); err != nil {
 			t.Fatal(err)
 		}
 		if pgtest.RoleExists(t, name) {
@@ -91,7 +91,7 @@ func TestPrincipalCreateReadListDrop(t *testing.T) {
 			t.Fatalf("after drop: %v", err)
 		}
 		// Dropping again is not an error: the role is gone either way.
-		if err := c.DropPrincipal(ctx, name); err != nil {
+		if err := c.DropPrincipal(ctx, name, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -115,7 +115,7 @@ func TestPrincipalOlderLabelForm(t *testing.T) {
 	if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name, Admin: true}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = c.DropPrincipal(ctx, o.Name) })
+	t.Cleanup(func() { _ = c.DropPrincipal(ctx, o.Name, "") })
 	role := pgx.Identifier{o.Name}.Sanitize()
 	pgtest.SuperExec(t, "postgres", `SECURITY LABEL FOR "pgaadauth" ON ROLE `+role+` IS 'aadauth,oid=`+o.ObjectID+`,type=service,admin'`)
 	pgtest.SuperExec(t, "postgres", `SECURITY LABEL FOR "pgaadauth-int" ON ROLE `+role+` IS NULL`)
@@ -205,7 +205,7 @@ func TestPrincipalErrors(t *testing.T) {
 		if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name}); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = c.DropPrincipal(ctx, o.Name) })
+		t.Cleanup(func() { _ = c.DropPrincipal(ctx, o.Name, "") })
 		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name, Admin: true})
 		wantKind(t, err, pgaad.ErrAlreadyExists, "already exists")
 		if p, err := c.Principal(ctx, o.Name); err != nil || p.Admin {
@@ -238,7 +238,7 @@ func TestPrincipalErrors(t *testing.T) {
 		role := pgx.Identifier{o.Name}.Sanitize()
 		table := pgx.Identifier{pgtest.Name("owned")}.Sanitize()
 		pgtest.SuperExec(t, "postgres", "CREATE TABLE "+table+" (); ALTER TABLE "+table+" OWNER TO "+role)
-		err := c.DropPrincipal(ctx, o.Name)
+		err := c.DropPrincipal(ctx, o.Name, "")
 		wantKind(t, err, pgaad.ErrDependentObjects, "owner of table")
 		if !strings.Contains(err.Error(), "REASSIGN OWNED BY "+role) || !strings.Contains(err.Error(), "DROP OWNED BY "+role) {
 			t.Fatalf("no advice: %v", err)
@@ -254,7 +254,7 @@ func TestPrincipalErrors(t *testing.T) {
 			t.Fatalf("server error not reachable: %v", err)
 		}
 		pgtest.SuperExec(t, "postgres", "DROP TABLE "+table)
-		if err := c.DropPrincipal(ctx, o.Name); err != nil {
+		if err := c.DropPrincipal(ctx, o.Name, ""); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -54,7 +54,7 @@ func TestReadsSurviveTerminatedConnections(t *testing.T) {
 	if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = c.DropPrincipal(context.Background(), o.Name) })
+	t.Cleanup(func() { _ = c.DropPrincipal(context.Background(), o.Name, "") })
 
 	for i := range 5 {
 		// Fill the pool, so that every pooled connection is a dead one next.
@@ -83,7 +83,7 @@ func TestReadsSurviveTerminatedConnections(t *testing.T) {
 		t.Fatalf("creating after pg_terminate_backend: %v", err)
 	}
 	terminateOwn(t)
-	if err := c.DropPrincipal(ctx, o2.Name); err != nil {
+	if err := c.DropPrincipal(ctx, o2.Name, ""); err != nil {
 		t.Fatalf("dropping after pg_terminate_backend: %v", err)
 	}
 	if pgtest.RoleExists(t, o2.Name) {
@@ -102,7 +102,7 @@ func TestClientSurvivesRestart(t *testing.T) {
 	if _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: o.Name}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = c.DropPrincipal(context.Background(), o.Name) })
+	t.Cleanup(func() { _ = c.DropPrincipal(context.Background(), o.Name, "") })
 	// Several connections in the pool, all used just now.
 	var wg sync.WaitGroup
 	for range 4 {
@@ -161,7 +161,7 @@ func TestConcurrentCreateSameName(t *testing.T) {
 		if won != 1 {
 			t.Errorf("round %d: %d creations succeeded, want 1", round, won)
 		}
-		if err := c.DropPrincipal(ctx, o.Name); err != nil {
+		if err := c.DropPrincipal(ctx, o.Name, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -175,7 +175,7 @@ func TestDropRefusesNUL(t *testing.T) {
 	pgtest.SuperExec(t, "postgres", "CREATE ROLE "+pgx.Identifier{victim}.Sanitize())
 	t.Cleanup(func() { pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{victim}.Sanitize()) })
 	withNUL := victim[:4] + "\x00" + victim[4:]
-	err := c.DropPrincipal(context.Background(), withNUL)
+	err := c.DropPrincipal(context.Background(), withNUL, "")
 	if err == nil || !strings.Contains(err.Error(), "NUL") {
 		t.Fatalf("dropping %q: %v", withNUL, err)
 	}
@@ -293,7 +293,7 @@ func TestCreatesSurviveRepeatedKills(t *testing.T) {
 	var created []string
 	t.Cleanup(func() {
 		for _, n := range created {
-			_ = c.DropPrincipal(context.Background(), n)
+			_ = c.DropPrincipal(context.Background(), n, "")
 		}
 	})
 	var done atomic.Int64

@@ -124,7 +124,7 @@ func TestReplicaRefusesWrites(t *testing.T) {
 			_, err := rc.UpdatePrincipal(ctx, pgaad.PrincipalChange{Name: name, Admin: true})
 			return err
 		},
-		"drop": func() error { return rc.DropPrincipal(ctx, name) },
+		"drop": func() error { return rc.DropPrincipal(ctx, name, "") },
 	}
 	for op, write := range writes {
 		for i := 0; i < 2; i++ { // the second time from the per-pool answer
@@ -152,7 +152,7 @@ func TestReplicaRefusesWrites(t *testing.T) {
 	}
 	// On the primary, the check passes and the statement runs (a role
 	// that is not there is not an error for drop).
-	if err := client(primary).DropPrincipal(ctx, name); err != nil {
+	if err := client(primary).DropPrincipal(ctx, name, ""); err != nil {
 		t.Errorf("drop on the primary: %v", err)
 	}
 }

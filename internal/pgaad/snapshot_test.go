@@ -64,13 +64,13 @@ func TestPrincipalSnapshot(t *testing.T) {
 	if p, err := c.Principal(ctx, x.Name); err != nil || p.ObjectID != x.ObjectID {
 		t.Fatalf("read after create: %+v, %v (stale snapshot?)", p, err)
 	}
-	if err := c.DropPrincipal(ctx, a.Name); err != nil {
+	if err := c.DropPrincipal(ctx, a.Name, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Principal(ctx, a.Name); !errors.Is(err, pgaad.ErrNotFound) {
 		t.Fatalf("read after drop: %v, want ErrNotFound (stale snapshot?)", err)
 	}
-	if err := c.DropPrincipal(ctx, x.Name); err != nil {
+	if err := c.DropPrincipal(ctx, x.Name, ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -78,7 +78,7 @@ func TestPrincipalSnapshot(t *testing.T) {
 	if _, err := c.Principal(ctx, b.Name); err != nil {
 		t.Fatal(err)
 	}
-	if err := other.DropPrincipal(ctx, b.Name); err != nil {
+	if err := other.DropPrincipal(ctx, b.Name, ""); err != nil {
 		t.Fatal(err)
 	}
 	c.ForgetSnapshots()
@@ -135,7 +135,7 @@ func TestPrincipalSnapshotRace(t *testing.T) {
 				if _, err := c.Principal(ctx, n); err != nil {
 					errs <- fmt.Errorf("read right after creating %s: %w", n, err)
 				}
-				if err := c.DropPrincipal(ctx, n); err != nil {
+				if err := c.DropPrincipal(ctx, n, ""); err != nil {
 					errs <- err
 					return
 				}

@@ -85,6 +85,16 @@ var adviceFor = map[pgaad.Topic]func(e *pgaad.Error) string{
 			"Hand them over, then delete the principal again. With Terraform 1.14, the azurepg_reassign_owned action does it " +
 			"database by database (after the GRANT below). By hand, as the Entra admin, " + e.Fact.Steps
 	},
+	pgaad.TopicOwnsObjects: func(e *pgaad.Error) string {
+		return "Nothing was changed. Set reassign_owned_to on this resource to the role that should own them (for example the " +
+			"application's owner role), run terraform apply (it changes nothing on the server), then destroy again. Or give the " +
+			"objects another owner yourself (ALTER ... OWNER TO, or the azurepg_reassign_owned action with Terraform 1.14), or " +
+			"drop them if their data is no longer needed."
+	},
+	pgaad.TopicEntraPrincipal: func(e *pgaad.Error) string {
+		return fmt.Sprintf("The role %q is a Microsoft Entra principal (it carries pgaadauth security labels): manage it with "+
+			"azurepg_principal, e.g. terraform import 'azurepg_principal.<name>' %s", e.Fact.Role, shellSingleQuoted(e.Fact.Role))
+	},
 	pgaad.TopicNotInTenant: func(e *pgaad.Error) string {
 		if e.Fact.ByObjectID {
 			return "Check object_id: it must be the object id (for a managed identity or service principal, its principal id, not " +

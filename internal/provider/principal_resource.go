@@ -42,6 +42,8 @@ type principalModel struct {
 	Admin    types.Bool   `tfsdk:"admin"`
 	MFA      types.Bool   `tfsdk:"mfa"`
 	TenantID types.String `tfsdk:"tenant_id"`
+	// ReassignOwnedTo: configuration only, used on destroy.
+	ReassignOwnedTo types.String `tfsdk:"reassign_owned_to"`
 }
 
 // principalTypes are the object types pgaadauth knows; service principals
@@ -90,7 +92,8 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"`admin` is read from the role's real rights: a role is an admin when it is a member of `azure_pg_admin` (and, when " +
 			"labelled admin, also has `CREATEROLE` and `CREATEDB`). A hand `GRANT` or `REVOKE azure_pg_admin` therefore shows in the " +
 			"next plan, and apply puts it right. A role whose label and rights disagree gets a warning naming both.\n\n" +
-			"Deleting the resource drops the role. Creating a role that already exists fails and changes nothing; import it instead.\n\n" +
+			"Deleting the resource drops the role and leaves nothing of it behind: " + destroyLeavesNothing + " " +
+			"Creating a role that already exists fails and changes nothing; import it instead.\n\n" +
 			"A `postgresql_role` of the general PostgreSQL provider that carries the `pgaadauth` label may also become an " +
 			"`azurepg_principal` with a `moved` block (Terraform 1.8+), keeping the role as it is: see the guide " +
 			"\"Migrating from the general PostgreSQL provider\".",
@@ -154,6 +157,7 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 					"Changes in place (relabel). Only user tokens carry an mfa claim: `mfa = true` with `type = \"service\"` " +
 					"(service principals and managed identities) makes a role nobody can log in as, and is a plan-time warning.",
 			},
+			"reassign_owned_to": reassignOwnedToAttribute("principal"),
 			"tenant_id": schema.StringAttribute{
 				Computed: true,
 				MarkdownDescription: "The Microsoft Entra tenant id recorded on the role. Empty for roles created by older servers, " +
@@ -192,7 +196,9 @@ func (r *principalResource) Create(ctx context.Context, req resource.CreateReque
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, plan.ObjectID))...)
+	state := principalState(p, plan.ObjectID)
+	state.ReassignOwnedTo = plan.ReassignOwnedTo
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, nil, r.data.host(), p.Name)...)
 }
 
@@ -221,7 +227,9 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 		return
 	}
 	addDisagreement(&resp.Diagnostics, p)
-	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, state.ObjectID))...)
+	read := principalState(p, state.ObjectID)
+	read.ReassignOwnedTo = state.ReassignOwnedTo
+	resp.Diagnostics.Append(resp.State.Set(ctx, read)...)
 }
 
 // addDisagreement warns about a role whose pgaadauth label and admin rights
@@ -268,6 +276,16 @@ func (r *principalResource) Update(ctx context.Context, req resource.UpdateReque
 	var plan, prior principalModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.Admin.Equal(prior.Admin) && plan.MFA.Equal(prior.MFA) {
+		// Only reassign_owned_to changed: nothing to do on the server.
+		prior.ReassignOwnedTo = plan.ReassignOwnedTo
+		resp.Diagnostics.Append(resp.State.Set(ctx, prior)...)
+		resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), prior.Name.ValueString())...)
+		return
+	}
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -288,7 +306,9 @@ func (r *principalResource) Update(ctx context.Context, req resource.UpdateReque
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, prior.ObjectID))...)
+	state := principalState(p, prior.ObjectID)
+	state.ReassignOwnedTo = plan.ReassignOwnedTo
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), p.Name)...)
 }
 
@@ -306,6 +326,7 @@ func (r *principalResource) ValidateConfig(ctx context.Context, req resource.Val
 				"service principals and managed identities (type = \"service\") never do, so nobody could log in as this role. "+
 				"Set mfa = false, unless the role is meant to refuse every login.")
 	}
+	validateReassignOwnedTo(&resp.Diagnostics, cfg.Name, cfg.ReassignOwnedTo)
 }
 
 func (r *principalResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -316,7 +337,7 @@ func (r *principalResource) Delete(ctx context.Context, req resource.DeleteReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := client.DropPrincipal(ctx, state.Name.ValueString()); err != nil {
+	if err := client.DropPrincipal(ctx, state.Name.ValueString(), state.ReassignOwnedTo.ValueString()); err != nil {
 		addError(&resp.Diagnostics, err)
 	}
 }
