@@ -62,7 +62,7 @@ const maxNamedOwned = 20
 // dropRole drops d.Name; a role that is already gone is not an error.
 // rule classifies a failure of the first DROP ROLE (principals add their
 // own advice).
-func (c *Client) dropRole(ctx context.Context, op string, d DropRole, rule func(e *Error, pgErr *pgconn.PgError)) error {
+func (c *Client) dropRole(ctx context.Context, op, objectType string, d DropRole, rule func(e *Error, pgErr *pgconn.PgError)) error {
 	if err := checkRoleName(op, d.Name); err != nil {
 		return err
 	}
@@ -78,9 +78,9 @@ func (c *Client) dropRole(ctx context.Context, op string, d DropRole, rule func(
 	case errors.As(err, &pgErr) && pgErr.Code == "42704": // undefined_object: gone already
 		return nil
 	case pgErr != nil && pgErr.Code == "2BP01":
-		return c.cleanUpAndDrop(ctx, op, d)
+		return c.cleanUpAndDrop(ctx, op, objectType, d)
 	}
-	return c.classify(op, roleObject(d.Name), err, rule)
+	return c.classify(op, Object{Type: objectType, Name: d.Name}, err, rule)
 }
 
 // roleHoldings is where a role owns or holds something (step 1).
@@ -111,25 +111,26 @@ func readHoldings(ctx context.Context, q querier, name, newOwner string) (roleHo
 }
 
 // cleanUpAndDrop is steps 1 to 3.
-func (c *Client) cleanUpAndDrop(ctx context.Context, op string, d DropRole) error {
+func (c *Client) cleanUpAndDrop(ctx context.Context, op, objectType string, d DropRole) error {
+	obj := Object{Type: objectType, Name: d.Name}
 	h, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) (roleHoldings, error) { return readHoldings(ctx, q, d.Name, d.ReassignTo) })
 	if err != nil || !h.exists {
-		return c.classify(op, roleObject(d.Name), err, nil)
+		return c.classify(op, obj, err, nil)
 	}
 	if d.ReassignTo != "" && !h.newOwnerExists {
-		return &Error{Op: op, Object: roleObject(d.Name), Kind: ErrNotFound,
+		return &Error{Op: op, Object: obj, Kind: ErrNotFound,
 			Err:    fmt.Errorf("the new owner %q does not exist", d.ReassignTo),
 			Advice: "Names are case-sensitive. Create the new owner first, or name another role. Nothing was changed.",
 			Fact:   Fact{Topic: TopicRoleMissing, Role: d.ReassignTo}}
 	}
 	if d.ReassignTo == "" && (len(h.owning) > 0 || len(h.ownedDatabases) > 0) {
-		return c.ownedObjectsError(ctx, op, d.Name, h)
+		return c.ownedObjectsError(ctx, op, obj, h)
 	}
 	for _, db := range h.databases {
 		if _, err := write(ctx, c, db, op, func(tx pgx.Tx) (struct{}, error) {
 			return struct{}{}, handOver(ctx, tx, d, false)
 		}, nil); err != nil {
-			return c.classify(op, Object{Type: ObjectRole, Name: d.Name, Database: db}, err, dropRoleRule(d))
+			return c.classify(op, Object{Type: objectType, Name: d.Name, Database: db}, err, dropRoleRule(d))
 		}
 	}
 	// Running it again after a lost COMMIT is harmless: the role is gone
@@ -137,7 +138,7 @@ func (c *Client) cleanUpAndDrop(ctx context.Context, op string, d DropRole) erro
 	_, err = write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (struct{}, error) {
 		return struct{}{}, handOver(ctx, tx, d, true)
 	}, nil)
-	return c.classify(op, roleObject(d.Name), err, dropRoleRule(d))
+	return c.classify(op, obj, err, dropRoleRule(d))
 }
 
 // handOver is step 3 in the database of tx: it reads which privileges of
@@ -252,7 +253,8 @@ func handOverScript(d DropRole, needed []neededRole, pg16, last bool) string {
 
 // ownedObjectsError is step 2: the objects the role owns, by database,
 // read from inside each database, and nothing changed.
-func (c *Client) ownedObjectsError(ctx context.Context, op, name string, h roleHoldings) error {
+func (c *Client) ownedObjectsError(ctx context.Context, op string, obj Object, h roleHoldings) error {
+	name := obj.Name
 	var owned []OwnedObject
 	for _, db := range h.ownedDatabases {
 		owned = append(owned, OwnedObject{Description: "database " + pgx.Identifier{db}.Sanitize()})
@@ -260,7 +262,7 @@ func (c *Client) ownedObjectsError(ctx context.Context, op, name string, h roleH
 	for _, db := range h.owning {
 		objs, err := read(ctx, c, db, op, func(q querier) ([]OwnedObject, error) { return readOwned(ctx, q, db, name) })
 		if err != nil {
-			return c.classify(op, Object{Type: ObjectRole, Name: name, Database: db}, err, nil)
+			return c.classify(op, Object{Type: obj.Type, Name: name, Database: db}, err, nil)
 		}
 		owned = append(owned, objs...)
 	}
@@ -271,7 +273,7 @@ func (c *Client) ownedObjectsError(ctx context.Context, op, name string, h roleH
 			fmt.Fprintf(&b, " (database %q)", o.Database)
 		}
 	}
-	return &Error{Op: op, Object: roleObject(name), Kind: ErrOwnsObjects,
+	return &Error{Op: op, Object: obj, Kind: ErrOwnsObjects,
 		Err: fmt.Errorf("the role owns objects, which would be left without an owner:%s", b.String()),
 		Advice: "Nothing was changed. Give them a new owner first: REASSIGN OWNED BY " + pgx.Identifier{name}.Sanitize() +
 			" TO <new owner>, in each database named, as a member of both roles; or ALTER ... OWNER TO for each object. " +

@@ -120,7 +120,9 @@ type Object struct {
 
 // Object types. A server is named host:port/database.
 const (
-	ObjectRole       = "role"
+	ObjectRole = "role"
+	// ObjectPlainRole is a role that is not an Entra principal.
+	ObjectPlainRole  = "plain role"
 	ObjectExtension  = "extension"
 	ObjectAISettings = "azure_ai settings"
 	// ObjectRoleMembership is role Name granted to role Member.
@@ -135,7 +137,7 @@ func (o Object) String() string {
 		return o.Name
 	}
 	var parts []string
-	if o.Name != "" || o.Type == ObjectRole || o.Type == ObjectExtension || o.Type == ObjectRoleMembership { // named objects, even if the name is empty
+	if o.Name != "" || o.Type == ObjectRole || o.Type == ObjectPlainRole || o.Type == ObjectExtension || o.Type == ObjectRoleMembership { // named objects, even if the name is empty
 		parts = append(parts, fmt.Sprintf("%q", o.Name))
 	}
 	if o.Type == ObjectRoleMembership {

@@ -416,7 +416,7 @@ func updatePrincipal(ctx context.Context, tx pgx.Tx, ch PrincipalChange) (Princi
 // it. A role that is already gone is not an error, so running the drop
 // again after a lost connection is safe.
 func (c *Client) DropPrincipal(ctx context.Context, name, reassignTo string) error {
-	return c.dropRole(ctx, "dropping principal", DropRole{Name: name, ReassignTo: reassignTo}, func(e *Error, pgErr *pgconn.PgError) {
+	return c.dropRole(ctx, "dropping principal", ObjectRole, DropRole{Name: name, ReassignTo: reassignTo}, func(e *Error, pgErr *pgconn.PgError) {
 		principalRule(e, pgErr)
 		if errors.Is(e.Kind, ErrDependentObjects) && c.cfg.Username != "" {
 			login := pgx.Identifier{c.cfg.Username}.Sanitize()

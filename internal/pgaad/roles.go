@@ -64,13 +64,13 @@ func readRole(ctx context.Context, q querier, name string) (Role, error) {
 		  FROM pg_roles r WHERE r.rolname = $1`, name).
 		Scan(&r.Login, &r.Inherit, &r.CreateDatabase, &r.CreateRole, &r.ConnectionLimit, &until, &entra)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Role{}, &Error{Op: "reading role", Object: roleObject(name), Kind: ErrNotFound, Err: errors.New("role does not exist")}
+		return Role{}, &Error{Op: "reading role", Object: plainRoleObject(name), Kind: ErrNotFound, Err: errors.New("role does not exist")}
 	}
 	if err != nil {
 		return Role{}, err
 	}
 	if entra {
-		return Role{}, &Error{Op: "reading role", Object: roleObject(name), Kind: ErrEntraPrincipal,
+		return Role{}, &Error{Op: "reading role", Object: plainRoleObject(name), Kind: ErrEntraPrincipal,
 			Advice: "The role carries a pgaadauth security label: it is a Microsoft Entra principal, created by " +
 				"pgaadauth_create_principal, and is managed as one (its labels, its admin rights).",
 			Fact: Fact{Topic: TopicEntraPrincipal, Role: name}}
@@ -87,7 +87,7 @@ func readRole(ctx context.Context, q querier, name string) (Role, error) {
 func (c *Client) Role(ctx context.Context, name string) (Role, error) {
 	const op = "reading role"
 	r, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) (Role, error) { return readRole(ctx, q, name) })
-	return r, c.classify(op, roleObject(name), err, nil)
+	return r, c.classify(op, plainRoleObject(name), err, nil)
 }
 
 // CreateRole creates a role, in one round trip: BEGIN, the creation, the
@@ -107,7 +107,7 @@ func (c *Client) CreateRole(ctx context.Context, rc RoleChange) (Role, error) {
 	}
 	verifier, err := passwordVerifier(rc)
 	if err != nil {
-		return Role{}, &Error{Op: op, Object: roleObject(rc.Name), Err: err}
+		return Role{}, &Error{Op: op, Object: plainRoleObject(rc.Name), Err: err}
 	}
 	r, err := writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (Role, error) {
 		defer rollbackOpen(ctx, conn)
@@ -144,7 +144,7 @@ func (c *Client) CreateRole(ctx context.Context, rc RoleChange) (Role, error) {
 		}
 		return got, err == nil && got.Equal(rc.Role), err
 	})
-	return r, c.classify(op, roleObject(rc.Name), err, roleRule)
+	return r, c.classify(op, plainRoleObject(rc.Name), err, roleRule)
 }
 
 // UpdateRole changes an existing role's attributes (and password) to rc, in
@@ -157,7 +157,7 @@ func (c *Client) UpdateRole(ctx context.Context, rc RoleChange, before Role) (Ro
 	}
 	verifier, err := passwordVerifier(rc)
 	if err != nil {
-		return Role{}, &Error{Op: op, Object: roleObject(rc.Name), Err: err}
+		return Role{}, &Error{Op: op, Object: plainRoleObject(rc.Name), Err: err}
 	}
 	r, err := writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (Role, error) {
 		var got Role
@@ -178,13 +178,15 @@ func (c *Client) UpdateRole(ctx context.Context, rc RoleChange, before Role) (Ro
 		})
 		return got, batchSteps(br, steps...)
 	}, nil)
-	return r, c.classify(op, roleObject(rc.Name), err, roleRule)
+	return r, c.classify(op, plainRoleObject(rc.Name), err, roleRule)
 }
 
 // DropRole drops a plain role, leaving nothing of it behind (droprole.go).
 func (c *Client) DropRole(ctx context.Context, d DropRole) error {
-	return c.dropRole(ctx, "dropping role", d, roleRule)
+	return c.dropRole(ctx, "dropping role", ObjectPlainRole, d, roleRule)
 }
+
+func plainRoleObject(name string) Object { return Object{Type: ObjectPlainRole, Name: name} }
 
 // readRoleSQL is readRole's query for a pipeline (scanRole reads it).
 const readRoleSQL = `

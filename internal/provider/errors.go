@@ -33,6 +33,14 @@ var objectTypes = map[string]objectWords{
 		resource:   "azurepg_principal",
 		importID:   func(o pgaad.Object) string { return o.Name },
 	},
+	pgaad.ObjectPlainRole: {
+		title: "Role", manage: "roles",
+		notFound:   "Role not found",
+		notFoundIs: "The server has no role with exactly this name (names are case-sensitive).",
+		dependents: "Role owns objects or holds privileges",
+		resource:   "azurepg_role",
+		importID:   func(o pgaad.Object) string { return o.Name },
+	},
 	pgaad.ObjectExtension: {
 		title: "Extension", manage: "the extension",
 		notFound:   "Extension not installed",
@@ -90,6 +98,8 @@ var kindSummaries = []struct {
 	{pgaad.ErrMembershipCycle, "Circular role membership", ""},
 	{pgaad.ErrOptionsNeedPG16, "Membership options need PostgreSQL 16", ""},
 	{pgaad.ErrCannotActAsOwner, "The login cannot act as the owner", ""},
+	{pgaad.ErrOwnsObjects, "Role owns objects that need a new owner", "reassign_owned_to"},
+	{pgaad.ErrEntraPrincipal, "Role is a Microsoft Entra principal", ""},
 }
 
 // addError turns any pgaad error into a diagnostic: the summary says what

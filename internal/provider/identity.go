@@ -114,6 +114,9 @@ var (
 	principalIdentity = identityDef{resource: "azurepg_principal", parts: []identityPart{
 		{"name", "The role name, exactly (case-sensitive)."},
 	}}
+	roleIdentity = identityDef{resource: "azurepg_role", parts: []identityPart{
+		{"name", "The role name, exactly (case-sensitive)."},
+	}}
 	extensionIdentity = identityDef{resource: "azurepg_extension", parts: []identityPart{
 		{"database", "The database the extension is installed in."},
 		{"name", "The extension name, e.g. `vector`."},

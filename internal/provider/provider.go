@@ -209,6 +209,7 @@ func (p *azurepgProvider) Configure(ctx context.Context, req provider.ConfigureR
 func (p *azurepgProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewPrincipalResource,
+		NewRoleResource,
 		NewExtensionResource,
 		NewAISettingsResource,
 		NewRoleMembershipResource,
