@@ -134,7 +134,9 @@ type validUntilValidator struct{}
 func (validUntilValidator) Description(context.Context) string {
 	return "an RFC 3339 time or infinity"
 }
-func (v validUntilValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+func (v validUntilValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
 
 func (validUntilValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || req.ConfigValue.ValueString() == validUntilInfinity {

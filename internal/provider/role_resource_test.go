@@ -169,7 +169,7 @@ func TestAccRoleImportRefusesEntraPrincipal(t *testing.T) {
 			ResourceName:  "azurepg_role.r",
 			ImportState:   true,
 			ImportStateId: o.Name,
-			ExpectError: regexp.MustCompile(`(?s)Role is a Microsoft Entra principal.*manage it with\s+azurepg_principal.*terraform\s+import\s+'azurepg_principal.<name>'`),
+			ExpectError:   regexp.MustCompile(`(?s)Role is a Microsoft Entra principal.*manage it with\s+azurepg_principal.*terraform\s+import\s+'azurepg_principal.<name>'`),
 		}},
 	})
 }
