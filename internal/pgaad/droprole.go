@@ -317,7 +317,8 @@ func dropRoleRule(d DropRole) func(e *Error, pgErr *pgconn.PgError) {
 			e.Kind = ErrPermissionDenied
 			e.Advice = "Handing over what the role owns and revoking what it holds needs the privileges of the role, of the new owner " +
 				"and of the owners of the objects it holds privileges on; the login made itself a member of each for the time of " +
-				"the transaction, and the server refused one of these steps (named above). Nothing was changed in this database."
+				"the transaction, and the server refused one of these steps (named above). A new owner that receives a schema also " +
+				"needs CREATE on the database (GRANT CREATE ON DATABASE ... TO <new owner>). Nothing was changed in this database."
 		case pgErr.Code == "2BP01":
 			e.Kind = ErrDependentObjects
 			e.Advice = "Something the clean-up cannot revoke as an object's owner still depends on the role (listed above), for " +
