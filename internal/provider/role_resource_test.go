@@ -173,3 +173,58 @@ func TestAccRoleImportRefusesEntraPrincipal(t *testing.T) {
 		}},
 	})
 }
+
+// TestRoleMoveFromPostgresqlRole: a plain role of the general provider
+// moves to azurepg_role with a moved block: the plan is a move and nothing
+// else, the role keeps its oid and attributes, and the next plan is empty.
+func TestRoleMoveFromPostgresqlRole(t *testing.T) {
+	acctest.Emulator(t)
+	name := acctest.LongName(`app "tool"; ø @ x'`, 63)
+	q := pgx.Identifier{name}.Sanitize()
+	acctest.SuperExec(t, "postgres", "CREATE ROLE "+q+" LOGIN NOINHERIT CONNECTION LIMIT 3")
+	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+q) })
+	oid, attrs := roleOID(t, name), serverRole(t, name)
+	before := fmt.Sprintf("resource \"postgresql_role\" \"tool\" {\n  name = %q\n}\n", name)
+	after := fmt.Sprintf(`
+provider "azurepg" {}
+
+moved {
+  from = postgresql_role.tool
+  to   = azurepg_role.tool
+}
+resource "azurepg_role" "tool" {
+  name             = %q
+  login            = true
+  inherit          = false
+  connection_limit = 3
+}
+`, name)
+	unchanged := func(*terraform.State) error {
+		if got := roleOID(t, name); got != oid {
+			return fmt.Errorf("role %q has oid %d, was %d: dropped and created again", name, got, oid)
+		}
+		return checkServerRole(t, name, attrs)(nil)
+	}
+	const addr = "azurepg_role.tool"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: moveFactories(),
+		CheckDestroy:             checkServerRole(t, name, ""),
+		Steps: []resource.TestStep{
+			{Config: before, Check: unchanged},
+			{
+				Config: after,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					expectMoved{from: "postgresql_role.tool", to: addr},
+					plancheck.ExpectResourceAction(addr, plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("login"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("inherit"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("connection_limit"), knownvalue.Int64Exact(3)),
+				},
+				Check: unchanged,
+			},
+			{Config: after, ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}},
+		},
+	})
+}
