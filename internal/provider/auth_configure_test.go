@@ -2,10 +2,12 @@ package provider
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
@@ -101,7 +103,7 @@ func TestConfigureEnvironment(t *testing.T) {
 		Auth: entratoken.Settings{Method: "managed_identity", Cloud: "AzureChinaCloud", ClientID: "arm-client", TenantID: "azure-tenant",
 			Timeout: 30 * time.Second},
 	}
-	if s != want {
+	if !reflect.DeepEqual(s, want) {
 		t.Errorf("settings from the environment:\n got %+v\nwant %+v", s, want)
 	}
 	if d.problem != "" {
@@ -227,5 +229,43 @@ func TestConfigureOIDCEnvironment(t *testing.T) {
 	t.Setenv("ARM_USE_OIDC", "false")
 	if a := configure(nullModel(), "1").settings.Auth; a.Method != "default" {
 		t.Errorf("ARM_USE_OIDC=false gives %q", a.Method)
+	}
+}
+
+// TestClientForOtherServers: a server the provider block does not name is
+// refused before any client or token source exists; the servers it names
+// get clients of their own that share one token source.
+func TestClientForOtherServers(t *testing.T) {
+	clearAuthEnv(t)
+	m := nullModel()
+	m.Host = types.StringValue("pg-a.postgres.database.azure.com")
+	m.Username = types.StringValue("deployer")
+	m.AuthMethod = types.StringValue("access_token")
+	m.AccessToken = types.StringValue("not-a-real-token")
+	m.AllowedHosts = types.SetValueMust(types.StringType, []attr.Value{types.StringValue("PG-B.postgres.database.azure.com")})
+	d := configure(m, "test")
+	before := len(connTokens)
+	_, diags := d.ClientFor("pg-evil.example.com", 0)
+	if !diags.HasError() || len(connTokens) != before {
+		t.Fatalf("a server outside allowed_hosts: diags %v, token sources %d -> %d", diags, before, len(connTokens))
+	}
+	detail := diags[0].Detail()
+	for _, s := range []string{`"pg-evil.example.com" is not the provider's host`, "allowed_hosts", "no token"} {
+		if !strings.Contains(detail, s) {
+			t.Errorf("the error does not say %q:\n%s", s, detail)
+		}
+	}
+	own, diags := d.ClientFor("", 0)
+	b, diags2 := d.ClientFor("pg-b.postgres.database.azure.com", 6432)
+	if diags.HasError() || diags2.HasError() {
+		t.Fatalf("allowed servers refused: %v %v", diags, diags2)
+	}
+	if own == b {
+		t.Fatal("two servers share one client (and so one pool and one snapshot)")
+	}
+	ownShared, _ := d.sharedFor("", 0)
+	bShared, _ := d.sharedFor("pg-b.postgres.database.azure.com", 6432)
+	if ownShared.tokens != bShared.tokens {
+		t.Fatal("two servers of one provider have two token sources")
 	}
 }

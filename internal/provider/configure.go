@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -28,7 +30,10 @@ type settings struct {
 	Port                    int
 	ConnectTimeout          time.Duration
 	MaxConnections          int32
-	Auth                    entratoken.Settings
+	// AllowedHosts are the servers besides Host that resources may name,
+	// in lower case.
+	AllowedHosts []string
+	Auth         entratoken.Settings
 }
 
 // providerData is what resources receive. Connecting is deferred until a
@@ -109,6 +114,14 @@ func configure(m providerModel, version string) *providerData {
 		},
 	}
 	s.Auth.Timeout = s.ConnectTimeout
+	if m.AllowedHosts.IsUnknown() {
+		unknown = append(unknown, "allowed_hosts")
+	}
+	for _, e := range m.AllowedHosts.Elements() {
+		if v, ok := e.(types.String); ok && !v.IsUnknown() && !v.IsNull() {
+			s.AllowedHosts = append(s.AllowedHosts, strings.ToLower(v.ValueString()))
+		}
+	}
 	d.settings = s
 	d.unknown = unknown
 	switch {
@@ -197,25 +210,40 @@ func forgetSnapshots() {
 // errNotConfigured wraps why the provider cannot connect.
 var errNotConfigured = errors.New("the azurepg provider cannot connect")
 
-func (d *providerData) shared() (*sharedClient, error) {
+func (d *providerData) shared() (*sharedClient, error) { return d.sharedFor("", 0) }
+
+// sharedFor is the client of a server that a resource names (host "" and
+// port 0: the provider's). Clients of other servers share the provider's
+// token source: an Entra token for PostgreSQL serves every server of a cloud.
+// A server the provider block does not allow is refused before anything
+// is fetched or sent.
+func (d *providerData) sharedFor(host string, port int) (*sharedClient, error) {
 	if d == nil {
 		return nil, fmt.Errorf("%w: the provider was not configured", errNotConfigured)
 	}
 	if d.problem != "" {
 		return nil, fmt.Errorf("%w: %s", errNotConfigured, d.problem)
 	}
-	key := d.settings.key()
+	s := d.settings
+	if host != "" {
+		if err := d.checkAllowed(host); err != nil {
+			return nil, err
+		}
+		s.Host = host
+	}
+	if port != 0 {
+		s.Port = port
+	}
 	clientsMu.Lock()
 	defer clientsMu.Unlock()
+	key := s.key()
 	if c, ok := clients[key]; ok {
 		return c, nil
 	}
-	src, err := entratoken.New(d.settings.Auth)
+	src, err := tokenSourceFor(s.Auth)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNotConfigured, err)
 	}
-	src.SetLogger(logDecision)
-	s := d.settings
 	c := &sharedClient{tokens: src, client: pgaad.NewClient(pgaad.Config{
 		Host: s.Host, Port: s.Port, Username: s.Username, SSLMode: s.SSLMode,
 		SSLRootCert: s.SSLRootCert, ConnectTimeout: s.ConnectTimeout, MaxConns: s.MaxConnections,
@@ -229,11 +257,52 @@ func (d *providerData) shared() (*sharedClient, error) {
 	return c, nil
 }
 
-// Client returns the database client, or a diagnostic saying why there is none.
-func (d *providerData) Client() (*pgaad.Client, diag.Diagnostics) {
-	var diags diag.Diagnostics
-	c, err := d.shared()
+// connTokens are the token sources of the process's connections, by auth
+// settings: every server of a provider shares one. Used with clientsMu held.
+var connTokens = map[entratoken.Settings]*entratoken.Source{}
+
+func tokenSourceFor(a entratoken.Settings) (*entratoken.Source, error) {
+	if src, ok := connTokens[a]; ok {
+		return src, nil
+	}
+	src, err := entratoken.New(a)
 	if err != nil {
+		return nil, err
+	}
+	src.SetLogger(logDecision)
+	connTokens[a] = src
+	return src, nil
+}
+
+// errHostNotAllowed: a resource names a server the provider may not log in to.
+var errHostNotAllowed = errors.New("server not in the provider's allowed_hosts")
+
+// checkAllowed refuses a server that is neither the provider's host nor in
+// its allowed_hosts (host names compare without regard to case).
+func (d *providerData) checkAllowed(host string) error {
+	h := strings.ToLower(host)
+	if h == strings.ToLower(d.settings.Host) || slices.Contains(d.settings.AllowedHosts, h) {
+		return nil
+	}
+	return fmt.Errorf("%w: %q is not the provider's host (%q) and not in its allowed_hosts, so the provider sends it no token "+
+		"or password: an Entra token for PostgreSQL is valid on every Azure server, and a module could otherwise send the "+
+		"admin's token anywhere. Add %q to allowed_hosts in the provider block if this server is yours, or correct this "+
+		"resource's host", errHostNotAllowed, host, d.settings.Host, host)
+}
+
+// Client returns the database client, or a diagnostic saying why there is none.
+func (d *providerData) Client() (*pgaad.Client, diag.Diagnostics) { return d.ClientFor("", 0) }
+
+// ClientFor returns the client of the server a resource names (host ""
+// and port 0: the provider's), or a diagnostic saying why there is none.
+func (d *providerData) ClientFor(host string, port int) (*pgaad.Client, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	c, err := d.sharedFor(host, port)
+	switch {
+	case errors.Is(err, errHostNotAllowed):
+		diags.AddAttributeError(path.Root("host"), "Server not allowed", err.Error()+".")
+		return nil, diags
+	case err != nil:
 		diags.AddError("Provider not ready to connect", err.Error())
 		return nil, diags
 	}

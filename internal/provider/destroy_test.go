@@ -17,7 +17,6 @@ import (
 // every database, what it owns goes to reassign_owned_to, and without it a
 // role that owns objects is not dropped and nothing changes.
 
-
 // destroyDatabase creates a database as the Entra admin (who then owns it,
 // as on Azure) with a schema "sales" owned by owner, and drops it after
 // the test.
@@ -251,7 +250,7 @@ func TestAccDestroyOwningRoleFailsAndChangesNothing(t *testing.T) {
 			},
 			{
 				// Nothing changed: the same dependencies, the role still there.
-				Config: principal(""),
+				Config:           principal(""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				Check: func(*terraform.State) error {
 					if after, exists := dependencies(t, pat.Name); after != before || !exists {

@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/action"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -42,6 +43,7 @@ type azurepgProvider struct {
 type providerModel struct {
 	Host           types.String `tfsdk:"host"`
 	Port           types.Int64  `tfsdk:"port"`
+	AllowedHosts   types.Set    `tfsdk:"allowed_hosts"`
 	Username       types.String `tfsdk:"username"`
 	SSLMode        types.String `tfsdk:"sslmode"`
 	SSLRootCert    types.String `tfsdk:"sslrootcert"`
@@ -84,6 +86,16 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Optional:            true,
 				MarkdownDescription: "The server's port. Default `5432`, or `PGPORT`.",
 				Validators:          []validator.Int64{int64validator.Between(1, 65535)},
+			},
+			"allowed_hosts": schema.SetAttribute{
+				ElementType: types.StringType,
+				Optional:    true,
+				MarkdownDescription: "The servers this provider may log in to, besides `host`: a resource, data source, list resource " +
+					"or action whose own `host` names a server not listed fails at plan time, before any token or password is " +
+					"fetched or sent. An Entra token for PostgreSQL is valid on every Azure server of its cloud, so without this " +
+					"list any module could send the admin's token to a server of its choosing. Host names are compared without " +
+					"regard to case. Default: `host` only.",
+				Validators: []validator.Set{setvalidator.ValueStringsAre(stringvalidator.LengthAtLeast(1))},
 			},
 			"username": schema.StringAttribute{
 				Optional: true,
