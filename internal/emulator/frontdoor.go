@@ -331,13 +331,13 @@ func (fd *frontDoor) login(conn net.Conn, m *pgproto3.StartupMessage, tlsOn bool
 	cfg := fd.base.Copy()
 	cfg.User, cfg.Database, cfg.RuntimeParams, cfg.Fallbacks = user, db, params, nil
 	cfg.Password, cfg.ValidateConnect, cfg.AfterConnect = "", nil, nil
-	oids, entra, err := fd.e.roleObjectIDs(ctx, user)
+	labels, entra, err := fd.e.roleLabels(ctx, user)
 	if err != nil {
 		fd.forwardError(conn, err)
 		return
 	}
 	if entra {
-		if err := fd.e.checkToken(password, oids); err != nil {
+		if err := fd.e.checkToken(password, user, labels); err != nil {
 			msg := fmt.Sprintf(msgTokenObjectID, user)
 			var r *refusal
 			if errors.As(err, &r) && r.client != "" {
@@ -495,32 +495,44 @@ func (fd *frontDoor) forwardCancel(m *pgproto3.CancelRequest) {
 	_, _ = io.Copy(io.Discard, c) // PostgreSQL closes once it has read it
 }
 
-// roleObjectIDs returns whether the role is an Entra principal (it has a
-// pgaadauth label) and the object ids its labels name, in lower case.
-func (e *Emulator) roleObjectIDs(ctx context.Context, role string) (oids []string, entra bool, err error) {
+// roleLabel is what a role's pgaadauth labels say of the Entra object.
+type roleLabel struct {
+	oids []string // every object id the labels name (lower case)
+	typ  string   // the type the labels name: user, group or service ("" if none)
+}
+
+// roleLabels returns whether the role is an Entra principal (it has a
+// pgaadauth label) and the object ids and type its labels name.
+func (e *Emulator) roleLabels(ctx context.Context, role string) (l roleLabel, entra bool, err error) {
 	rows, err := e.super.Query(ctx, `SELECT s.label FROM pg_roles r
 		JOIN pg_shseclabel s ON s.objoid = r.oid AND s.classoid = 'pg_authid'::regclass
 		WHERE r.rolname = $1 AND s.provider IN ('pgaadauth', 'pgaadauth-int')`, role)
 	if err != nil {
-		return nil, false, err
+		return l, false, err
 	}
 	labels, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, false, err
+		return l, false, err
 	}
-	for _, l := range labels {
-		for _, part := range strings.Split(l, ",") {
-			if v, ok := strings.CutPrefix(strings.ToLower(strings.TrimSpace(part)), "oid="); ok {
-				oids = append(oids, v)
+	for _, label := range labels {
+		for _, part := range strings.Split(label, ",") {
+			part = strings.ToLower(strings.TrimSpace(part))
+			if v, ok := strings.CutPrefix(part, "oid="); ok {
+				l.oids = append(l.oids, v)
+			}
+			if v, ok := strings.CutPrefix(part, "type="); ok && l.typ == "" {
+				l.typ = v
 			}
 		}
 	}
-	return oids, len(labels) > 0, nil
+	return l, len(labels) > 0, nil
 }
 
 // checkToken accepts a token this emulator issued, unexpired, for a
-// PostgreSQL resource, whose object id is the role's.
-func (e *Emulator) checkToken(token string, oids []string) error {
+// PostgreSQL resource, whose object id is the role's. A service
+// principal's or managed identity's token (it has an appid) for another
+// role gets Azure's texts for it.
+func (e *Emulator) checkToken(token, role string, l roleLabel) error {
 	c, err := e.verifyJWT(token, time.Now())
 	if err != nil {
 		if errors.Is(err, errNotJWT) {
@@ -528,15 +540,22 @@ func (e *Emulator) checkToken(token string, oids []string) error {
 		}
 		return err
 	}
-	for _, oid := range oids {
+	for _, oid := range l.oids {
 		if strings.EqualFold(oid, c.Oid) {
 			return nil
 		}
 	}
-	if len(oids) == 0 {
+	if len(l.oids) == 0 {
 		return refuse("", "the role's pgaadauth labels name no object id")
 	}
-	return refuse("", "the token is for object id %s, the role is labelled with %s", c.Oid, strings.Join(oids, ", "))
+	why := fmt.Sprintf("the token is for object id %s, the role is labelled with %s", c.Oid, strings.Join(l.oids, ", "))
+	switch {
+	case c.Appid != "" && l.typ == "user":
+		return refuse(fmt.Sprintf(msgTokenAppForUser, role), "%s", why)
+	case c.Appid != "" && l.typ == "service":
+		return refuse(fmt.Sprintf(msgTokenAppOidMismatch, role, l.oids[0], c.Appid, c.Oid), "%s", why)
+	}
+	return refuse("", "%s", why)
 }
 
 // logRefusal writes a refused token to the server log, as PostgreSQL logs

@@ -116,6 +116,13 @@ const (
 	msgInvalid  = "An error occurred while validating the access token. Please acquire a new token and retry."
 )
 
+// oidMismatch is the emulator's text for a service principal's token for a
+// role labelled with another service principal (GUESS: jwt.go).
+func oidMismatch(role, roleOID, appid, oid string) string {
+	return "Service principal oid mismatch for role[" + role + "]: the role's object id " + roleOID +
+		" does not match the appid " + appid + " or oid " + oid + " in the token"
+}
+
 // refused asserts that the token is refused with the client message msg
 // (empty: PostgreSQL's wrong-password text for the role) and, unless why is
 // empty, that the server log gives the reason.
@@ -195,8 +202,12 @@ func TestFrontDoorRefusesTokens(t *testing.T) {
 		{"not yet valid", signed(map[string]any{"nbf": now + 600}), msgInvalid, "the token is not valid before "},
 		{"wrong audience", signed(map[string]any{"aud": "https://management.azure.com"}), msgAudience, `the token's audience "https://management.azure.com" is not Azure Database for PostgreSQL`},
 		{"another tenant", signed(map[string]any{"tid": "11111111-2222-3333-4444-555555555555"}), msgInvalid, "the token is for tenant 11111111-2222-3333-4444-555555555555"},
-		{"another identity's oid", signed(map[string]any{"oid": other.ObjectID}), "", "the token is for object id " + other.ObjectID},
-		{"another identity's token", frontToken(t, e, other.ClientID), "", "the token is for object id " + other.ObjectID},
+		{"another identity's oid", signed(map[string]any{"oid": other.ObjectID}),
+			oidMismatch(mi.Name, mi.ObjectID, mi.ClientID, other.ObjectID), "the token is for object id " + other.ObjectID},
+		{"another identity's token", frontToken(t, e, other.ClientID),
+			oidMismatch(mi.Name, mi.ObjectID, other.ClientID, other.ObjectID), "the token is for object id " + other.ObjectID},
+		// A user's token (no appid) of another object: PostgreSQL's wrong-password text.
+		{"a user's token", signed(map[string]any{"oid": other.ObjectID, "appid": ""}), "", "the token is for object id " + other.ObjectID},
 		{"a password", "not-a-token", msgFormat, "the password is not an Entra access token"},
 		{"wrapped in braces", "{" + good + "}", msgFormat, "the password is not an Entra access token"},
 		{"empty", "", msgFormat, ""},
@@ -204,6 +215,16 @@ func TestFrontDoorRefusesTokens(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { refused(t, e, mi.Name, tc.token, tc.msg, tc.why) })
 	}
+	// A managed identity's token for a role labelled as a user.
+	user, err := e.AddObject(testCtx(t), emulator.Object{Kind: "user", Name: hostile("user") + "@contoso.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Superuser().Exec(testCtx(t), "SELECT azure_emulator.create_role($1, 'user', $2, false, false)", user.Name, user.ObjectID); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, e, user.Name, good, "Service Principals cannot generate AAD_AUTH_TOKENTYPE_APP_USER tokens for role["+user.Name+"]",
+		"the token is for object id "+mi.ObjectID)
 	// A correctly signed token with another sovereign cloud's audience logs in.
 	if _, err := frontLogin(t, e, mi.Name, signed(map[string]any{"aud": resourceUSGov})); err != nil {
 		t.Errorf("US Government audience: %v", err)
@@ -213,7 +234,7 @@ func TestFrontDoorRefusesTokens(t *testing.T) {
 	}
 	// A role that is no principal gets PostgreSQL's own answer, as does a
 	// missing database after a good token.
-	_, err := frontLogin(t, e, hostile("no such role"), good)
+	_, err = frontLogin(t, e, hostile("no such role"), good)
 	pgErr(t, err, "28P01", "")
 	_, err = open(t, e.URL(mi.Name, good, "no such db"))
 	pgErr(t, err, "3D000", `database "no such db" does not exist`)

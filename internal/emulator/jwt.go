@@ -20,6 +20,9 @@ type tokenClaims struct {
 	Exp int64  `json:"exp"`
 	Oid string `json:"oid"`
 	Tid string `json:"tid"`
+	// Appid is the client id of a service principal's or managed
+	// identity's token; empty in a user's token (the emulator's tokens).
+	Appid string `json:"appid"`
 }
 
 // errNotJWT: the password does not have the shape of a token at all.
@@ -42,9 +45,20 @@ const (
 	// this for a bad signature, another tenant, a token not yet valid or one
 	// without an object id; TestLiveLoginInvalidToken would settle it.
 	msgTokenInvalid = "An error occurred while validating the access token. Please acquire a new token and retry."
-	// GUESS: no public thread quotes Azure's text for a valid token whose
-	// object id is not the role's (a deleted and recreated identity, or
-	// another identity's token); the emulator answers as PostgreSQL does to a
+	// A service principal's or managed identity's token for a role
+	// labelled as a user: MicrosoftDocs/azure-docs#120133 quotes it, the
+	// role name in brackets.
+	msgTokenAppForUser = "Service Principals cannot generate AAD_AUTH_TOKENTYPE_APP_USER tokens for role[%s]"
+	// A service principal's or managed identity's token for a role labelled
+	// with another service principal's object id. GUESS: public threads
+	// quote it only in part ("Service principal oid mismatch for role ...
+	// does not match the appid ... or oid ... in the token"); the emulator
+	// fills the gaps in the same words. TestLiveLoginOtherIdentity would
+	// settle it.
+	msgTokenAppOidMismatch = "Service principal oid mismatch for role[%s]: the role's object id %s does not match the appid %s or oid %s in the token"
+	// GUESS: no public thread quotes Azure's text for a user's valid token
+	// whose object id is not the role's (a deleted and recreated user, or
+	// another user's token); the emulator answers as PostgreSQL does to a
 	// wrong password. TestLiveLoginOtherIdentity would settle it.
 	msgTokenObjectID = `password authentication failed for user "%s"`
 	// GUESS: the SQLSTATE of every refusal above (PostgreSQL's

@@ -115,7 +115,11 @@ func TestTokenEndpoint(t *testing.T) {
 	}
 	// Not another role's password.
 	_, err = login(t, e.AdminName(), tok.Token)
-	pgErr(t, err, "28P01", `password authentication failed for user "`+e.AdminName()+`"`)
+	if admin, ok := e.Object(e.AdminName()); ok && e.TokenLogin() == emulator.TokenLoginFrontDoor {
+		pgErr(t, err, "28P01", oidMismatch(e.AdminName(), admin.ObjectID, mi.ClientID, mi.ObjectID))
+	} else {
+		pgErr(t, err, "28P01", `password authentication failed for user "`+e.AdminName()+`"`)
+	}
 
 	t.Run("counted per resource and client id", func(t *testing.T) {
 		// azidentity (MSAL) caches tokens process-wide: asking again for a

@@ -7,6 +7,8 @@ package live
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os/exec"
 	"regexp"
@@ -468,6 +470,19 @@ func otherIdentity(t *testing.T) refusal {
 	tok, err := tokens.Password(t.Context())
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A service principal's or managed identity's token (it names an
+	// appid) gets the emulator's oid-mismatch text (jwt.go, GUESS in part);
+	// a user's, PostgreSQL's wrong-password text.
+	var claims struct{ Oid, Appid string }
+	if parts := strings.Split(tok, "."); len(parts) == 3 {
+		if raw, err := base64.RawURLEncoding.DecodeString(parts[1]); err == nil {
+			_ = json.Unmarshal(raw, &claims)
+		}
+	}
+	if claims.Appid != "" {
+		return refusal{role, tok, "Service principal oid mismatch for role[" + role + "]: the role's object id " +
+			strings.ToLower(env.MIObjectID) + " does not match the appid " + claims.Appid + " or oid " + claims.Oid + " in the token"}
 	}
 	return refusal{role, tok, `password authentication failed for user "` + role + `"`}
 }
