@@ -471,6 +471,16 @@ func (e *Emulator) Stop() {
 
 // Restart stops the server (fast shutdown, as a failover would) and starts it again on the same port.
 func (e *Emulator) Restart(ctx context.Context) error {
+	if err := e.Down(); err != nil {
+		return err
+	}
+	return e.Up(ctx)
+}
+
+// Down stops the server as a failover or planned maintenance begins: a
+// fast shutdown (open connections break), and new connections are refused
+// until Up. Roles, tokens and the server log survive.
+func (e *Emulator) Down() error {
 	if e.front != nil {
 		// Refused while PostgreSQL is down, as without a front door; the
 		// sessions it carries end with their PostgreSQL processes.
@@ -482,6 +492,11 @@ func (e *Emulator) Restart(ctx context.Context) error {
 	<-e.exited
 	e.exited = make(chan struct{})
 	e.super.Close()
+	return nil
+}
+
+// Up starts the server stopped by Down again, on the same port.
+func (e *Emulator) Up(ctx context.Context) error {
 	if err := e.startServer(ctx); err != nil {
 		return err
 	}

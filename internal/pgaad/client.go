@@ -37,8 +37,11 @@ type Config struct {
 	// for verify-full, unless PGSSLROOTCERT is set in the process's
 	// environment (pgx reads it), which the provider resolves into this
 	// field itself.
-	SSLRootCert     string
-	ConnectTimeout  time.Duration
+	SSLRootCert    string
+	ConnectTimeout time.Duration
+	// OutageTimeout bounds how long a server that went away (a failover, a
+	// restart) is waited for (outage.go); 0 is DefaultOutageTimeout.
+	OutageTimeout   time.Duration
 	MaxConns        int32
 	ApplicationName string
 	// Password is asked for the password of every new connection.
@@ -78,6 +81,10 @@ type Client struct {
 	connFailures atomic.Int64
 	// major is the server's major version once read (ServerMajor).
 	major atomic.Int32
+	// reached: a connection to the server opened once; outageSince: when
+	// the current outage began (Unix ns; 0: none) (outage.go).
+	reached     atomic.Bool
+	outageSince atomic.Int64
 }
 
 // tokenInfo is a token's claims, or why it has none (ErrNotJWT).

@@ -91,6 +91,16 @@ func (c *Client) explain(err error, database string) error {
 		ce.What = rootCause(err)
 		ce.Advice = "Check host, port and network access to the server."
 	}
+	var unreachable *serverUnreachable
+	if errors.As(err, &unreachable) {
+		// A server reached before: a failover or a restart that lasted too long.
+		ce.What += fmt.Sprintf("; the server answered earlier in this run, then was unreachable for the whole of the %s "+
+			"allowed for an outage (%d attempts)", unreachable.bound, unreachable.attempts)
+		ce.Advice = fmt.Sprintf("The server went away during the run: a high-availability failover (60 to 120 s on Azure), a "+
+			"restart for maintenance, or a stopped server, and it did not come back within %s. Check the server's state, then "+
+			"run again; a longer outage bound waits longer.", unreachable.bound)
+		ce.Topic = TopicOutage
+	}
 	// Terraform shows every resource's diagnostics: a server that cannot be
 	// reached would print the same long explanation once per resource. The
 	// first failure of this client (of this provider process, i.e. of this

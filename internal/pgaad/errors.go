@@ -89,6 +89,9 @@ const (
 	// TopicOwnsObjects: Role, being dropped with nothing to hand its
 	// objects to, owns the objects that the error lists.
 	TopicOwnsObjects Topic = "owned objects need a new owner"
+	// TopicOutage: the server answered earlier, then stayed unreachable for
+	// the whole outage bound (a failover or restart that lasted too long).
+	TopicOutage Topic = "outage"
 	// TopicEntraPrincipal: Role is an Entra principal, not a plain role.
 	TopicEntraPrincipal Topic = "an Entra principal"
 	// TopicNotInTenant, TopicAmbiguousName, TopicValidation: Entra ID did

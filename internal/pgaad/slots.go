@@ -45,8 +45,13 @@ func noFreeSlot(err error) bool {
 // Any other failure returns at once, as before.
 func (c *Client) acquire(ctx context.Context, pool *pgxpool.Pool, database, op string) (*pgxpool.Conn, error) {
 	pc, err := pool.Acquire(ctx)
-	if err == nil || !noFreeSlot(err) {
-		return pc, err
+	if err == nil {
+		c.reached.Store(true)
+		c.outageSince.Store(0)
+		return pc, nil
+	}
+	if !noFreeSlot(err) {
+		return c.waitOutOutage(ctx, pool, database, op, err)
 	}
 	budget := c.cfg.ConnectTimeout
 	if budget <= 0 {

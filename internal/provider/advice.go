@@ -85,6 +85,11 @@ var adviceFor = map[pgaad.Topic]func(e *pgaad.Error) string{
 			"Hand them over, then delete the principal again. With Terraform 1.14, the azurepg_reassign_owned action does it " +
 			"database by database (after the GRANT below). By hand, as the Entra admin, " + e.Fact.Steps
 	},
+	pgaad.TopicOutage: func(*pgaad.Error) string {
+		return "The server went away during the run: a high-availability failover (60 to 120 s on Azure), a restart for " +
+			"maintenance, or a stopped server, and it did not come back within the provider's failover_timeout. Check the " +
+			"server's state (az postgres flexible-server show), then run terraform again; raise failover_timeout to wait longer."
+	},
 	pgaad.TopicOwnsObjects: func(e *pgaad.Error) string {
 		return "Nothing was changed. Set reassign_owned_to on this resource to the role that should own them (for example the " +
 			"application's owner role), run terraform apply (it changes nothing on the server), then destroy again. Or give the " +

@@ -99,7 +99,7 @@ func TestConfigureEnvironment(t *testing.T) {
 	s := d.settings
 	want := settings{
 		Host: "a.postgres.database.azure.com", Port: 5432, Username: "azurepg-user", SSLMode: "verify-full",
-		ConnectTimeout: 30 * time.Second, MaxConnections: 4, // the contract's default
+		ConnectTimeout: 30 * time.Second, FailoverTimeout: 2 * time.Minute, MaxConnections: 4, // the contract's default
 		Auth: entratoken.Settings{Method: "managed_identity", Cloud: "AzureChinaCloud", ClientID: "arm-client", TenantID: "azure-tenant",
 			Timeout: 30 * time.Second},
 	}

@@ -29,6 +29,7 @@ type settings struct {
 	SSLRootCert             string
 	Port                    int
 	ConnectTimeout          time.Duration
+	FailoverTimeout         time.Duration
 	MaxConnections          int32
 	// AllowedHosts are the servers besides Host that resources may name,
 	// in lower case.
@@ -96,6 +97,7 @@ func configure(m providerModel, version string) *providerData {
 		SSLRootCert:    str("sslrootcert", m.SSLRootCert, "PGSSLROOTCERT"),
 		ConnectTimeout: time.Duration(num("connect_timeout", m.ConnectTimeout, 30, "")) * time.Second,
 		MaxConnections: int32(num("max_connections", m.MaxConnections, pgaad.DefaultMaxConns, "")),
+		FailoverTimeout: time.Duration(num("failover_timeout", m.FailoverTimeout, 0, "")) * time.Second,
 		Auth: entratoken.Settings{
 			Method:       or(str("auth_method", m.AuthMethod, "AZUREPG_AUTH_METHOD"), defaultMethod()),
 			Cloud:        or(str("cloud", m.Cloud, "ARM_ENVIRONMENT"), "public"),
@@ -114,6 +116,9 @@ func configure(m providerModel, version string) *providerData {
 		},
 	}
 	s.Auth.Timeout = s.ConnectTimeout
+	if s.FailoverTimeout == 0 { // unset: the default, and never shorter than one attempt to connect
+		s.FailoverTimeout = max(pgaad.DefaultOutageTimeout, s.ConnectTimeout)
+	}
 	if m.AllowedHosts.IsUnknown() {
 		unknown = append(unknown, "allowed_hosts")
 	}
@@ -129,6 +134,10 @@ func configure(m providerModel, version string) *providerData {
 		d.problem = fmt.Sprintf("the provider's %s will only be known during apply (for example a server created in the same apply), "+
 			"so this resource cannot be read yet. Apply the server first (terraform apply -target=...), or pass the values in directly.",
 			strings.Join(unknown, ", "))
+	case s.FailoverTimeout < s.ConnectTimeout:
+		d.problem = fmt.Sprintf("failover_timeout (%s) is shorter than connect_timeout (%s): a single attempt to connect may take "+
+			"connect_timeout, so failover_timeout must be at least as long. Raise failover_timeout or lower connect_timeout",
+			s.FailoverTimeout, s.ConnectTimeout)
 	case s.Host == "":
 		d.problem = "no host: set the provider's host (or AZUREPG_HOST / PGHOST) to the server's name, e.g. myserver.postgres.database.azure.com"
 	case s.Username == "":
@@ -246,7 +255,7 @@ func (d *providerData) sharedFor(host string, port int) (*sharedClient, error) {
 	}
 	c := &sharedClient{tokens: src, client: pgaad.NewClient(pgaad.Config{
 		Host: s.Host, Port: s.Port, Username: s.Username, SSLMode: s.SSLMode,
-		SSLRootCert: s.SSLRootCert, ConnectTimeout: s.ConnectTimeout, MaxConns: s.MaxConnections,
+		SSLRootCert: s.SSLRootCert, ConnectTimeout: s.ConnectTimeout, OutageTimeout: s.FailoverTimeout, MaxConns: s.MaxConnections,
 		ApplicationName: "terraform-provider-azurepg/" + d.version,
 		Password:        src.Password,
 		Entra:           src.IsEntra(),

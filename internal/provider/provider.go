@@ -41,21 +41,22 @@ type azurepgProvider struct {
 
 // providerModel is the provider block.
 type providerModel struct {
-	Host           types.String `tfsdk:"host"`
-	Port           types.Int64  `tfsdk:"port"`
-	AllowedHosts   types.Set    `tfsdk:"allowed_hosts"`
-	Username       types.String `tfsdk:"username"`
-	SSLMode        types.String `tfsdk:"sslmode"`
-	SSLRootCert    types.String `tfsdk:"sslrootcert"`
-	AuthMethod     types.String `tfsdk:"auth_method"`
-	ClientID       types.String `tfsdk:"client_id"`
-	TenantID       types.String `tfsdk:"tenant_id"`
-	ClientSecret   types.String `tfsdk:"client_secret"`
-	Password       types.String `tfsdk:"password"`
-	AccessToken    types.String `tfsdk:"access_token"`
-	Cloud          types.String `tfsdk:"cloud"`
-	ConnectTimeout types.Int64  `tfsdk:"connect_timeout"`
-	MaxConnections types.Int64  `tfsdk:"max_connections"`
+	Host            types.String `tfsdk:"host"`
+	Port            types.Int64  `tfsdk:"port"`
+	AllowedHosts    types.Set    `tfsdk:"allowed_hosts"`
+	Username        types.String `tfsdk:"username"`
+	SSLMode         types.String `tfsdk:"sslmode"`
+	SSLRootCert     types.String `tfsdk:"sslrootcert"`
+	AuthMethod      types.String `tfsdk:"auth_method"`
+	ClientID        types.String `tfsdk:"client_id"`
+	TenantID        types.String `tfsdk:"tenant_id"`
+	ClientSecret    types.String `tfsdk:"client_secret"`
+	Password        types.String `tfsdk:"password"`
+	AccessToken     types.String `tfsdk:"access_token"`
+	Cloud           types.String `tfsdk:"cloud"`
+	ConnectTimeout  types.Int64  `tfsdk:"connect_timeout"`
+	MaxConnections  types.Int64  `tfsdk:"max_connections"`
+	FailoverTimeout types.Int64  `tfsdk:"failover_timeout"`
 
 	OIDCToken              types.String `tfsdk:"oidc_token"`
 	OIDCTokenFilePath      types.String `tfsdk:"oidc_token_file_path"`
@@ -181,6 +182,17 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 				Optional:            true,
 				MarkdownDescription: "Seconds to wait for a new connection. Default `30`. It is also how long a new connection is tried again, with back-off, while the server has no free connection slot (SQLSTATE `53300`).",
 				Validators:          []validator.Int64{int64validator.Between(1, 3600)},
+			},
+			"failover_timeout": schema.Int64Attribute{
+				Optional: true,
+				MarkdownDescription: "Seconds to wait for a server that went away, e.g. during a high-availability failover (60 to 120 s on " +
+					"Azure, the host name staying the same) or the restart of planned maintenance. Default `120`, or `connect_timeout` " +
+					"when that is longer; when set, at least `connect_timeout`. While the server refuses connections, resets them, does not answer, or says that it is starting " +
+					"up (SQLSTATE `57P03`) or shutting down, new connections are tried again with back-off, with a log line per attempt; " +
+					"reads and writes then go on (a write whose `COMMIT` went unanswered is checked before it runs again). Only a server " +
+					"that answered before in this run, or says it is starting or stopping, is waited for: a host that never answered " +
+					"is reported at once.",
+				Validators: []validator.Int64{int64validator.Between(1, 3600)},
 			},
 			"max_connections": schema.Int64Attribute{
 				Optional: true,
