@@ -57,8 +57,8 @@ func (r *schemaResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"(`SET ROLE`: a member of it, with the `SET` option on PostgreSQL 16 and later); to change or drop a schema, it needs " +
 			"the privileges of the schema's current owner (an inheriting member; for a drop, `SET ROLE` will do); to create a " +
 			"schema or change its owner, the `CREATE` privilege on the database (the database's owner, e.g. the Entra admin " +
-			"who created it, has it). On PostgreSQL 16 and later a role the admin creates with `CREATE ROLE` does not " +
-			"make it such a member. When the login cannot, the apply fails, changes nothing, and names the role and the " +
+			"who created it, has it). On PostgreSQL 16 and later, creating a role with `CREATE ROLE` lets the admin manage it, " +
+			"not act as it (unless the server's `createrole_self_grant` says otherwise). When the login cannot, the apply fails, changes nothing, and names the role and the " +
 			"`GRANT <owner> TO <login>` that allows it, which the Entra admin may run itself (or declare as an " +
 			"`azurepg_role_membership`).\n\n" +
 			"**Destroy.** Deleting the resource runs `DROP SCHEMA` **without** `CASCADE` unless `drop_cascade` is `true`: a " +
@@ -66,7 +66,10 @@ func (r *schemaResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"them (type and schema-qualified name; the first 20 and how many more), and nothing changes. A schema dropped " +
 			"outside Terraform is created again by the next apply.\n\n" +
 			"Creating a schema that already exists fails and says how to import it (the general PostgreSQL provider's " +
-			"`if_not_exists` adopted it silently).",
+			"`if_not_exists` adopted it silently).\n\n" +
+			"**From the general PostgreSQL provider.** A `moved` block from `postgresql_schema` (Terraform 1.8+) hands a schema " +
+			"over without touching it (see the guide \"Migrating from the general PostgreSQL provider\"). The privileges of its " +
+			"`policy` blocks stay on the server but are no longer managed: declare them as `azurepg_grant`.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed: true,
