@@ -296,8 +296,14 @@ func (f schemaFacts) explain(op, database, name string, needs schemaNeeds, err e
 		return err
 	}
 	var blocked []schemaBlock
-	if cur := f.owner; needs.cur && cur.exists && cur.name != f.login && !cur.direct && !(needs.curBySet && cur.canSet) {
-		blocked = append(blocked, schemaBlock{actor: cur, role: "its owner", lacks: "does not have the owner's privileges (it is not an inheriting member)"})
+	cur := f.owner
+	curOK := cur.name == f.login || cur.direct || (needs.curBySet && cur.canSet)
+	if needs.cur && cur.exists && !curOK {
+		lacks := "does not have the owner's privileges (it is not an inheriting member)"
+		if needs.curBySet {
+			lacks = "does not have the owner's privileges and may not SET ROLE to it (it is not a member)"
+		}
+		blocked = append(blocked, schemaBlock{actor: cur, role: "its owner", lacks: lacks})
 	}
 	if w := f.want; needs.newOwner && w.exists && w.name != f.login && !w.canSet {
 		blocked = append(blocked, schemaBlock{actor: w, role: "the new owner", lacks: "may not SET ROLE to it (it is not a member, or not with the SET option)"})
