@@ -77,7 +77,7 @@ func actorColumns(alias string) string {
 }
 
 // schemaFactsQuery reads, in one statement, what a write to schema $1 (with
-// the new owner $2, ” for none) depends on: who the login is, whether it
+// the new owner $2, "" for none) depends on: who the login is, whether it
 // has CREATE on the database, whether the schema exists, what the login may
 // do as its current owner and as the new owner, and the objects the schema
 // holds (their count, and the first schemaListLimit as "type identity", by
@@ -333,8 +333,13 @@ type schemaBlock struct {
 func schemaActAdvice(login, database string, blocked []schemaBlock, needsCreate bool, what string) string {
 	l := pgx.Identifier{login}.Sanitize()
 	var b strings.Builder
-	fmt.Fprintf(&b, "On Azure the Entra admin %q is not a superuser: it may %s only by acting as the owner, "+
-		"which needs membership in the owning role. Nothing was changed.\n", login, what)
+	if len(blocked) > 0 {
+		fmt.Fprintf(&b, "On Azure the Entra admin %q is not a superuser: it may %s only by acting as the owner, "+
+			"which needs membership in the owning role. Nothing was changed.\n", login, what)
+	} else {
+		fmt.Fprintf(&b, "The login %q may not create schemas in database %q, which creating a schema or giving one another "+
+			"owner needs. Nothing was changed.\n", login, database)
+	}
 	var grants []string
 	for _, x := range blocked {
 		fmt.Fprintf(&b, "\n  %s %q: the login %s", x.role, x.actor.name, x.lacks)
@@ -359,7 +364,8 @@ func schemaActAdvice(login, database string, blocked []schemaBlock, needsCreate 
 			pgx.Identifier{database}.Sanitize(), l)
 	}
 	if len(grants) == 0 && !needsCreate {
-		b.WriteString("\n\nChoose an owner the login can act as.")
+		b.WriteString("\n\nNo GRANT can change that: choose another owner, or leave this schema out of Terraform.")
+		return b.String()
 	}
 	b.WriteString("\n\nThen apply again.")
 	return b.String()

@@ -244,7 +244,11 @@ func TestSchemaCannotActAsOwner(t *testing.T) {
 	if !errors.Is(err, pgaad.ErrPermissionDenied) || errors.Is(err, pgaad.ErrCannotActAsOwner) {
 		t.Fatalf("got %v", err)
 	}
-	errorSays(t, err, "lacks the CREATE privilege", "GRANT CREATE ON DATABASE "+q(other)+" TO "+admin+";", "Nothing was changed")
+	errorSays(t, err, fmt.Sprintf("may not create schemas in database %q", other), "Nothing was changed", "lacks the CREATE privilege",
+		"GRANT CREATE ON DATABASE "+q(other)+" TO "+admin+";")
+	if strings.Contains(err.Error(), "acting as the owner") {
+		t.Errorf("the error speaks of an owner, although none was asked for:\n%v", err)
+	}
 }
 
 // TestSchemaSetOnlyMembership (PostgreSQL 16+): with a membership that

@@ -307,14 +307,20 @@ func TestAccSchemaCannotActAsOwner(t *testing.T) {
 
 // TestAccSchemaErrors: what the plan refuses (a reserved name, owner
 // PUBLIC, a name over 63 bytes), an import ID of the wrong shape, the
-// import of a schema that does not exist, which says so, and the creation
-// of one that exists, which says how to import it and leaves it alone.
+// import of a schema that does not exist, which says so, the creation of
+// one that exists, which says how to import it and leaves it alone, and a
+// database where the login lacks CREATE, which names the GRANT.
 func TestAccSchemaErrors(t *testing.T) {
 	acctest.Emulator(t)
 	s := newSchemaDB(t)
 	missing := acctest.Name(`nowhere "n"`)
 	existing := acctest.LongName(`there/"e"; 50% @`, 63)
 	acctest.SuperExec(t, s.db, "CREATE SCHEMA "+qi(existing)+" AUTHORIZATION "+qi(s.other))
+	// A database the password admin owns: the Entra admin may not create schemas there.
+	pwDB := acctest.Name(`pw db "d"; ø`)
+	if err := acctest.Emulator(t).CreateDatabase(context.Background(), pwDB); err != nil {
+		t.Fatal(err)
+	}
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		Steps: []resource.TestStep{
@@ -348,6 +354,11 @@ func TestAccSchemaErrors(t *testing.T) {
 				},
 				Config:   s.config(),
 				PlanOnly: true,
+			},
+			{
+				Config: s.config(fmt.Sprintf("resource \"azurepg_schema\" \"s\" {\n  database = %s\n  name     = \"app\"\n}\n", hclquote.String(pwDB))),
+				ExpectError: words("Not allowed to manage the schema", fmt.Sprintf("may not create schemas in database %q", pwDB),
+					"Nothing was changed", "GRANT CREATE ON DATABASE "+qi(pwDB)+" TO"),
 			},
 		},
 	})
