@@ -308,8 +308,9 @@ func TestAccSchemaCannotActAsOwner(t *testing.T) {
 // TestAccSchemaErrors: what the plan refuses (a reserved name, owner
 // PUBLIC, a name over 63 bytes), an import ID of the wrong shape, the
 // import of a schema that does not exist, which says so, the creation of
-// one that exists, which says how to import it and leaves it alone, and a
-// database where the login lacks CREATE, which names the GRANT.
+// one that exists, which says how to import it and leaves it alone, an
+// owner that does not exist, and a database where the login lacks CREATE,
+// which names the GRANT.
 func TestAccSchemaErrors(t *testing.T) {
 	acctest.Emulator(t)
 	s := newSchemaDB(t)
@@ -354,6 +355,11 @@ func TestAccSchemaErrors(t *testing.T) {
 				},
 				Config:   s.config(),
 				PlanOnly: true,
+			},
+			{
+				Config: s.config(schemaBlock("s", missing, `owner = "nobody's role"`)),
+				ExpectError: words("Role not found", fmt.Sprintf("creating schema %q in database %q, owner", missing, s.db),
+					`role "nobody's role" does not exist`, "Create it first"),
 			},
 			{
 				Config: s.config(fmt.Sprintf("resource \"azurepg_schema\" \"s\" {\n  database = %s\n  name     = \"app\"\n}\n", hclquote.String(pwDB))),
