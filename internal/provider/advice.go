@@ -100,6 +100,13 @@ var adviceFor = map[pgaad.Topic]func(e *pgaad.Error) string{
 		return fmt.Sprintf("The role %q is a Microsoft Entra principal (it carries pgaadauth security labels): manage it with "+
 			"azurepg_principal, e.g. terraform import 'azurepg_principal.<name>' %s", e.Fact.Role, shellSingleQuoted(e.Fact.Role))
 	},
+	pgaad.TopicSchemaNotEmpty: func(*pgaad.Error) string {
+		return "azurepg_schema drops a schema without CASCADE unless drop_cascade = true, so that no table goes with it unasked. " +
+			"Nothing was changed: the schema and its objects are still there. Drop or move the objects first (when Terraform " +
+			"manages them, make them refer to this schema, so that they are destroyed before it), then destroy again. To drop " +
+			"them with the schema, data included, set drop_cascade = true, run terraform apply (which only records it in the state), " +
+			"then destroy again; CASCADE also drops objects in other schemas that depend on them, such as views."
+	},
 	pgaad.TopicNotInTenant: func(e *pgaad.Error) string {
 		if e.Fact.ByObjectID {
 			return "Check object_id: it must be the object id (for a managed identity or service principal, its principal id, not " +

@@ -66,6 +66,14 @@ var objectTypes = map[string]objectWords{
 		notFound:   "Object of the default privileges not found",
 		notFoundIs: "Names are case-sensitive. Default privileges whose role, owner, database or schema no longer exists are forgotten at the next refresh.",
 	},
+	pgaad.ObjectSchema: {
+		title: "Schema", manage: "the schema",
+		notFound:   "Schema not found",
+		notFoundIs: "The database has no schema with exactly this name (names are case-sensitive).",
+		dependents: "Schema still holds objects",
+		resource:   "azurepg_schema",
+		importID:   func(o pgaad.Object) string { return schemaID.Encode(o.Database, o.Name) },
+	},
 	pgaad.ObjectAISettings: {
 		title: "azure_ai settings", manage: "azure_ai settings",
 		resource: "azurepg_ai_settings",

@@ -125,6 +125,10 @@ var (
 		{"role", "The role granted, exactly (case-sensitive)."},
 		{"member", "The role that receives it, exactly (case-sensitive)."},
 	}}
+	schemaIdentity = identityDef{resource: "azurepg_schema", parts: []identityPart{
+		{"database", "The database that holds the schema."},
+		{"name", "The schema name, exactly (case-sensitive)."},
+	}}
 	aiSettingsIdentity = identityDef{resource: "azurepg_ai_settings", parts: []identityPart{
 		{"database", "The database whose `azure_ai` settings these are."},
 	}}

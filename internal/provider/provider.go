@@ -239,6 +239,7 @@ func (p *azurepgProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewRoleMembershipResource,
 		NewGrantResource,
 		NewDefaultPrivilegesResource,
+		NewSchemaResource,
 	}
 }
 

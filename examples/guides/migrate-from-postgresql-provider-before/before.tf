@@ -42,6 +42,13 @@ resource "postgresql_security_label" "orders_api" {
   label          = "aadauth,oid=6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a02,type=service"
 }
 
+# The application's schema, owned by the role its migrations run as.
+resource "postgresql_schema" "sales" {
+  name     = "sales"
+  database = "orders"
+  owner    = "orders_owner"
+}
+
 resource "postgresql_grant" "orders_api_connect" {
   role        = postgresql_role.orders_api.name
   database    = "orders"

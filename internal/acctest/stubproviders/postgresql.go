@@ -12,6 +12,7 @@ func postgresql() Provider {
 			"postgresql_grant":              postgresqlGrant(),
 			"postgresql_grant_role":         postgresqlGrantRole(),
 			"postgresql_role":               postgresqlRole(),
+			"postgresql_schema":             postgresqlSchema(),
 			"postgresql_security_label":     postgresqlSecurityLabel(),
 		},
 	}
@@ -132,4 +133,31 @@ func postgresqlSecurityLabel() Schema {
 		"label_provider": required(str),
 		"label":          required(str),
 	}}
+}
+
+// postgresql/resource_postgresql_schema.go at
+// 34bc7327bcc5481beb990954da71ff23319bf961. policy is an Optional +
+// Computed set of SDKv2 resources, which Terraform sees as a set block; the
+// real provider deprecates it ("Use postgresql_grant resource instead (with
+// object_type=\"schema\")"), which a block here cannot say. The id is
+// <database>.<schema>.
+func postgresqlSchema() Schema {
+	return Schema{
+		Attrs: map[string]Attr{
+			"name":          required(str),
+			"database":      optionalComputed(str),
+			"owner":         optionalComputed(str),
+			"if_not_exists": optional(boolT),
+			"drop_cascade":  optional(boolT),
+		},
+		Blocks: map[string]Block{
+			"policy": {Nesting: Set, Attrs: map[string]Attr{
+				"create":            optional(boolT),
+				"create_with_grant": optional(boolT),
+				"role":              optional(str),
+				"usage":             optional(boolT),
+				"usage_with_grant":  optional(boolT),
+			}},
+		},
+	}
 }
