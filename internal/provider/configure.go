@@ -90,13 +90,13 @@ func configure(m providerModel, version string) *providerData {
 		return def
 	}
 	s := settings{
-		Host:           str("host", m.Host, "AZUREPG_HOST", "PGHOST"),
-		Port:           int(num("port", m.Port, pgaad.DefaultPort, "PGPORT")),
-		Username:       str("username", m.Username, "AZUREPG_USERNAME", "PGUSER"),
-		SSLMode:        or(str("sslmode", m.SSLMode, "PGSSLMODE"), "verify-full"),
-		SSLRootCert:    str("sslrootcert", m.SSLRootCert, "PGSSLROOTCERT"),
-		ConnectTimeout: time.Duration(num("connect_timeout", m.ConnectTimeout, 30, "")) * time.Second,
-		MaxConnections: int32(num("max_connections", m.MaxConnections, pgaad.DefaultMaxConns, "")),
+		Host:            str("host", m.Host, "AZUREPG_HOST", "PGHOST"),
+		Port:            int(num("port", m.Port, pgaad.DefaultPort, "PGPORT")),
+		Username:        str("username", m.Username, "AZUREPG_USERNAME", "PGUSER"),
+		SSLMode:         or(str("sslmode", m.SSLMode, "PGSSLMODE"), "verify-full"),
+		SSLRootCert:     str("sslrootcert", m.SSLRootCert, "PGSSLROOTCERT"),
+		ConnectTimeout:  time.Duration(num("connect_timeout", m.ConnectTimeout, 30, "")) * time.Second,
+		MaxConnections:  int32(num("max_connections", m.MaxConnections, pgaad.DefaultMaxConns, "")),
 		FailoverTimeout: time.Duration(num("failover_timeout", m.FailoverTimeout, 0, "")) * time.Second,
 		Auth: entratoken.Settings{
 			Method:       or(str("auth_method", m.AuthMethod, "AZUREPG_AUTH_METHOD"), defaultMethod()),

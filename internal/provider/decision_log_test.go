@@ -31,10 +31,11 @@ func TestAccDecisionLogDebug(t *testing.T) {
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy:             checkRolesGone(t, o.Name),
 		Steps: []resource.TestStep{{
-			// A provider setting of its own gives this test a client and a
-			// token source of its own: the provider runs in this process,
-			// where other tests' clients already hold a token and connections.
-			Config: "provider \"azurepg\" {\n  max_connections = 7\n}\n" + fmt.Sprintf(`resource "azurepg_principal" "p" {
+			// An auth setting of its own (connect_timeout bounds the token
+			// fetch too) gives this test a client and a token source of its
+			// own: the provider runs in this process, where other tests'
+			// clients already hold a token and connections.
+			Config: "provider \"azurepg\" {\n  connect_timeout = 29\n}\n" + fmt.Sprintf(`resource "azurepg_principal" "p" {
   name = %q
 }`, o.Name),
 			ConfigStateChecks: []statecheck.StateCheck{

@@ -98,8 +98,8 @@ func TestPrincipalResourceAlreadyExists(t *testing.T) {
 	}
 }
 
-// TestPrincipalResourceOwnedObjects: deleting a role that owns objects fails
-// with PostgreSQL's list of what it owns and the statements that fix it.
+// TestPrincipalResourceOwnedObjects: deleting a role that owns objects,
+// without reassign_owned_to, fails naming them and changes nothing.
 func TestPrincipalResourceOwnedObjects(t *testing.T) {
 	acctest.Emulator(t)
 	o := acctest.NewObject(t, "user", "acc-owner")
@@ -115,9 +115,8 @@ func TestPrincipalResourceOwnedObjects(t *testing.T) {
 					acctest.SuperExec(t, "postgres", "CREATE TABLE "+table+" (); ALTER TABLE "+table+" OWNER TO "+role)
 				},
 				Config: principalConfig(""),
-				ExpectError: words("Role owns objects or holds privileges",
-					"cannot be dropped because some objects depend on it (SQLSTATE 2BP01)", "owner of table "+table,
-					"REASSIGN OWNED BY "+role+" TO <new owner>;", "DROP OWNED BY "+role+";"),
+				ExpectError: words("Role owns objects that need a new owner", "table "+table, `(database "postgres")`,
+					"Nothing was changed. Set reassign_owned_to on this resource"),
 			},
 			{
 				PreConfig: func() {
