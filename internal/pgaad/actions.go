@@ -25,8 +25,9 @@ func (c *Client) checkWritable(ctx context.Context, q querier, op, role, databas
 	}
 	if inRecovery {
 		return &Error{Op: op, Object: actionObject(role, database), Kind: ErrReadReplica,
-			Advice: "pg_is_in_recovery() is true: this server (or the host the provider connects to) is a read replica, which " +
-				"accepts no changes. Point the provider at the primary server and run the action again."}
+			Advice: "pg_is_in_recovery() is true: this server is a read replica, which accepts no changes. " +
+				"Connect to the primary server and run it again.",
+			Fact: Fact{Topic: TopicReadReplica}}
 	}
 	return nil
 }

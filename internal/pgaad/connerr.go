@@ -31,75 +31,54 @@ func (c *Client) explain(err error, database string) error {
 		database = PrincipalsDatabase // roles live there
 	}
 	target := fmt.Sprintf("%s/%s", hostPort(c.cfg.Host, c.cfg.Port), database)
-	ce := &struct {
-		What, Advice string
-		Topic        Topic
-	}{}
+	var ca connAdvice
 	var pgErr *pgconn.PgError
 	var netErr net.Error
 	var slots *slotsExhausted
 	msg := err.Error()
 	switch {
 	case errors.As(err, &slots) && errors.As(err, &pgErr):
-		ce.What = fmt.Sprintf("the server has no free connection slots (SQLSTATE 53300: %s); waited %s over %d attempts, the budget being connect_timeout = %s",
+		ca.what = fmt.Sprintf("the server has no free connection slots (SQLSTATE 53300: %s); waited %s over %d attempts, the budget being connect_timeout = %s",
 			pgErr.Message, slots.waited, slots.attempts, slots.budget)
 		if slots.stopped != nil {
-			ce.What += fmt.Sprintf(" (the wait was stopped: %v)", slots.stopped)
+			ca.what += fmt.Sprintf(" (the wait was stopped: %v)", slots.stopped)
 		}
-		ce.Advice, ce.Topic = slotsAdvice, TopicNoSlots
+		ca.advice, ca.fact = slotsAdvice, Fact{Topic: TopicNoSlots}
 	case credErr != nil:
-		ce.What = credErr.Error()
-		ce.Advice = "The credential chosen by auth_method could not produce a token. Check auth_method, client_id and tenant_id, and that this machine has the identity (a managed identity exists only on Azure compute it is assigned to)."
+		ca = connAdvice{credErr.Error(), "The credential could not produce a token. Check which credential is used, the client id and tenant id " +
+			"it is given, and that this machine has the identity (a managed identity exists only on Azure compute it is assigned to).",
+			Fact{Topic: TopicCredential}}
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000") && strings.Contains(pgErr.Message, "no encryption"):
-		ce.What = "the server accepts only TLS connections: " + pgErr.Message
-		ce.Advice = `Set sslmode to "verify-full" (the default).`
+		ca = connAdvice{"the server accepts only TLS connections: " + pgErr.Message, "Connect with TLS (sslmode verify-full).",
+			Fact{Topic: TopicTLSRequired}}
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
-		if c.cfg.Entra {
-			ce.What = fmt.Sprintf("the server refused the Entra token of %q (%s: %s)", c.cfg.Username, pgErr.Code, pgErr.Message)
-			why, advice := c.diagnoseToken(pgErr.Message, time.Now())
-			if why != "" {
-				ce.What += ": " + why
-			}
-			if advice != "" {
-				ce.Advice = advice
-				break
-			}
-			ce.Advice = "Check that:\n" +
-				"- username is the principal's exact role name (case-sensitive): a user's UPN, or the display name of the group, service principal or managed identity;\n" +
-				"- that principal exists on this server (an Entra admin of the server, or created with pgaadauth_create_principal);\n" +
-				"- the token is for the server's tenant and cloud (tenant_id, cloud), and auth_method/client_id select the identity you meant;\n" +
-				"- the token has not expired: a token given with access_token (AZUREPG_ACCESS_TOKEN) is used as is, never refreshed;\n" +
-				"- the role's Entra object was not deleted and recreated: the role keeps the old object id (relabel it, or create the principal again)."
-		} else {
-			ce.What = fmt.Sprintf("password authentication failed for %q (%s: %s)", c.cfg.Username, pgErr.Code, pgErr.Message)
-			ce.Advice = "Check username and password (PGPASSWORD)."
-		}
+		ca = c.explainLogin(pgErr)
 	case errors.As(err, &pgErr):
-		ce.What = fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
+		ca.what = fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
 	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:") || strings.Contains(msg, "certificate"):
-		ce.What, ce.Advice = c.explainTLS(err)
+		ca = c.explainTLS(err)
 	case strings.Contains(msg, "server refused TLS") || strings.Contains(msg, "server does not support SSL"):
-		ce.What = "the server does not offer TLS"
-		ce.Advice = `Use sslmode = "disable" only for a local server without TLS; Azure always offers TLS.`
+		ca = connAdvice{"the server does not offer TLS", "sslmode disable is only for a local server without TLS; Azure always offers TLS.",
+			Fact{Topic: TopicNoTLS}}
 	case errors.Is(err, syscall.ECONNREFUSED):
-		ce.What = "connection refused: nothing is listening there"
-		ce.Advice = "Check host and port (Azure flexible servers listen on 5432), and that the server is running."
+		ca.what = "connection refused: nothing is listening there"
+		ca.advice = "Check host and port (Azure flexible servers listen on 5432), and that the server is running."
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
-		ce.What = fmt.Sprintf("no answer within connect_timeout = %s", c.cfg.ConnectTimeout)
-		ce.Advice = "Check host and port, firewall rules and private networking (the server's firewall must allow this machine's address)."
+		ca.what = fmt.Sprintf("no answer within connect_timeout = %s", c.cfg.ConnectTimeout)
+		ca.advice = "Check host and port, firewall rules and private networking (the server's firewall must allow this machine's address)."
 	default:
-		ce.What = rootCause(err)
-		ce.Advice = "Check host, port and network access to the server."
+		ca.what = rootCause(err)
+		ca.advice = "Check host, port and network access to the server."
 	}
 	var unreachable *serverUnreachable
 	if errors.As(err, &unreachable) {
 		// A server reached before: a failover or a restart that lasted too long.
-		ce.What += fmt.Sprintf("; the server answered earlier in this run, then was unreachable for the whole of the %s "+
+		ca.what += fmt.Sprintf("; the server answered earlier in this run, then was unreachable for the whole of the %s "+
 			"allowed for an outage (%d attempts)", unreachable.bound, unreachable.attempts)
-		ce.Advice = fmt.Sprintf("The server went away during the run: a high-availability failover (60 to 120 s on Azure), a "+
+		ca.advice = fmt.Sprintf("The server went away during the run: a high-availability failover (60 to 120 s on Azure), a "+
 			"restart for maintenance, or a stopped server, and it did not come back within %s. Check the server's state, then "+
 			"run again; a longer outage bound waits longer.", unreachable.bound)
-		ce.Topic = TopicOutage
+		ca.fact = Fact{Topic: TopicOutage}
 	}
 	// Terraform shows every resource's diagnostics: a server that cannot be
 	// reached would print the same long explanation once per resource. The
@@ -110,10 +89,43 @@ func (c *Client) explain(err error, database string) error {
 	if n := c.connFailures.Add(1); n > 1 {
 		return &Error{Op: "connecting to", Object: Object{Type: ObjectServer, Name: target}, Kind: ErrConnection,
 			Err: &reason{what: fmt.Sprintf("not done: %s (the same failure as the error told in full once in this command's output, "+
-				"which says why and what to do; %d operations blocked by it so far)", ce.What, n), err: err}}
+				"which says why and what to do; %d operations blocked by it so far)", ca.what, n), err: err}}
 	}
 	return &Error{Op: "connecting to", Object: Object{Type: ObjectServer, Name: target}, Kind: ErrConnection,
-		Err: &reason{what: ce.What, err: err}, Advice: ce.Advice, Fact: Fact{Topic: ce.Topic}}
+		Err: &reason{what: ca.what, err: err}, Advice: ca.advice, Fact: ca.fact}
+}
+
+// connAdvice is what explain tells of a failure to connect: what went
+// wrong, what to do (the Error's Advice, in database and Azure terms) and
+// the situation as data (its Fact, for a front end's own words).
+type connAdvice struct {
+	what, advice string
+	fact         Fact
+}
+
+// explainLogin says why the server refused the login (a password, or an
+// Entra token) and what to check.
+func (c *Client) explainLogin(pgErr *pgconn.PgError) connAdvice {
+	if !c.cfg.Entra {
+		return connAdvice{fmt.Sprintf("password authentication failed for %q (%s: %s)", c.cfg.Username, pgErr.Code, pgErr.Message),
+			"Check the user name and the password.", Fact{Topic: TopicPasswordRefused}}
+	}
+	ca := c.diagnoseToken(pgErr.Message, time.Now())
+	what := fmt.Sprintf("the server refused the Entra token of %q (%s: %s)", c.cfg.Username, pgErr.Code, pgErr.Message)
+	if ca.what != "" {
+		what += ": " + ca.what
+	}
+	ca.what = what
+	if ca.advice == "" {
+		ca.advice = "Check that:\n" +
+			"- the user name is the principal's exact role name (case-sensitive): a user's UPN, or the display name of the group, service principal or managed identity;\n" +
+			"- that principal exists on this server (an Entra admin of the server, or created with pgaadauth_create_principal);\n" +
+			"- the token is for the server's tenant and cloud, and was issued to the identity you meant;\n" +
+			"- the token has not expired: a token given as is (not fetched by a credential) is never refreshed;\n" +
+			"- the role's Entra object was not deleted and recreated: the role keeps the old object id (relabel it, or create the principal again)."
+		ca.fact = Fact{Topic: TopicLoginRefused}
+	}
+	return ca
 }
 
 // rootCause is the innermost message of a wrapped error chain.
@@ -127,47 +139,52 @@ func rootCause(err error) string {
 	}
 }
 
+// AzureTLSRoots says which roots Azure's server certificates chain to,
+// for advice about trusting them (the provider quotes it too).
+const AzureTLSRoots = "Azure's certificates chain to DigiCert Global Root G2 or Microsoft RSA Root Certificate Authority 2017, and in the China regions " +
+	"and on some read replicas still to DigiCert Global Root CA; the system trust store has all three. A custom sslrootcert must hold " +
+	"every root the server may chain to (all three for Azure): trust the roots, never pin intermediates."
+
 // explainTLS says why the server was not verified (or why TLS failed) and
 // what to do. The handshake fails before the startup message, so no token
 // or password was sent.
-func (c *Client) explainTLS(err error) (what, advice string) {
+func (c *Client) explainTLS(err error) connAdvice {
 	roots := "the system trust store"
 	if c.cfg.SSLRootCert != "" && c.cfg.SSLRootCert != "system" {
 		roots = "the roots in sslrootcert (" + c.cfg.SSLRootCert + ")"
 	}
-	fix := "No token or password was sent. If the server's certificate comes from a private CA (or the emulator's), " +
-		"set the provider's sslrootcert (or PGSSLROOTCERT) to a PEM file with that CA's root certificates; it replaces the system trust store. " +
-		"Azure's certificates chain to DigiCert Global Root G2 or Microsoft RSA Root Certificate Authority 2017, and in the China regions " +
-		"and on some read replicas still to DigiCert Global Root CA; the system trust store has all three. A custom sslrootcert must hold " +
-		"every root the server may chain to (all three for Azure): trust the roots, never pin intermediates."
-	hostRule := "host must be the server's FQDN as it appears in its certificate (myserver.postgres.database.azure.com), " +
-		"also when you reach it through a private endpoint (resolve that name to the private address with private DNS), never an IP address."
+	const fix = "No token or password was sent. If the server's certificate comes from a private CA (or the emulator's), " +
+		"trust that CA's root certificates: set sslrootcert (or PGSSLROOTCERT) to a PEM file that holds them; it replaces the system trust store. " +
+		AzureTLSRoots
+	const byName = "the server by its FQDN as it appears in its certificate (myserver.postgres.database.azure.com), " +
+		"also through a private endpoint (resolve that name to the private address with private DNS), never by an IP address."
 	var unknown x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var invalid x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &hostErr):
-		return fmt.Sprintf("the server's certificate is not for the host name %q (sslmode = %s): %s", c.cfg.Host, c.cfg.SSLMode, hostErr.Error()),
-			"No token or password was sent. The " + hostRule
+		return connAdvice{fmt.Sprintf("the server's certificate is not for the host name %q (sslmode = %s): %s", c.cfg.Host, c.cfg.SSLMode, hostErr.Error()),
+			"No token or password was sent. Connect to " + byName, Fact{Topic: TopicCertHostName}}
 	case errors.As(err, &unknown):
-		return fmt.Sprintf("the server's certificate is signed by an unknown authority, not by %s (sslmode = %s): %s", roots, c.cfg.SSLMode, unknown.Error()),
-			fix + " Something other than your server may be answering on this address. The " + hostRule
+		return connAdvice{fmt.Sprintf("the server's certificate is signed by an unknown authority, not by %s (sslmode = %s): %s", roots, c.cfg.SSLMode, unknown.Error()),
+			fix + " Something other than your server may be answering on this address. Connect to " + byName, Fact{Topic: TopicCertAuthority}}
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		return fmt.Sprintf("the server's certificate has expired or is not yet valid (sslmode = %s): %s", c.cfg.SSLMode, invalid.Error()),
-			"No token or password was sent. Check this machine's clock; a server that presents an expired certificate is not to be trusted with a token."
+		return connAdvice{what: fmt.Sprintf("the server's certificate has expired or is not yet valid (sslmode = %s): %s", c.cfg.SSLMode, invalid.Error()),
+			advice: "No token or password was sent. Check this machine's clock; a server that presents an expired certificate is not to be trusted with a token."}
 	}
-	return "TLS failed (sslmode = " + c.cfg.SSLMode + "): " + rootCause(err), fix + " For verify-full, " + hostRule
+	return connAdvice{"TLS failed (sslmode = " + c.cfg.SSLMode + "): " + rootCause(err), fix + " For verify-full, connect to " + byName,
+		Fact{Topic: TopicTLSFailed}}
 }
 
 // diagnoseToken says which cause of a refused token applies, from the
 // server's words (Azure's texts differ per cause) and the claims of the
 // token sent, decoded before connecting: expired, another audience (cloud),
-// not a JWT, or another identity than username. It returns "" when none
-// is certain.
-func (c *Client) diagnoseToken(serverMsg string, now time.Time) (why, advice string) {
+// not a JWT, or another identity than the user name. Its what is "" when
+// no cause is certain, its advice "" when the general checks apply.
+func (c *Client) diagnoseToken(serverMsg string, now time.Time) connAdvice {
 	info := c.token.Load()
 	if info == nil {
-		return "", ""
+		return connAdvice{}
 	}
 	msg := strings.ToLower(serverMsg)
 	cl := info.claims
@@ -179,30 +196,30 @@ func (c *Client) diagnoseToken(serverMsg string, now time.Time) (why, advice str
 	if wc, err := entratoken.LookupCloud(cloud); err == nil {
 		cloud, want = wc.Name, wc.Resource
 	}
-	refreshed := "A token given with access_token (AZUREPG_ACCESS_TOKEN) is used as is, never refreshed: get a new one " +
-		"(az account get-access-token --resource-type oss-rdbms), or let the provider fetch tokens with another auth_method."
+	const refreshed = "A token given as is (not fetched by a credential) is never refreshed: get a new one " +
+		"(az account get-access-token --resource-type oss-rdbms), or let a credential fetch tokens."
 	switch {
 	case info.err != nil || strings.Contains(msg, "invalid format"):
-		return "the password sent is not a JWT (an Entra access token is three base64url parts separated by dots)",
-			"Pass the access token exactly as the authentication endpoint returned it: no quotes, braces, \"Bearer \" prefix or line " +
-				"breaks, and not the JSON around it (az account get-access-token --query accessToken -o tsv). " + refreshed
+		return connAdvice{"the password sent is not a JWT (an Entra access token is three base64url parts separated by dots)",
+			TokenFormatAdvice + " " + refreshed, Fact{Topic: TopicTokenFormat}}
 	case strings.Contains(msg, "expired") || (!cl.ExpiresAt.IsZero() && !now.Before(cl.ExpiresAt)):
 		if cl.ExpiresAt.IsZero() {
-			return "the token has expired", refreshed
+			return connAdvice{"the token has expired", refreshed, Fact{Topic: TopicTokenExpired}}
 		}
-		return fmt.Sprintf("the token expired at %s (%s ago)", cl.ExpiresAt.Format(time.RFC3339), now.Sub(cl.ExpiresAt).Round(time.Second)),
-			refreshed + " Check this machine's clock too."
+		return connAdvice{fmt.Sprintf("the token expired at %s (%s ago)", cl.ExpiresAt.Format(time.RFC3339), now.Sub(cl.ExpiresAt).Round(time.Second)),
+			refreshed + " Check this machine's clock too.", Fact{Topic: TopicTokenExpired, ExpiresAt: cl.ExpiresAt}}
 	case strings.Contains(msg, "audience") || (want != "" && cl.Audience != "" && !strings.EqualFold(strings.TrimSuffix(cl.Audience, "/"), want)):
 		other := entratoken.CloudOfResource(cl.Audience)
-		what := fmt.Sprintf("the token is for the audience %q, but cloud = %q logs in with tokens for %q", cl.Audience, cloud, want)
+		what := fmt.Sprintf("the token is for the audience %q; the configured cloud %q takes tokens for %q", cl.Audience, cloud, want)
 		if other != "" && other != cloud {
 			what += fmt.Sprintf(" (%q is the audience of cloud %q)", cl.Audience, other)
-			return what, fmt.Sprintf("Set the provider's cloud to %q if the server is in that cloud, or get a token for %s/.default.", other, want)
+			return connAdvice{what, fmt.Sprintf("If the server is in cloud %q, configure that cloud; otherwise get a token for %s/.default.", other, want),
+				Fact{Topic: TopicTokenCloud, Cloud: other, Resource: want}}
 		}
-		return what, fmt.Sprintf("Get a token for the resource %s (scope %s/.default), e.g. az account get-access-token --resource-type oss-rdbms; "+
-			"a token for another service (such as Azure Resource Manager) cannot log in to PostgreSQL.", want, want)
+		return connAdvice{what: what, advice: fmt.Sprintf("Get a token for the resource %s (scope %s/.default), e.g. az account get-access-token --resource-type oss-rdbms; "+
+			"a token for another service (such as Azure Resource Manager) cannot log in to PostgreSQL.", want, want)}
 	case !cl.NotBefore.IsZero() && now.Before(cl.NotBefore):
-		return fmt.Sprintf("the token is not valid before %s", cl.NotBefore.Format(time.RFC3339)), "Check this machine's clock."
+		return connAdvice{what: fmt.Sprintf("the token is not valid before %s", cl.NotBefore.Format(time.RFC3339)), advice: "Check this machine's clock."}
 	case cl.ObjectID != "":
 		who := "object " + cl.ObjectID
 		var extra []string
@@ -218,8 +235,13 @@ func (c *Client) diagnoseToken(serverMsg string, now time.Time) (why, advice str
 		if len(extra) > 0 {
 			who += " (" + strings.Join(extra, ", ") + ")"
 		}
-		// The general checks follow (explain): the role may not exist at all.
-		return fmt.Sprintf("the token is for %s; username %q must be the role of that identity", who, c.cfg.Username), ""
+		// The general checks follow (explainLogin): the role may not exist at all.
+		return connAdvice{what: fmt.Sprintf("the token is for %s; the user name %q must be the role of that identity", who, c.cfg.Username)}
 	}
-	return "", ""
+	return connAdvice{}
 }
+
+// TokenFormatAdvice is how to pass a token that was not a JWT (the
+// provider quotes it too).
+const TokenFormatAdvice = "Pass the access token exactly as the authentication endpoint returned it: no quotes, braces, \"Bearer \" prefix or line " +
+	"breaks, and not the JSON around it (az account get-access-token --query accessToken -o tsv)."

@@ -20,13 +20,16 @@ func TestExplainTLSExpired(t *testing.T) {
 		UnverifiedCertificates: []*x509.Certificate{leaf},
 		Err:                    x509.CertificateInvalidError{Cert: leaf, Reason: x509.Expired, Detail: "current time is after the certificate's NotAfter"},
 	})
-	what, advice := c.explainTLS(err)
+	ca := c.explainTLS(err)
 	for _, want := range []string{"the server's certificate has expired or is not yet valid (sslmode = verify-full)", "x509: certificate has expired"} {
-		if !strings.Contains(what, want) {
-			t.Errorf("what does not say %q: %s", want, what)
+		if !strings.Contains(ca.what, want) {
+			t.Errorf("what does not say %q: %s", want, ca.what)
 		}
 	}
-	if !strings.Contains(advice, "No token or password was sent") || !strings.Contains(advice, "clock") {
-		t.Errorf("advice: %s", advice)
+	if !strings.Contains(ca.advice, "No token or password was sent") || !strings.Contains(ca.advice, "clock") {
+		t.Errorf("advice: %s", ca.advice)
+	}
+	if ca.fact.Topic != "" {
+		t.Errorf("topic %q: the advice names nothing a front end words otherwise", ca.fact.Topic)
 	}
 }

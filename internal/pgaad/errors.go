@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -51,6 +52,18 @@ type Fact struct {
 	// TenantType is what the tenant says a principal is; AskedType what
 	// the creation asked for.
 	TenantType, AskedType string
+	// ExpiresAt is when a refused token expired, when the token says so
+	// (zero: it does not).
+	ExpiresAt time.Time
+	// Cloud is the cloud whose audience a refused token is for; Resource
+	// is the audience that the servers of the client's cloud take.
+	Cloud, Resource string
+	// Versions are the versions of an extension that the server has,
+	// DefaultVersion the one it installs when none is asked for ("": none);
+	// for an update, Installed is the version installed ("" when it could
+	// not be read) and UpdateTargets the versions it can be updated to.
+	Versions, UpdateTargets   []string
+	DefaultVersion, Installed string
 }
 
 // Topic names a situation that an Error's Advice is about.
@@ -111,6 +124,61 @@ const (
 	TopicNotEntraAdmin Topic = "not an Entra admin"
 	// TopicWrongDatabase: the server has no pgaadauth functions.
 	TopicWrongDatabase Topic = "no pgaadauth functions"
+
+	// Extensions (Object names the extension).
+
+	// TopicNotAllowListed: Azure's server parameter azure.extensions does
+	// not list the extension.
+	TopicNotAllowListed Topic = "extension not allow-listed"
+	// TopicExtensionVersions: the version asked for cannot be installed or
+	// reached; Versions, DefaultVersion, Installed and UpdateTargets say
+	// what can.
+	TopicExtensionVersions Topic = "extension versions"
+	// TopicSchemaMissing: the schema asked for does not exist.
+	TopicSchemaMissing Topic = "schema missing"
+	// TopicNotRelocatable: the extension lives only in its own schema.
+	TopicNotRelocatable Topic = "extension not relocatable"
+	// TopicExtensionInUse: other objects depend on the extension, which is
+	// never dropped with CASCADE.
+	TopicExtensionInUse Topic = "extension in use"
+
+	// Grants.
+
+	// TopicObjectsMissing: objects named for a grant do not exist (the
+	// error names them); nothing was changed.
+	TopicObjectsMissing Topic = "objects missing"
+
+	// Connecting (Object is the server). TopicNoSlots is one too.
+
+	// TopicCredential: the credential could not produce a token.
+	TopicCredential Topic = "no token from the credential"
+	// TopicTLSRequired: the server takes only TLS connections, and the
+	// client asked for none.
+	TopicTLSRequired Topic = "TLS required"
+	// TopicNoTLS: the server offers no TLS.
+	TopicNoTLS Topic = "no TLS"
+	// TopicCertHostName: the server's certificate is not for the host name
+	// connected to; no token or password was sent.
+	TopicCertHostName Topic = "certificate for another host name"
+	// TopicCertAuthority: the server's certificate is signed by an
+	// authority not among the trusted roots; nothing was sent.
+	TopicCertAuthority Topic = "certificate of an unknown authority"
+	// TopicTLSFailed: TLS failed otherwise; nothing was sent.
+	TopicTLSFailed Topic = "TLS failed"
+	// TopicPasswordRefused: the server refused the user name and password.
+	TopicPasswordRefused Topic = "password refused"
+	// TopicLoginRefused: the server refused the Entra token, for none of
+	// the causes that the token topics below single out.
+	TopicLoginRefused Topic = "token refused"
+	// TopicTokenFormat: the token sent, given as is, is not a JWT.
+	TopicTokenFormat Topic = "token not a JWT"
+	// TopicTokenExpired: the token sent has expired (given as is: tokens
+	// that a credential fetches are renewed before they expire); ExpiresAt
+	// is when.
+	TopicTokenExpired Topic = "token expired"
+	// TopicTokenCloud: the token is for the audience of another cloud,
+	// Cloud; the client's cloud takes tokens for Resource.
+	TopicTokenCloud Topic = "token for another cloud"
 )
 
 // Object names what an operation is about.

@@ -171,8 +171,8 @@ func (c *Client) DropExtension(ctx context.Context, database, name string) error
 
 // versionsError is a version failure with the versions the server offers.
 type versionsError struct {
-	err    error
-	advice string
+	err  error
+	fact Fact // TopicExtensionVersions
 }
 
 func (e *versionsError) Error() string { return e.err.Error() }
@@ -186,48 +186,60 @@ func (c *Client) withVersions(ctx context.Context, database, name string, update
 	if !errors.As(err, &pgErr) || !isVersionFailure(pgErr) {
 		return err
 	}
-	advice, rerr := read(ctx, c, database, "reading extension versions", func(q querier) (string, error) {
-		return versionAdvice(ctx, q, name, update)
+	fact, rerr := read(ctx, c, database, "reading extension versions", func(q querier) (Fact, error) {
+		return versionFacts(ctx, q, name, update)
 	})
 	if rerr != nil {
 		return err
 	}
-	return &versionsError{err: err, advice: advice}
+	return &versionsError{err: err, fact: fact}
 }
 
-func versionAdvice(ctx context.Context, q querier, name string, update bool) (string, error) {
-	var versions []string
+// versionFacts reads the versions of extension name that the server has
+// and, for an update, the installed one and where it can go
+// (TopicExtensionVersions).
+func versionFacts(ctx context.Context, q querier, name string, update bool) (Fact, error) {
+	f := Fact{Topic: TopicExtensionVersions}
 	var def *string
 	if err := q.QueryRow(ctx, `
 		SELECT coalesce(array_agg(v.version::text ORDER BY v.version), '{}'),
 		       (SELECT a.default_version FROM pg_available_extensions a WHERE a.name = $1)
-		  FROM pg_available_extension_versions v WHERE v.name = $1`, name).Scan(&versions, &def); err != nil {
-		return "", err
+		  FROM pg_available_extension_versions v WHERE v.name = $1`, name).Scan(&f.Versions, &def); err != nil {
+		return Fact{}, err
 	}
-	advice := fmt.Sprintf("Versions of %q on this server: %s", name, strings.Join(versions, ", "))
 	if def != nil {
-		advice += fmt.Sprintf(" (default %s, used when version is not set)", *def)
+		f.DefaultVersion = *def
 	}
-	advice += "."
 	if !update {
-		return advice, nil
+		return f, nil
 	}
-	var installed string
-	var targets []string
 	if err := q.QueryRow(ctx, `
 		SELECT e.extversion, coalesce((SELECT array_agg(p.target::text ORDER BY p.target)
 		                                 FROM pg_extension_update_paths($1) p
 		                                WHERE p.source = e.extversion AND p.path IS NOT NULL), '{}')
-		  FROM pg_extension e WHERE e.extname = $1`, name).Scan(&installed, &targets); err != nil {
-		return advice, nil // the extension is gone: the versions still help
+		  FROM pg_extension e WHERE e.extname = $1`, name).Scan(&f.Installed, &f.UpdateTargets); err != nil {
+		return Fact{Topic: TopicExtensionVersions, Versions: f.Versions, DefaultVersion: f.DefaultVersion}, nil // the extension is gone: the versions still help
 	}
-	if len(targets) == 0 {
+	return f, nil
+}
+
+// versionAdvice says which versions of extension name there are, and
+// where the installed one can go (f is TopicExtensionVersions).
+func versionAdvice(name string, f Fact) string {
+	advice := fmt.Sprintf("Versions of %q on this server: %s", name, strings.Join(f.Versions, ", "))
+	if f.DefaultVersion != "" {
+		advice += fmt.Sprintf(" (default %s, installed when no VERSION is given)", f.DefaultVersion)
+	}
+	advice += "."
+	switch {
+	case f.Installed == "":
+	case len(f.UpdateTargets) == 0:
 		advice += fmt.Sprintf(" The installed version %s has no update path to any other version "+
-			"(PostgreSQL cannot downgrade an extension; to go back, replace the resource, which drops and creates it).", installed)
-	} else {
-		advice += fmt.Sprintf(" The installed version %s can be updated to: %s.", installed, strings.Join(targets, ", "))
+			"(PostgreSQL cannot downgrade an extension; to go back, drop it and create it at the version wanted).", f.Installed)
+	default:
+		advice += fmt.Sprintf(" The installed version %s can be updated to: %s.", f.Installed, strings.Join(f.UpdateTargets, ", "))
 	}
-	return advice, nil
+	return advice
 }
 
 func isVersionFailure(pgErr *pgconn.PgError) bool {
@@ -253,11 +265,11 @@ func extensionRule(e *Error, pgErr *pgconn.PgError) {
 	case strings.Contains(msg, "allow-listed") || strings.Contains(msg, "allowlisted") || strings.Contains(msg, "azure.extensions") ||
 		strings.Contains(strings.ToLower(pgErr.Hint), "azure.extensions"):
 		e.Kind = ErrExtensionNotAllowed
-		e.Advice = notAllowListedAdvice(name)
+		e.Advice, e.Fact = notAllowListedAdvice(name), Fact{Topic: TopicNotAllowListed}
 	case ve != nil || isVersionFailure(pgErr):
 		e.Kind = ErrExtensionVersion
 		if ve != nil {
-			e.Advice = ve.advice
+			e.Advice, e.Fact = versionAdvice(name, ve.fact), ve.fact
 		}
 	case pgErr.Code == "58P01" || strings.Contains(msg, "control file"):
 		e.Kind = ErrExtensionUnavailable
@@ -265,16 +277,18 @@ func extensionRule(e *Error, pgErr *pgconn.PgError) {
 			"SELECT name, default_version FROM pg_available_extensions lists the ones it has."
 	case pgErr.Code == "3F000":
 		e.Kind = ErrExtensionSchema
-		e.Advice = "Create the schema first (it must exist in this database), or leave schema unset."
+		e.Advice = "Create the schema first (it must exist in this database), or create the extension without a SCHEMA clause."
+		e.Fact = Fact{Topic: TopicSchemaMissing}
 	case strings.Contains(msg, "must be installed in schema"):
 		e.Kind = ErrExtensionSchema
-		e.Advice = "This extension is not relocatable and always lives in the schema named above: leave schema unset or set it to that name."
+		e.Advice = "This extension is not relocatable and always lives in the schema named above: create it without a SCHEMA clause or with that schema."
+		e.Fact = Fact{Topic: TopicNotRelocatable}
 	case pgErr.Code == "2BP01":
 		e.Kind = ErrDependentObjects
 		e.Advice = "Objects listed above (e.g. columns of a type the extension defines) depend on the extension. " +
-			"The provider never drops with CASCADE, since that would also drop them and their data. " +
-			"Drop or change those objects first (if Terraform manages them, make them depend on this resource " +
-			"so that they are destroyed before it), then apply again."
+			"It is never dropped with CASCADE, since that would also drop them and their data. " +
+			"Drop or change those objects first, then drop the extension again."
+		e.Fact = Fact{Topic: TopicExtensionInUse}
 	case pgErr.Code == "42501" && strings.Contains(msg, "must be owner"):
 		e.Kind = ErrPermissionDenied
 		e.Advice = fmt.Sprintf("Only the extension's owner (or a member of the owning role) may update or drop it, and this login "+
@@ -291,22 +305,12 @@ func extensionRule(e *Error, pgErr *pgconn.PgError) {
 }
 
 // notAllowListedAdvice says how to allow an extension on Azure: the server
-// parameter azure.extensions is an ARM setting, outside this provider. Prose
-// is one line per paragraph (Terraform wraps it); the indented HCL is left
-// as it is.
+// parameter azure.extensions is an ARM setting of the flexible server.
 func notAllowListedAdvice(name string) string {
 	return fmt.Sprintf("Azure lets azure_pg_admin members create only the extensions listed in the server parameter "+
-		"azure.extensions (SHOW azure.extensions; shows the list). Add %q to that list. It is an ARM setting of the flexible server, "+
-		"which this provider cannot change; with the azurerm provider:\n\n"+
-		"  resource \"azurerm_postgresql_flexible_server_configuration\" \"extensions\" {\n"+
-		"    name      = \"azure.extensions\"\n"+
-		"    server_id = azurerm_postgresql_flexible_server.example.id\n"+
-		"    value     = \"%s\" # comma-separated: keep the extensions already allowed\n"+
-		"  }\n\n"+
-		"and make this resource wait for it:\n\n"+
-		"  depends_on = [azurerm_postgresql_flexible_server_configuration.extensions]\n\n"+
-		"With the Azure CLI: az postgres flexible-server parameter set --resource-group <rg> --server-name <server> "+
+		"azure.extensions (SHOW azure.extensions; shows the list). Add %q to that list, as %s (comma-separated: keep the extensions already allowed). "+
+		"It is an ARM setting of the flexible server, not changed by SQL; with the Azure CLI: "+
+		"az postgres flexible-server parameter set --resource-group <rg> --server-name <server> "+
 		"--name azure.extensions --value <comma-separated list>. "+
-		"Some extensions must also be listed in shared_preload_libraries, which takes effect after a server restart.",
-		name, strings.ToUpper(name))
+		"Some extensions must also be listed in shared_preload_libraries, which takes effect after a server restart.", name, strings.ToUpper(name))
 }

@@ -3,6 +3,7 @@ package pgaad_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,6 +40,19 @@ func wantExtKind(t *testing.T, err, kind error, texts ...string) {
 			t.Errorf("error does not say %q:\n%v", s, err)
 		}
 	}
+	noTerraformWords(t, err)
+}
+
+// noTerraformWords checks that pgaad's text speaks in database and Azure
+// terms: the provider words the advice in Terraform's.
+func noTerraformWords(t *testing.T, err error) {
+	t.Helper()
+	for _, w := range []string{"resource \"", "azurerm_", "azurepg_", "depends_on", "depend on this resource", "replace the resource",
+		"the provider's", "unset", "is not set"} {
+		if strings.Contains(err.Error(), w) {
+			t.Errorf("pgaad's text names Terraform's %q:\n%v", w, err)
+		}
+	}
 }
 
 func TestExtensionLifecycle(t *testing.T) {
@@ -70,7 +84,11 @@ func TestExtensionLifecycle(t *testing.T) {
 	for _, other := range append([]string{"9.9"}, others...) {
 		_, err = c.UpdateExtension(ctx, db, "azure_ai", other)
 		wantExtKind(t, err, pgaad.ErrExtensionVersion, `no update path from version "`+v+`" to version "`+other+`"`,
-			versions, "no update path to any other version")
+			versions, "no update path to any other version", "drop it and create it at the version wanted")
+		if f := factOf(t, err); f.Topic != pgaad.TopicExtensionVersions || f.Installed != v || len(f.UpdateTargets) != 0 ||
+			!slices.Equal(f.Versions, []string{v}) || f.DefaultVersion != v {
+			t.Errorf("fact %+v, want the versions, %s installed and no update target", f, v)
+		}
 	}
 	// Updating to the installed version changes nothing.
 	if x, err = c.UpdateExtension(ctx, db, "azure_ai", v); err != nil || x != want {
@@ -101,16 +119,30 @@ func TestExtensionErrors(t *testing.T) {
 
 	_, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "pg_buffercache"})
 	wantExtKind(t, err, pgaad.ErrExtensionNotAllowed, `"pg_buffercache" is not allow-listed`,
-		"azure.extensions", "azurerm_postgresql_flexible_server_configuration", `value     = "PG_BUFFERCACHE"`)
+		"azure.extensions", `Add "pg_buffercache" to that list, as PG_BUFFERCACHE`, "az postgres flexible-server parameter set")
+	if f := factOf(t, err); f.Topic != pgaad.TopicNotAllowListed {
+		t.Errorf("fact %+v, want %q", f, pgaad.TopicNotAllowListed)
+	}
 
 	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "hstore", Version: "0.1"})
-	wantExtKind(t, err, pgaad.ErrExtensionVersion, "no installation script", "1.4, 1.5, 1.6, 1.7, 1.8 (default 1.8")
+	wantExtKind(t, err, pgaad.ErrExtensionVersion, "no installation script", "1.4, 1.5, 1.6, 1.7, 1.8 (default 1.8, installed when no VERSION is given).")
+	if f := factOf(t, err); f.Topic != pgaad.TopicExtensionVersions || f.DefaultVersion != "1.8" || f.Installed != "" ||
+		!slices.Contains(f.Versions, "1.8") {
+		t.Errorf("fact %+v, want hstore's versions, default 1.8, none installed", f)
+	}
 
 	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "hstore", Schema: "no such schema"})
-	wantExtKind(t, err, pgaad.ErrExtensionSchema, `schema "no such schema" does not exist`, "Create the schema first")
+	wantExtKind(t, err, pgaad.ErrExtensionSchema, `schema "no such schema" does not exist`, "Create the schema first",
+		"without a SCHEMA clause")
+	if f := factOf(t, err); f.Topic != pgaad.TopicSchemaMissing {
+		t.Errorf("fact %+v, want %q", f, pgaad.TopicSchemaMissing)
+	}
 
 	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "azure_ai", Schema: "public"})
-	wantExtKind(t, err, pgaad.ErrExtensionSchema, `must be installed in schema "azure_ai"`)
+	wantExtKind(t, err, pgaad.ErrExtensionSchema, `must be installed in schema "azure_ai"`, "without a SCHEMA clause or with that schema")
+	if f := factOf(t, err); f.Topic != pgaad.TopicNotRelocatable {
+		t.Errorf("fact %+v, want %q", f, pgaad.TopicNotRelocatable)
+	}
 
 	missing := pgtest.Name("no such db")
 	_, err = c.CreateExtension(ctx, pgaad.NewExtension{Database: missing, Name: "hstore"})
@@ -130,7 +162,11 @@ func TestExtensionErrors(t *testing.T) {
 	}
 	pgtest.SuperExec(t, db, "CREATE TABLE keep_me (h "+pgx.Identifier{schema, "hstore"}.Sanitize()+")")
 	err = c.DropExtension(ctx, db, "hstore")
-	wantExtKind(t, err, pgaad.ErrDependentObjects, "2BP01", "column h of table keep_me depends on type", "never drops with CASCADE")
+	wantExtKind(t, err, pgaad.ErrDependentObjects, "2BP01", "column h of table keep_me depends on type", "never dropped with CASCADE",
+		"then drop the extension again")
+	if f := factOf(t, err); f.Topic != pgaad.TopicExtensionInUse {
+		t.Errorf("fact %+v, want %q", f, pgaad.TopicExtensionInUse)
+	}
 	if strings.Contains(err.Error(), "Use DROP ... CASCADE") {
 		t.Errorf("the error passes on the server's advice to CASCADE:\n%v", err)
 	}

@@ -307,9 +307,9 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 	}
 	if len(before.Missing) > 0 && len(privileges) > 0 {
 		return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrNotFound,
-			Err: fmt.Errorf("no %s named %q in schema %q", t.ObjectType, before.Missing, t.Schema),
-			Advice: "Names are case-sensitive. Create the objects first (and make this resource depend on what creates them), " +
-				"or remove them from objects. Nothing was changed."}
+			Err:    fmt.Errorf("no %s named %q in schema %q", t.ObjectType, before.Missing, t.Schema),
+			Advice: "Names are case-sensitive. Create the objects first, or leave them out of the grant. Nothing was changed.",
+			Fact:   Fact{Topic: TopicObjectsMissing}}
 	}
 	s := grantScript(t, objs, before, privileges, withGrantOption)
 	if s.sql != "" { // nothing when no object is covered (an empty schema)

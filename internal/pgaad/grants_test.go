@@ -3,6 +3,7 @@ package pgaad_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -226,6 +227,34 @@ func TestGrantEmptySchema(t *testing.T) {
 		if err := c.RevokeGrant(ctx, target); err != nil {
 			t.Fatalf("%s: revoke: %v", kind, err)
 		}
+	}
+}
+
+// TestGrantMissingObject: a listed table that does not exist fails the
+// grant with ErrNotFound and the objects-missing fact, naming the table, and
+// changes nothing on the table that exists.
+func TestGrantMissingObject(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	f := newAccessFixture(t)
+	missing := pgtest.Name(`no "such"; table`)
+	target := pgaad.GrantTarget{Role: f.grantee, Database: f.db, ObjectType: "table", Schema: f.schema, Objects: []string{f.mine, missing}}
+	_, err := c.ApplyGrant(ctx, target, []string{"SELECT"}, false)
+	if !errors.Is(err, pgaad.ErrNotFound) {
+		t.Fatalf("got %v, want ErrNotFound", err)
+	}
+	if f := factOf(t, err); f.Topic != pgaad.TopicObjectsMissing {
+		t.Errorf("fact %+v, want %q", f, pgaad.TopicObjectsMissing)
+	}
+	for _, s := range []string{"no table named", fmt.Sprintf("%q", missing), "Create the objects first, or leave them out of the grant", "Nothing was changed"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error does not say %q:\n%v", s, err)
+		}
+	}
+	noTerraformWords(t, err)
+	if got := tablePrivileges(t, f.db, f.schema, f.mine, f.grantee); len(got) != 0 {
+		t.Errorf("the existing table got %v", got)
 	}
 }
 

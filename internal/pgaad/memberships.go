@@ -107,8 +107,8 @@ func (c *Client) Membership(ctx context.Context, role, member string) (Membershi
 
 // GrantMembership grants role to member (WITH ADMIN OPTION when asked) and
 // reads it back, in one transaction. A membership that already exists is
-// ErrAlreadyExists and is left as it is: deleting the resource later would
-// revoke a grant that Terraform did not make. When COMMIT got no answer,
+// ErrAlreadyExists and is left as it is: revoking it later would take back
+// a grant that this client did not make. When COMMIT got no answer,
 // the membership is looked up: there as asked, the grant succeeded.
 func (c *Client) GrantMembership(ctx context.Context, m Membership) (Membership, error) {
 	const op = "granting role"

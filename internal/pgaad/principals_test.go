@@ -264,6 +264,17 @@ func wantFact(t *testing.T, err error, topic pgaad.Topic, byObjectID bool) {
 	}
 }
 
+// factOf is the situation err tells the provider about; err must be a
+// *pgaad.Error.
+func factOf(t *testing.T, err error) pgaad.Fact {
+	t.Helper()
+	var pe *pgaad.Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("want a *pgaad.Error, got %v", err)
+	}
+	return pe.Fact
+}
+
 func wantKind(t *testing.T, err, kind error, text string) {
 	t.Helper()
 	if !errors.Is(err, kind) {

@@ -147,6 +147,25 @@ func TestReplicaRefusesWrites(t *testing.T) {
 			}
 		}
 	}
+	// The actions check the replica themselves (TerminateSessions runs on
+	// the read path) and report the same fact, in pgaad's words.
+	actions := map[string]func() error{
+		"reassign":  func() error { return rc.ReassignOwned(ctx, "postgres", pgaad.Reassign{Role: name, NewOwner: "su"}) },
+		"terminate": func() error { _, err := rc.TerminateSessions(ctx, name); return err },
+	}
+	for op, action := range actions {
+		err := action()
+		if !errors.Is(err, pgaad.ErrReadReplica) {
+			t.Fatalf("%s on the replica: %v, want ErrReadReplica", op, err)
+		}
+		if pe := (*pgaad.Error)(nil); !errors.As(err, &pe) || pe.Fact.Topic != pgaad.TopicReadReplica {
+			t.Errorf("%s on the replica: want the read-replica fact, got %+v", op, pe)
+		}
+		if !strings.Contains(err.Error(), "read replica") || !strings.Contains(err.Error(), "Connect to the primary server") ||
+			strings.Contains(err.Error(), "provider") {
+			t.Errorf("%s on the replica: %q does not say, in pgaad's words, to connect to the primary", op, err.Error())
+		}
+	}
 	if _, err := rc.ListPrincipals(ctx, false); err != nil {
 		t.Errorf("reading on the replica: %v", err)
 	}

@@ -139,6 +139,114 @@ var adviceFor = map[pgaad.Topic]func(e *pgaad.Error) string{
 			"Entra principals. The password-based server admin is a member of azure_pg_admin too, but Azure lets it create only local " +
 			"password-based users. Log in as an Entra admin: set username to the admin's name and an Entra auth_method (not \"password\")."
 	},
+	pgaad.TopicNotAllowListed:    notAllowListedAdvice,
+	pgaad.TopicExtensionVersions: extensionVersionsAdvice,
+	pgaad.TopicSchemaMissing: func(*pgaad.Error) string {
+		return "Create the schema first (it must exist in this database), or leave schema unset."
+	},
+	pgaad.TopicNotRelocatable: func(*pgaad.Error) string {
+		return "This extension is not relocatable and always lives in the schema named above: leave schema unset or set it to that name."
+	},
+	pgaad.TopicExtensionInUse: func(*pgaad.Error) string {
+		return "Objects listed above (e.g. columns of a type the extension defines) depend on the extension. " +
+			"The provider never drops with CASCADE, since that would also drop them and their data. " +
+			"Drop or change those objects first (if Terraform manages them, make them depend on this resource " +
+			"so that they are destroyed before it), then apply again."
+	},
+	pgaad.TopicCredential: func(*pgaad.Error) string {
+		return "The credential chosen by auth_method could not produce a token. Check auth_method, client_id and tenant_id, and that " +
+			"this machine has the identity (a managed identity exists only on Azure compute it is assigned to)."
+	},
+	pgaad.TopicTLSRequired: func(*pgaad.Error) string { return `Set sslmode to "verify-full" (the default).` },
+	pgaad.TopicNoTLS: func(*pgaad.Error) string {
+		return `Use sslmode = "disable" only for a local server without TLS; Azure always offers TLS.`
+	},
+	pgaad.TopicCertHostName: func(*pgaad.Error) string { return "No token or password was sent. The provider's " + hostRule },
+	pgaad.TopicCertAuthority: func(*pgaad.Error) string {
+		return trustRoots + " Something other than your server may be answering on this address. The provider's " + hostRule
+	},
+	pgaad.TopicTLSFailed: func(*pgaad.Error) string { return trustRoots + " For verify-full, the provider's " + hostRule },
+	pgaad.TopicPasswordRefused: func(*pgaad.Error) string {
+		return "Check username and password (PGPASSWORD)."
+	},
+	pgaad.TopicLoginRefused: func(*pgaad.Error) string {
+		return "Check that:\n" +
+			"- username is the principal's exact role name (case-sensitive): a user's UPN, or the display name of the group, service principal or managed identity;\n" +
+			"- that principal exists on this server (an Entra admin of the server, or created with azurepg_principal or pgaadauth_create_principal);\n" +
+			"- the token is for the server's tenant and cloud (tenant_id, cloud), and auth_method/client_id select the identity you meant;\n" +
+			"- the token has not expired: a token given with access_token (AZUREPG_ACCESS_TOKEN) is used as is, never refreshed;\n" +
+			"- the role's Entra object was not deleted and recreated: the role keeps the old object id (relabel it, or create the principal again)."
+	},
+	pgaad.TopicTokenFormat: func(*pgaad.Error) string { return pgaad.TokenFormatAdvice + " " + staticToken },
+	pgaad.TopicTokenExpired: func(e *pgaad.Error) string {
+		if e.Fact.ExpiresAt.IsZero() {
+			return staticToken
+		}
+		return staticToken + " Check this machine's clock too."
+	},
+	pgaad.TopicTokenCloud: func(e *pgaad.Error) string {
+		return fmt.Sprintf("Set the provider's cloud to %q if the server is in that cloud, or get a token for %s/.default.", e.Fact.Cloud, e.Fact.Resource)
+	},
+	pgaad.TopicObjectsMissing: func(*pgaad.Error) string {
+		return "Names are case-sensitive. Create the objects first (and make this resource depend on what creates them), " +
+			"or remove them from objects. Nothing was changed."
+	},
+}
+
+// Words of the connection advice that several topics share.
+const (
+	// staticToken: tokens the provider fetches are renewed before they
+	// expire; a token it is given is not.
+	staticToken = "A token given with access_token (AZUREPG_ACCESS_TOKEN) is used as is, never refreshed: get a new one " +
+		"(az account get-access-token --resource-type oss-rdbms), or let the provider fetch tokens with another auth_method."
+	trustRoots = "No token or password was sent. If the server's certificate comes from a private CA (or the emulator's), " +
+		"set the provider's sslrootcert (or PGSSLROOTCERT) to a PEM file with that CA's root certificates; it replaces the system trust store. " +
+		pgaad.AzureTLSRoots
+	hostRule = "host must be the server's FQDN as it appears in its certificate (myserver.postgres.database.azure.com), " +
+		"also when you reach it through a private endpoint (resolve that name to the private address with private DNS), never an IP address."
+)
+
+// notAllowListedAdvice says how to allow an extension on Azure: the server
+// parameter azure.extensions is an ARM setting, outside this provider. Prose
+// is one line per paragraph (Terraform wraps it); the indented HCL is left
+// as it is.
+func notAllowListedAdvice(e *pgaad.Error) string {
+	name := e.Object.Name
+	return fmt.Sprintf("Azure lets azure_pg_admin members create only the extensions listed in the server parameter "+
+		"azure.extensions (SHOW azure.extensions; shows the list). Add %q to that list. It is an ARM setting of the flexible server, "+
+		"which this provider cannot change; with the azurerm provider:\n\n"+
+		"  resource \"azurerm_postgresql_flexible_server_configuration\" \"extensions\" {\n"+
+		"    name      = \"azure.extensions\"\n"+
+		"    server_id = azurerm_postgresql_flexible_server.example.id\n"+
+		"    value     = %s # comma-separated: keep the extensions already allowed\n"+
+		"  }\n\n"+
+		"and make this resource wait for it:\n\n"+
+		"  depends_on = [azurerm_postgresql_flexible_server_configuration.extensions]\n\n"+
+		"With the Azure CLI: az postgres flexible-server parameter set --resource-group <rg> --server-name <server> "+
+		"--name azure.extensions --value <comma-separated list>. "+
+		"Some extensions must also be listed in shared_preload_libraries, which takes effect after a server restart.",
+		name, hclquote.String(strings.ToUpper(name)))
+}
+
+// extensionVersionsAdvice says which versions of the extension the server
+// has and where the installed one can go, in terms of the version
+// attribute.
+func extensionVersionsAdvice(e *pgaad.Error) string {
+	f := e.Fact
+	advice := fmt.Sprintf("Versions of %q on this server: %s", e.Object.Name, strings.Join(f.Versions, ", "))
+	if f.DefaultVersion != "" {
+		advice += fmt.Sprintf(" (default %s, used when version is not set)", f.DefaultVersion)
+	}
+	advice += "."
+	switch {
+	case f.Installed == "":
+	case len(f.UpdateTargets) == 0:
+		advice += fmt.Sprintf(" The installed version %s has no update path to any other version (PostgreSQL cannot downgrade "+
+			"an extension; to go back, replace the resource, which drops and creates it: terraform apply -replace=<address>).", f.Installed)
+	default:
+		advice += fmt.Sprintf(" The installed version %s can be updated to: %s.", f.Installed, strings.Join(f.UpdateTargets, ", "))
+	}
+	return advice
 }
 
 // errorText is err's text for a diagnostic: a pgaad error's advice in

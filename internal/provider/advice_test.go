@@ -2,8 +2,12 @@ package provider
 
 import (
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
@@ -51,6 +55,32 @@ func TestAdviceInTerraformTerms(t *testing.T) {
 		{"no slots", &pgaad.Error{Op: "connecting to", Kind: pgaad.ErrConnection, Err: errors.New("no free slots"), Advice: "x",
 			Fact: pgaad.Fact{Topic: pgaad.TopicNoSlots}},
 			[]string{"no free slots", "terraform's -parallelism", "provider's max_connections", "Then run terraform apply again."}, nil},
+		{"token for another cloud", &pgaad.Error{Op: "connecting to", Kind: pgaad.ErrConnection, Err: errors.New("another audience"), Advice: "x",
+			Fact: pgaad.Fact{Topic: pgaad.TopicTokenCloud, Cloud: "china", Resource: "https://ossrdbms-aad.database.windows.net"}},
+			[]string{`Set the provider's cloud to "china" if the server is in that cloud`, "get a token for https://ossrdbms-aad.database.windows.net/.default"}, nil},
+		{"token expired, expiry unknown", &pgaad.Error{Op: "connecting to", Kind: pgaad.ErrConnection, Err: errors.New("expired"), Advice: "x",
+			Fact: pgaad.Fact{Topic: pgaad.TopicTokenExpired}},
+			[]string{"access_token (AZUREPG_ACCESS_TOKEN) is used as is, never refreshed", "another auth_method"}, []string{"clock"}},
+		{"token expired at", &pgaad.Error{Op: "connecting to", Kind: pgaad.ErrConnection, Err: errors.New("expired"), Advice: "x",
+			Fact: pgaad.Fact{Topic: pgaad.TopicTokenExpired, ExpiresAt: time.Unix(1700000000, 0)}},
+			[]string{"never refreshed", "Check this machine's clock too."}, nil},
+		{"server without TLS", &pgaad.Error{Op: "connecting to", Kind: pgaad.ErrConnection, Err: errors.New("no TLS"), Advice: "x",
+			Fact: pgaad.Fact{Topic: pgaad.TopicNoTLS}},
+			[]string{`Use sslmode = "disable" only for a local server without TLS`}, nil},
+		{"TLS failed", &pgaad.Error{Op: "connecting to", Kind: pgaad.ErrConnection, Err: errors.New("TLS failed"), Advice: "x",
+			Fact: pgaad.Fact{Topic: pgaad.TopicTLSFailed}},
+			[]string{"set the provider's sslrootcert (or PGSSLROOTCERT)", "DigiCert Global Root G2", "For verify-full, the provider's host must be the server's FQDN"}, nil},
+		{"schema missing", &pgaad.Error{Op: "creating extension", Object: pgaad.Object{Type: pgaad.ObjectExtension, Name: "hstore", Database: "db"},
+			Kind: pgaad.ErrExtensionSchema, Advice: "x", Fact: pgaad.Fact{Topic: pgaad.TopicSchemaMissing}},
+			[]string{"Create the schema first", "or leave schema unset"}, nil},
+		{"extension versions, update targets", &pgaad.Error{Op: "updating extension", Object: pgaad.Object{Type: pgaad.ObjectExtension, Name: "hstore", Database: "db"},
+			Kind: pgaad.ErrExtensionVersion, Advice: "x", Fact: pgaad.Fact{Topic: pgaad.TopicExtensionVersions,
+				Versions: []string{"1.4", "1.8"}, DefaultVersion: "1.8", Installed: "1.4", UpdateTargets: []string{"1.8"}}},
+			[]string{`Versions of "hstore" on this server: 1.4, 1.8 (default 1.8, used when version is not set).`,
+				"The installed version 1.4 can be updated to: 1.8."}, []string{"replace"}},
+		{"extension versions, no default", &pgaad.Error{Op: "creating extension", Object: pgaad.Object{Type: pgaad.ObjectExtension, Name: "x", Database: "db"},
+			Kind: pgaad.ErrExtensionVersion, Advice: "x", Fact: pgaad.Fact{Topic: pgaad.TopicExtensionVersions, Versions: []string{"1.0"}}},
+			[]string{`Versions of "x" on this server: 1.0.`}, []string{"default", "installed"}},
 		{"no topic", &pgaad.Error{Op: "granting role", Kind: pgaad.ErrPermissionDenied, Advice: "GRANT x TO y;"},
 			[]string{"GRANT x TO y;"}, nil},
 	} {
@@ -73,5 +103,36 @@ func TestAdviceInTerraformTerms(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAdviceForEveryTopic: every Topic that pgaad declares has the
+// provider's words, so that no situation reaches a user in pgaad's terms
+// only because its words were forgotten here.
+func TestAdviceForEveryTopic(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "../pgaad/errors.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	ast.Inspect(f, func(node ast.Node) bool {
+		spec, ok := node.(*ast.ValueSpec)
+		if !ok {
+			return true
+		}
+		if id, ok := spec.Type.(*ast.Ident); !ok || id.Name != "Topic" {
+			return true
+		}
+		for i, name := range spec.Names {
+			lit := spec.Values[i].(*ast.BasicLit)
+			n++
+			if _, ok := adviceFor[pgaad.Topic(strings.Trim(lit.Value, `"`))]; !ok {
+				t.Errorf("pgaad.%s has no advice in Terraform's terms (adviceFor)", name.Name)
+			}
+		}
+		return true
+	})
+	if n < len(adviceFor) {
+		t.Errorf("found %d topics in pgaad/errors.go, but adviceFor words %d", n, len(adviceFor))
 	}
 }

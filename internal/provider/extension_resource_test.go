@@ -132,7 +132,8 @@ func TestAccExtensionAzureAI(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 				},
 				ExpectError: extensionErrorText(`no update path from version "`+v+`" to version "9.9.9"`,
-					"on this server: "+v+" (default "+v+",", "no update path to any other version"),
+					"on this server: "+v+" (default "+v+", used when version is not set)", "no update path to any other version",
+					"replace the resource, which drops and creates it: terraform apply -replace=<address>"),
 			},
 			{
 				Config: pinned,
@@ -223,7 +224,8 @@ func TestAccExtensionErrors(t *testing.T) {
 		{
 			Config: extensionConfig(db, "pg_buffercache"),
 			ExpectError: extensionErrorText("not allowed by the server parameter azure.extensions",
-				`"pg_buffercache" is not allow-listed`, "azurerm_postgresql_flexible_server_configuration", `name = "azure.extensions"`),
+				`"pg_buffercache" is not allow-listed`, "azurerm_postgresql_flexible_server_configuration", `name = "azure.extensions"`,
+				`value = "PG_BUFFERCACHE"`, "depends_on = [azurerm_postgresql_flexible_server_configuration.extensions]"),
 		},
 		{
 			Config:      extensionConfig(missing, "hstore"),
@@ -231,8 +233,9 @@ func TestAccExtensionErrors(t *testing.T) {
 		},
 		{
 			// A version Azure ships on no major.
-			Config:      extensionConfig(db, "azure_ai", `version = "9.9.9"`),
-			ExpectError: extensionErrorText("Extension version not available", "no installation script", "on this server: "+ai+" (default "+ai+","),
+			Config: extensionConfig(db, "azure_ai", `version = "9.9.9"`),
+			ExpectError: extensionErrorText("Extension version not available", "no installation script",
+				"on this server: "+ai+" (default "+ai+", used when version is not set)."),
 		},
 		{
 			// The version Azure ships on another major.
@@ -241,12 +244,12 @@ func TestAccExtensionErrors(t *testing.T) {
 		},
 		{
 			Config:      extensionConfig(db, "azure_ai", `schema = "public"`),
-			ExpectError: extensionErrorText(`must be installed in schema "azure_ai"`),
+			ExpectError: extensionErrorText(`must be installed in schema "azure_ai"`, "leave schema unset or set it to that name"),
 		},
 		{Config: extensionConfig(db, "azure_ai", fmt.Sprintf("version = %q", ai))},
 		{
 			Config:      extensionConfig(db, "azure_ai", `version = "1.0.0"`),
-			ExpectError: extensionErrorText(`no update path from version "`+ai+`" to version "1.0.0"`, "cannot downgrade"),
+			ExpectError: extensionErrorText(`no update path from version "`+ai+`" to version "1.0.0"`, "cannot downgrade", "replace the resource"),
 		},
 		{
 			// A table column of its type keeps hstore from being dropped; nothing is cascaded.
@@ -262,8 +265,9 @@ func TestAccExtensionErrors(t *testing.T) {
 			},
 		},
 		{
-			Config:      "provider \"azurepg\" {}\n",
-			ExpectError: extensionErrorText("Other objects depend on the extension", "column h of table keep_me depends on type", "never drops with CASCADE"),
+			Config: "provider \"azurepg\" {}\n",
+			ExpectError: extensionErrorText("Other objects depend on the extension", "column h of table keep_me depends on type",
+				"The provider never drops with CASCADE", "make them depend on this resource so that they are destroyed before it"),
 		},
 		{
 			PreConfig: func() {

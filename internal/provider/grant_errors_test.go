@@ -267,7 +267,8 @@ func TestAccGrantMissingObject(t *testing.T) {
   objects     = [%s, %s]
   privileges  = ["SELECT"]
 }`, hclquote.String(a.tables[0]), hclquote.String(missing))),
-				ExpectError: words("Object of the grant not found", "no table named", "Nothing was changed"),
+				ExpectError: words("Object of the grant not found", "no table named",
+					"Create the objects first (and make this resource depend on what creates them), or remove them from objects", "Nothing was changed"),
 			},
 			{
 				PreConfig: func() {

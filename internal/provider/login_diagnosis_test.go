@@ -77,7 +77,7 @@ func TestLoginDiagnosis(t *testing.T) {
 				Config: tokenConfig(e.AdminName(), arm.Value),
 				ExpectError: words("Cannot connect to the server",
 					"does not have a valid audience claim",
-					`the token is for the audience "https://management.azure.com", but cloud = "public" logs in with tokens for "`+loginResource+`"`,
+					`the token is for the audience "https://management.azure.com"; the configured cloud "public" takes tokens for "`+loginResource+`"`,
 					"Get a token for the resource "+loginResource),
 			},
 			{
@@ -85,14 +85,15 @@ func TestLoginDiagnosis(t *testing.T) {
 				ExpectError: words("Cannot connect to the server",
 					"The access token has invalid format.",
 					"the password sent is not a JWT",
-					"exactly as the authentication endpoint returned it"),
+					"exactly as the authentication endpoint returned it",
+					"let the provider fetch tokens with another auth_method"),
 			},
 			{
 				Config: tokenConfig(e.AdminName(), otherTok.Value),
 				ExpectError: words("Cannot connect to the server",
-					fmt.Sprintf("the token is for object %s (appid %s, tenant %s); username %q must be the role of that identity",
+					fmt.Sprintf("the token is for object %s (appid %s, tenant %s); the user name %q must be the role of that identity",
 						other.ObjectID, other.ClientID, e.TenantID(), e.AdminName()),
-					"the role's Entra object was not deleted and recreated"),
+					"(tenant_id, cloud), and auth_method/client_id select the identity", "the role's Entra object was not deleted and recreated"),
 			},
 			{
 				// The same provider settings with a good token log in.

@@ -78,7 +78,7 @@ data "azurepg_principals" "all" {}
 		wrong := "Wr0ng-" + acctest.Name("password")
 		bad := acctest.NewWorkdir(t, cfg, map[string]string{"TF_VAR_secret": wrong})
 		r := bad.Run("plan", "-input=false", "-no-color")
-		if r.Err == nil || !words("password authentication failed for", emulator.ServerAdmin).MatchString(r.Stderr) {
+		if r.Err == nil || !words("password authentication failed for", emulator.ServerAdmin, "Check username and password (PGPASSWORD)").MatchString(r.Stderr) {
 			t.Fatalf("want a password error, got %v:\n%s", r.Err, r.Stderr)
 		}
 		bad.CheckNoSecrets(map[string]string{"wrong password": wrong})
