@@ -2,7 +2,6 @@ package pgaad
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -122,25 +121,14 @@ func scanDefaultPrivileges(row pgx.Row, t DefaultPrivilegesTarget) (DefaultPrivi
 // privileges, then reads the result back. Three round trips, as
 // applyGrant. Running it again is harmless.
 func (c *Client) ApplyDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
-	op := "granting " + t.what()
-	d, err := writeOne(ctx, c, t.Database, op, func(conn *pgx.Conn) (DefaultPrivileges, error) {
-		return applyDefaultPrivileges(ctx, conn, op, t, privileges, withGrantOption)
-	}, nil)
-	return d, c.classify(op, t.object(), err, nil)
+	return writePrivileges(ctx, c, t, false, privileges, withGrantOption, applyDefaultPrivileges)
 }
 
 // RevokeDefaultPrivileges revokes the role's default privileges, in two
 // round trips; a role, owner, schema or database that is gone is not an
 // error.
 func (c *Client) RevokeDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget) error {
-	op := "revoking " + t.what()
-	_, err := writeOne(ctx, c, t.Database, op, func(conn *pgx.Conn) (DefaultPrivileges, error) {
-		return applyDefaultPrivileges(ctx, conn, op, t, nil, false)
-	}, nil)
-	err = c.classify(op, t.object(), err, nil)
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrDatabaseMissing) {
-		return nil
-	}
+	_, err := writePrivileges(ctx, c, t, true, nil, false, applyDefaultPrivileges)
 	return err
 }
 

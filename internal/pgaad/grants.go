@@ -265,25 +265,14 @@ func (t GrantTarget) sqlName(o grantObject) string {
 // Three round trips (see applyGrant). Running it again is harmless, so a
 // lost COMMIT needs no check.
 func (c *Client) ApplyGrant(ctx context.Context, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
-	op := "granting " + t.what()
-	g, err := writeOne(ctx, c, t.Database, op, func(conn *pgx.Conn) (Grant, error) {
-		return applyGrant(ctx, conn, op, t, privileges, withGrantOption)
-	}, nil)
-	return g, c.classify(op, t.object(), err, nil)
+	return writePrivileges(ctx, c, t, false, privileges, withGrantOption, applyGrant)
 }
 
 // RevokeGrant revokes every privilege the role holds on the target's
 // objects (those that still exist), in two round trips. A role, schema or
 // database that is gone took its privileges with it: not an error.
 func (c *Client) RevokeGrant(ctx context.Context, t GrantTarget) error {
-	op := "revoking " + t.what()
-	_, err := writeOne(ctx, c, t.Database, op, func(conn *pgx.Conn) (Grant, error) {
-		return applyGrant(ctx, conn, op, t, nil, false)
-	}, nil)
-	err = c.classify(op, t.object(), err, nil)
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrDatabaseMissing) {
-		return nil
-	}
+	_, err := writePrivileges(ctx, c, t, true, nil, false, applyGrant)
 	return err
 }
 

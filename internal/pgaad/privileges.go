@@ -1,6 +1,7 @@
 package pgaad
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -25,6 +26,36 @@ const (
 // PUBLIC and refuses to create a role of that name, so no real role can be
 // meant by it.
 const PublicRole = "public"
+
+// privilegeTarget is what a privilege write is about: a GrantTarget or a
+// DefaultPrivilegesTarget.
+type privilegeTarget interface {
+	what() string   // the target in messages
+	object() Object // its Object, which names its database
+}
+
+// writePrivileges makes the role hold exactly privileges on t, or (revoke)
+// none, with one attempt of apply (applyGrant or applyDefaultPrivileges)
+// as one write on t's database, and classifies a failure. A revoke whose
+// role, schema or database is gone is not an error: they took the
+// privileges with them. Running apply again is harmless, so a lost COMMIT
+// needs no check.
+func writePrivileges[T privilegeTarget, R any](ctx context.Context, c *Client, t T, revoke bool, privileges []string, withGrantOption bool,
+	apply func(ctx context.Context, conn *pgx.Conn, op string, t T, privileges []string, withGrantOption bool) (R, error),
+) (R, error) {
+	op := "granting " + t.what()
+	if revoke {
+		op = "revoking " + t.what()
+	}
+	r, err := writeOne(ctx, c, t.object().Database, op, func(conn *pgx.Conn) (R, error) {
+		return apply(ctx, conn, op, t, privileges, withGrantOption)
+	}, nil)
+	err = c.classify(op, t.object(), err, nil)
+	if revoke && (errors.Is(err, ErrNotFound) || errors.Is(err, ErrDatabaseMissing)) {
+		return r, nil
+	}
+	return r, err
+}
 
 // Privileges lists, for each object type, the privileges PostgreSQL accepts
 // on it, as aclexplode spells them. MAINTAIN exists on tables from
