@@ -164,10 +164,7 @@ func (r *defaultPrivilegesResource) ValidateConfig(ctx context.Context, req reso
 			"Default privileges on schemas apply to the whole database (PostgreSQL has no ALTER DEFAULT PRIVILEGES IN SCHEMA ... ON SCHEMAS); remove schema.")
 	}
 	validatePrivileges(ctx, &resp.Diagnostics, m.Privileges, typ)
-	if !m.Role.IsUnknown() && m.Role.ValueString() == pgaad.PublicRole && m.WithGrantOption.ValueBool() {
-		resp.Diagnostics.AddAttributeError(path.Root("with_grant_option"), "with_grant_option not allowed for PUBLIC",
-			"PostgreSQL cannot give PUBLIC the grant option; set with_grant_option = false.")
-	}
+	validateGrantOption(&resp.Diagnostics, m.Role, m.WithGrantOption)
 }
 
 func (m defaultPrivilegesModel) target() pgaad.DefaultPrivilegesTarget {

@@ -203,10 +203,7 @@ func (r *grantResource) ValidateConfig(ctx context.Context, req resource.Validat
 				map[string]string{"database": "database", "schema": "schema"}[typ]))
 	}
 	validatePrivileges(ctx, &resp.Diagnostics, m.Privileges, typ)
-	if !m.Role.IsUnknown() && m.Role.ValueString() == pgaad.PublicRole && m.WithGrantOption.ValueBool() {
-		resp.Diagnostics.AddAttributeError(path.Root("with_grant_option"), "with_grant_option not allowed for PUBLIC",
-			"PostgreSQL cannot give PUBLIC the grant option; set with_grant_option = false.")
-	}
+	validateGrantOption(&resp.Diagnostics, m.Role, m.WithGrantOption)
 }
 
 func plural(objectType string) string { return objectType + "s" }

@@ -29,27 +29,33 @@ const postgresqlRoleType = "postgresql_role"
 // follows in the same plan (Read) fills them from the role's security labels,
 // and fails with movedPlainRoleError when the role is not an Entra principal.
 func (r *principalResource) MoveState(context.Context) []resource.StateMover {
-	return []resource.StateMover{{StateMover: movePostgresqlRole}}
+	return []resource.StateMover{mover(postgresqlRoleType, roleNameMissing, removedImportAdvice("<role name>"), movePostgresqlRole)}
 }
 
-func movePostgresqlRole(ctx context.Context, req resource.MoveStateRequest, resp *resource.MoveStateResponse) {
-	if !movedFrom(req, postgresqlRoleType) {
-		return // not ours: the framework reports that no mover matched
+// postgresqlRoleState is what a move reads of a postgresql_role: the name
+// (all that azurepg_principal takes), and the attributes that azurepg_role
+// has too.
+type postgresqlRoleState struct {
+	Name            *string `json:"name"`
+	Login           *bool   `json:"login"`
+	Inherit         *bool   `json:"inherit"`
+	CreateDatabase  *bool   `json:"create_database"`
+	CreateRole      *bool   `json:"create_role"`
+	ConnectionLimit *int64  `json:"connection_limit"`
+	ValidUntil      *string `json:"valid_until"`
+}
+
+// roleNameMissing says that a postgresql_role state has no name.
+func roleNameMissing(s postgresqlRoleState) string {
+	if s.Name == nil || *s.Name == "" {
+		return "role name"
 	}
-	type roleState struct {
-		Name *string `json:"name"`
-	}
-	src, ok := decodeMovedState(req, &resp.Diagnostics, func(s roleState) string {
-		if s.Name == nil || *s.Name == "" {
-			return "role name"
-		}
-		return ""
-	}, removedImportAdvice("<role name>"))
-	if !ok {
-		return
-	}
+	return ""
+}
+
+func movePostgresqlRole(src postgresqlRoleState, _ *diag.Diagnostics) (principalModel, bool) {
 	name := types.StringValue(*src.Name)
-	resp.Diagnostics.Append(resp.TargetState.Set(ctx, principalModel{
+	return principalModel{
 		ID:       name,
 		Name:     name,
 		Type:     types.StringNull(),
@@ -57,7 +63,7 @@ func movePostgresqlRole(ctx context.Context, req resource.MoveStateRequest, resp
 		Admin:    types.BoolNull(),
 		MFA:      types.BoolNull(),
 		TenantID: types.StringNull(),
-	})...)
+	}, true
 }
 
 // notYetRead reports whether a prior state is one that MoveState wrote and

@@ -57,6 +57,14 @@ func validatePrivileges(ctx context.Context, diags *diag.Diagnostics, set types.
 	}
 }
 
+// validateGrantOption refuses the grant option for PUBLIC.
+func validateGrantOption(diags *diag.Diagnostics, role types.String, withGrantOption types.Bool) {
+	if !role.IsUnknown() && role.ValueString() == pgaad.PublicRole && withGrantOption.ValueBool() {
+		diags.AddAttributeError(path.Root("with_grant_option"), "with_grant_option not allowed for PUBLIC",
+			"PostgreSQL cannot give PUBLIC the grant option; set with_grant_option = false.")
+	}
+}
+
 // privilegesState is the privileges as state shows them: ["ALL"] when the
 // prior state said ALL and the role still holds every privilege of the type.
 func privilegesState(held, full []string, prior types.Set) types.Set {

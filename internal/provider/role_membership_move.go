@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -25,35 +26,30 @@ const postgresqlGrantRoleType = "postgresql_grant_role"
 // provider); the source state says everything this resource holds, and the
 // refresh that follows in the same plan checks it against the server.
 func (r *roleMembershipResource) MoveState(context.Context) []resource.StateMover {
-	return []resource.StateMover{{StateMover: movePostgresqlGrantRole}}
-}
-
-func movePostgresqlGrantRole(ctx context.Context, req resource.MoveStateRequest, resp *resource.MoveStateResponse) {
-	if !movedFrom(req, postgresqlGrantRoleType) {
-		return // not ours: the framework reports that no mover matched
-	}
-	type grantRoleState struct {
-		Role            *string `json:"role"`
-		GrantRole       *string `json:"grant_role"`
-		WithAdminOption *bool   `json:"with_admin_option"`
-	}
-	src, ok := decodeMovedState(req, &resp.Diagnostics, func(s grantRoleState) string {
+	return []resource.StateMover{mover(postgresqlGrantRoleType, func(s postgresqlGrantRoleState) string {
 		if s.Role == nil || *s.Role == "" || s.GrantRole == nil || *s.GrantRole == "" {
 			return "role or grant_role"
 		}
 		return ""
-	}, grantRoleRemovedImportAdvice("<role>", "<member>"))
-	if !ok {
-		return
-	}
+	}, grantRoleRemovedImportAdvice("<role>", "<member>"), movePostgresqlGrantRole)}
+}
+
+// postgresqlGrantRoleState is what the move reads of a postgresql_grant_role.
+type postgresqlGrantRoleState struct {
+	Role            *string `json:"role"`
+	GrantRole       *string `json:"grant_role"`
+	WithAdminOption *bool   `json:"with_admin_option"`
+}
+
+func movePostgresqlGrantRole(src postgresqlGrantRoleState, _ *diag.Diagnostics) (roleMembershipModel, bool) {
 	role, member := *src.GrantRole, *src.Role
 	admin := src.WithAdminOption != nil && *src.WithAdminOption
-	resp.Diagnostics.Append(resp.TargetState.Set(ctx, roleMembershipModel{
+	return roleMembershipModel{
 		ID:              types.StringValue(roleMembershipID.Encode(role, member)),
 		Role:            types.StringValue(role),
 		Member:          types.StringValue(member),
 		WithAdminOption: types.BoolValue(admin),
-	})...)
+	}, true
 }
 
 // grantRoleRemovedImportAdvice is the other way to hand a membership over,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -347,38 +348,19 @@ var _ resource.ResourceWithMoveState = (*roleResource)(nil)
 // password stays behind (write-only here), and the refresh in the same plan
 // reads the role from the server.
 func (r *roleResource) MoveState(context.Context) []resource.StateMover {
-	return []resource.StateMover{{StateMover: movePostgresqlRoleToRole}}
+	return []resource.StateMover{mover(postgresqlRoleType, roleNameMissing,
+		"Import the role instead: remove the postgresql_role from the state without dropping it (a removed block with "+
+			"lifecycle { destroy = false }), then import it: terraform import 'azurepg_role.<name>' '<role name>'.",
+		movePostgresqlRoleToRole)}
 }
 
-func movePostgresqlRoleToRole(ctx context.Context, req resource.MoveStateRequest, resp *resource.MoveStateResponse) {
-	if !movedFrom(req, postgresqlRoleType) {
-		return
-	}
-	type source struct {
-		Name            *string `json:"name"`
-		Login           *bool   `json:"login"`
-		Inherit         *bool   `json:"inherit"`
-		CreateDatabase  *bool   `json:"create_database"`
-		CreateRole      *bool   `json:"create_role"`
-		ConnectionLimit *int64  `json:"connection_limit"`
-		ValidUntil      *string `json:"valid_until"`
-	}
-	src, ok := decodeMovedState(req, &resp.Diagnostics, func(s source) string {
-		if s.Name == nil || *s.Name == "" {
-			return "role name"
-		}
-		return ""
-	}, "Import the role instead: remove the postgresql_role from the state without dropping it (a removed block with "+
-		"lifecycle { destroy = false }), then import it: terraform import 'azurepg_role.<name>' '<role name>'.")
-	if !ok {
-		return
-	}
+func movePostgresqlRoleToRole(src postgresqlRoleState, _ *diag.Diagnostics) (roleModel, bool) {
 	validUntil := types.StringPointerValue(src.ValidUntil)
 	if v := validUntil.ValueString(); v == "" || v == validUntilInfinity {
 		validUntil = types.StringNull() // "infinity", postgresql_role's default, is "never": unset here
 	}
 	name := types.StringValue(*src.Name)
-	resp.Diagnostics.Append(resp.TargetState.Set(ctx, roleModel{
+	return roleModel{
 		ID:                name,
 		Name:              name,
 		Login:             types.BoolPointerValue(src.Login),
@@ -390,5 +372,5 @@ func movePostgresqlRoleToRole(ctx context.Context, req resource.MoveStateRequest
 		PasswordWO:        types.StringNull(),
 		PasswordWOVersion: types.Int64Null(),
 		ReassignOwnedTo:   types.StringNull(),
-	})...)
+	}, true
 }

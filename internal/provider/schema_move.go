@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -26,47 +27,42 @@ const postgresqlSchemaType = "postgresql_schema"
 // source state (its Read always records the database and the owner), and
 // the refresh that follows in the same plan reads the schema.
 func (r *schemaResource) MoveState(context.Context) []resource.StateMover {
-	return []resource.StateMover{{StateMover: movePostgresqlSchema}}
-}
-
-func movePostgresqlSchema(ctx context.Context, req resource.MoveStateRequest, resp *resource.MoveStateResponse) {
-	if !movedFrom(req, postgresqlSchemaType) {
-		return // not ours: the framework reports that no mover matched
-	}
-	// SDKv2 state: an unset string is "", policy a list of objects.
-	type schemaState struct {
-		Name        string           `json:"name"`
-		Database    string           `json:"database"`
-		Owner       string           `json:"owner"`
-		DropCascade bool             `json:"drop_cascade"`
-		Policy      []map[string]any `json:"policy"`
-	}
-	src, ok := decodeMovedState(req, &resp.Diagnostics, func(s schemaState) string {
+	return []resource.StateMover{mover(postgresqlSchemaType, func(s postgresqlSchemaState) string {
 		if s.Name == "" || s.Database == "" {
 			return "name or database"
 		}
 		return ""
-	}, schemaRemovedImportAdvice("<database>", "<schema>"))
-	if !ok {
-		return
-	}
+	}, schemaRemovedImportAdvice("<database>", "<schema>"), movePostgresqlSchema)}
+}
+
+// postgresqlSchemaState is what the move reads of a postgresql_schema
+// (SDKv2 state: an unset string is "", policy a list of objects).
+type postgresqlSchemaState struct {
+	Name        string           `json:"name"`
+	Database    string           `json:"database"`
+	Owner       string           `json:"owner"`
+	DropCascade bool             `json:"drop_cascade"`
+	Policy      []map[string]any `json:"policy"`
+}
+
+func movePostgresqlSchema(src postgresqlSchemaState, diags *diag.Diagnostics) (schemaModel, bool) {
 	owner := types.StringNull() // read by the refresh
 	if src.Owner != "" {
 		owner = types.StringValue(src.Owner)
 	}
-	resp.Diagnostics.Append(resp.TargetState.Set(ctx, schemaModel{
+	if len(src.Policy) > 0 {
+		diags.AddWarning("Schema privileges are not moved",
+			fmt.Sprintf("The %s %q had %d policy block(s). The privileges they granted stay on the server, but "+
+				"azurepg_schema does not manage privileges: declare them as azurepg_grant resources (object_type = \"schema\", "+
+				"privileges USAGE and CREATE), or they are no longer managed by Terraform.", postgresqlSchemaType, src.Name, len(src.Policy)))
+	}
+	return schemaModel{
 		ID:          types.StringValue(schemaID.Encode(src.Database, src.Name)),
 		Database:    types.StringValue(src.Database),
 		Name:        types.StringValue(src.Name),
 		Owner:       owner,
 		DropCascade: types.BoolValue(src.DropCascade),
-	})...)
-	if len(src.Policy) > 0 {
-		resp.Diagnostics.AddWarning("Schema privileges are not moved",
-			fmt.Sprintf("The %s %q had %d policy block(s). The privileges they granted stay on the server, but "+
-				"azurepg_schema does not manage privileges: declare them as azurepg_grant resources (object_type = \"schema\", "+
-				"privileges USAGE and CREATE), or they are no longer managed by Terraform.", postgresqlSchemaType, src.Name, len(src.Policy)))
-	}
+	}, true
 }
 
 // schemaRemovedImportAdvice is the other way to hand a schema over: forget
