@@ -231,7 +231,7 @@ func handOverScript(d DropRole, needed []neededRole, pg16, last bool) string {
 			}
 			grant.WriteString("GRANT " + role + " TO CURRENT_USER" + opts + ";\n")
 			if n.PriorInherit != nil && n.PriorSet != nil {
-				restore.WriteString(fmt.Sprintf("GRANT %s TO CURRENT_USER WITH INHERIT %t, SET %t;\n", role, *n.PriorInherit, *n.PriorSet))
+				fmt.Fprintf(&restore, "GRANT %s TO CURRENT_USER WITH INHERIT %t, SET %t;\n", role, *n.PriorInherit, *n.PriorSet)
 			} else {
 				restore.WriteString("REVOKE " + role + " FROM CURRENT_USER;\n")
 			}
@@ -312,14 +312,14 @@ func readOwned(ctx context.Context, q querier, db, name string) ([]OwnedObject, 
 // dropRoleRule classifies a failure of the clean-up.
 func dropRoleRule(d DropRole) func(e *Error, pgErr *pgconn.PgError) {
 	return func(e *Error, pgErr *pgconn.PgError) {
-		switch {
-		case pgErr.Code == "42501":
+		switch pgErr.Code {
+		case "42501":
 			e.Kind = ErrPermissionDenied
 			e.Advice = "Handing over what the role owns and revoking what it holds needs the privileges of the role, of the new owner " +
 				"and of the owners of the objects it holds privileges on; the login made itself a member of each for the time of " +
 				"the transaction, and the server refused one of these steps (named above). A new owner that receives a schema also " +
 				"needs CREATE on the database (GRANT CREATE ON DATABASE ... TO <new owner>). Nothing was changed in this database."
-		case pgErr.Code == "2BP01":
+		case "2BP01":
 			e.Kind = ErrDependentObjects
 			e.Advice = "Something the clean-up cannot revoke as an object's owner still depends on the role (listed above), for " +
 				"example a privilege granted by a role other than the object's owner. Revoke it as that grantor, then drop the role again."

@@ -293,8 +293,7 @@ func scramVerifier(password string, salt []byte, iterations int) (string, error)
 
 // roleRule is what roles add to the common classification.
 func roleRule(e *Error, pgErr *pgconn.PgError) {
-	switch {
-	case pgErr.Code == "42501":
+	if pgErr.Code == "42501" {
 		e.Kind = ErrPermissionDenied
 		e.Advice = "Creating or changing a role needs CREATEROLE (every Entra admin has it), and on PostgreSQL 16+ ADMIN OPTION on " +
 			"the role, which its creator has. CREATEROLE and CREATEDB can only be given by a role that has them itself. " +

@@ -175,7 +175,7 @@ resource "azurepg_principal" "pat" {
   reassign_owned_to = azurepg_role.owner.name
 }
 `, owner, pat.Name, e.AdminName())
-	ownerOnly := both[:strings.Index(both, `resource "azurepg_principal"`)]
+	ownerOnly, _, _ := strings.Cut(both, `resource "azurepg_principal"`)
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
 		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
