@@ -360,13 +360,9 @@ func (r *aiSettingsResource) Delete(ctx context.Context, req resource.DeleteRequ
 // database) and reads every setting present there: the configuration is not
 // known at import, so all of them are adopted.
 func (r *aiSettingsResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	database := req.ID
-	if v, ok, diags := aiSettingsIdentity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
-		resp.Diagnostics.Append(diags...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		database = v[0]
+	database, ok := aiSettingsIdentity.importID(ctx, req, r.data.host(), &resp.Diagnostics)
+	if !ok {
+		return
 	}
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)

@@ -102,6 +102,20 @@ func (d identityDef) fromImport(ctx context.Context, req resource.ImportStateReq
 	return values, !diags.HasError(), diags
 }
 
+// importID is the import ID of a resource whose identity has one part
+// (besides host): req.ID, or that part of the import block's identity.
+// ok false: an error was added to diags.
+func (d identityDef) importID(ctx context.Context, req resource.ImportStateRequest, providerHost string, diags *diag.Diagnostics) (id string, ok bool) {
+	v, fromIdentity, ds := d.fromImport(ctx, req, providerHost)
+	if diags.Append(ds...); diags.HasError() {
+		return "", false
+	}
+	if fromIdentity {
+		return v[0], true
+	}
+	return req.ID, true
+}
+
 // host is the host the provider connects to ("" when not configured).
 func (d *providerData) host() string {
 	if d == nil {

@@ -346,13 +346,9 @@ func (r *principalResource) Delete(ctx context.Context, req resource.DeleteReque
 // the identity's name; a role that is missing or is not an Entra principal
 // is an error here, not an empty import.
 func (r *principalResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	name := req.ID
-	if v, ok, diags := principalIdentity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
-		resp.Diagnostics.Append(diags...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		name = v[0]
+	name, ok := principalIdentity.importID(ctx, req, r.data.host(), &resp.Diagnostics)
+	if !ok {
+		return
 	}
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)

@@ -167,13 +167,9 @@ func (r *privilegeResource[M, T, R]) ModifyPlan(ctx context.Context, req resourc
 // whose role, database or schema does not exist is an error here, not an
 // empty import.
 func (r *privilegeResource[M, T, R]) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id := req.ID
-	if v, ok, diags := r.kind.identity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
-		resp.Diagnostics.Append(diags...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		id = v[0]
+	id, ok := r.kind.identity.importID(ctx, req, r.data.host(), &resp.Diagnostics)
+	if !ok {
+		return
 	}
 	t, err := r.kind.parseID(id)
 	if err != nil {

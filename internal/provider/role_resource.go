@@ -316,13 +316,9 @@ func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 // ImportState takes the role name exactly as it is (import ID or
 // identity); an Entra principal is refused with the way to import it.
 func (r *roleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	name := req.ID
-	if v, ok, diags := roleIdentity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
-		resp.Diagnostics.Append(diags...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		name = v[0]
+	name, ok := roleIdentity.importID(ctx, req, r.data.host(), &resp.Diagnostics)
+	if !ok {
+		return
 	}
 	client, diags := r.data.Client()
 	resp.Diagnostics.Append(diags...)
