@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -106,33 +107,42 @@ func TestAdviceInTerraformTerms(t *testing.T) {
 	}
 }
 
-// TestAdviceForEveryTopic: every Topic that pgaad declares has the
-// provider's words, so that no situation reaches a user in pgaad's terms
-// only because its words were forgotten here.
+// TestAdviceForEveryTopic: every Topic that pgaad declares (in any of its
+// files) has the provider's words, so that no situation reaches a user in
+// pgaad's terms only because its words were forgotten here.
 func TestAdviceForEveryTopic(t *testing.T) {
-	f, err := parser.ParseFile(token.NewFileSet(), "../pgaad/errors.go", nil, 0)
+	files, err := filepath.Glob("../pgaad/*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	ast.Inspect(f, func(node ast.Node) bool {
-		spec, ok := node.(*ast.ValueSpec)
-		if !ok {
-			return true
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
 		}
-		if id, ok := spec.Type.(*ast.Ident); !ok || id.Name != "Topic" {
-			return true
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for i, name := range spec.Names {
-			lit := spec.Values[i].(*ast.BasicLit)
-			n++
-			if _, ok := adviceFor[pgaad.Topic(strings.Trim(lit.Value, `"`))]; !ok {
-				t.Errorf("pgaad.%s has no advice in Terraform's terms (adviceFor)", name.Name)
+		ast.Inspect(f, func(node ast.Node) bool {
+			spec, ok := node.(*ast.ValueSpec)
+			if !ok {
+				return true
 			}
-		}
-		return true
-	})
+			if id, ok := spec.Type.(*ast.Ident); !ok || id.Name != "Topic" {
+				return true
+			}
+			for i, name := range spec.Names {
+				lit := spec.Values[i].(*ast.BasicLit)
+				n++
+				if _, ok := adviceFor[pgaad.Topic(strings.Trim(lit.Value, `"`))]; !ok {
+					t.Errorf("pgaad.%s (%s) has no advice in Terraform's terms (adviceFor)", name.Name, filepath.Base(file))
+				}
+			}
+			return true
+		})
+	}
 	if n < len(adviceFor) {
-		t.Errorf("found %d topics in pgaad/errors.go, but adviceFor words %d", n, len(adviceFor))
+		t.Errorf("found %d topics in pgaad, but adviceFor words %d", n, len(adviceFor))
 	}
 }
