@@ -56,7 +56,7 @@ func (d *aiSettingsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 		MarkdownDescription: "Reads the `azure_ai` settings of one database: every non-secret setting (endpoints, authentication " +
 			"types, region, translator resource id) and, for each key, whether it is set. Key values are never read: the check " +
 			"happens on the server. The provider must log in as a member of `azure_ai_settings_manager` (e.g. an Entra admin).",
-		Attributes: attrs,
+		Attributes: serverDataSourceAttributes(attrs, "data source"),
 	}
 }
 
@@ -67,7 +67,8 @@ func (d *aiSettingsDataSource) Configure(_ context.Context, req datasource.Confi
 func (d *aiSettingsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var database types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("database"), &database)...)
-	client, diags := d.data.Client()
+	srv := serverIn(ctx, req.Config, &resp.Diagnostics)
+	client, diags := d.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return

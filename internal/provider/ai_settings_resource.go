@@ -127,7 +127,7 @@ func (r *aiSettingsResource) Schema(_ context.Context, _ resource.SchemaRequest,
 			"(`azurepg_principal` with `admin = true`) qualifies.\n\n" +
 			"Import with the database name: every setting present on the server is then read, and the plan shows any that the " +
 			"configuration does not mention as removed.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverResourceAttributes(map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "The database name (same as `database`).",
@@ -138,7 +138,7 @@ func (r *aiSettingsResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Validators:          principalNameValidators(),
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 			},
-		},
+		}, "settings"),
 		Blocks: blocks,
 	}
 }
@@ -266,7 +266,8 @@ func (r *aiSettingsResource) write(ctx context.Context, plan tfsdk.Plan, config 
 			return !planned.num(f.Block, f.WriteOnlyVersion).Equal(prior.num(f.Block, f.WriteOnlyVersion))
 		}
 	}
-	client, d := r.data.Client()
+	srv := serverIn(ctx, plan, diags)
+	client, d := r.data.clientOf(srv)
 	diags.Append(d...)
 	if diags.HasError() {
 		return
@@ -277,16 +278,17 @@ func (r *aiSettingsResource) write(ctx context.Context, plan tfsdk.Plan, config 
 	}
 	diags.Append(state.Set(ctx, plan.Raw)...)
 	diags.Append(state.SetAttribute(ctx, path.Root("id"), database)...)
-	diags.Append(aiSettingsIdentity.set(ctx, identity, priorIdentity, r.data.host(), database.ValueString())...)
+	diags.Append(aiSettingsIdentity.set(ctx, identity, priorIdentity, r.data.serverOf(srv), database.ValueString())...)
 }
 
 func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var database types.String
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("database"), &database)...)
 	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), database.ValueString())...)
+	srv := serverIn(ctx, req.State, &resp.Diagnostics)
+	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), database.ValueString())...)
 	state := getAIConfig(ctx, req.State, &resp.Diagnostics)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -328,6 +330,7 @@ func (r *aiSettingsResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
+	resp.Diagnostics.Append(r.data.checkPlannedServer(ctx, req.Plan)...)
 	var database types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("database"), &database)...)
 	if !database.IsUnknown() {
@@ -341,7 +344,7 @@ func (r *aiSettingsResource) Delete(ctx context.Context, req resource.DeleteRequ
 	var database types.String
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("database"), &database)...)
 	state := getAIConfig(ctx, req.State, &resp.Diagnostics)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(serverIn(ctx, req.State, &resp.Diagnostics))
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -360,11 +363,11 @@ func (r *aiSettingsResource) Delete(ctx context.Context, req resource.DeleteRequ
 // database) and reads every setting present there: the configuration is not
 // known at import, so all of them are adopted.
 func (r *aiSettingsResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	database, ok := aiSettingsIdentity.importID(ctx, req, r.data.host(), &resp.Diagnostics)
+	database, srv, ok := aiSettingsIdentity.importID(ctx, req, r.data, &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -376,6 +379,7 @@ func (r *aiSettingsResource) ImportState(ctx context.Context, req resource.Impor
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), database)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("database"), database)...)
+	setServer(ctx, &resp.State, srv, &resp.Diagnostics)
 	for _, s := range aiServices {
 		for _, f := range s.fields {
 			if v, ok := values[f.Key]; ok {
@@ -383,7 +387,7 @@ func (r *aiSettingsResource) ImportState(ctx context.Context, req resource.Impor
 			}
 		}
 	}
-	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), database)...)
+	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), database)...)
 }
 
 // ValidateConfig checks what single attributes cannot: keys against auth_type.

@@ -61,9 +61,12 @@ var defaultPrivilegesKind = privilegeKind[defaultPrivilegesModel, pgaad.DefaultP
 	read:       (*pgaad.Client).ReadDefaultPrivileges,
 	revoke:     (*pgaad.Client).RevokeDefaultPrivileges,
 	state:      defaultPrivilegesState,
+	server:     func(m defaultPrivilegesModel) serverModel { return m.serverModel },
+	withServer: func(m defaultPrivilegesModel, srv serverModel) defaultPrivilegesModel { m.serverModel = srv; return m },
 }
 
 type defaultPrivilegesModel struct {
+	serverModel
 	ID              types.String `tfsdk:"id"`
 	Role            types.String `tfsdk:"role"`
 	Database        types.String `tfsdk:"database"`
@@ -95,7 +98,7 @@ func (r *defaultPrivilegesResource) Schema(_ context.Context, _ resource.SchemaR
 			"created by its members under their own names.\n\n" +
 			"**PUBLIC.** `role = \"public\"` means `PUBLIC`. Without `schema`, PostgreSQL's built-in defaults give `PUBLIC` " +
 			"`EXECUTE` on functions and `USAGE` on types; a resource for another role never changes them.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverResourceAttributes(map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed: true,
 				MarkdownDescription: "The import ID: `<role>/<database>/<owner>/<object_type>` (the whole database) or " +
@@ -147,7 +150,7 @@ func (r *defaultPrivilegesResource) Schema(_ context.Context, _ resource.SchemaR
 				Default:             booldefault.StaticBool(false),
 				MarkdownDescription: "Whether the role may grant the privileges on to others. Default `false`. Changing it updates in place.",
 			},
-		},
+		}, "default privileges"),
 	}
 }
 

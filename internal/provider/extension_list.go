@@ -21,6 +21,7 @@ func NewExtensionList() list.ListResource { return &extensionList{} }
 type extensionList struct{ data *providerData }
 
 type extensionListModel struct {
+	serverModel
 	Database types.String `tfsdk:"database"`
 }
 
@@ -32,12 +33,12 @@ func (l *extensionList) ListResourceConfigSchema(_ context.Context, _ list.ListR
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the extensions installed in one database, ordered by name, for `terraform query` " +
 			"(Terraform 1.14+). `plpgsql`, which every database has, is listed too; leave it out of what you import.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverListAttributes(map[string]schema.Attribute{
 			"database": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "The database whose extensions to list.",
 			},
-		},
+		}, "list"),
 	}
 }
 
@@ -48,22 +49,22 @@ func (l *extensionList) Configure(_ context.Context, req resource.ConfigureReque
 func (l *extensionList) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
 	var m extensionListModel
 	diags := req.Config.Get(ctx, &m)
-	client, d := l.data.Client()
+	client, d := l.data.clientOf(m.serverModel)
 	diags.Append(d...)
 	if diags.HasError() {
 		stream.Results = list.ListResultsStreamDiagnostics(diags)
 		return
 	}
-	host := l.data.host()
+	srv := l.data.serverOf(m.serverModel)
 	stream.Results = func(push func(list.ListResult) bool) {
 		var n int64
 		stopped := false
 		err := client.EachExtension(ctx, m.Database.ValueString(), func(x pgaad.Extension) bool {
 			r := req.NewListResult(ctx)
 			r.DisplayName = x.Name + " " + x.Version
-			r.Diagnostics.Append(extensionIdentity.set(ctx, r.Identity, nil, host, x.Database, x.Name)...)
+			r.Diagnostics.Append(extensionIdentity.set(ctx, r.Identity, nil, srv, x.Database, x.Name)...)
 			if req.IncludeResource {
-				r.Diagnostics.Append(r.Resource.Set(ctx, extensionState(x))...)
+				r.Diagnostics.Append(r.Resource.Set(ctx, extensionState(x, m.serverModel))...)
 			}
 			n++
 			if !push(r) || (req.Limit > 0 && n >= req.Limit) {

@@ -32,6 +32,7 @@ func NewExtensionResource() resource.Resource { return &extensionResource{} }
 type extensionResource struct{ data *providerData }
 
 type extensionModel struct {
+	serverModel
 	ID       types.String `tfsdk:"id"`
 	Name     types.String `tfsdk:"name"`
 	Database types.String `tfsdk:"database"`
@@ -78,7 +79,7 @@ func (r *extensionResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"Deleting the resource runs `DROP EXTENSION` **without** `CASCADE`: when tables, columns or other objects depend on " +
 			"the extension, the drop fails and says which objects, rather than dropping them and their data. " +
 			"An extension dropped outside Terraform is created again by the next apply.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverResourceAttributes(map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "`<database>/<name>`, which is also the import ID.",
@@ -122,7 +123,7 @@ func (r *extensionResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				Validators:    extensionFileNameValidators("version", extensionVersionPattern),
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-		},
+		}, "extension"),
 	}
 }
 
@@ -148,20 +149,21 @@ func parseExtensionID(id string) (database, name string, err error) {
 	return id[:i], id[i+1:], nil
 }
 
-func extensionState(x pgaad.Extension) extensionModel {
+func extensionState(x pgaad.Extension, srv serverModel) extensionModel {
 	return extensionModel{
-		ID:       types.StringValue(extensionID(x.Database, x.Name)),
-		Name:     types.StringValue(x.Name),
-		Database: types.StringValue(x.Database),
-		Schema:   types.StringValue(x.Schema),
-		Version:  types.StringValue(x.Version),
+		serverModel: srv,
+		ID:          types.StringValue(extensionID(x.Database, x.Name)),
+		Name:        types.StringValue(x.Name),
+		Database:    types.StringValue(x.Database),
+		Schema:      types.StringValue(x.Schema),
+		Version:     types.StringValue(x.Version),
 	}
 }
 
 func (r *extensionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan extensionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(plan.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -176,16 +178,16 @@ func (r *extensionResource) Create(ctx context.Context, req resource.CreateReque
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
-	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, nil, r.data.host(), x.Database, x.Name)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x, plan.serverModel))...)
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, nil, r.data.serverOf(plan.serverModel), x.Database, x.Name)...)
 }
 
 func (r *extensionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state extensionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), state.Database.ValueString(), state.Name.ValueString())...)
-	client, diags := r.data.Client()
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(state.serverModel), state.Database.ValueString(), state.Name.ValueString())...)
+	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -201,7 +203,7 @@ func (r *extensionResource) Read(ctx context.Context, req resource.ReadRequest, 
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x, state.serverModel))...)
 }
 
 // ModifyPlan shows the id in the plan: it depends only on database and name.
@@ -209,6 +211,7 @@ func (r *extensionResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
+	resp.Diagnostics.Append(r.data.checkPlannedServer(ctx, req.Plan)...)
 	var database, name types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("database"), &database)...)
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
@@ -225,7 +228,7 @@ func (r *extensionResource) Update(ctx context.Context, req resource.UpdateReque
 	var plan, state extensionModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(plan.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -242,14 +245,14 @@ func (r *extensionResource) Update(ctx context.Context, req resource.UpdateReque
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
-	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), x.Database, x.Name)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x, plan.serverModel))...)
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(plan.serverModel), x.Database, x.Name)...)
 }
 
 func (r *extensionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state extensionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -263,23 +266,18 @@ func (r *extensionResource) Delete(ctx context.Context, req resource.DeleteReque
 // name; an extension that is not installed is an error here, not an empty
 // import.
 func (r *extensionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	var database, name string
-	if v, ok, diags := extensionIdentity.fromImport(ctx, req, r.data.host()); ok || diags.HasError() {
-		resp.Diagnostics.Append(diags...)
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		database, name = v[0], v[1]
-	} else {
-		var err error
-		database, name, err = parseExtensionID(req.ID)
+	fields, srv, ok := extensionIdentity.importFields(ctx, req, r.data, func(id string) ([]string, error) {
+		database, name, err := parseExtensionID(id)
 		if err != nil {
-			resp.Diagnostics.AddError("Invalid import ID", err.Error()+
-				"\n\nThe part after the last '/' is the extension name; everything before it is the database name, '/' included.")
-			return
+			return nil, fmt.Errorf("%w\n\nThe part after the last '/' is the extension name; everything before it is the database name, '/' included", err)
 		}
+		return []string{database, name}, nil
+	}, &resp.Diagnostics)
+	if !ok {
+		return
 	}
-	client, diags := r.data.Client()
+	database, name := fields[0], fields[1]
+	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -289,6 +287,6 @@ func (r *extensionResource) ImportState(ctx context.Context, req resource.Import
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x))...)
-	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), x.Database, x.Name)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x, srv))...)
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), x.Database, x.Name)...)
 }

@@ -61,6 +61,8 @@ var grantKind = privilegeKind[grantModel, pgaad.GrantTarget, pgaad.Grant]{
 	read:       (*pgaad.Client).ReadGrant,
 	revoke:     (*pgaad.Client).RevokeGrant,
 	state:      grantState,
+	server:     func(m grantModel) serverModel { return m.serverModel },
+	withServer: func(m grantModel, srv serverModel) grantModel { m.serverModel = srv; return m },
 	checkImport: func(t pgaad.GrantTarget, g pgaad.Grant, diags *diag.Diagnostics) {
 		if len(g.Missing) > 0 {
 			diags.AddError("Cannot import the grant", fmt.Sprintf("No %s named %q in schema %q of database %q.",
@@ -70,6 +72,7 @@ var grantKind = privilegeKind[grantModel, pgaad.GrantTarget, pgaad.Grant]{
 }
 
 type grantModel struct {
+	serverModel
 	ID              types.String `tfsdk:"id"`
 	Role            types.String `tfsdk:"role"`
 	Database        types.String `tfsdk:"database"`
@@ -114,7 +117,7 @@ func (r *grantResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			"When a role holding the grant option also granted this role something here, an apply that would take it away " +
 			"fails, changes nothing and names that grantor. When this role, holding the grant option, passed privileges on " +
 			"to others, taking its grant option fails the same way, naming who got them: the provider never revokes with `CASCADE`.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverResourceAttributes(map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed: true,
 				MarkdownDescription: "The import ID: `<role>/<database>/database`, `<role>/<database>/schema/<schema>`, " +
@@ -177,7 +180,7 @@ func (r *grantResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				MarkdownDescription: "Whether the role may grant the privileges to others (`WITH GRANT OPTION`; not for `public`). " +
 					"Default `false`. Changing it updates in place.",
 			},
-		},
+		}, "grant"),
 	}
 }
 

@@ -34,14 +34,18 @@ type identityDef struct {
 	parts    []identityPart
 }
 
+// identityHostAttr is the server's part of every identity. A port is not
+// part of it: an Azure server answers on one (5432; PgBouncer's 6432 is the
+// same server), and import by identity uses the provider's port; an import
+// ID may name another (azurepg://host:port/...).
 const identityHostAttr = "host"
 
 func (d identityDef) schema() identityschema.Schema {
 	attrs := map[string]identityschema.Attribute{
 		identityHostAttr: identityschema.StringAttribute{
 			OptionalForImport: true,
-			Description: "The server's host name, as the provider's `host` (case-insensitive). " +
-				"Optional in an import block: it defaults to the provider's host, and a different host is an error.",
+			Description: "The server's host name (case-insensitive): the resource's `host`, else the provider's. " +
+				"Optional in an import block: it defaults to the provider's host; another host must be in the provider's `allowed_hosts`.",
 		},
 	}
 	for _, p := range d.parts {
@@ -51,14 +55,14 @@ func (d identityDef) schema() identityschema.Schema {
 }
 
 // set writes the identity: the prior identity's host when it has one, else
-// host; values in the order of d.parts. out may be nil (no identity support
-// in the request), and then set does nothing.
-func (d identityDef) set(ctx context.Context, out, prior *tfsdk.ResourceIdentity, host string, values ...string) diag.Diagnostics {
+// the server's; values in the order of d.parts. out may be nil (no identity support in the request), and then set
+// does nothing.
+func (d identityDef) set(ctx context.Context, out, prior *tfsdk.ResourceIdentity, srv server, values ...string) diag.Diagnostics {
 	var diags diag.Diagnostics
 	if out == nil {
 		return diags
 	}
-	h := types.StringValue(strings.ToLower(host))
+	h := types.StringValue(strings.ToLower(srv.host))
 	if prior != nil && !prior.Raw.IsNull() {
 		var old types.String
 		diags.Append(prior.GetAttribute(ctx, path.Root(identityHostAttr), &old)...)
@@ -74,21 +78,23 @@ func (d identityDef) set(ctx context.Context, out, prior *tfsdk.ResourceIdentity
 }
 
 // fromImport returns the names from an import block's identity, in the
-// order of d.parts; ok is false when the import used an ID instead. A host
-// other than the provider's is an error: the provider cannot read an object
-// on another server.
-func (d identityDef) fromImport(ctx context.Context, req resource.ImportStateRequest, providerHost string) (values []string, ok bool, diags diag.Diagnostics) {
+// order of d.parts, and the server it names (null host and port: the
+// provider's); ok is false when the import used an ID instead. A host that
+// the provider may not log in to is an error.
+func (d identityDef) fromImport(ctx context.Context, req resource.ImportStateRequest, data *providerData) (values []string, srv serverModel, ok bool, diags diag.Diagnostics) {
+	srv = serverModel{Host: types.StringNull(), Port: types.Int64Null()}
 	if req.ID != "" || req.Identity == nil || req.Identity.Raw.IsNull() {
-		return nil, false, nil
+		return nil, srv, false, nil
 	}
 	var host types.String
 	diags.Append(req.Identity.GetAttribute(ctx, path.Root(identityHostAttr), &host)...)
-	if h := host.ValueString(); h != "" && !strings.EqualFold(h, providerHost) {
-		diags.AddAttributeError(path.Root(identityHostAttr), "Identity names another server",
-			fmt.Sprintf("The import block's identity has host = %q, but this %s's provider connects to %q. "+
-				"Import it with a provider configured for %q (an aliased provider block and provider = ... in the import block), "+
-				"or leave host out of the identity.", h, d.resource, providerHost, h))
-		return nil, false, diags
+	if h := host.ValueString(); h != "" && !strings.EqualFold(h, data.host()) {
+		if err := data.checkAllowed(h); err != nil {
+			diags.AddAttributeError(path.Root(identityHostAttr), "Server not allowed",
+				fmt.Sprintf("The import block's identity for %s names another server: %s.", d.resource, err))
+			return nil, srv, false, diags
+		}
+		srv.Host = types.StringValue(h)
 	}
 	for _, p := range d.parts {
 		var v types.String
@@ -99,21 +105,64 @@ func (d identityDef) fromImport(ctx context.Context, req resource.ImportStateReq
 		}
 		values = append(values, v.ValueString())
 	}
-	return values, !diags.HasError(), diags
+	return values, srv, !diags.HasError(), diags
 }
 
 // importID is the import ID of a resource whose identity has one part
-// (besides host): req.ID, or that part of the import block's identity.
-// ok false: an error was added to diags.
-func (d identityDef) importID(ctx context.Context, req resource.ImportStateRequest, providerHost string, diags *diag.Diagnostics) (id string, ok bool) {
-	v, fromIdentity, ds := d.fromImport(ctx, req, providerHost)
+// (besides the server), and the server it names: from the import block's
+// identity, or from req.ID, which may name the server
+// (azurepg://host[:port]/<id>). ok false: an error was added to diags.
+func (d identityDef) importID(ctx context.Context, req resource.ImportStateRequest, data *providerData, diags *diag.Diagnostics) (id string, srv serverModel, ok bool) {
+	v, srv, fromIdentity, ds := d.fromImport(ctx, req, data)
 	if diags.Append(ds...); diags.HasError() {
-		return "", false
+		return "", srv, false
 	}
 	if fromIdentity {
-		return v[0], true
+		return v[0], srv, true
 	}
-	return req.ID, true
+	return importIDServer(req.ID, data, diags)
+}
+
+// importFields is importID for an identity of several parts: the import
+// ID (after the server, if it names one) is decoded into them.
+func (d identityDef) importFields(ctx context.Context, req resource.ImportStateRequest, data *providerData,
+	decode func(string) ([]string, error), diags *diag.Diagnostics) (fields []string, srv serverModel, ok bool) {
+	v, srv, fromIdentity, ds := d.fromImport(ctx, req, data)
+	if diags.Append(ds...); diags.HasError() {
+		return nil, srv, false
+	}
+	if fromIdentity {
+		return v, srv, true
+	}
+	rest, srv, ok := importIDServer(req.ID, data, diags)
+	if !ok {
+		return nil, srv, false
+	}
+	fields, err := decode(rest)
+	if err != nil {
+		diags.AddError("Invalid import ID", err.Error())
+		return nil, srv, false
+	}
+	return fields, srv, true
+}
+
+// importIDServer splits an import ID that may name the server, and refuses
+// a server the provider may not log in to.
+func importIDServer(id string, data *providerData, diags *diag.Diagnostics) (string, serverModel, bool) {
+	srv, rest, err := splitServerImportID(id)
+	if err != nil {
+		diags.AddError("Invalid import ID", err.Error())
+		return "", srv, false
+	}
+	if h := srv.Host.ValueString(); h != "" {
+		if strings.EqualFold(h, data.host()) {
+			srv.Host = types.StringNull() // the provider's own server
+		} else if err := data.checkAllowed(h); err != nil {
+			diags.AddError("Server not allowed", "The import ID names another server: "+err.Error()+".")
+			return "", srv, false
+		}
+	}
+	return rest, srv, true
 }
 
 // host is the host the provider connects to ("" when not configured).

@@ -80,8 +80,9 @@ func TestAccIdentityInStateAndImport(t *testing.T) {
 	})
 }
 
-// TestAccIdentityImportErrors: an identity naming another server, or a role
-// that does not exist, fails the import with a message that says so.
+// TestAccIdentityImportErrors: an identity naming a server that the provider
+// may not log in to (not its host, not in allowed_hosts), or a role that
+// does not exist, fails the import with a message that says so.
 func TestAccIdentityImportErrors(t *testing.T) {
 	acctest.Emulator(t)
 	acctest.RequireTerraform(t, "1.12.0")
@@ -105,7 +106,7 @@ resource "azurepg_principal" "p" {
 			{
 				Config:      importBlock(fmt.Sprintf("{ host = \"other.postgres.database.azure.com\", name = %s }", hclquote.String(role))),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Identity names another server.*other\.postgres\.database\.azure\.com`),
+				ExpectError: regexp.MustCompile(`(?s)Server not allowed.*other\.postgres\.database\.azure\.com.*allowed_hosts`),
 			},
 			{
 				Config:      importBlock(fmt.Sprintf("{ name = %s }", hclquote.String(role))),

@@ -16,6 +16,7 @@ func NewPrincipalDataSource() datasource.DataSource { return &principalDataSourc
 type principalDataSource struct{ data *providerData }
 
 type principalDataModel struct {
+	serverModel
 	ID       types.String `tfsdk:"id"`
 	Name     types.String `tfsdk:"name"`
 	Type     types.String `tfsdk:"type"`
@@ -33,7 +34,7 @@ func (d *principalDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Reads one Microsoft Entra principal of the server (from the role's pgaadauth security labels in the " +
 			"`postgres` database). Fails when no role has that name or when the role is not an Entra principal.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverDataSourceAttributes(map[string]schema.Attribute{
 			"id":        schema.StringAttribute{Computed: true, MarkdownDescription: "The role name (same as `name`)."},
 			"name":      schema.StringAttribute{Required: true, Validators: principalNameValidators(), MarkdownDescription: "The role name, exactly (case-sensitive): a user's UPN or the display name of a group, service principal or managed identity."},
 			"type":      schema.StringAttribute{Computed: true, MarkdownDescription: "`user`, `group` or `service` (service principals and managed identities)."},
@@ -41,7 +42,7 @@ func (d *principalDataSource) Schema(_ context.Context, _ datasource.SchemaReque
 			"tenant_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The Entra tenant id recorded on the role (empty for roles labelled by older servers)."},
 			"admin":     schema.BoolAttribute{Computed: true, MarkdownDescription: adminReadDescription},
 			"mfa":       schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the principal is marked as requiring multi-factor authentication."},
-		},
+		}, "data source"),
 	}
 }
 
@@ -52,7 +53,7 @@ func (d *principalDataSource) Configure(_ context.Context, req datasource.Config
 func (d *principalDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg principalDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	client, diags := d.data.Client()
+	client, diags := d.data.clientOf(cfg.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -64,7 +65,8 @@ func (d *principalDataSource) Read(ctx context.Context, req datasource.ReadReque
 	}
 	addDisagreement(&resp.Diagnostics, p)
 	resp.Diagnostics.Append(resp.State.Set(ctx, principalDataModel{
-		ID: types.StringValue(p.Name), Name: types.StringValue(p.Name), Type: types.StringValue(p.Type),
+		serverModel: cfg.serverModel,
+		ID:          types.StringValue(p.Name), Name: types.StringValue(p.Name), Type: types.StringValue(p.Type),
 		ObjectID: types.StringValue(p.ObjectID), TenantID: types.StringValue(p.TenantID),
 		Admin: types.BoolValue(p.Admin), MFA: types.BoolValue(p.MFA),
 	})...)

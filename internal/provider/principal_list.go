@@ -24,6 +24,7 @@ func NewPrincipalList() list.ListResource { return &principalList{} }
 type principalList struct{ data *providerData }
 
 type principalListModel struct {
+	serverModel
 	Type       types.String `tfsdk:"type"`
 	AdminsOnly types.Bool   `tfsdk:"admins_only"`
 	NameLike   types.String `tfsdk:"name_like"`
@@ -38,7 +39,7 @@ func (l *principalList) ListResourceConfigSchema(_ context.Context, _ list.ListR
 		MarkdownDescription: "Lists the server's Microsoft Entra principals (roles with `pgaadauth` labels; plain PostgreSQL " +
 			"roles are left out), ordered by name, for `terraform query` (Terraform 1.14+). " +
 			"`terraform query -generate-config-out=generated.tf` writes an import block and a resource block for each one.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverListAttributes(map[string]schema.Attribute{
 			"type": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Only principals of this type: `user`, `group` or `service`.",
@@ -55,7 +56,7 @@ func (l *principalList) ListResourceConfigSchema(_ context.Context, _ list.ListR
 					"For example `\"%@contoso.com\"` for the users of one domain. The server does the matching.",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
-		},
+		}, "list"),
 	}
 }
 
@@ -66,23 +67,25 @@ func (l *principalList) Configure(_ context.Context, req resource.ConfigureReque
 func (l *principalList) List(ctx context.Context, req list.ListRequest, stream *list.ListResultsStream) {
 	var m principalListModel
 	diags := req.Config.Get(ctx, &m)
-	client, d := l.data.Client()
+	client, d := l.data.clientOf(m.serverModel)
 	diags.Append(d...)
 	if diags.HasError() {
 		stream.Results = list.ListResultsStreamDiagnostics(diags)
 		return
 	}
 	filter := pgaad.PrincipalFilter{Type: m.Type.ValueString(), AdminsOnly: m.AdminsOnly.ValueBool(), NameLike: m.NameLike.ValueString()}
-	host := l.data.host()
+	srv := l.data.serverOf(m.serverModel)
 	stream.Results = func(push func(list.ListResult) bool) {
 		var n int64
 		stopped := false
 		err := client.EachPrincipal(ctx, filter, func(p pgaad.Principal) bool {
 			r := req.NewListResult(ctx)
 			r.DisplayName = fmt.Sprintf("%s (%s)", p.Name, p.Type)
-			r.Diagnostics.Append(principalIdentity.set(ctx, r.Identity, nil, host, p.Name)...)
+			r.Diagnostics.Append(principalIdentity.set(ctx, r.Identity, nil, srv, p.Name)...)
 			if req.IncludeResource {
-				r.Diagnostics.Append(r.Resource.Set(ctx, principalState(p, types.StringNull()))...)
+				state := principalState(p, types.StringNull())
+				state.serverModel = m.serverModel
+				r.Diagnostics.Append(r.Resource.Set(ctx, state)...)
 			}
 			n++
 			if !push(r) || (req.Limit > 0 && n >= req.Limit) {

@@ -354,7 +354,7 @@ resource "azurepg_principal" "p" {
 	w.MustRun("plan", "-detailed-exitcode", "-input=false", "-no-color")
 	got := w.State()["azurepg_principal.p"].Values
 	want := map[string]any{"id": o.Name, "name": o.Name, "type": "user", "object_id": o.ObjectID, "admin": false,
-		"mfa": true, "tenant_id": acctest.Emulator(t).TenantID(), "reassign_owned_to": nil}
+		"mfa": true, "tenant_id": acctest.Emulator(t).TenantID(), "reassign_owned_to": nil, "host": nil, "port": nil}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("state after the refresh = %v, want %v", got, want)
 	}

@@ -35,6 +35,7 @@ func NewPrincipalResource() resource.Resource { return &principalResource{} }
 type principalResource struct{ data *providerData }
 
 type principalModel struct {
+	serverModel
 	ID       types.String `tfsdk:"id"`
 	Name     types.String `tfsdk:"name"`
 	Type     types.String `tfsdk:"type"`
@@ -97,7 +98,7 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 			"A `postgresql_role` of the general PostgreSQL provider that carries the `pgaadauth` label may also become an " +
 			"`azurepg_principal` with a `moved` block (Terraform 1.8+), keeping the role as it is: see the guide " +
 			"\"Migrating from the general PostgreSQL provider\".",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverResourceAttributes(map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "The role name (same as `name`).",
@@ -164,7 +165,7 @@ func (r *principalResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 					"whose labels did not record it.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-		},
+		}, "principal"),
 	}
 }
 
@@ -180,7 +181,7 @@ func (r *principalResource) Configure(_ context.Context, req resource.ConfigureR
 func (r *principalResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan principalModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(plan.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -197,17 +198,17 @@ func (r *principalResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	state := principalState(p, plan.ObjectID)
-	state.ReassignOwnedTo = plan.ReassignOwnedTo
+	state.ReassignOwnedTo, state.serverModel = plan.ReassignOwnedTo, plan.serverModel
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, nil, r.data.host(), p.Name)...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, nil, r.data.serverOf(plan.serverModel), p.Name)...)
 }
 
 func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state principalModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), state.Name.ValueString())...)
-	client, diags := r.data.Client()
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(state.serverModel), state.Name.ValueString())...)
+	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -228,7 +229,7 @@ func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, 
 	}
 	addDisagreement(&resp.Diagnostics, p)
 	read := principalState(p, state.ObjectID)
-	read.ReassignOwnedTo = state.ReassignOwnedTo
+	read.ReassignOwnedTo, read.serverModel = state.ReassignOwnedTo, state.serverModel
 	resp.Diagnostics.Append(resp.State.Set(ctx, read)...)
 }
 
@@ -263,6 +264,7 @@ func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyP
 			return
 		}
 	}
+	resp.Diagnostics.Append(r.data.checkPlannedServer(ctx, req.Plan)...)
 	var name types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
 	if !name.IsUnknown() {
@@ -283,10 +285,10 @@ func (r *principalResource) Update(ctx context.Context, req resource.UpdateReque
 		// Only reassign_owned_to changed: nothing to do on the server.
 		prior.ReassignOwnedTo = plan.ReassignOwnedTo
 		resp.Diagnostics.Append(resp.State.Set(ctx, prior)...)
-		resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), prior.Name.ValueString())...)
+		resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(prior.serverModel), prior.Name.ValueString())...)
 		return
 	}
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(plan.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -307,9 +309,9 @@ func (r *principalResource) Update(ctx context.Context, req resource.UpdateReque
 		return
 	}
 	state := principalState(p, prior.ObjectID)
-	state.ReassignOwnedTo = plan.ReassignOwnedTo
+	state.ReassignOwnedTo, state.serverModel = plan.ReassignOwnedTo, plan.serverModel
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), p.Name)...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(plan.serverModel), p.Name)...)
 }
 
 // ValidateConfig warns about mfa on a service principal or managed
@@ -332,7 +334,7 @@ func (r *principalResource) ValidateConfig(ctx context.Context, req resource.Val
 func (r *principalResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state principalModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -346,11 +348,11 @@ func (r *principalResource) Delete(ctx context.Context, req resource.DeleteReque
 // the identity's name; a role that is missing or is not an Entra principal
 // is an error here, not an empty import.
 func (r *principalResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	name, ok := principalIdentity.importID(ctx, req, r.data.host(), &resp.Diagnostics)
+	name, srv, ok := principalIdentity.importID(ctx, req, r.data, &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -375,8 +377,10 @@ func (r *principalResource) ImportState(ctx context.Context, req resource.Import
 		return
 	}
 	addDisagreement(&resp.Diagnostics, p)
-	resp.Diagnostics.Append(resp.State.Set(ctx, principalState(p, types.StringNull()))...)
-	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), p.Name)...)
+	state := principalState(p, types.StringNull())
+	state.serverModel = srv
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), p.Name)...)
 }
 
 // principalState is the state for a principal read from the server. The
@@ -388,12 +392,13 @@ func principalState(p pgaad.Principal, priorObjectID types.String) principalMode
 		objectID = prior
 	}
 	return principalModel{
-		ID:       types.StringValue(p.Name),
-		Name:     types.StringValue(p.Name),
-		Type:     types.StringValue(p.Type),
-		ObjectID: types.StringValue(objectID),
-		Admin:    types.BoolValue(p.Admin),
-		MFA:      types.BoolValue(p.MFA),
-		TenantID: types.StringValue(p.TenantID),
+		serverModel: serverModel{Host: types.StringNull(), Port: types.Int64Null()},
+		ID:          types.StringValue(p.Name),
+		Name:        types.StringValue(p.Name),
+		Type:        types.StringValue(p.Type),
+		ObjectID:    types.StringValue(objectID),
+		Admin:       types.BoolValue(p.Admin),
+		MFA:         types.BoolValue(p.MFA),
+		TenantID:    types.StringValue(p.TenantID),
 	}
 }

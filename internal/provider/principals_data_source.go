@@ -17,6 +17,7 @@ func NewPrincipalsDataSource() datasource.DataSource { return &principalsDataSou
 type principalsDataSource struct{ data *providerData }
 
 type principalsDataModel struct {
+	serverModel
 	AdminsOnly types.Bool `tfsdk:"admins_only"`
 	Principals types.List `tfsdk:"principals"`
 }
@@ -35,7 +36,7 @@ func (d *principalsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Lists the Microsoft Entra principals of the server: every role in the `postgres` database that carries " +
 			"pgaadauth security labels (both the current and the older label form), ordered by name. Plain PostgreSQL roles are not listed.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverDataSourceAttributes(map[string]schema.Attribute{
 			"admins_only": schema.BoolAttribute{
 				Optional:            true,
 				MarkdownDescription: "List only Microsoft Entra admins of the server. Default `false`.",
@@ -52,7 +53,7 @@ func (d *principalsDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 					"mfa":       schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether the principal is marked as requiring multi-factor authentication."},
 				}},
 			},
-		},
+		}, "data source"),
 	}
 }
 
@@ -63,7 +64,7 @@ func (d *principalsDataSource) Configure(_ context.Context, req datasource.Confi
 func (d *principalsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var cfg principalsDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	client, diags := d.data.Client()
+	client, diags := d.data.clientOf(cfg.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return

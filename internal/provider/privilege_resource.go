@@ -44,6 +44,9 @@ type privilegeKind[M, T, R any] struct {
 	state func(t T, got R, prior *M) M
 	// checkImport adds an error when what was read cannot be imported (nil: always can).
 	checkImport func(t T, got R, diags *diag.Diagnostics)
+	// server is the model's server; withServer the model on another.
+	server     func(M) serverModel
+	withServer func(M, serverModel) M
 }
 
 // privilegeResource is the CRUD shared by the privilege resources. The
@@ -66,7 +69,7 @@ func (r *privilegeResource[M, T, R]) write(ctx context.Context, plan M, diags *d
 	var zero M
 	t := r.kind.target(ctx, plan, diags)
 	privs := privilegesOf(ctx, diags, r.kind.privileges(plan))
-	client, d := r.data.Client()
+	client, d := r.data.clientOf(r.kind.server(plan))
 	diags.Append(d...)
 	if diags.HasError() {
 		return zero, t, false
@@ -76,7 +79,7 @@ func (r *privilegeResource[M, T, R]) write(ctx context.Context, plan M, diags *d
 		addError(diags, err)
 		return zero, t, false
 	}
-	return r.kind.state(t, got, &plan), t, true
+	return r.kind.withServer(r.kind.state(t, got, &plan), r.kind.server(plan)), t, true
 }
 
 func (r *privilegeResource[M, T, R]) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -87,7 +90,7 @@ func (r *privilegeResource[M, T, R]) Create(ctx context.Context, req resource.Cr
 	}
 	if m, t, ok := r.write(ctx, plan, &resp.Diagnostics); ok {
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-		resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, nil, r.data.host(), r.kind.id(t))...)
+		resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, nil, r.data.serverOf(r.kind.server(plan)), r.kind.id(t))...)
 	}
 }
 
@@ -99,7 +102,7 @@ func (r *privilegeResource[M, T, R]) Update(ctx context.Context, req resource.Up
 	}
 	if m, t, ok := r.write(ctx, plan, &resp.Diagnostics); ok {
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-		resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.host(), r.kind.id(t))...)
+		resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(r.kind.server(plan)), r.kind.id(t))...)
 	}
 }
 
@@ -111,8 +114,9 @@ func (r *privilegeResource[M, T, R]) Read(ctx context.Context, req resource.Read
 	}
 	t := r.kind.target(ctx, state, &resp.Diagnostics)
 	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.host(), r.kind.id(t))...)
-	client, diags := r.data.Client()
+	srv := r.kind.server(state)
+	resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), r.kind.id(t))...)
+	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -131,13 +135,13 @@ func (r *privilegeResource[M, T, R]) Read(ctx context.Context, req resource.Read
 	if r.kind.privileges(state).IsNull() {
 		prior = nil // just moved: nothing to keep
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, r.kind.state(t, got, prior))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, r.kind.withServer(r.kind.state(t, got, prior), srv))...)
 }
 
 func (r *privilegeResource[M, T, R]) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state M
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(r.kind.server(state))
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -155,19 +159,20 @@ func (r *privilegeResource[M, T, R]) ModifyPlan(ctx context.Context, req resourc
 	}
 	var plan M
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(r.data.checkServer(r.kind.server(plan))...)
 	if resp.Diagnostics.HasError() || anyUnknown(r.kind.idParts(plan)...) {
 		return
 	}
 	id := types.StringValue(r.kind.id(r.kind.target(ctx, plan, &resp.Diagnostics)))
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("id"), id)...)
-	checkMaintain(ctx, r.data, r.kind.privileges(plan), &resp.Diagnostics)
+	checkMaintain(ctx, r.data, r.kind.server(plan), r.kind.privileges(plan), &resp.Diagnostics)
 }
 
 // ImportState takes the ID the schema describes, or an identity; a target
 // whose role, database or schema does not exist is an error here, not an
 // empty import.
 func (r *privilegeResource[M, T, R]) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	id, ok := r.kind.identity.importID(ctx, req, r.data.host(), &resp.Diagnostics)
+	id, srv, ok := r.kind.identity.importID(ctx, req, r.data, &resp.Diagnostics)
 	if !ok {
 		return
 	}
@@ -177,7 +182,7 @@ func (r *privilegeResource[M, T, R]) ImportState(ctx context.Context, req resour
 			id, r.kind.noun, err, r.kind.idForms, strings.ReplaceAll(importIDEscaping, "`", "")))
 		return
 	}
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -192,8 +197,8 @@ func (r *privilegeResource[M, T, R]) ImportState(ctx context.Context, req resour
 			return
 		}
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, r.kind.state(t, got, nil))...)
-	resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.host(), r.kind.id(t))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, r.kind.withServer(r.kind.state(t, got, nil), srv))...)
+	resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), r.kind.id(t))...)
 }
 
 // anyUnknown reports whether a value is not known yet (at plan time).

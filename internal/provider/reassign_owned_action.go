@@ -22,6 +22,7 @@ func NewReassignOwnedAction() action.Action { return &reassignOwnedAction{} }
 type reassignOwnedAction struct{ data *providerData }
 
 type reassignOwnedModel struct {
+	serverModel
 	Principal types.String `tfsdk:"principal"`
 	NewOwner  types.String `tfsdk:"new_owner"`
 	Databases []string     `tfsdk:"databases"`
@@ -41,7 +42,7 @@ func (a *reassignOwnedAction) Schema(_ context.Context, _ action.SchemaRequest, 
 			"what to run before destroying an `azurepg_principal` that did real work.\n\n" +
 			"Databases are handled one after the other; each one is committed on its own, and a failure stops the run " +
 			"(the databases before it stay done; running the action again is safe). Refuses to run against a read replica.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverActionAttributes(map[string]schema.Attribute{
 			"principal": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "The role whose objects are handed over, exactly (case-sensitive).",
@@ -67,7 +68,7 @@ func (a *reassignOwnedAction) Schema(_ context.Context, _ action.SchemaRequest, 
 					"revokes only the privileges the admin could revoke itself, i.e. those granted by the admin or by roles whose " +
 					"privileges it has; others remain and keep the role from being dropped.",
 			},
-		},
+		}, "action"),
 	}
 }
 
@@ -78,7 +79,7 @@ func (a *reassignOwnedAction) Configure(_ context.Context, req action.ConfigureR
 func (a *reassignOwnedAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
 	var m reassignOwnedModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	client, diags := a.data.Client()
+	client, diags := a.data.clientOf(m.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -105,4 +106,11 @@ func progress(send func(action.InvokeProgressEvent), msg string) {
 	if send != nil {
 		send(action.InvokeProgressEvent{Message: msg})
 	}
+}
+
+var _ action.ActionWithModifyPlan = (*reassignOwnedAction)(nil)
+
+// ModifyPlan refuses, at plan time, a server the provider may not log in to.
+func (a *reassignOwnedAction) ModifyPlan(ctx context.Context, req action.ModifyPlanRequest, resp *action.ModifyPlanResponse) {
+	a.data.checkActionServer(ctx, req, resp)
 }

@@ -33,6 +33,7 @@ func NewRoleMembershipResource() resource.Resource { return &roleMembershipResou
 type roleMembershipResource struct{ data *providerData }
 
 type roleMembershipModel struct {
+	serverModel
 	ID              types.String `tfsdk:"id"`
 	Role            types.String `tfsdk:"role"`
 	Member          types.String `tfsdk:"member"`
@@ -70,7 +71,7 @@ func (r *roleMembershipResource) Schema(_ context.Context, _ resource.SchemaRequ
 			"to act as an owner role, `set_option = true`), and destroying that membership leaves the creator's grant.\n\n" +
 			"**PUBLIC.** `public` is not a role but PostgreSQL's name for every role: a membership of or in PUBLIC does " +
 			"not exist, so `public` is refused for both `role` and `member` at plan time.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverResourceAttributes(map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed: true,
 				MarkdownDescription: "`<role>/<member>`, which is also the import ID. " + importIDEscapeNote +
@@ -113,7 +114,7 @@ func (r *roleMembershipResource) Schema(_ context.Context, _ resource.SchemaRequ
 					"older is an error at plan time. A change is made in place.",
 				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
 			},
-		},
+		}, "membership"),
 	}
 }
 
@@ -165,8 +166,9 @@ func (r *roleMembershipResource) Configure(_ context.Context, req resource.Confi
 	r.data = dataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-func roleMembershipState(m pgaad.Membership) roleMembershipModel {
+func roleMembershipState(m pgaad.Membership, srv serverModel) roleMembershipModel {
 	return roleMembershipModel{
+		serverModel:     srv,
 		ID:              types.StringValue(roleMembershipID.Encode(m.Role, m.Member)),
 		Role:            types.StringValue(m.Role),
 		Member:          types.StringValue(m.Member),
@@ -210,7 +212,7 @@ func (r *roleMembershipResource) write(ctx context.Context, plan tfsdk.Plan, sta
 	diags *diag.Diagnostics, change func(*pgaad.Client, context.Context, pgaad.Membership) (pgaad.Membership, error)) {
 	var m roleMembershipModel
 	diags.Append(plan.Get(ctx, &m)...)
-	client, d := r.data.Client()
+	client, d := r.data.clientOf(m.serverModel)
 	diags.Append(d...)
 	if diags.HasError() {
 		return
@@ -220,17 +222,17 @@ func (r *roleMembershipResource) write(ctx context.Context, plan tfsdk.Plan, sta
 		addError(diags, err)
 		return
 	}
-	diags.Append(state.Set(ctx, roleMembershipState(got))...)
-	diags.Append(roleMembershipIdentity.set(ctx, identity, priorIdentity, r.data.host(), got.Role, got.Member)...)
+	diags.Append(state.Set(ctx, roleMembershipState(got, m.serverModel))...)
+	diags.Append(roleMembershipIdentity.set(ctx, identity, priorIdentity, r.data.serverOf(m.serverModel), got.Role, got.Member)...)
 }
 
 func (r *roleMembershipResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state roleMembershipModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(),
+	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(state.serverModel),
 		state.Role.ValueString(), state.Member.ValueString())...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -246,7 +248,7 @@ func (r *roleMembershipResource) Read(ctx context.Context, req resource.ReadRequ
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m, state.serverModel))...)
 }
 
 // ModifyPlan shows the id in the plan: it depends only on role and member.
@@ -254,6 +256,7 @@ func (r *roleMembershipResource) ModifyPlan(ctx context.Context, req resource.Mo
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
+	resp.Diagnostics.Append(r.data.checkPlannedServer(ctx, req.Plan)...)
 	var role, member types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("role"), &role)...)
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("member"), &member)...)
@@ -273,7 +276,7 @@ func (r *roleMembershipResource) checkOptionsVersion(ctx context.Context, req re
 	if resp.Diagnostics.HasError() || (config.InheritOption.IsNull() && config.SetOption.IsNull()) {
 		return
 	}
-	major := serverOlderThan(ctx, r.data, 16)
+	major := serverOlderThan(ctx, r.data, config.serverModel, 16)
 	if major == 0 {
 		return
 	}
@@ -293,7 +296,7 @@ func (r *roleMembershipResource) checkOptionsVersion(ctx context.Context, req re
 func (r *roleMembershipResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state roleMembershipModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -306,19 +309,11 @@ func (r *roleMembershipResource) Delete(ctx context.Context, req resource.Delete
 // ImportState takes <role>/<member>, or an identity with role and member;
 // a membership that does not exist is an error here, not an empty import.
 func (r *roleMembershipResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	fields, ok, diags := roleMembershipIdentity.fromImport(ctx, req, r.data.host())
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	fields, srv, ok := roleMembershipIdentity.importFields(ctx, req, r.data, roleMembershipID.Decode, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	if !ok {
-		var err error
-		if fields, err = roleMembershipID.Decode(req.ID); err != nil {
-			resp.Diagnostics.AddError("Invalid import ID", err.Error())
-			return
-		}
-	}
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -328,6 +323,6 @@ func (r *roleMembershipResource) ImportState(ctx context.Context, req resource.I
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m))...)
-	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), m.Role, m.Member)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m, srv))...)
+	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), m.Role, m.Member)...)
 }

@@ -35,6 +35,7 @@ func NewRoleResource() resource.Resource { return &roleResource{} }
 type roleResource struct{ data *providerData }
 
 type roleModel struct {
+	serverModel
 	ID                types.String `tfsdk:"id"`
 	Name              types.String `tfsdk:"name"`
 	Login             types.Bool   `tfsdk:"login"`
@@ -71,7 +72,7 @@ func (r *roleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			"Import takes the role name; a Microsoft Entra principal is refused (import it as `azurepg_principal`). A " +
 			"`postgresql_role` of the general PostgreSQL provider that is not an Entra principal may become an `azurepg_role` " +
 			"with a `moved` block (Terraform 1.8+), keeping the role as it is.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverResourceAttributes(map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "The role name (same as `name`).",
@@ -125,7 +126,7 @@ func (r *roleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 					"in place.",
 			},
 			"reassign_owned_to": reassignOwnedToAttribute("role"),
-		},
+		}, "role"),
 	}
 }
 
@@ -189,6 +190,7 @@ func (r *roleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	if req.Plan.Raw.IsNull() {
 		return
 	}
+	resp.Diagnostics.Append(r.data.checkPlannedServer(ctx, req.Plan)...)
 	var name types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
 	if !name.IsUnknown() {
@@ -219,6 +221,7 @@ func (m roleModel) change(password types.String, sendPassword bool) pgaad.RoleCh
 // the password's version, reassign_owned_to).
 func roleState(got pgaad.Role, prior roleModel) roleModel {
 	s := roleModel{
+		serverModel:       prior.serverModel,
 		ID:                types.StringValue(got.Name),
 		Name:              types.StringValue(got.Name),
 		Login:             types.BoolValue(got.Login),
@@ -245,7 +248,7 @@ func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, r
 	var plan, config roleModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(plan.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -256,14 +259,14 @@ func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, r
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleState(got, plan))...)
-	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, nil, r.data.host(), got.Name)...)
+	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, nil, r.data.serverOf(plan.serverModel), got.Name)...)
 }
 
 func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state roleModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), state.Name.ValueString())...)
-	client, diags := r.data.Client()
+	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(state.serverModel), state.Name.ValueString())...)
+	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -285,7 +288,7 @@ func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(plan.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -297,13 +300,13 @@ func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleState(got, plan))...)
-	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), got.Name)...)
+	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(plan.serverModel), got.Name)...)
 }
 
 func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state roleModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -316,11 +319,11 @@ func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 // ImportState takes the role name exactly as it is (import ID or
 // identity); an Entra principal is refused with the way to import it.
 func (r *roleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	name, ok := roleIdentity.importID(ctx, req, r.data.host(), &resp.Diagnostics)
+	name, srv, ok := roleIdentity.importID(ctx, req, r.data, &resp.Diagnostics)
 	if !ok {
 		return
 	}
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -331,9 +334,10 @@ func (r *roleResource) ImportState(ctx context.Context, req resource.ImportState
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleState(got, roleModel{
-		ValidUntil: types.StringNull(), PasswordWOVersion: types.Int64Null(), ReassignOwnedTo: types.StringNull(),
+		serverModel: srv,
+		ValidUntil:  types.StringNull(), PasswordWOVersion: types.Int64Null(), ReassignOwnedTo: types.StringNull(),
 	}))...)
-	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), got.Name)...)
+	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), got.Name)...)
 }
 
 var _ resource.ResourceWithMoveState = (*roleResource)(nil)

@@ -31,6 +31,7 @@ func NewSchemaResource() resource.Resource { return &schemaResource{} }
 type schemaResource struct{ data *providerData }
 
 type schemaModel struct {
+	serverModel
 	ID          types.String `tfsdk:"id"`
 	Database    types.String `tfsdk:"database"`
 	Name        types.String `tfsdk:"name"`
@@ -70,7 +71,7 @@ func (r *schemaResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"**From the general PostgreSQL provider.** A `moved` block from `postgresql_schema` (Terraform 1.8+) hands a schema " +
 			"over without touching it (see the guide \"Migrating from the general PostgreSQL provider\"). The privileges of its " +
 			"`policy` blocks stay on the server but are no longer managed: declare them as `azurepg_grant`.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverResourceAttributes(map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed: true,
 				MarkdownDescription: "`<database>/<schema>`, which is also the import ID. " + importIDEscapeNote +
@@ -110,7 +111,7 @@ func (r *schemaResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 					"the destroy refuses a schema that is not empty. Changing it changes nothing on the server; being in the state, " +
 					"it takes effect at the next destroy, so apply the change before destroying.",
 			},
-		},
+		}, "schema"),
 	}
 }
 
@@ -157,11 +158,12 @@ func (r *schemaResource) ValidateConfig(ctx context.Context, req resource.Valida
 			"USAGE on it to PUBLIC with azurepg_grant.")
 }
 
-func schemaState(s pgaad.Schema, dropCascade types.Bool) schemaModel {
+func schemaState(s pgaad.Schema, dropCascade types.Bool, srv serverModel) schemaModel {
 	if dropCascade.IsNull() || dropCascade.IsUnknown() {
 		dropCascade = types.BoolValue(false)
 	}
 	return schemaModel{
+		serverModel: srv,
 		ID:          types.StringValue(schemaID.Encode(s.Database, s.Name)),
 		Database:    types.StringValue(s.Database),
 		Name:        types.StringValue(s.Name),
@@ -173,7 +175,7 @@ func schemaState(s pgaad.Schema, dropCascade types.Bool) schemaModel {
 func (r *schemaResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan schemaModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(plan.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -184,17 +186,17 @@ func (r *schemaResource) Create(ctx context.Context, req resource.CreateRequest,
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, schemaState(s, plan.DropCascade))...)
-	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, nil, r.data.host(), s.Database, s.Name)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, schemaState(s, plan.DropCascade, plan.serverModel))...)
+	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, nil, r.data.serverOf(plan.serverModel), s.Database, s.Name)...)
 }
 
 func (r *schemaResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state schemaModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(),
+	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(state.serverModel),
 		state.Database.ValueString(), state.Name.ValueString())...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -210,7 +212,7 @@ func (r *schemaResource) Read(ctx context.Context, req resource.ReadRequest, res
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, schemaState(s, state.DropCascade))...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, schemaState(s, state.DropCascade, state.serverModel))...)
 }
 
 // ModifyPlan shows the id in the plan: it depends only on database and name.
@@ -218,6 +220,7 @@ func (r *schemaResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
+	resp.Diagnostics.Append(r.data.checkPlannedServer(ctx, req.Plan)...)
 	var database, name types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("database"), &database)...)
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
@@ -234,7 +237,7 @@ func (r *schemaResource) Update(ctx context.Context, req resource.UpdateRequest,
 	var plan, state schemaModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(plan.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -251,14 +254,14 @@ func (r *schemaResource) Update(ctx context.Context, req resource.UpdateRequest,
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, schemaState(s, plan.DropCascade))...)
-	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), s.Database, s.Name)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, schemaState(s, plan.DropCascade, plan.serverModel))...)
+	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(plan.serverModel), s.Database, s.Name)...)
 }
 
 func (r *schemaResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state schemaModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -271,19 +274,11 @@ func (r *schemaResource) Delete(ctx context.Context, req resource.DeleteRequest,
 // ImportState takes <database>/<schema>, or an identity with database and
 // name; a schema that does not exist is an error here, not an empty import.
 func (r *schemaResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	fields, ok, diags := schemaIdentity.fromImport(ctx, req, r.data.host())
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	fields, srv, ok := schemaIdentity.importFields(ctx, req, r.data, schemaID.Decode, &resp.Diagnostics)
+	if !ok {
 		return
 	}
-	if !ok {
-		var err error
-		if fields, err = schemaID.Decode(req.ID); err != nil {
-			resp.Diagnostics.AddError("Invalid import ID", err.Error())
-			return
-		}
-	}
-	client, diags := r.data.Client()
+	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -293,6 +288,6 @@ func (r *schemaResource) ImportState(ctx context.Context, req resource.ImportSta
 		addError(&resp.Diagnostics, err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, schemaState(s, types.BoolNull()))...)
-	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.host(), s.Database, s.Name)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, schemaState(s, types.BoolNull(), srv))...)
+	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), s.Database, s.Name)...)
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/action"
 	actionschema "github.com/hashicorp/terraform-plugin-framework/action/schema"
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -18,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
@@ -60,7 +63,7 @@ var (
 func serverResourceAttributes(attrs map[string]schema.Attribute, what string) map[string]schema.Attribute {
 	attrs["host"] = schema.StringAttribute{
 		Optional:            true,
-		MarkdownDescription: fmt.Sprintf(serverHostDescription+serverReplaceNote, what, what),
+		MarkdownDescription: fmt.Sprintf(serverHostDescription+serverReplaceNote, what, what) + " " + serverImportNote,
 		Validators:          hostValidators,
 		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 	}
@@ -113,12 +116,40 @@ func (d *providerData) checkServer(m serverModel) diag.Diagnostics {
 	return diags
 }
 
-// serverHost is the host a model's object is on, for its identity.
-func (d *providerData) serverHost(m serverModel) string {
-	if h := m.Host.ValueString(); h != "" {
-		return h
+// serverIn reads host and port from a plan, state or configuration.
+func serverIn(ctx context.Context, g attrGetter, diags *diag.Diagnostics) serverModel {
+	var m serverModel
+	diags.Append(g.GetAttribute(ctx, path.Root("host"), &m.Host)...)
+	diags.Append(g.GetAttribute(ctx, path.Root("port"), &m.Port)...)
+	return m
+}
+
+// setServer writes host and port into a state (e.g. after an import).
+func setServer(ctx context.Context, st *tfsdk.State, m serverModel, diags *diag.Diagnostics) {
+	diags.Append(st.SetAttribute(ctx, path.Root("host"), m.Host)...)
+	diags.Append(st.SetAttribute(ctx, path.Root("port"), m.Port)...)
+}
+
+// checkPlannedServer is checkServer for a resource's planned host and port.
+func (d *providerData) checkPlannedServer(ctx context.Context, plan tfsdk.Plan) diag.Diagnostics {
+	var m serverModel
+	diags := plan.GetAttribute(ctx, path.Root("host"), &m.Host)
+	if diags.HasError() {
+		return diags
 	}
-	return d.host()
+	return d.checkServer(m)
+}
+
+// server is the server a model's object is on, for its identity: the
+// resource's host, else the provider's.
+type server struct{ host string }
+
+func (d *providerData) serverOf(m serverModel) server {
+	s := server{host: m.Host.ValueString()}
+	if s.host == "" {
+		s.host = d.host()
+	}
+	return s
 }
 
 // serverImportPrefix begins an import ID that names the server:
@@ -153,4 +184,12 @@ func splitServerImportID(id string) (serverModel, string, error) {
 	}
 	m.Host = types.StringValue(host)
 	return m, rest, nil
+}
+
+// checkActionServer is an action's ModifyPlan: a host the provider may not
+// log in to fails the plan, before the action is invoked.
+func (d *providerData) checkActionServer(ctx context.Context, req action.ModifyPlanRequest, resp *action.ModifyPlanResponse) {
+	var m serverModel
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("host"), &m.Host)...)
+	resp.Diagnostics.Append(d.checkServer(m)...)
 }

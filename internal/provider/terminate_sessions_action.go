@@ -17,6 +17,7 @@ func NewTerminateSessionsAction() action.Action { return &terminateSessionsActio
 type terminateSessionsAction struct{ data *providerData }
 
 type terminateSessionsModel struct {
+	serverModel
 	Principal types.String `tfsdk:"principal"`
 }
 
@@ -33,13 +34,13 @@ func (a *terminateSessionsAction) Schema(_ context.Context, _ action.SchemaReque
 			"log-ins: disable it in Entra ID, or destroy its `azurepg_principal`.\n\n" +
 			"A principal without sessions is not an error (0 ended). The provider's own session is never ended. " +
 			"Refuses to run against a read replica.",
-		Attributes: map[string]schema.Attribute{
+		Attributes: serverActionAttributes(map[string]schema.Attribute{
 			"principal": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "The role whose sessions to end, exactly (case-sensitive).",
 				Validators:          principalNameValidators(),
 			},
-		},
+		}, "action"),
 	}
 }
 
@@ -50,7 +51,7 @@ func (a *terminateSessionsAction) Configure(_ context.Context, req action.Config
 func (a *terminateSessionsAction) Invoke(ctx context.Context, req action.InvokeRequest, resp *action.InvokeResponse) {
 	var m terminateSessionsModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	client, diags := a.data.Client()
+	client, diags := a.data.clientOf(m.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -63,4 +64,11 @@ func (a *terminateSessionsAction) Invoke(ctx context.Context, req action.InvokeR
 		return
 	}
 	progress(resp.SendProgress, fmt.Sprintf("%d session(s) of %q ended", n, role))
+}
+
+var _ action.ActionWithModifyPlan = (*terminateSessionsAction)(nil)
+
+// ModifyPlan refuses, at plan time, a server the provider may not log in to.
+func (a *terminateSessionsAction) ModifyPlan(ctx context.Context, req action.ModifyPlanRequest, resp *action.ModifyPlanResponse) {
+	a.data.checkActionServer(ctx, req, resp)
 }
