@@ -1,7 +1,6 @@
 package provider_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclwrite"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/docblocks"
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/stubproviders"
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
 )
@@ -66,6 +65,8 @@ import (
 //	                                        of the configuration as it is, which is then applied),
 //	                                        apply, file NAME, state ADDRESS (terraform state show),
 //	                                        output NAME, run or sql (the block run last)
+//	<!-- guide-test: checked-by TEST ... --> another test runs or compares the block (TestMakeDemo:
+//	                                        make demo and its output)
 //
 // A later block that declares an address again replaces the earlier one
 // (the reader edits the file), and a moved or removed block takes the
@@ -93,7 +94,7 @@ func TestGuidesApply(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			blocks, err := fencedBlocks(string(src))
+			blocks, err := docblocks.Read(string(src))
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -106,93 +107,6 @@ func TestGuidesApply(t *testing.T) {
 		})
 	}
 }
-
-// fencedBlock is one fenced block of a page with the guide-test directives
-// of the comments before it.
-type fencedBlock struct {
-	Line       int // page line of the block's first line of content
-	Lang       string
-	Text       string
-	Directives []directive
-}
-
-// directive is one guide-test directive: its keyword and the rest.
-type directive struct{ Word, Arg string }
-
-var guideTestComment = regexp.MustCompile(`^\s*<!--\s*guide-test:\s*(.*?)\s*-->\s*$`)
-
-// fencedBlocks returns every fenced block of a Markdown page, each with the
-// directives of the guide-test comments between it and the previous block.
-func fencedBlocks(page string) ([]fencedBlock, error) {
-	var blocks []fencedBlock
-	var cur *fencedBlock
-	var pending []directive
-	sc := bufio.NewScanner(strings.NewReader(page))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		m := fence.FindStringSubmatch(line)
-		switch {
-		case cur != nil && m != nil && m[1] == "":
-			blocks = append(blocks, *cur)
-			cur = nil
-		case cur != nil:
-			cur.Text += line + "\n"
-		case m != nil:
-			cur = &fencedBlock{Line: n + 1, Lang: m[1], Directives: pending}
-			pending = nil
-		default:
-			if c := guideTestComment.FindStringSubmatch(line); c != nil {
-				pending = append(pending, parseDirectives(c[1])...)
-			}
-		}
-	}
-	if cur != nil {
-		return blocks, fmt.Errorf("the block of line %d is not closed", cur.Line)
-	}
-	if len(pending) > 0 {
-		return blocks, fmt.Errorf("guide-test directives %v after the last block", pending)
-	}
-	return blocks, sc.Err()
-}
-
-// parseDirectives splits a comment's directives at ";", unless what
-// follows a ";" does not start with a directive's keyword (a reason may
-// hold a ";").
-func parseDirectives(text string) []directive {
-	var out []directive
-	for _, part := range strings.Split(text, ";") {
-		word, arg, _ := strings.Cut(strings.TrimSpace(part), " ")
-		word = strings.TrimSuffix(word, ":")
-		if len(out) > 0 && !slices.Contains(knownDirectives, word) {
-			out[len(out)-1].Arg += ";" + part
-			continue
-		}
-		out = append(out, directive{Word: word, Arg: strings.TrimSpace(arg)})
-	}
-	return out
-}
-
-func (b fencedBlock) has(word string) (string, bool) {
-	for _, d := range b.Directives {
-		if d.Word == word {
-			return d.Arg, true
-		}
-	}
-	return "", false
-}
-
-func (b fencedBlock) isHCL() bool {
-	_, asHCL := b.has("hcl")
-	return b.Lang == "terraform" || b.Lang == "hcl" || b.Lang == "tf" || asHCL
-}
-
-// isOutput: a block that shows what a command printed or wrote.
-func (b fencedBlock) isOutput() bool {
-	return b.Lang == "" || b.Lang == "text" || b.Lang == "console"
-}
-
-var knownDirectives = []string{"skip", "stand-in", "config", "hcl", "apply", "rename", "run", "sql", "expect"}
 
 // otherProvider finds blocks of the providers that only have stand-ins here.
 var otherProvider = regexp.MustCompile(`(?m)^\s*(?:resource|data|provider)\s+"(azurerm|azapi|postgresql)[_"]`)
@@ -276,49 +190,48 @@ func (p *guidePage) note(format string, args ...any) {
 }
 
 // step handles one fenced block of the page.
-func (p *guidePage) step(b fencedBlock) {
+func (p *guidePage) step(b docblocks.Block) {
 	t := p.t
 	t.Helper()
-	for _, d := range b.Directives {
-		if !slices.Contains(knownDirectives, d.Word) {
-			t.Fatalf("%s line %d: unknown guide-test directive %q (known: %s)", p.rel, b.Line, d.Word, strings.Join(knownDirectives, ", "))
-		}
-	}
-	if reason, ok := b.has("skip"); ok {
+	if reason, ok := b.Has("skip"); ok {
 		p.note("line %d (%s): skipped: %s", b.Line, langName(b.Lang), reason)
 		return
 	}
-	if name, ok := b.has("config"); ok {
+	if test, ok := b.Has("checked-by"); ok {
+		p.note("line %d (%s): checked by %s", b.Line, langName(b.Lang), test)
+		return
+	}
+	if name, ok := b.Has("config"); ok {
 		p.switchTo(name)
 	}
-	switch want, isExpect := b.has("expect"); {
+	switch want, isExpect := b.Has("expect"); {
 	case isExpect:
 		p.expect(b, want)
-	case b.isHCL():
+	case b.IsHCL():
 		p.addHCL(b)
-	case b.isOutput():
+	case b.IsOutput():
 		t.Fatalf("%s line %d: an output block without a guide-test directive: say what it is the output of (expect ...) or why it is not checked (skip ...)", p.rel, b.Line)
 	default:
-		if _, ok := b.has("run"); !ok {
-			if _, ok := b.has("sql"); !ok {
+		if _, ok := b.Has("run"); !ok {
+			if _, ok := b.Has("sql"); !ok {
 				p.note("line %d (%s): not run (no directive)", b.Line, langName(b.Lang))
 				return
 			}
 		}
 	}
-	if arg, ok := b.has("sql"); ok {
+	if arg, ok := b.Has("sql"); ok {
 		p.runSQL(b, arg)
 	}
-	if cmd, ok := b.has("run"); ok {
+	if cmd, ok := b.Has("run"); ok {
 		if cmd == "" {
-			if b.isHCL() {
+			if b.IsHCL() {
 				t.Fatalf("%s line %d: run on an HCL block needs a command", p.rel, b.Line)
 			}
 			cmd = b.Text
 		}
 		p.runShell(b, cmd)
 	}
-	if _, ok := b.has("apply"); ok {
+	if _, ok := b.Has("apply"); ok {
 		p.finish(p.config())
 	}
 }
@@ -353,7 +266,7 @@ func (p *guidePage) switchTo(name string) {
 }
 
 // adapt points a block at the page's emulator: host, port and CA.
-func (p *guidePage) adapt(b fencedBlock) string {
+func (p *guidePage) adapt(b docblocks.Block) string {
 	port := strconv.Itoa(p.e.Port())
 	rules := []struct {
 		re   *regexp.Regexp
@@ -380,12 +293,12 @@ func (p *guidePage) adapt(b fencedBlock) string {
 }
 
 // addHCL adds an HCL block to the current configuration.
-func (p *guidePage) addHCL(b fencedBlock) {
+func (p *guidePage) addHCL(b docblocks.Block) {
 	t := p.t
 	t.Helper()
 	c := p.config()
 	if m := otherProvider.FindStringSubmatch(b.Text); m != nil {
-		reason, ok := b.has("stand-in")
+		reason, ok := b.Has("stand-in")
 		if !ok {
 			t.Fatalf("%s line %d uses the %s provider, which cannot run here: say `stand-in REASON` (its resources are kept in the state only) or `skip REASON`", p.rel, b.Line, m[1])
 		}
@@ -399,7 +312,7 @@ func (p *guidePage) addHCL(b fencedBlock) {
 	if diags.HasErrors() {
 		t.Fatalf("%s line %d: %s", p.rel, b.Line, diags.Error())
 	}
-	if arg, ok := b.has("rename"); ok {
+	if arg, ok := b.Has("rename"); ok {
 		old, repl, _ := strings.Cut(arg, " ")
 		c.rename(strings.Split(old, "."), strings.Split(strings.TrimSpace(repl), "."))
 		p.note("line %d: references to %s now name %s, as the page says", b.Line, old, strings.TrimSpace(repl))
@@ -616,7 +529,7 @@ func (p *guidePage) finishAll() {
 }
 
 // expect compares an expected-output block with what it shows.
-func (p *guidePage) expect(b fencedBlock, what string) {
+func (p *guidePage) expect(b docblocks.Block, what string) {
 	t := p.t
 	t.Helper()
 	c := p.config()
@@ -657,7 +570,7 @@ func (p *guidePage) expect(b fencedBlock, what string) {
 	default:
 		t.Fatalf("%s line %d: expect %q: want plan, apply, file NAME, state ADDRESS, output NAME, run or sql", p.rel, b.Line, what)
 	}
-	if err := matchOutput(b.Text, got); err != nil {
+	if err := docblocks.Match(b.Text, got); err != nil {
 		t.Errorf("%s line %d, the expected %s, configuration %q: %v", p.rel, b.Line, what, c.name, err)
 		return
 	}
@@ -667,7 +580,7 @@ func (p *guidePage) expect(b fencedBlock, what string) {
 
 // runShell runs a shell block (or a directive's command) with bash in the
 // configuration's directory, with terraform on PATH as the tests run it.
-func (p *guidePage) runShell(b fencedBlock, script string) {
+func (p *guidePage) runShell(b docblocks.Block, script string) {
 	t := p.t
 	t.Helper()
 	c := p.config()
@@ -709,7 +622,7 @@ var sqlDirective = regexp.MustCompile(`^(?:as (\S+))?\s*(?:in (\S+))?$`)
 
 // runSQL runs a SQL block with psql, as the Entra admin (with a token),
 // pgadmin (the password server admin) or the bootstrap superuser.
-func (p *guidePage) runSQL(b fencedBlock, arg string) {
+func (p *guidePage) runSQL(b docblocks.Block, arg string) {
 	t := p.t
 	t.Helper()
 	m := sqlDirective.FindStringSubmatch(arg)
@@ -722,6 +635,9 @@ func (p *guidePage) runSQL(b fencedBlock, arg string) {
 	}
 	if db == "" {
 		db = "postgres"
+	}
+	if p.cur != nil {
+		p.finish(p.cur) // the reader runs SQL on what is applied
 	}
 	out, err := psql(p.e, role, db, b.Text)
 	if err != nil {
@@ -765,93 +681,3 @@ func (p *guidePage) summary() {
 	p.t.Logf("%s: %d expected outputs checked\n  %s", p.rel, p.checked, strings.Join(p.notes, "\n  "))
 }
 
-// matchOutput checks that the lines of want appear in got, in order and
-// next to each other, trailing spaces aside; a line "..." in want stands for
-// any number of lines.
-func matchOutput(want, got string) error {
-	lines := func(s string) []string {
-		ls := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
-		for i := range ls {
-			ls[i] = strings.TrimRight(ls[i], " \t")
-		}
-		return ls
-	}
-	w, g := lines(strings.Trim(want, "\n")), lines(got)
-	var segs [][]string
-	seg := []string{}
-	for _, l := range w {
-		if strings.TrimSpace(l) == "..." {
-			segs = append(segs, seg)
-			seg = []string{}
-			continue
-		}
-		seg = append(seg, l)
-	}
-	segs = append(segs, seg)
-	pos := 0
-	for _, s := range segs {
-		if len(s) == 0 {
-			continue
-		}
-		at, best, bestAt := -1, 0, -1
-		for i := pos; i+len(s) <= len(g) && at < 0; i++ {
-			n := 0
-			for n < len(s) && g[i+n] == s[n] {
-				n++
-			}
-			if n == len(s) {
-				at = i
-			} else if n > best {
-				best, bestAt = n, i
-			}
-		}
-		if at < 0 {
-			where := ""
-			if bestAt >= 0 {
-				where = fmt.Sprintf(" (the closest run of lines, from output line %d, differs at %q: the output has %q)", bestAt+1, s[best], g[bestAt+best])
-			}
-			return fmt.Errorf("these lines are not in the output%s:\n%s\nThe output:\n%s", where, strings.Join(s, "\n"), got)
-		}
-		pos = at + len(s)
-	}
-	return nil
-}
-
-// TestMatchOutput checks the comparison of expected outputs.
-func TestMatchOutput(t *testing.T) {
-	got := "x\n  # a will be created\n  + b = 1   \n\nPlan: 1 to add\ny\n"
-	for _, c := range []struct {
-		want string
-		ok   bool
-	}{
-		{"  # a will be created\n  + b = 1\n", true},
-		{"\n  + b = 1\n\nPlan: 1 to add\n", true},
-		{"  # a will be created\n...\nPlan: 1 to add", true},
-		{"  # a will be created\nPlan: 1 to add", false}, // not next to each other
-		{"Plan: 1 to add\n...\n  + b = 1", false},        // not in order
-		{"  + b = 2", false},
-	} {
-		if err := matchOutput(c.want, got); (err == nil) != c.ok {
-			t.Errorf("matchOutput(%q) = %v, want ok = %t", c.want, err, c.ok)
-		}
-	}
-}
-
-// TestFencedBlocks checks the reading of blocks and their directives.
-func TestFencedBlocks(t *testing.T) {
-	page := "# T\n\n<!-- guide-test: skip ARM; config x -->\n```terraform\nresource \"a\" \"b\" {}\n```\n\n```sh\nls\n```\n"
-	got, err := fencedBlocks(page)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []fencedBlock{
-		{Line: 5, Lang: "terraform", Text: "resource \"a\" \"b\" {}\n", Directives: []directive{{"skip", "ARM"}, {"config", "x"}}},
-		{Line: 9, Lang: "sh", Text: "ls\n"},
-	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("fencedBlocks = %+v, want %+v", got, want)
-	}
-	if _, err := fencedBlocks("<!-- guide-test: skip x -->\n"); err == nil {
-		t.Fatal("a directive after the last block was not reported")
-	}
-}
