@@ -680,4 +680,3 @@ func psql(e *emulator.Emulator, role, db, sql string) (string, error) {
 func (p *guidePage) summary() {
 	p.t.Logf("%s: %d expected outputs checked\n  %s", p.rel, p.checked, strings.Join(p.notes, "\n  "))
 }
-
