@@ -86,6 +86,12 @@ func TestGuidesApply(t *testing.T) {
 		t.Fatalf("no guides under docs/guides: %v", err)
 	}
 	acctest.ValidateProvidersDir(t) // build the provider and the stubs once, before the parallel subtests
+	// Settings of the developer's shell must not leak in (azidentity reads
+	// AZURE_CLIENT_ID even when it is empty, so these are unset, not emptied).
+	for _, k := range []string{"PGHOST", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE", "AZURE_CLIENT_ID", "AZURE_TENANT_ID",
+		"ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_USE_OIDC", "AZUREPG_ACCESS_TOKEN", "ARM_ENVIRONMENT", "TF_CLI_ARGS", "TF_LOG"} {
+		os.Unsetenv(k)
+	}
 	for _, file := range pages {
 		name := filepath.Base(file)
 		t.Run(strings.TrimSuffix(name, ".md"), func(t *testing.T) {
@@ -152,12 +158,7 @@ func newGuidePage(t *testing.T, rel string, fx guideFixture) *guidePage {
 	}
 	t.Cleanup(e.Stop)
 	p := &guidePage{t: t, rel: rel, e: e, fixture: fx, configs: map[string]*guideConfig{}}
-	p.env = e.Env()
-	// Settings of the developer's shell, or of the package's shared emulator, must not leak in.
-	for _, k := range []string{"PGHOST", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE", "AZURE_CLIENT_ID", "ARM_CLIENT_ID",
-		"ARM_TENANT_ID", "ARM_USE_OIDC", "AZUREPG_ACCESS_TOKEN", "ARM_ENVIRONMENT", "TF_CLI_ARGS", "TF_LOG"} {
-		p.env[k] = ""
-	}
+	p.env = e.Env() // it overrides what the package's shared emulator put in the environment
 	values := stubproviders.StandInValues{}
 	if fx.standIn != nil {
 		values = fx.standIn(e)
