@@ -681,3 +681,18 @@ func psql(e *emulator.Emulator, role, db, sql string) (string, error) {
 func (p *guidePage) summary() {
 	p.t.Logf("%s: %d expected outputs checked\n  %s", p.rel, p.checked, strings.Join(p.notes, "\n  "))
 }
+
+// guideBlocksCheckedBy returns the blocks of a guide (docs/guides/page)
+// that say `checked-by test`.
+func guideBlocksCheckedBy(t *testing.T, page, test string) []docblocks.Block {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "..", "docs", "guides", page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, err := docblocks.CheckedBy(string(src), test)
+	if err != nil {
+		t.Fatalf("%s: %v", page, err)
+	}
+	return blocks
+}
