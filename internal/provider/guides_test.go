@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -426,20 +427,32 @@ func (c *guideConfig) write(p *guidePage) {
 		all.Write(b)
 		writeFile(t, filepath.Join(c.dir, gf.name), string(b))
 	}
-	extra := map[string]string{}
+	extra := map[string]string{"zz_versions.tf": "", "zz_provider.tf": ""}
 	if !strings.Contains(all.String(), "required_providers") {
 		extra["zz_versions.tf"] = acctest.RequiredProvidersFor(all.String())
 	}
-	if !regexp.MustCompile(`(?m)^\s*provider\s+"azurepg"`).MatchString(all.String()) {
+	if usesAzurepg.MatchString(all.String()) && !azurepgProvider.MatchString(all.String()) {
 		extra["zz_provider.tf"] = "# The page's configuration has no provider block: the emulator's environment configures it.\nprovider \"azurepg\" {}\n"
 	}
 	for name, text := range extra {
-		if _, err := os.Stat(filepath.Join(c.dir, name)); err != nil {
+		file := filepath.Join(c.dir, name)
+		_, err := os.Stat(file)
+		switch {
+		case text == "":
+			_ = os.Remove(file)
+		case err != nil:
 			p.note("configuration %q: added %s", c.name, name)
+			fallthrough
+		default:
+			writeFile(t, file, text)
 		}
-		writeFile(t, filepath.Join(c.dir, name), text)
 	}
 }
+
+var (
+	usesAzurepg     = regexp.MustCompile(`(?m)^\s*(?:resource|data|ephemeral|list|action)\s+"azurepg_`)
+	azurepgProvider = regexp.MustCompile(`(?m)^\s*provider\s+"azurepg"`)
+)
 
 // terraform runs one Terraform command in the configuration.
 func (p *guidePage) terraform(c *guideConfig, args ...string) acctest.CLIResult {
@@ -468,12 +481,16 @@ func (p *guidePage) mustTerraform(c *guideConfig, args ...string) string {
 
 var tfWarning = regexp.MustCompile(`(?m)^[│ ]*Warning: (.*)$`)
 
-// checkWarnings fails on any warning but the one of dev_overrides (how
-// the test installs the providers).
+// expectedWarnings are Terraform's own warnings about what the test or a
+// page asks for: dev_overrides (how the test installs the providers), and
+// removed blocks with destroy = false.
+var expectedWarnings = []string{"Provider development overrides are in effect", "Some objects will no longer be managed by Terraform"}
+
+// checkWarnings fails on any warning but the expected ones.
 func (p *guidePage) checkWarnings(c *guideConfig, cmd, out string) {
 	p.t.Helper()
 	for _, m := range tfWarning.FindAllStringSubmatch(out, -1) {
-		if m[1] != "Provider development overrides are in effect" {
+		if !slices.Contains(expectedWarnings, m[1]) {
 			p.t.Errorf("%s, configuration %q: terraform %s warns %q:\n%s", p.rel, c.name, cmd, m[1], out)
 		}
 	}
