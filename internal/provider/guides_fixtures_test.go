@@ -2,7 +2,6 @@ package provider_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -234,8 +233,24 @@ func guideEntra(t *testing.T, e *emulator.Emulator) *acctest.FakeEntra {
 	entra := acctest.NewFakeEntra(t, tok)
 	entra.Assertion = "eyJhbGciOiJSUzI1NiJ9.guide-test-federated-token.sig"
 	entra.GitHubRequestToken = "ghs_guide-test-request-token"
-	if _, err := os.Stat(entra.CAFile); err != nil {
-		t.Fatal(err)
-	}
+	// The page's provider block logged in through it, or the page did not run
+	// what it says.
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		rs := entra.Requests()
+		if len(rs) == 0 {
+			t.Error("the fake Entra authority was never asked for a token: the provider did not log in with the federated token")
+		}
+		for _, r := range rs {
+			if r.Assertion != entra.Assertion || r.ClientID != e.AdminClientID() || r.Tenant != e.TenantID() {
+				t.Errorf("a token request with another assertion, client or tenant: %+v", r)
+			}
+		}
+		if github, _ := entra.CIRequests(); github > 0 {
+			t.Logf("GitHub's ID token endpoint handed out %d federated tokens; %d exchanges", github, len(rs))
+		}
+	})
 	return entra
 }

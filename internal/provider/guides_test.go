@@ -427,9 +427,13 @@ func (c *guideConfig) write(p *guidePage) {
 		all.Write(b)
 		writeFile(t, filepath.Join(c.dir, gf.name), string(b))
 	}
-	extra := map[string]string{"zz_versions.tf": "", "zz_provider.tf": ""}
+	extra := map[string]string{"zz_versions.tf": "", "zz_provider.tf": "", "zz_azurerm.tf": ""}
 	if !strings.Contains(all.String(), "required_providers") {
+		// A fragment of a configuration: what the rest of it would have.
 		extra["zz_versions.tf"] = acctest.RequiredProvidersFor(all.String())
+		if usesAzurerm.MatchString(all.String()) && !azurermProvider.MatchString(all.String()) {
+			extra["zz_azurerm.tf"] = "provider \"azurerm\" {\n  features {}\n}\n"
+		}
 	}
 	if usesAzurepg.MatchString(all.String()) && !azurepgProvider.MatchString(all.String()) {
 		extra["zz_provider.tf"] = "# The page's configuration has no provider block: the emulator's environment configures it.\nprovider \"azurepg\" {}\n"
@@ -452,6 +456,8 @@ func (c *guideConfig) write(p *guidePage) {
 var (
 	usesAzurepg     = regexp.MustCompile(`(?m)^\s*(?:resource|data|ephemeral|list|action)\s+"azurepg_`)
 	azurepgProvider = regexp.MustCompile(`(?m)^\s*provider\s+"azurepg"`)
+	usesAzurerm     = regexp.MustCompile(`(?m)^\s*(?:resource|data)\s+"azurerm_`)
+	azurermProvider = regexp.MustCompile(`(?m)^\s*provider\s+"azurerm"`)
 )
 
 // terraform runs one Terraform command in the configuration.
