@@ -702,7 +702,7 @@ func psql(e *emulator.Emulator, role, db, sql string) (string, error) {
 
 // summary logs what the page's run did, skipped and adapted.
 func (p *guidePage) summary() {
-	p.t.Logf("%s: %d expected outputs checked\n  %s", p.rel, p.checked, strings.Join(p.notes, "\n  "))
+	p.t.Logf("%s on PostgreSQL %d: %d expected outputs checked\n  %s", p.rel, p.e.PGMajor(), p.checked, strings.Join(p.notes, "\n  "))
 }
 
 // guideBlocksCheckedBy returns the blocks of a guide (docs/guides/page)
