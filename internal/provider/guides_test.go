@@ -39,8 +39,10 @@ import (
 // = "system" the emulator's CA; a configuration without a provider
 // "azurepg" block (pages that say "with your provider block") gets an
 // empty one, which the emulator's environment (AZUREPG_HOST, PGPORT,
-// IDENTITY_ENDPOINT, ...) completes. What a page says exists already (its
-// databases, schemas, roles made by hand) is made by guideFixtures.
+// IDENTITY_ENDPOINT, ...) completes, and a fragment of a configuration (no
+// required_providers) gets the terraform block and the provider "azurerm"
+// block that the rest of it would have. What a page says exists already
+// (its databases, schemas, roles made by hand) is made by guideFixtures.
 //
 // How the page's blocks are used is said in HTML comments (invisible on
 // the rendered page) on the lines before a fence, one or more directives
@@ -124,7 +126,6 @@ type guidePage struct {
 	t        *testing.T
 	rel      string
 	e        *emulator.Emulator
-	fixture  guideFixture
 	env      map[string]string
 	configs  map[string]*guideConfig
 	cur      *guideConfig
@@ -158,7 +159,7 @@ func newGuidePage(t *testing.T, rel string, fx guideFixture) *guidePage {
 		t.Fatalf("starting an emulator for %s: %v", rel, err)
 	}
 	t.Cleanup(e.Stop)
-	p := &guidePage{t: t, rel: rel, e: e, fixture: fx, configs: map[string]*guideConfig{}}
+	p := &guidePage{t: t, rel: rel, e: e, configs: map[string]*guideConfig{}}
 	p.env = e.Env() // it overrides what the package's shared emulator put in the environment
 	values := stubproviders.StandInValues{}
 	if fx.standIn != nil {
