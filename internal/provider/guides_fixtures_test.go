@@ -15,11 +15,13 @@ import (
 
 // guideFixture is what TestGuidesApply gives a page besides its blocks:
 // what the page says exists before its first step (setup, on the page's own
-// emulator), the environment its pipeline would have (env: variables,
+// emulator, and configs: the HCL a configuration holds before the page's
+// blocks join it), the environment its pipeline would have (env: variables,
 // federated tokens), and the computed values of the stand-ins of other
 // providers' resources that azurepg blocks read (standIn).
 type guideFixture struct {
 	setup   func(t *testing.T, e *emulator.Emulator)
+	configs map[string]string
 	env     func(t *testing.T, e *emulator.Emulator) map[string]string
 	standIn func(e *emulator.Emulator) stubproviders.StandInValues
 }
@@ -135,22 +137,34 @@ var guideFixtures = map[string]guideFixture{
 		},
 	},
 	"troubleshooting-errors.md": {
-		// alice@contoso.com, made by hand, owns a table in orders (the role
-		// that owns objects of the 2BP01 section).
+		// pat@contoso.com, made by hand and imported into a configuration,
+		// owns a table in orders (the role that owns objects); alice@contoso.com
+		// exists already (the configuration fixes import her).
 		setup: func(t *testing.T, e *emulator.Emulator) {
 			createDatabases(t, e, "orders")
-			guideSQL(t, e, "admin", "postgres", `SELECT pgaadauth_create_principal('alice@contoso.com', false, true)`)
+			guideSQL(t, e, "pgadmin", "postgres", `CREATE ROLE orders_owner`)
+			guideSQL(t, e, "admin", "postgres",
+				`SELECT pgaadauth_create_principal('alice@contoso.com', false, true)`,
+				`SELECT pgaadauth_create_principal('pat@contoso.com', false, false)`)
 			guideSQL(t, e, "superuser", "orders",
-				`CREATE TABLE public.alice_notes (id int)`, `ALTER TABLE public.alice_notes OWNER TO "alice@contoso.com"`)
+				`CREATE SCHEMA sales AUTHORIZATION orders_owner`,
+				`CREATE TABLE sales.scratch (id int)`, `ALTER TABLE sales.scratch OWNER TO "pat@contoso.com"`)
 		},
+		configs: map[string]string{"pat": `import {
+  to = azurepg_principal.pat
+  id = "pat@contoso.com"
+}
+
+resource "azurepg_principal" "pat" {
+  name = "pat@contoso.com"
+}
+`},
 	},
 	"use-with-postgresql-provider.md": {
-		// The database orders with a table and a procedure in public, made by
-		// the Entra admin; orders_readers stands for what postgresql_role
-		// would create (its stand-in keeps state only).
+		// The database orders with a table in public, made by the Entra admin.
 		setup: func(t *testing.T, e *emulator.Emulator) {
 			createDatabases(t, e, "orders")
-			guideSQL(t, e, "admin", "orders", `CREATE TABLE public.orders (id int PRIMARY KEY)`, `CREATE ROLE orders_readers`)
+			guideSQL(t, e, "admin", "orders", `CREATE TABLE public.orders (id int PRIMARY KEY)`)
 		},
 		env: func(_ *testing.T, e *emulator.Emulator) map[string]string {
 			owner, _ := e.Object("orders-schema-owner-mi")

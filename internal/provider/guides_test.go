@@ -67,13 +67,17 @@ import (
 //	<!-- guide-test: expect WHAT -->        the block is the expected output of WHAT: plan (a plan
 //	                                        of the configuration as it is, which is then applied),
 //	                                        apply, file NAME, state ADDRESS (terraform state show),
-//	                                        output NAME, run or sql (the block run last)
+//	                                        output NAME, run or sql (the block run last), or
+//	                                        error of COMMAND (terraform COMMAND must fail; its
+//	                                        output is compared white space aside, as Terraform
+//	                                        wraps an error's detail)
 //	<!-- guide-test: checked-by TEST ... --> another test runs or compares the block (TestMakeDemo:
 //	                                        make demo and its output)
 //
 // A later block that declares an address again replaces the earlier one
 // (the reader edits the file), and a moved or removed block takes the
-// declaration of its `from` away. An expected output matches when its lines
+// declaration of its `from` away. A configuration that guideFixtures
+// gives HCL for starts from it (what the reader had before the page's steps). An expected output matches when its lines
 // appear in the output in the same order and next to each other, trailing
 // spaces aside; a line "..." stands for any number of lines. Every HCL
 // block of another provider must say skip or stand-in, and every output
@@ -126,6 +130,7 @@ type guidePage struct {
 	t        *testing.T
 	rel      string
 	e        *emulator.Emulator
+	fixture  guideFixture
 	env      map[string]string
 	configs  map[string]*guideConfig
 	cur      *guideConfig
@@ -159,7 +164,7 @@ func newGuidePage(t *testing.T, rel string, fx guideFixture) *guidePage {
 		t.Fatalf("starting an emulator for %s: %v", rel, err)
 	}
 	t.Cleanup(e.Stop)
-	p := &guidePage{t: t, rel: rel, e: e, configs: map[string]*guideConfig{}}
+	p := &guidePage{t: t, rel: rel, e: e, fixture: fx, configs: map[string]*guideConfig{}}
 	p.env = e.Env() // it overrides what the package's shared emulator put in the environment
 	values := stubproviders.StandInValues{}
 	if fx.standIn != nil {
@@ -211,7 +216,7 @@ func (p *guidePage) step(b docblocks.Block) {
 	case isExpect:
 		p.expect(b, want)
 	case b.IsHCL():
-		p.addHCL(b)
+		p.addHCL(b, p.config())
 	case b.IsOutput():
 		t.Fatalf("%s line %d: an output block without a guide-test directive: say what it is the output of (expect ...) or why it is not checked (skip ...)", p.rel, b.Line)
 	default:
@@ -264,6 +269,12 @@ func (p *guidePage) switchTo(name string) {
 		c = &guideConfig{name: name, dir: p.t.TempDir(), env: map[string]string{}}
 		acctest.WriteValidateCLIConfig(p.t, c.dir)
 		p.configs[name] = c
+		if hcl, ok := p.fixture.configs[name]; ok {
+			// What the reader's configuration held before the page's steps.
+			p.addHCL(docblocks.Block{Line: 0, Lang: "terraform", Text: hcl}, c)
+			p.finish(c)
+			p.note("configuration %q starts from guideFixtures' configuration, applied", name)
+		}
 	}
 	p.cur = c
 }
@@ -295,11 +306,10 @@ func (p *guidePage) adapt(b docblocks.Block) string {
 	return text
 }
 
-// addHCL adds an HCL block to the current configuration.
-func (p *guidePage) addHCL(b docblocks.Block) {
+// addHCL adds an HCL block to a configuration.
+func (p *guidePage) addHCL(b docblocks.Block, c *guideConfig) {
 	t := p.t
 	t.Helper()
-	c := p.config()
 	if m := otherProvider.FindStringSubmatch(b.Text); m != nil {
 		reason, ok := b.Has("stand-in")
 		if !ok {
@@ -308,6 +318,9 @@ func (p *guidePage) addHCL(b docblocks.Block) {
 		p.note("line %d: %s blocks are stand-ins (state only): %s", b.Line, m[1], reason)
 	}
 	name := fmt.Sprintf("L%04d.tf", b.Line)
+	if b.Line == 0 {
+		name = "fixture.tf"
+	}
 	if acctest.IsQueryHCL(b.Text) {
 		name = fmt.Sprintf("L%04d.tfquery.hcl", b.Line)
 	}
@@ -587,13 +600,29 @@ func (p *guidePage) expect(b docblocks.Block, what string) {
 	case "output":
 		p.finish(c)
 		got = p.mustTerraform(c, "output", "-raw", arg)
+	case "error":
+		cmd, ok := strings.CutPrefix(arg, "of ")
+		if !ok {
+			t.Fatalf("%s line %d: expect error of COMMAND (a terraform command that fails)", p.rel, b.Line)
+		}
+		r := p.terraform(c, strings.Fields(cmd)...)
+		if r.Err == nil {
+			t.Fatalf("%s line %d: terraform %s succeeded; the page shows its error:\n%s\n%s", p.rel, b.Line, cmd, r.Stdout, p.files(c))
+		}
+		if err := docblocks.MatchWords(b.Text, r.Stdout+r.Stderr); err != nil {
+			t.Errorf("%s line %d, the expected error of terraform %s, configuration %q: %v", p.rel, b.Line, cmd, c.name, err)
+			return
+		}
+		p.checked++
+		p.note("line %d: the expected error of terraform %s matches (white space aside)", b.Line, cmd)
+		return
 	case "run", "sql":
 		if p.lastWhat != kind {
 			t.Fatalf("%s line %d: expect %s, but no %s block ran before it", p.rel, b.Line, kind, kind)
 		}
 		got = p.lastOut
 	default:
-		t.Fatalf("%s line %d: expect %q: want plan, apply, file NAME, state ADDRESS, output NAME, run or sql", p.rel, b.Line, what)
+		t.Fatalf("%s line %d: expect %q: want plan, apply, file NAME, state ADDRESS, output NAME, error of COMMAND, run or sql", p.rel, b.Line, what)
 	}
 	if err := docblocks.Match(b.Text, got); err != nil {
 		t.Errorf("%s line %d, the expected %s, configuration %q: %v", p.rel, b.Line, what, c.name, err)
@@ -634,13 +663,26 @@ func (p *guidePage) runShell(b docblocks.Block, script string) {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 	}
+	before := tfFiles(t, c.dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s line %d: %v\n%s\n%s", p.rel, b.Line, err, script, out)
 	}
 	p.lastOut, p.lastWhat = string(out), "run"
-	c.pending = true // the commands may have written configuration (generated.tf)
-	p.note("line %d (%s): ran", b.Line, langName(b.Lang))
+	if after := tfFiles(t, c.dir); !slices.Equal(before, after) {
+		c.pending = true // the commands wrote configuration (generated.tf, imports.tf): apply it
+	}
+	p.note("line %d (%s): ran %q", b.Line, langName(b.Lang), strings.TrimSpace(script))
+}
+
+// tfFiles lists a directory's .tf files.
+func tfFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.tf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }
 
 var sqlDirective = regexp.MustCompile(`^(?:as (\S+))?\s*(?:in (\S+))?$`)

@@ -188,3 +188,22 @@ func segments(lines []string) [][]string {
 	}
 	return out
 }
+
+// MatchWords is Match for text that a program may wrap anew (Terraform
+// wraps an error's detail to its width): each run of lines between "..."
+// lines must appear in got, in order, with every run of white space,
+// line breaks included, taken as one space.
+func MatchWords(want, got string) error {
+	flat := func(lines []string) string { return strings.Join(strings.Fields(strings.Join(lines, " ")), " ") }
+	g := flat([]string{got})
+	pos := 0
+	for _, seg := range segments(strings.Split(strings.Trim(want, "\n"), "\n")) {
+		w := flat(seg)
+		at := strings.Index(g[pos:], w)
+		if at < 0 {
+			return fmt.Errorf("this text is not in the output (white space aside):\n%s\nThe output:\n%s", strings.Join(seg, "\n"), got)
+		}
+		pos += at + len(w)
+	}
+	return nil
+}

@@ -51,3 +51,13 @@ func TestCheckedBy(t *testing.T) {
 		t.Fatalf("CheckedBy = %+v, %v; want the blocks a and c", got, err)
 	}
 }
+
+func TestMatchWords(t *testing.T) {
+	got := "Error: Role owns objects\n\n  with azurepg_principal.pat,\n\ndropping principal \"pat\": the role\nowns objects:\n  table a (database \"b\")\n"
+	if err := MatchWords("Error: Role owns objects\n...\ndropping principal \"pat\": the role owns objects:\n  table a (database \"b\")", got); err != nil {
+		t.Error(err)
+	}
+	if err := MatchWords("dropping principal \"pat\"\n...\nError: Role owns objects", got); err == nil {
+		t.Error("text out of order matched")
+	}
+}
