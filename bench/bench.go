@@ -37,7 +37,7 @@ const (
 	KindNoop          = "noop"
 	KindTerraformData = "terraform_data"
 	// KindAzurepgRTT is azurepg through a loopback proxy that adds
-	// Options.RTT of round-trip time: the network dimension (issue 18).
+	// Options.RTT of round-trip time: the network dimension.
 	KindAzurepgRTT = "azurepg_rtt"
 )
 

@@ -246,7 +246,7 @@ func (r *Result) Targets() []Target {
 				Known: true, Met: perRead <= lim.StatementsPerRead,
 				Measured: fmt.Sprintf("at most %.2f (pgxpool health-check pings aside: at most %.0f per command)", perRead, pings)})
 	}
-	// Issue 18: over a network (azurepg_rtt), against the no-op floor, which does not depend on the round trip.
+	// Over a network (azurepg_rtt), against the no-op floor, which does not depend on the round trip.
 	rtt := func(n int, phase string, limit float64) {
 		t := Target{What: fmt.Sprintf("%s of %d principals at %s round trip ≤ %s × no-op", phase, n, r.RTT, factor(limit))}
 		if r.hasN(n) && r.has(KindAzurepgRTT) && r.has(KindNoop) {
@@ -495,7 +495,7 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 		w("\n")
 	}
 
-	w("\n## Targets (issue 9 on loopback, issue 18 over a network)\n\n| target | measured | met |\n|---|---|---|\n")
+	w("\n## Targets (on loopback and over a network)\n\n| target | measured | met |\n|---|---|---|\n")
 	for _, t := range r.Targets() {
 		w("| %s | %s | %s |\n", t.What, or(t.Measured, "–"), met(t))
 	}

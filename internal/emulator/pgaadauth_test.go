@@ -117,11 +117,11 @@ func TestCreatePrincipal(t *testing.T) {
 	t.Run("name not in the tenant", func(t *testing.T) {
 		name := hostile("nobody") + "@contoso.com"
 		_, err := conn.Exec(testCtx(t), "SELECT pgaadauth_create_principal($1, false, false)", name)
-		// The spec's text, verbatim, with the name; the SQLSTATE is the emulator's guess (XX000).
+		// Azure's text, verbatim, with the name; the SQLSTATE is the emulator's guess (XX000).
 		pe := serverError(t, err, "XX000", "Could not validate AAD user "+name+
 			" because its name is not found in the tenant. Make sure that the user exists in the tenant.")
 		if !strings.HasPrefix(pe.Message, "Could not validate AAD user "+name+" because its name is not found in the tenant. ") {
-			t.Errorf("message %q does not start as the spec says", pe.Message)
+			t.Errorf("message %q does not start as Azure's does", pe.Message)
 		}
 		if role(t, name).exists {
 			t.Error("a role was created")

@@ -18,7 +18,7 @@ import (
 // TestAccAuthRealTerraform runs the real terraform CLI with the provider
 // built as a binary (dev_overrides), so that each terraform command starts
 // provider processes of its own, as for users. All settings come from the
-// environment variables of the contract. It checks that:
+// provider's environment variables (AZUREPG_*, PG*, ARM_*). It checks that:
 //   - terraform validate needs no network and no token, and rejects a bad auth_method;
 //   - a plan that reads 20 data sources fetches exactly one token;
 //   - the apply of 20 principals works;

@@ -82,8 +82,9 @@ func TestConfigureMissing(t *testing.T) {
 	}
 }
 
-// TestConfigureEnvironment: the contract's environment fallbacks, their
-// order, defaults, and configuration winning over the environment.
+// TestConfigureEnvironment: the environment variables the provider falls
+// back on (docs/index.md), their order, defaults, and configuration winning
+// over the environment.
 func TestConfigureEnvironment(t *testing.T) {
 	clearAuthEnv(t)
 	t.Setenv("AZUREPG_HOST", "a.postgres.database.azure.com")
@@ -99,7 +100,7 @@ func TestConfigureEnvironment(t *testing.T) {
 	s := d.settings
 	want := settings{
 		Host: "a.postgres.database.azure.com", Port: 5432, Username: "azurepg-user", SSLMode: "verify-full",
-		ConnectTimeout: 30 * time.Second, FailoverTimeout: 2 * time.Minute, MaxConnections: 4, // the contract's default
+		ConnectTimeout: 30 * time.Second, FailoverTimeout: 2 * time.Minute, MaxConnections: 4, // the documented defaults
 		Auth: entratoken.Settings{Method: "managed_identity", Cloud: "AzureChinaCloud", ClientID: "arm-client", TenantID: "azure-tenant",
 			Timeout: 30 * time.Second},
 	}

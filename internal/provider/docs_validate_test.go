@@ -1,17 +1,16 @@
 package provider_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/docblocks"
 )
 
 // hclBlock is one ```terraform or ```hcl fenced block of a docs page.
@@ -20,38 +19,18 @@ type hclBlock struct {
 	Text string
 }
 
-var fence = regexp.MustCompile("^\\s*```\\s*([A-Za-z0-9_-]*)")
-
-// hclBlocks returns the terraform / hcl fenced blocks of a Markdown page.
+// hclBlocks returns the terraform / hcl fenced blocks of a Markdown page
+// (a text block that a guide-test directive marks hcl is not one: guides show
+// the configurations that TestGuidesApply applies before another as text).
 func hclBlocks(page string) ([]hclBlock, error) {
+	all, err := docblocks.Read(page)
 	var blocks []hclBlock
-	var cur *hclBlock
-	inOther := false
-	sc := bufio.NewScanner(strings.NewReader(page))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		m := fence.FindStringSubmatch(line)
-		closing := m != nil && m[1] == "" // a closing fence has no info string
-		switch {
-		case cur != nil && closing:
-			blocks = append(blocks, *cur)
-			cur = nil
-		case cur != nil:
-			cur.Text += line + "\n"
-		case inOther && closing:
-			inOther = false
-		case inOther:
-		case m != nil && (m[1] == "terraform" || m[1] == "hcl" || m[1] == "tf"):
-			cur = &hclBlock{Line: n + 1}
-		case m != nil:
-			inOther = true
+	for _, b := range all {
+		if b.Lang == "terraform" || b.Lang == "hcl" || b.Lang == "tf" {
+			blocks = append(blocks, hclBlock{Line: b.Line, Text: b.Text})
 		}
 	}
-	if cur != nil || inOther {
-		return blocks, fmt.Errorf("a fenced block is not closed")
-	}
-	return blocks, sc.Err()
+	return blocks, err
 }
 
 // mustHaveExample says whether a docs page needs at least one HCL block.

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/docblocks"
 	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
 
@@ -119,8 +120,13 @@ func TestAccQueryGenerateConfig(t *testing.T) {
 
 	// The list block is only for `terraform query`; plan and apply read *.tf.
 	r = w.MustRun("apply", "-auto-approve", "-no-color")
-	if !strings.Contains(r.Stdout, "Apply complete! Resources: 50 imported, 0 added, 0 changed, 0 destroyed.") {
-		t.Fatalf("apply of the generated configuration:\n%s", r.Stdout)
+	// The import guide shows this apply's last line.
+	shown := guideBlocksCheckedBy(t, "import-existing-roles.md", "TestAccQueryGenerateConfig")
+	if len(shown) != 1 {
+		t.Fatalf("the import guide has %d blocks checked by this test, want 1", len(shown))
+	}
+	if err := docblocks.Match(shown[0].Text, r.Stdout); err != nil {
+		t.Fatalf("apply of the generated configuration, against the import guide's line %d: %v", shown[0].Line, err)
 	}
 	if r := w.Run("plan", "-detailed-exitcode", "-no-color"); r.Err != nil || !strings.Contains(r.Stdout, "No changes.") {
 		t.Fatalf("plan after the import is not empty (%v):\n%s\n%s", r.Err, r.Stdout, r.Stderr)

@@ -13,8 +13,8 @@ go build -o "$work/bin/terraform-provider-azurepg" .
 
 echo "==> starting the emulator"
 start_emulator
-grep -m1 '^# The emulator is running' "$work/emulator.log" || true
-cat "$work/env.sh"
+# What make emulator prints: the environment, the server admin's password, the server log.
+sed -n '/^# The emulator is running/,/^# Press Ctrl-C/p' "$work/emulator.log"
 # shellcheck disable=SC1091
 source "$work/env.sh" # AZUREPG_HOST=localhost and PGSSLROOTCERT: the provider runs on its default, sslmode = verify-full
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds Terraform v1.14.9 from the source kept in ../shared/vendor (its Go module
-# cannot be built with `go install`: replace directives) and caches the binary.
+# Builds Terraform v1.14.9 from its source tarball, terraform-v1.14.9-src.tar.gz, in one
+# of the vendor directories searched below (its Go module cannot be built with
+# `go install`: replace directives) and caches the binary.
 # Prints the binary's path on stdout; prints one line on stderr and exits 1 when
 # it cannot be built (tests that need it then skip). Reuses the cached binary.
 set -euo pipefail

@@ -18,3 +18,8 @@ provider "azurepg" {
   username    = "ci-pipeline-mi"
   auth_method = "managed_identity"
 }
+
+# For the app's identity, created in the same apply.
+provider "azurerm" {
+  features {}
+}

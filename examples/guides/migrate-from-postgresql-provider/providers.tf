@@ -16,8 +16,8 @@ provider "azurepg" {
   auth_method = "managed_identity"
 }
 
-# The general provider stays for what azurepg does not manage (plain roles,
-# schemas, privileges on procedures), logged in with the same identity.
+# The general provider stays for what azurepg does not manage (schemas,
+# privileges on procedures), logged in with the same identity.
 ephemeral "azurepg_access_token" "admin" {}
 
 provider "postgresql" {

@@ -11,13 +11,16 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	dschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	pschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // New returns the framework provider that serves p's schemas.
@@ -25,7 +28,7 @@ func New(p Provider) func() provider.Provider {
 	return func() provider.Provider { return &stubProvider{p: p} }
 }
 
-const stubError = "this is a schema-only stub of the %s provider, for terraform validate in the azurepg provider's tests; it cannot plan changes that need the real provider, apply or read"
+const stubError = "this is a schema-only stub of the %s provider, for terraform validate in the azurepg provider's tests; it cannot plan changes that need the real provider, apply or read (unless " + StandInEnv + " makes it a stand-in)"
 
 type stubProvider struct{ p Provider }
 
@@ -89,20 +92,52 @@ func (r *stubResource) ConfigValidators(context.Context) []resource.ConfigValida
 	return out
 }
 
-func (r *stubResource) Create(_ context.Context, _ resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.AddError("Stub provider", fmt.Sprintf(stubError, r.provider))
+func (r *stubResource) Create(_ context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	r.apply(req.Plan.Raw, &resp.State, &resp.Diagnostics)
 }
 
+// Read keeps the state as it is: a stand-in has nothing else to read.
 func (r *stubResource) Read(_ context.Context, _ resource.ReadRequest, resp *resource.ReadResponse) {
-	resp.Diagnostics.AddError("Stub provider", fmt.Sprintf(stubError, r.provider))
+	if _, ok := standInOrError(r.provider, &resp.Diagnostics); !ok {
+		return
+	}
 }
 
-func (r *stubResource) Update(_ context.Context, _ resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.Diagnostics.AddError("Stub provider", fmt.Sprintf(stubError, r.provider))
+func (r *stubResource) Update(_ context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.apply(req.Plan.Raw, &resp.State, &resp.Diagnostics)
 }
 
 func (r *stubResource) Delete(_ context.Context, _ resource.DeleteRequest, resp *resource.DeleteResponse) {
-	resp.Diagnostics.AddError("Stub provider", fmt.Sprintf(stubError, r.provider))
+	standInOrError(r.provider, &resp.Diagnostics)
+}
+
+// apply makes the planned value the state, its unknown values filled in.
+func (r *stubResource) apply(plan tftypes.Value, state *tfsdk.State, diags *diag.Diagnostics) {
+	s, ok := standInOrError(r.provider, diags)
+	if !ok {
+		return
+	}
+	v, err := s.fillUnknown(r.name, plan)
+	if err != nil {
+		diags.AddError("Stand-in "+r.name, err.Error())
+		return
+	}
+	state.Raw = v
+}
+
+// standInOrError returns the stand-in's values, or adds the stub's error
+// when the stubs are not stand-ins (StandInEnv unset).
+func standInOrError(provider string, diags *diag.Diagnostics) (StandInValues, bool) {
+	s, err := loadStandIn()
+	switch {
+	case err != nil:
+		diags.AddError("Stand-in values", err.Error())
+		return nil, false
+	case s == nil:
+		diags.AddError("Stub provider", fmt.Sprintf(stubError, provider))
+		return nil, false
+	}
+	return s, true
 }
 
 type stubDataSource struct {
@@ -138,8 +173,17 @@ func (d *stubDataSource) ConfigValidators(context.Context) []datasource.ConfigVa
 	return out
 }
 
-func (d *stubDataSource) Read(_ context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
-	resp.Diagnostics.AddError("Stub provider", fmt.Sprintf(stubError, d.provider))
+func (d *stubDataSource) Read(_ context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	s, ok := standInOrError(d.provider, &resp.Diagnostics)
+	if !ok {
+		return
+	}
+	v, err := s.fillComputed(d.name, d.s, req.Config.Raw)
+	if err != nil {
+		resp.Diagnostics.AddError("Stand-in "+d.name, err.Error())
+		return
+	}
+	resp.State.Raw = v
 }
 
 func roots(names []string) []path.Expression {

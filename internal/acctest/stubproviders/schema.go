@@ -1,4 +1,4 @@
-// Package stubproviders serves schema-only stand-ins for the other providers
+// Package stubproviders serves schema-only stubs of the other providers
 // that this provider's docs and examples use (azurerm, cyrilgdn/postgresql,
 // azapi), so that `terraform validate` can check those pages offline, where
 // no registry is reachable.
@@ -9,7 +9,9 @@
 // item limits, the enumerations and the conflicts that the real provider
 // checks while validating. The schemas were written by hand from the real
 // providers' source (the revision is noted beside each one); a stub never
-// creates, reads or deletes anything: every such call is an error.
+// creates, reads or deletes anything: every such call is an error, unless
+// StandInEnv makes the stubs stand-ins that keep their resources in the
+// state only (standin.go), for tests that apply the guides.
 //
 // When the docs start using another type, add its schema here, transcribed
 // from the real provider, and name the revision you read.
