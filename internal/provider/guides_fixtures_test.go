@@ -65,6 +65,17 @@ var guideFixtures = map[string]guideFixture{
 			}
 		},
 	},
+	"server-database-and-access.md": {
+		// ARM made the database orders, owned by the Entra admin (the
+		// emulator's guess, as for the azure_ai guide).
+		setup: func(t *testing.T, e *emulator.Emulator) { createDatabases(t, e, "orders") },
+		standIn: func(e *emulator.Emulator) stubproviders.StandInValues {
+			return stubproviders.StandInValues{
+				"azurerm_postgresql_flexible_server": {"pg-orders-prod": {"fqdn": "localhost"}},
+				"azurerm_client_config":              {"*": {"tenant_id": e.TenantID(), "object_id": "6f2b2c0e-0a55-4b0e-9d55-3a6a9f0c1a01"}},
+			}
+		},
+	},
 	"import-existing-roles.md": {
 		// Principals made by hand, before Terraform.
 		setup: func(t *testing.T, e *emulator.Emulator) {
