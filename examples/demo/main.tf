@@ -45,10 +45,26 @@ resource "azurepg_principal" "reporting_app" {
 }
 
 # Access (story 4): the app's managed identity gets exactly what it needs in
-# "app". The schema "sales" and its tables belong to the role orders_owner, of
-# which the Entra admin is a member (make demo creates them first, as an app's
-# migrations would); the admin is not a superuser, so the provider grants as
-# orders_owner.
+# "app". The schema "sales" belongs to the role orders_owner, which the app's
+# migrations run as (make demo creates the tables after the apply, as
+# orders_owner); the provider's login, an Entra admin but not a superuser,
+# can act as the roles it creates.
+resource "azurepg_role" "orders_owner" {
+  name = "orders_owner"
+}
+
+resource "azurepg_role" "orders_readers" {
+  name = "orders_readers"
+}
+
+resource "azurepg_schema" "sales" {
+  database = "app"
+  name     = "sales"
+  owner    = azurepg_role.orders_owner.name
+  # The demo's tables are throwaway: destroy drops them with the schema.
+  drop_cascade = true
+}
+
 resource "azurepg_grant" "orders_api_connect" {
   role        = azurepg_principal.orders_api.name
   database    = "app"
@@ -60,7 +76,7 @@ resource "azurepg_grant" "orders_api_sales" {
   role        = azurepg_principal.orders_api.name
   database    = "app"
   object_type = "schema"
-  schema      = "sales"
+  schema      = azurepg_schema.sales.name
   privileges  = ["USAGE"]
 }
 
@@ -69,7 +85,7 @@ resource "azurepg_grant" "orders_api_tables" {
   role        = azurepg_principal.orders_api.name
   database    = "app"
   object_type = "table"
-  schema      = "sales"
+  schema      = azurepg_schema.sales.name
   privileges  = ["SELECT", "INSERT", "UPDATE"]
 }
 
@@ -77,15 +93,15 @@ resource "azurepg_grant" "orders_api_tables" {
 resource "azurepg_default_privileges" "orders_api_future_tables" {
   role        = azurepg_principal.orders_api.name
   database    = "app"
-  owner       = "orders_owner"
-  schema      = "sales"
+  owner       = azurepg_role.orders_owner.name
+  schema      = azurepg_schema.sales.name
   object_type = "table"
   privileges  = ["SELECT", "INSERT", "UPDATE"]
 }
 
 # The analysts group reads through an application role.
 resource "azurepg_role_membership" "analysts_readers" {
-  role   = "orders_readers"
+  role   = azurepg_role.orders_readers.name
   member = azurepg_principal.analysts.name
 }
 
