@@ -65,7 +65,8 @@ PGPASSWORD="$admin_pw" PGSSLMODE=verify-full PGSSLROOTCERT="$PGSSLROOTCERT" \
 echo "==> as the Entra admin: orders_owner creates a table after the apply (the default privileges cover it)"
 as_admin -c "SET ROLE orders_owner" -c "CREATE TABLE sales.refunds (id int)" -c "RESET ROLE" \
   -c "SELECT string_agg(x.privilege_type, ', ' ORDER BY x.privilege_type) AS \"on sales.refunds, orders-api may\"
-        FROM pg_class c, aclexplode(c.relacl) x WHERE c.oid = 'sales.refunds'::regclass AND x.grantee = 'orders-api'::regrole"
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) x
+       WHERE n.nspname = 'sales' AND c.relname = 'refunds' AND x.grantee = 'orders-api'::regrole"
 
 echo "==> a second plan must be empty"
 set +e
