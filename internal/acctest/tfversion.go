@@ -3,10 +3,12 @@ package acctest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 
 // TerraformPath is the Terraform CLI the tests run: TF_ACC_TERRAFORM_PATH
 // when set (as terraform-plugin-testing reads it), else terraform on PATH.
+// It may be OpenTofu's tofu (`make testacc-tofu`); CLI tells them apart.
 func TerraformPath() string {
 	if p := os.Getenv("TF_ACC_TERRAFORM_PATH"); p != "" {
 		return p
@@ -23,48 +26,159 @@ func TerraformPath() string {
 	return "terraform"
 }
 
-var (
-	tfVersionMu    sync.Mutex
-	tfVersionCache = map[string]string{}
+// The products a CLI can be.
+const (
+	ProductTerraform = "Terraform"
+	ProductOpenTofu  = "OpenTofu"
 )
 
-// TerraformVersion is the version of the Terraform CLI at path, from
-// `terraform version -json` ("" when it cannot be run).
-func TerraformVersion(path string) string {
-	tfVersionMu.Lock()
-	defer tfVersionMu.Unlock()
-	if v, ok := tfVersionCache[path]; ok {
-		return v
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "version", "-json")
-	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
-	out, err := cmd.Output()
-	var v struct {
-		Version string `json:"terraform_version"`
-	}
-	if err == nil {
-		_ = json.Unmarshal(out, &v)
-	}
-	tfVersionCache[path] = v.Version
-	return v.Version
+// CLIInfo is what a Terraform-compatible CLI says of itself.
+type CLIInfo struct {
+	Path    string
+	Product string // ProductTerraform or ProductOpenTofu; "" when it cannot be run
+	Version string // e.g. "1.12.6"; "" when it cannot be run
 }
 
-// RequireTerraform skips the test, with one line, unless the Terraform CLI
-// the tests run (TerraformPath) is at least min: "1.12.0" for resource
-// identity, "1.14.0" for list resources, `terraform query` and actions.
-// `make testacc-tf114` runs these tests with Terraform 1.14.
+// OpenTofu says whether the CLI is OpenTofu.
+func (c CLIInfo) OpenTofu() bool { return c.Product == ProductOpenTofu }
+
+func (c CLIInfo) String() string {
+	if c.Version == "" {
+		return c.Path + " (not runnable)"
+	}
+	return fmt.Sprintf("%s %s (%s)", c.Product, c.Version, c.Path)
+}
+
+var (
+	cliMu    sync.Mutex
+	cliCache = map[string]CLIInfo{}
+	// The first line of `version`: "Terraform v1.11.4", "OpenTofu v1.12.6".
+	versionLine = regexp.MustCompile(`^(Terraform|OpenTofu) v(\S+)`)
+)
+
+// CLI runs the CLI at path once (then remembers it) to learn its product
+// and version. `version -json` says "terraform_version" for both products,
+// so the product comes from the first line of `version`, which names it.
+// Both outputs are read in full before they are matched.
+func CLI(path string) CLIInfo {
+	cliMu.Lock()
+	defer cliMu.Unlock()
+	if c, ok := cliCache[path]; ok {
+		return c
+	}
+	c := CLIInfo{Path: path}
+	if out, err := runVersion(path, "-json"); err == nil {
+		var v struct {
+			Version string `json:"terraform_version"`
+		}
+		if json.Unmarshal(out, &v) == nil {
+			c.Version = v.Version
+		}
+	}
+	if out, err := runVersion(path); err == nil {
+		if m := versionLine.FindStringSubmatch(string(out)); m != nil {
+			c.Product = m[1]
+			if c.Version == "" {
+				c.Version = m[2]
+			}
+		}
+	}
+	if c.Version != "" && c.Product == "" {
+		c.Product = ProductTerraform // a Terraform older than the line's wording
+	}
+	cliCache[path] = c
+	return c
+}
+
+func runVersion(path string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, append([]string{"version"}, args...)...)
+	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
+	return cmd.Output()
+}
+
+// TerraformVersion is the version of the CLI at path ("" when it cannot be
+// run), whichever product it is.
+func TerraformVersion(path string) string { return CLI(path).Version }
+
+// A Feature is something of the language or protocol that only some
+// Terraform and OpenTofu versions have.
+type Feature struct {
+	Name string
+	// The first version of each product that has it; "" when that product
+	// has no version with it.
+	Terraform, OpenTofu string
+}
+
+// The features that tests ask for. OpenTofu forked from Terraform 1.5 and
+// numbers its versions on its own: OpenTofu 1.11 has ephemeral resources
+// and write-only attributes (Terraform 1.10/1.11), 1.12 import blocks by
+// identity and identity in the state (Terraform 1.12); no OpenTofu version
+// has list resources / `terraform query` or actions (Terraform 1.14).
+// Terraform has no provider for_each (OpenTofu 1.9).
+var (
+	FeatureWriteOnly       = Feature{Name: "write-only attributes", Terraform: "1.11.0", OpenTofu: "1.11.0"}
+	FeatureEphemeral       = Feature{Name: "ephemeral resources", Terraform: "1.10.0", OpenTofu: "1.11.0"}
+	FeatureIdentity        = Feature{Name: "resource identity", Terraform: "1.12.0", OpenTofu: "1.12.0"}
+	FeatureListResources   = Feature{Name: "list resources and `terraform query`", Terraform: "1.14.0"}
+	FeatureActions         = Feature{Name: "actions", Terraform: "1.14.0"}
+	FeatureProviderForEach = Feature{Name: "provider for_each", OpenTofu: "1.9.0"}
+)
+
+// Has says whether the CLI has the feature; when it has not, why is one
+// line that says what the CLI lacks.
+func (c CLIInfo) Has(f Feature) (ok bool, why string) {
+	if c.Version == "" {
+		return false, fmt.Sprintf("needs %s; %s", f.Name, c)
+	}
+	min := f.Terraform
+	if c.OpenTofu() {
+		min = f.OpenTofu
+	}
+	if min == "" {
+		return false, fmt.Sprintf("needs %s, which %s does not have (no %s version has them)", f.Name, c, c.Product)
+	}
+	have, err := version.NewVersion(c.Version)
+	if err != nil || have.LessThan(version.Must(version.NewVersion(min))) {
+		return false, fmt.Sprintf("needs %s (%s >= %s); %s", f.Name, c.Product, min, c)
+	}
+	return true, ""
+}
+
+// Require skips the test, with one line, unless the CLI the tests run
+// (TerraformPath) has every feature. `make testacc-tf114` runs the tests
+// that need Terraform 1.12-1.14 on Terraform 1.14.
+func Require(t testing.TB, features ...Feature) {
+	t.Helper()
+	c := CLI(TerraformPath())
+	for _, f := range features {
+		if ok, why := c.Has(f); !ok {
+			t.Skip(why + hint(c))
+		}
+	}
+}
+
+func hint(c CLIInfo) string {
+	if c.OpenTofu() {
+		return ""
+	}
+	return " (run `make testacc-tf114`, or set TF_ACC_TERRAFORM_PATH)"
+}
+
+// RequireTerraform is Require by Terraform version, for tests written
+// before Require: min "1.12.0" asks for resource identity, "1.14.0" for list
+// resources and actions; any other version is asked of Terraform and
+// OpenTofu alike.
 func RequireTerraform(t testing.TB, min string) {
 	t.Helper()
-	path := TerraformPath()
-	got := TerraformVersion(path)
-	have, err := version.NewVersion(got)
-	if err != nil || have.LessThan(version.Must(version.NewVersion(min))) {
-		if got == "" {
-			got = "not runnable"
-		}
-		t.Skipf("needs Terraform >= %s; %s is %s (run `make testacc-tf114`, or set TF_ACC_TERRAFORM_PATH)", min, path, got)
+	switch min {
+	case FeatureIdentity.Terraform:
+		Require(t, FeatureIdentity)
+	case FeatureActions.Terraform:
+		Require(t, FeatureListResources, FeatureActions)
+	default:
+		Require(t, Feature{Name: "Terraform >= " + min, Terraform: min, OpenTofu: min})
 	}
 }
 
@@ -93,9 +207,10 @@ func IsQueryHCL(hcl string) bool {
 	return regexp.MustCompile(`(?m)^\s*list\s+"`).MatchString(hcl)
 }
 
-// TerraformAtLeast returns a Terraform CLI of at least version min: the one
-// the tests run (TerraformPath) when it is new enough, else the Terraform
-// 1.14 that tools/scripts/terraform-1.14.sh caches (AZUREPG_TF114_CACHE or
+// TerraformAtLeast returns a Terraform CLI (never OpenTofu: the docs are
+// validated in Terraform's terms) of at least version min: the one the
+// tests run (TerraformPath) when it is new enough, else the Terraform 1.14
+// that tools/scripts/terraform-1.14.sh caches (AZUREPG_TF114_CACHE or
 // ~/.cache/terraform-1.14.9), when it is there; "" when neither is. It
 // never builds Terraform.
 func TerraformAtLeast(min string) string {
@@ -105,9 +220,34 @@ func TerraformAtLeast(min string) string {
 		cached = d
 	}
 	for _, p := range []string{TerraformPath(), filepath.Join(cached, "terraform")} {
-		if v, err := version.NewVersion(TerraformVersion(p)); err == nil && !v.LessThan(want) {
+		c := CLI(p)
+		if c.Product != ProductTerraform {
+			continue
+		}
+		if v, err := version.NewVersion(c.Version); err == nil && !v.LessThan(want) {
 			return p
 		}
 	}
 	return ""
+}
+
+// OpenTofuUnder says whether the tests run OpenTofu (TF_ACC_TERRAFORM_PATH
+// names tofu, as `make testacc-tofu` sets it).
+func OpenTofuUnder() bool { return CLI(TerraformPath()).OpenTofu() }
+
+// providerHosts are the registry hosts a provider source without one
+// resolves to: Terraform's, and OpenTofu's.
+var providerHosts = []string{"registry.terraform.io", "registry.opentofu.org"}
+
+// devOverrides is a dev_overrides block that installs the provider at
+// source ("namespace/type") from dir under both hosts, so that the same
+// configuration runs on Terraform and OpenTofu.
+func devOverrides(sources []string, dir string) string {
+	var b strings.Builder
+	for _, s := range sources {
+		for _, h := range providerHosts {
+			fmt.Fprintf(&b, "    %q = %q\n", h+"/"+s, dir)
+		}
+	}
+	return b.String()
 }

@@ -73,10 +73,11 @@ func WriteValidateCLIConfig(t testing.TB, dir string) {
 	bin := ValidateProvidersDir(t)
 	var b strings.Builder
 	b.WriteString("provider_installation {\n  dev_overrides {\n")
-	fmt.Fprintf(&b, "    %q = %q\n", "registry.terraform.io/azurepg/azurepg", bin)
+	sources := []string{"azurepg/azurepg"}
 	for _, p := range sortedStubs() {
-		fmt.Fprintf(&b, "    %q = %q\n", p.Source, bin)
+		sources = append(sources, strings.TrimPrefix(p.Source, "registry.terraform.io/"))
 	}
+	b.WriteString(devOverrides(sources, bin))
 	b.WriteString("  }\n  direct {}\n}\n")
 	if err := os.WriteFile(filepath.Join(dir, ".terraformrc"), []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func actionWorkdir(t *testing.T, blocks string) *acctest.Workdir {
 // is 0, not an error.
 func TestAccActionTerminateSessions(t *testing.T) {
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.14.0")
+	acctest.Require(t, acctest.FeatureActions)
 	o := loginPrincipal(t, `acc kill "mi" é`)
 	db := aiDatabase(t, acctest.Name("kill db"), false)
 	c1, c2 := loginAs(t, o, "postgres"), loginAs(t, o, db)
@@ -114,7 +114,7 @@ func TestAccActionTerminateSessions(t *testing.T) {
 // clear error that changes nothing.
 func TestAccActionReassignOwned(t *testing.T) {
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.14.0")
+	acctest.Require(t, acctest.FeatureActions)
 	e := acctest.Emulator(t)
 	o := loginPrincipal(t, `acc owner "mi" é`)
 	db := aiDatabase(t, acctest.Name(`reassign "db"; é`), false)

@@ -18,7 +18,7 @@ import (
 // identity, and import from an import block's identity.
 func TestAccGrantIdentity(t *testing.T) {
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.12.0")
+	acctest.Require(t, acctest.FeatureIdentity)
 	host := os.Getenv("AZUREPG_HOST")
 	a := newAccessDB(t)
 	esc := func(s string) string { return strings.NewReplacer("%", "%25", "/", "%2F").Replace(s) }

@@ -49,7 +49,7 @@ resource "azurepg_ai_settings" "s" {
 // from an import block with `identity = {...}`, the plan after it empty.
 func TestAccIdentityInStateAndImport(t *testing.T) {
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.12.0")
+	acctest.Require(t, acctest.FeatureIdentity)
 	host := os.Getenv("AZUREPG_HOST")
 	role := acctest.Name(`id "p"; @ é`)
 	oid := acctest.NewObject(t, "managed_identity", "acc-id-mi").ObjectID
@@ -85,7 +85,7 @@ func TestAccIdentityInStateAndImport(t *testing.T) {
 // does not exist, fails the import with a message that says so.
 func TestAccIdentityImportErrors(t *testing.T) {
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.12.0")
+	acctest.Require(t, acctest.FeatureIdentity)
 	role := acctest.Name("id-missing")
 	importBlock := func(identity string) string {
 		return fmt.Sprintf(`provider "azurepg" {}
@@ -122,7 +122,7 @@ resource "azurepg_principal" "p" {
 // identity without changing anything.
 func TestAccIdentityUpgradeFrom111(t *testing.T) {
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.12.0")
+	acctest.Require(t, acctest.FeatureIdentity)
 	old := "terraform" // Terraform 1.11 on PATH, as `make test` runs it
 	if v := acctest.TerraformVersion(old); !strings.HasPrefix(v, "1.11.") {
 		t.Skipf("needs Terraform 1.11 on PATH to write the old state; terraform on PATH is %q", v)

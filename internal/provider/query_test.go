@@ -55,7 +55,7 @@ func likePrefix(prefix string) string {
 // their identity.
 func TestAccQueryPrincipalList(t *testing.T) {
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.14.0")
+	acctest.Require(t, acctest.FeatureListResources)
 	prefix := acctest.Name("q-list ")
 	names := hostilePrincipals(t, prefix, 12)
 	like := likePrefix(prefix)
@@ -95,7 +95,7 @@ func TestAccQueryPrincipalList(t *testing.T) {
 // terraform-plugin-testing cannot run -generate-config-out.
 func TestAccQueryGenerateConfig(t *testing.T) {
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.14.0")
+	acctest.Require(t, acctest.FeatureListResources)
 	prefix := acctest.Name("q-gen ")
 	names := hostilePrincipals(t, prefix, 50)
 	w := acctest.NewWorkdir(t, cliRequiredProviders+"provider \"azurepg\" {}\n", nil)
@@ -146,7 +146,7 @@ func TestAccQueryGenerateConfig(t *testing.T) {
 // resource lists one database's extensions, plpgsql included.
 func TestAccQueryExtensionList(t *testing.T) {
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.14.0")
+	acctest.Require(t, acctest.FeatureListResources)
 	db := extensionTestDatabase(t, true)
 	acctest.SuperExec(t, db, "CREATE EXTENSION hstore")
 	acctest.SuperExec(t, db, "CREATE EXTENSION citext")
@@ -182,7 +182,7 @@ func TestAccQueryScale(t *testing.T) {
 		t.Skip("set AZUREPG_QUERY_SCALE=2000 to measure terraform query over that many principals")
 	}
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.14.0")
+	acctest.Require(t, acctest.FeatureListResources)
 	prefix := acctest.Name("q-scale ")
 	acctest.SuperExec(t, "postgres", `SELECT azure_emulator.create_role($1 || lpad(i::text, 5, '0'), 'service', gen_random_uuid(), false, false)
 		FROM generate_series(1, $2) i`, prefix, n)

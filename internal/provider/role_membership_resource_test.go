@@ -295,7 +295,7 @@ func TestAccRoleMembershipErrors(t *testing.T) {
 // with `identity = {...}` adopts the membership.
 func TestAccIdentityRoleMembership(t *testing.T) {
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.12.0")
+	acctest.Require(t, acctest.FeatureIdentity)
 	role := membershipTestRole(t, acctest.LongName(`id/"role"; 100%`, 63))
 	member := membershipTestRole(t, acctest.Name(`Zoë @ id`))
 	cfg := roleMembershipConfig(role, member, "with_admin_option = true")
