@@ -40,6 +40,9 @@ var (
 // Main runs the tests, then stops the emulator and removes the provider
 // binaries built for CLI tests. Use it in TestMain.
 func Main(m *testing.M) {
+	if os.Getenv("TF_ACC") != "" {
+		prepareForCLI(CLI(TerraformPath()))
+	}
 	code := m.Run()
 	pgtest.Stop()
 	removeBuiltBinaries()
@@ -57,4 +60,33 @@ provider "azurepg" {
   %s
 }
 `, o.Name, o.ClientID, extra)
+}
+
+// prepareForCLI adapts terraform-plugin-testing to the CLI under test.
+// Under OpenTofu it
+//   - serves the in-process provider under the address OpenTofu gives a
+//     provider without a source (provider "azurepg" {}):
+//     registry.opentofu.org/hashicorp/azurepg, where plugin-testing's
+//     default is registry.terraform.io's; with the wrong host OpenTofu looks
+//     for the provider in its registry instead of attaching to the test's;
+//   - drops a TF_CLI_CONFIG_FILE that names no file: OpenTofu warns about
+//     it on stdout, before the JSON of `tofu version -json`, which
+//     plugin-testing (terraform-exec) then cannot read, and no test runs
+//     (Terraform warns on stderr). The CLI tests write their own file.
+//
+// Variables set to anything else are left as they are.
+func prepareForCLI(c CLIInfo) {
+	if !c.OpenTofu() {
+		return
+	}
+	for k, v := range map[string]string{"TF_ACC_PROVIDER_HOST": "registry.opentofu.org", "TF_ACC_PROVIDER_NAMESPACE": "hashicorp"} {
+		if os.Getenv(k) == "" {
+			_ = os.Setenv(k, v)
+		}
+	}
+	if f := os.Getenv("TF_CLI_CONFIG_FILE"); f != "" {
+		if _, err := os.Stat(f); err != nil {
+			_ = os.Unsetenv("TF_CLI_CONFIG_FILE")
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package acctest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -52,14 +53,17 @@ func (c CLIInfo) String() string {
 var (
 	cliMu    sync.Mutex
 	cliCache = map[string]CLIInfo{}
-	// The first line of `version`: "Terraform v1.11.4", "OpenTofu v1.12.6".
-	versionLine = regexp.MustCompile(`^(Terraform|OpenTofu) v(\S+)`)
+	// The line of `version` that names the product: "Terraform v1.11.4",
+	// "OpenTofu v1.12.6".
+	versionLine = regexp.MustCompile(`(?m)^(Terraform|OpenTofu) v(\S+)`)
 )
 
 // CLI runs the CLI at path once (then remembers it) to learn its product
 // and version. `version -json` says "terraform_version" for both products,
-// so the product comes from the first line of `version`, which names it.
-// Both outputs are read in full before they are matched.
+// so the product comes from the line of `version` that names it. Both
+// outputs are read in full before they are matched, and warnings are
+// skipped: OpenTofu writes its CLI-configuration warnings (e.g. a
+// TF_CLI_CONFIG_FILE that does not exist) to stdout, before the JSON.
 func CLI(path string) CLIInfo {
 	cliMu.Lock()
 	defer cliMu.Unlock()
@@ -71,7 +75,7 @@ func CLI(path string) CLIInfo {
 		var v struct {
 			Version string `json:"terraform_version"`
 		}
-		if json.Unmarshal(out, &v) == nil {
+		if i := bytes.Index(out, []byte("{")); i >= 0 && json.Unmarshal(out[i:], &v) == nil {
 			c.Version = v.Version
 		}
 	}
