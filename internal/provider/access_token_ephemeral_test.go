@@ -244,17 +244,21 @@ ephemeral "azurepg_access_token" "t" {
 // TestAccAccessTokenUnknownProviderIdentity: the provider's client_id comes
 // from a resource of the same apply, so it is unknown while planning; the
 // plan succeeds, and the apply hands out that identity's token.
+//
+// OpenTofu (1.12) opens an ephemeral resource while planning unless its own
+// configuration is unknown or it depends on a pending change, and refuses an
+// unknown result ("produced a value ... that is not wholly known"), which
+// Terraform takes; nor can a provider defer there (OpenTofu does not offer
+// deferrals). Under OpenTofu the test shows that refusal, then the way
+// around it that the docs give: depends_on on the resource the credential
+// comes from, so that OpenTofu opens the block during apply.
 func TestAccAccessTokenUnknownProviderIdentity(t *testing.T) {
 	e := acctest.Emulator(t)
 	admin := acctest.NewAdmin(t)
 	e.SetTokenLifetime(admin.ClientID, 40*time.Minute)
 	defaultBefore := e.TokenRequests(publicResource, "")
-
-	resource.Test(t, resource.TestCase{
-		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
-		ProtoV6ProviderFactories: echoFactories(),
-		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
+	config := func(ephemeralBody string) string {
+		return fmt.Sprintf(`
 resource "terraform_data" "identity" {
   input = %q
 }
@@ -265,22 +269,38 @@ provider "azurepg" {
   client_id   = terraform_data.identity.output
 }
 
-ephemeral "azurepg_access_token" "t" {}
-`, admin.ClientID, admin.Name) + echoToken("token"),
-			ConfigPlanChecks: resource.ConfigPlanChecks{
-				// While planning, the token is not fetched with a guessed identity.
-				PreApply: []plancheck.PlanCheck{planCheckFunc(func() error {
-					if n := e.TokenRequests(publicResource, ""); n != defaultBefore {
-						return fmt.Errorf("the default identity was asked for a token while planning (%d requests, %d before)", n, defaultBefore)
-					}
-					if n := e.TokenRequestsFor(admin.ClientID); n != 0 {
-						return fmt.Errorf("%d token requests while the client id was unknown", n)
-					}
-					return nil
-				})},
-			},
-			ConfigStateChecks: expectIssued(t, "echo.token", publicResource, admin.ClientID),
-		}},
+ephemeral "azurepg_access_token" "t" {%s}
+`, admin.ClientID, admin.Name, ephemeralBody) + echoToken("token")
+	}
+	step := resource.TestStep{
+		Config: config(""),
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			// While planning, the token is not fetched with a guessed identity.
+			PreApply: []plancheck.PlanCheck{planCheckFunc(func() error {
+				if n := e.TokenRequests(publicResource, ""); n != defaultBefore {
+					return fmt.Errorf("the default identity was asked for a token while planning (%d requests, %d before)", n, defaultBefore)
+				}
+				if n := e.TokenRequestsFor(admin.ClientID); n != 0 {
+					return fmt.Errorf("%d token requests while the client id was unknown", n)
+				}
+				return nil
+			})},
+		},
+		ConfigStateChecks: expectIssued(t, "echo.token", publicResource, admin.ClientID),
+	}
+	steps := []resource.TestStep{step}
+	if acctest.OpenTofuUnder() {
+		refused := resource.TestStep{
+			Config:      config(""),
+			ExpectError: regexp.MustCompile(`produced\s+a\s+value\s+for\s+ephemeral\.azurepg_access_token\.t\s+that\s+is\s+not\s+wholly\s+known`),
+		}
+		step.Config = config("\n  depends_on = [terraform_data.identity]\n")
+		steps = []resource.TestStep{refused, step}
+	}
+	resource.Test(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		ProtoV6ProviderFactories: echoFactories(),
+		Steps:                    steps,
 	})
 }
 

@@ -119,7 +119,9 @@ resource "azurepg_principal" "p" {
 
 // TestAccIdentityUpgradeFrom111: a state written by Terraform 1.11 (no
 // identity) plans empty on Terraform 1.12+, and the next apply stores the
-// identity without changing anything.
+// identity without changing anything. Under OpenTofu (make testacc-tofu)
+// this is a move from Terraform 1.11 to OpenTofu 1.12, which reads the
+// state's registry.terraform.io provider address as its own registry's.
 func TestAccIdentityUpgradeFrom111(t *testing.T) {
 	acctest.Emulator(t)
 	acctest.Require(t, acctest.FeatureIdentity)

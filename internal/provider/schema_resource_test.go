@@ -375,7 +375,7 @@ func TestAccSchemaErrors(t *testing.T) {
 // block's identity.
 func TestAccIdentitySchema(t *testing.T) {
 	acctest.Emulator(t)
-	acctest.RequireTerraform(t, "1.12.0")
+	acctest.Require(t, acctest.FeatureIdentity)
 	s := newSchemaDB(t)
 	name := acctest.LongName(`id/"s"; 100% @`, 63)
 	cfg := s.config(schemaBlock("s", name, "owner = local.owner"))

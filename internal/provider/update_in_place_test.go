@@ -13,12 +13,12 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
 
-// everyTypeConfig holds one resource of each of the provider's seven types,
+// everyTypeConfig holds one resource of each of the provider's eight types,
 // each with an argument that v changes in place: admin (principal),
 // connection_limit and the password's write-only version (role), version
 // (extension hstore 1.6, 1.7, 1.8: PostgreSQL cannot downgrade one), the endpoint and the write-only key's
 // version (azure_ai settings), with_admin_option (membership), the
-// privileges of a grant and of default privileges.
+// privileges of a grant and of default privileges, the owner of a schema.
 func everyTypeConfig(a accessDB, principal, objectID, role string, v int) string {
 	second := v%2 == 0
 	pick := func(one, two string) string {
@@ -79,19 +79,29 @@ resource "azurepg_default_privileges" "d" {
   object_type = "sequence"
   privileges  = %[10]s
 }
+
+resource "azurepg_schema" "s" {
+  database = local.db
+  name     = %[11]s
+  owner    = %[12]s
+}
 `, hclquote.String(principal), objectID, second, hclquote.String(role), pick("2", "3"), v,
 		fmt.Sprintf("1.%d", 5+v), pick("https://one.openai.azure.com", "https://two.openai.azure.com"),
-		pick(`["CONNECT"]`, `["CONNECT", "TEMPORARY"]`), pick(`["USAGE"]`, `["SELECT", "USAGE"]`)))
+		pick(`["CONNECT"]`, `["CONNECT", "TEMPORARY"]`), pick(`["USAGE"]`, `["SELECT", "USAGE"]`),
+		hclquote.String(everyTypeSchema), pick("local.owner", "azurepg_role.r.name")))
 }
 
 var everyType = []string{
 	"azurepg_principal.p", "azurepg_role.r", "azurepg_extension.x", "azurepg_ai_settings.s",
-	"azurepg_role_membership.m", "azurepg_grant.g", "azurepg_default_privileges.d",
+	"azurepg_role_membership.m", "azurepg_grant.g", "azurepg_default_privileges.d", "azurepg_schema.s",
 }
+
+// everyTypeSchema is the schema of everyTypeConfig, in its own database.
+const everyTypeSchema = `upd "s"; ö`
 
 // TestAccUpdateInPlaceEveryType changes one resource of every type in place
 // through the CLI under test, Terraform or OpenTofu (`make testacc-tofu`):
-// the plan updates all seven and replaces none, the server has the change,
+// the plan updates all eight and replaces none, the server has the change,
 // and where the CLI stores resource identity (Terraform and OpenTofu 1.12+)
 // every identity is in the state. Then the identities are taken out of the
 // state, as a CLI before 1.12 leaves it, and `apply -refresh=false` changes
@@ -133,8 +143,8 @@ func TestAccUpdateInPlaceEveryType(t *testing.T) {
 		w.SetConfig(everyTypeConfig(a, principal, oid, role, step.v))
 		planActions(t, w, step.args, "update")
 		r := w.MustRun("apply", "-auto-approve", "-no-color", "-input=false", "saved.tfplan")
-		if !strings.Contains(r.Stdout, "0 added, 7 changed, 0 destroyed") {
-			t.Fatalf("apply of version %d (%s) did not change the seven in place:\n%s", step.v, cli, r.Stdout)
+		if !strings.Contains(r.Stdout, "0 added, 8 changed, 0 destroyed") {
+			t.Fatalf("apply of version %d (%s) did not change the eight in place:\n%s", step.v, cli, r.Stdout)
 		}
 		checkEveryType(t, a, principal, role, step.v)
 		got := stateIdentities(t, w.Dir)
@@ -221,6 +231,11 @@ func checkEveryType(t *testing.T, a accessDB, principal, role string, v int) {
 		a.owner, a.grantee)
 	if !slices.Equal(gotSeq, wantSeq) {
 		t.Errorf("default privileges: %v, want %v", gotSeq, wantSeq)
+	}
+	var owner string
+	acctest.SuperQueryRow(t, a.db, `SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = $1`, []any{everyTypeSchema}, &owner)
+	if want := map[bool]string{false: a.owner, true: role}[second]; owner != qi(want) && owner != want {
+		t.Errorf("schema: owner %s, want %q", owner, want)
 	}
 }
 
