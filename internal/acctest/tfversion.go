@@ -71,27 +71,32 @@ func CLI(path string) CLIInfo {
 		return c
 	}
 	c := CLIInfo{Path: path}
-	if out, err := runVersion(path, "-json"); err == nil {
-		var v struct {
-			Version string `json:"terraform_version"`
-		}
-		if i := bytes.Index(out, []byte("{")); i >= 0 && json.Unmarshal(out[i:], &v) == nil {
-			c.Version = v.Version
-		}
-	}
-	if out, err := runVersion(path); err == nil {
-		if m := versionLine.FindStringSubmatch(string(out)); m != nil {
-			c.Product = m[1]
-			if c.Version == "" {
-				c.Version = m[2]
-			}
-		}
-	}
-	if c.Version != "" && c.Product == "" {
-		c.Product = ProductTerraform // a Terraform older than the line's wording
-	}
+	jsonOut, _ := runVersion(path, "-json")
+	textOut, _ := runVersion(path)
+	c.Product, c.Version = parseVersion(jsonOut, textOut)
 	cliCache[path] = c
 	return c
+}
+
+// parseVersion reads the product and version from the outputs of `version
+// -json` and `version` (either may be empty: the command failed).
+func parseVersion(jsonOut, textOut []byte) (product, ver string) {
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if i := bytes.Index(jsonOut, []byte("{")); i >= 0 && json.Unmarshal(jsonOut[i:], &v) == nil {
+		ver = v.Version
+	}
+	if m := versionLine.FindSubmatch(textOut); m != nil {
+		product = string(m[1])
+		if ver == "" {
+			ver = string(m[2])
+		}
+	}
+	if ver != "" && product == "" {
+		product = ProductTerraform // the text did not name it: take it for Terraform
+	}
+	return product, ver
 }
 
 func runVersion(path string, args ...string) ([]byte, error) {
