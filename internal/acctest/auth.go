@@ -184,7 +184,7 @@ func Terraform(t testing.TB, dir string, env map[string]string, args ...string) 
 	t.Helper()
 	rc := filepath.Join(dir, ".terraformrc")
 	if _, err := os.Stat(rc); err != nil {
-		conf := "provider_installation {\n  dev_overrides {\n" + devOverrides([]string{"azurepg/azurepg"}, ProviderBinaryDir(t)) + "  }\n  direct {}\n}\n"
+		conf := DevOverridesConfig(ProviderBinaryDir(t))
 		if err := os.WriteFile(rc, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -260,3 +260,10 @@ func devOverrides(sources []string, dir string) string {
 	}
 	return b.String()
 }
+
+// DevOverridesConfig is a CLI configuration that installs this provider
+// from dir (a directory holding terraform-provider-azurepg), for Terraform
+// and OpenTofu alike.
+func DevOverridesConfig(dir string) string {
+	return "provider_installation {\n  dev_overrides {\n" + devOverrides([]string{"azurepg/azurepg"}, dir) + "  }\n  direct {}\n}\n"
+}

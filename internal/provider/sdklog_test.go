@@ -60,7 +60,7 @@ func wrappedProviderDir(t *testing.T, dir, stderrFile, cpuFile string) {
 	if err := os.WriteFile(filepath.Join(wrapDir, "terraform-provider-azurepg"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	rc := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"registry.terraform.io/azurepg/azurepg\" = %q\n  }\n  direct {}\n}\n", wrapDir)
+	rc := acctest.DevOverridesConfig(wrapDir)
 	if err := os.WriteFile(filepath.Join(dir, ".terraformrc"), []byte(rc), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -225,12 +225,12 @@ func TestSDKLogCost(t *testing.T) {
 	}
 }
 
-// terraformCPU runs terraform in dir (with the CLI configuration that
+// terraformCPU runs the CLI under test (acctest.TerraformPath) in dir (with the CLI configuration that
 // wrappedProviderDir wrote there) and returns its wall time and the CPU time
 // of terraform and the processes it waited for (the providers).
 func terraformCPU(t *testing.T, dir string, env map[string]string, args ...string) (wall, cpu time.Duration) {
 	t.Helper()
-	cmd := exec.Command("terraform", args...)
+	cmd := exec.Command(acctest.TerraformPath(), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+filepath.Join(dir, ".terraformrc"), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
 	for k, v := range env {

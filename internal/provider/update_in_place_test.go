@@ -112,6 +112,7 @@ const everyTypeSchema = `upd "s"; ö`
 // it is empty.
 func TestAccUpdateInPlaceEveryType(t *testing.T) {
 	acctest.Emulator(t)
+	t.Parallel()
 	cli := acctest.CLI(acctest.TerraformPath())
 	storesIdentity, _ := cli.Has(acctest.FeatureIdentity)
 	a := newAccessDB(t)
