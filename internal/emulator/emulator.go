@@ -8,6 +8,7 @@ package emulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -66,6 +67,19 @@ type Options struct {
 	// TestLiveAzureRoleRules logs what Azure has. Default: the environment
 	// variable AZUREPG_EMULATOR_CREATEROLE_SELF_GRANT.
 	CreateroleSelfGrant string
+	// SameCloudAs makes this emulator another server of the running
+	// emulator's cloud and tenant, as one Azure subscription has many
+	// servers: its server certificate (for localhost) is from the same CA,
+	// so either's CAFile verifies both with verify-full; it accepts the
+	// tokens the other's endpoint issues and the other accepts its own
+	// (same signing key, issuer and tenant), as one Entra token logs in on
+	// every Azure server of a cloud; and it has the same tenant directory
+	// (AddObject on either adds to both) and, unless AdminName says
+	// otherwise, the same Entra admin principal. TokenLifetime defaults to
+	// the other's. TenantFile must be empty, and both must check tokens with
+	// the front door (TokenLoginFrontDoor): with TokenLoginPassword a token
+	// logs in only where it was issued.
+	SameCloudAs *Emulator
 	// Logf receives progress messages; nil discards them.
 	Logf func(format string, args ...any)
 }
@@ -87,17 +101,14 @@ type Emulator struct {
 	super       *pgxpool.Pool
 	tokens      *tokenServer
 	StartupTime time.Duration
-	mu          sync.Mutex
-	tenant      Tenant
+	cloud       *cloud // the CA, token key and tenant directory, maybe shared (SameCloudAs)
 	stopOnce    sync.Once
 	runAs       *syscall.Credential
 	tree        *pgTree
 	mode        TokenLogin
 	pgPort      int        // PostgreSQL's own port: port, or a private one behind the front door
 	front       *frontDoor // nil with TokenLoginPassword
-	tokenKey    []byte     // signs issued tokens
-	tokenKeyID  string
-	pgMajor     int // the running server's, read after the first start
+	pgMajor     int        // the running server's, read after the first start
 }
 
 // Start creates, starts and seeds a new emulator. Stop it with Stop.
@@ -106,6 +117,14 @@ func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	if opts.PGBinDir == "" {
 		if opts.PGBinDir, err = ConfiguredPGBinDir(); err != nil {
 			return nil, err
+		}
+	}
+	if other := opts.SameCloudAs; other != nil {
+		if opts.AdminName == "" {
+			opts.AdminName = other.opts.AdminName
+		}
+		if opts.TokenLifetime == 0 {
+			opts.TokenLifetime = other.opts.TokenLifetime
 		}
 	}
 	if opts.AdminName == "" {
@@ -127,12 +146,12 @@ func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	if err != nil {
 		return nil, err
 	}
-	tenant, err := loadTenant(opts.TenantFile)
+	c, err := cloudFor(opts, mode)
 	if err != nil {
 		return nil, err
 	}
 	// The admin logs in with the token endpoint's default identity: a managed identity or service principal.
-	if o, ok := findByName(tenant, opts.AdminName); !ok || o.ObjectType() != "service" {
+	if o, ok := c.object(opts.AdminName); !ok || o.ObjectType() != "service" {
 		return nil, fmt.Errorf("the admin %q is not a managed identity or service principal of the tenant", opts.AdminName)
 	}
 	dir, err := os.MkdirTemp("", "azurepg-emulator-")
@@ -140,9 +159,9 @@ func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 		return nil, err
 	}
 	e := &Emulator{
-		opts: opts, dir: dir, dataDir: filepath.Join(dir, "data"), tenant: tenant,
+		opts: opts, dir: dir, dataDir: filepath.Join(dir, "data"), cloud: c,
 		superPass: randomString(24), adminPass: randomString(24), exited: make(chan struct{}),
-		mode: mode, tokenKey: []byte(randomString(43)), tokenKeyID: randomString(12),
+		mode: mode,
 	}
 	defer func() {
 		if err != nil {
@@ -197,13 +216,26 @@ func Start(ctx context.Context, opts Options) (_ *Emulator, err error) {
 	return e, nil
 }
 
-func findByName(t Tenant, name string) (Object, bool) {
-	for _, o := range t.Objects {
-		if o.Name == name {
-			return o, true
+// cloudFor is the cloud of a new emulator: the other's with SameCloudAs,
+// else a new one with the tenant of TenantFile (or the embedded one).
+func cloudFor(opts Options, mode TokenLogin) (*cloud, error) {
+	other := opts.SameCloudAs
+	if other == nil {
+		tenant, err := loadTenant(opts.TenantFile)
+		if err != nil {
+			return nil, err
 		}
+		return newCloud(tenant)
 	}
-	return Object{}, false
+	switch {
+	case opts.TenantFile != "":
+		return nil, errors.New("SameCloudAs and TenantFile exclude each other: the tenant is the other emulator's")
+	case mode != TokenLoginFrontDoor || other.mode != TokenLoginFrontDoor:
+		return nil, fmt.Errorf("SameCloudAs needs both emulators to check tokens with the front door (token login %q): "+
+			"this one's is %q, the other's %q, and with %q a token logs in only on the emulator that issued it",
+			TokenLoginFrontDoor, mode, other.mode, TokenLoginPassword)
+	}
+	return other.cloud, nil
 }
 
 // unprivilegedUser returns the credential to run the server with: PostgreSQL
@@ -262,7 +294,7 @@ func (e *Emulator) initdb(ctx context.Context) error {
 }
 
 func (e *Emulator) configure() error {
-	caFile, caCert, caKey, err := writeCertificatesCA(e.dataDir)
+	caFile, err := writeCertificates(e.dataDir, e.cloud.caCert, e.cloud.caKey)
 	if err != nil {
 		return err
 	}
@@ -313,7 +345,7 @@ func (e *Emulator) configure() error {
 		hba = append(hba, "hostnossl all all 127.0.0.1/32 scram-sha-256")
 	}
 	if e.mode == TokenLoginFrontDoor {
-		if e.front, err = newFrontDoor(e, caCert, caKey); err != nil {
+		if e.front, err = newFrontDoor(e, e.cloud.caCert, e.cloud.caKey); err != nil {
 			return err
 		}
 		// Only the front door reaches PostgreSQL after checking a token: over
@@ -400,15 +432,11 @@ func (e *Emulator) bootstrap(ctx context.Context) error {
 	if err := e.publicSchemaInTemplate(ctx); err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, "INSERT INTO azure_emulator.tenant VALUES ($1)", e.tenant.TenantID); err != nil {
+	if _, err := conn.Exec(ctx, "INSERT INTO azure_emulator.tenant VALUES ($1)", e.cloud.tenantID); err != nil {
 		return err
 	}
-	objects := e.tenant.Objects
-	e.tenant.Objects = nil
-	for _, o := range objects {
-		if _, err := e.AddObject(ctx, o); err != nil {
-			return err
-		}
+	if err := e.join(ctx); err != nil { // the tenant's directory
+		return err
 	}
 	admin, _ := e.Object(e.opts.AdminName)
 	if _, err := conn.Exec(ctx, "SELECT azure_emulator.create_role($1, $2, $3, true, false)",
@@ -447,6 +475,7 @@ func (e *Emulator) publicSchemaInTemplate(ctx context.Context) error {
 // Stop stops the server and the token endpoint and removes every file.
 func (e *Emulator) Stop() {
 	e.stopOnce.Do(func() {
+		e.leave()
 		if e.front != nil {
 			e.front.close()
 		}
@@ -481,6 +510,7 @@ func (e *Emulator) Restart(ctx context.Context) error {
 // fast shutdown (open connections break), and new connections are refused
 // until Up. Roles, tokens and the server log survive.
 func (e *Emulator) Down() error {
+	e.leave()
 	if e.front != nil {
 		// Refused while PostgreSQL is down, as without a front door; the
 		// sessions it carries end with their PostgreSQL processes.
@@ -495,9 +525,13 @@ func (e *Emulator) Down() error {
 	return nil
 }
 
-// Up starts the server stopped by Down again, on the same port.
+// Up starts the server stopped by Down again, on the same port, with the
+// objects added to its cloud's directory meanwhile.
 func (e *Emulator) Up(ctx context.Context) error {
 	if err := e.startServer(ctx); err != nil {
+		return err
+	}
+	if err := e.join(ctx); err != nil {
 		return err
 	}
 	if e.front != nil {

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,6 +60,18 @@ func resolveTokenLogin(opt TokenLogin) (TokenLogin, error) {
 // TokenLogin is how this emulator checks tokens.
 func (e *Emulator) TokenLogin() TokenLogin { return e.mode }
 
+// Accepted is how many TCP connections the front door has accepted on
+// Port since Start, whatever became of them (a TLS handshake that failed, a
+// refused token, a session): a test that must show that a client never
+// reached the server reads it before and after. Always 0 with
+// TokenLoginPassword, where PostgreSQL itself listens on Port.
+func (e *Emulator) Accepted() int64 {
+	if e.front == nil {
+		return 0
+	}
+	return e.front.accepted.Load()
+}
+
 // gatewayAddr is the address the front door connects from when it has
 // checked a token itself: pg_hba trusts it, with a client certificate that
 // only the emulator (holder of the CA key) can present.
@@ -82,6 +95,8 @@ type frontDoor struct {
 	ln     net.Listener
 	conns  map[net.Conn]struct{}
 	closed bool
+
+	accepted atomic.Int64 // TCP connections accepted since Start
 }
 
 func newFrontDoor(e *Emulator, caCert *x509.Certificate, caKey *ecdsa.PrivateKey) (*frontDoor, error) {
@@ -155,6 +170,7 @@ func (fd *frontDoor) accept(ln net.Listener) {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
+		fd.accepted.Add(1)
 		fd.mu.Lock()
 		if fd.closed {
 			fd.mu.Unlock()

@@ -83,17 +83,18 @@ func refuse(client, format string, args ...any) *refusal {
 }
 
 // signJWT returns header.claims.signature with an HMAC-SHA256 signature
-// under the emulator's key: a token only this emulator can have issued.
+// under the key of the emulator's cloud: a token only this emulator, or
+// one of the same cloud (Options.SameCloudAs), can have issued.
 func (e *Emulator) signJWT(claims map[string]any) string {
 	enc := base64.RawURLEncoding
-	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "HS256", "kid": e.tokenKeyID})
+	header, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "HS256", "kid": e.cloud.tokenKeyID})
 	body, _ := json.Marshal(claims)
 	signed := enc.EncodeToString(header) + "." + enc.EncodeToString(body)
 	return signed + "." + enc.EncodeToString(e.jwtMAC(signed))
 }
 
 func (e *Emulator) jwtMAC(signed string) []byte {
-	h := hmac.New(sha256.New, e.tokenKey)
+	h := hmac.New(sha256.New, e.cloud.tokenKey)
 	h.Write([]byte(signed))
 	return h.Sum(nil)
 }
@@ -136,7 +137,7 @@ func (e *Emulator) verifyJWT(token string, now time.Time) (tokenClaims, error) {
 	case !knownResources[c.Aud]:
 		return c, refuse(fmt.Sprintf(msgTokenAudience, publicResource),
 			"the token's audience %q is not Azure Database for PostgreSQL", c.Aud)
-	case !strings.EqualFold(c.Tid, e.tenant.TenantID):
+	case !strings.EqualFold(c.Tid, e.cloud.tenantID):
 		return c, refuse(msgTokenInvalid, "the token is for tenant %s, not the server's tenant", c.Tid)
 	case c.Oid == "":
 		return c, refuse(msgTokenInvalid, "the token names no object id")

@@ -57,9 +57,23 @@ func loadTenant(file string) (Tenant, error) {
 	return t, nil
 }
 
-// AddObject adds an entry to the fake tenant. A missing ObjectID (and, for
-// identities and service principals, ClientID) is generated.
+// AddObject adds an entry to the fake tenant: to this server's directory
+// and to every other of the same cloud (Options.SameCloudAs). A missing
+// ObjectID (and, for identities and service principals, ClientID) is
+// generated.
 func (e *Emulator) AddObject(ctx context.Context, o Object) (Object, error) {
+	o, err := normalizeObject(o)
+	if err != nil {
+		return Object{}, err
+	}
+	if err := e.cloud.add(ctx, e, o); err != nil {
+		return Object{}, err
+	}
+	return o, nil
+}
+
+// normalizeObject checks an entry's kind and generates its missing ids.
+func normalizeObject(o Object) (Object, error) {
 	switch o.Kind {
 	case "user", "group", "service_principal", "managed_identity":
 	default:
@@ -71,27 +85,15 @@ func (e *Emulator) AddObject(ctx context.Context, o Object) (Object, error) {
 	if o.ClientID == "" && o.ObjectType() == "service" {
 		o.ClientID = uuid.NewString()
 	}
-	var clientID any
-	if o.ClientID != "" {
-		clientID = o.ClientID
-	}
-	_, err := e.super.Exec(ctx, `INSERT INTO azure_emulator.directory (object_id, object_type, kind, name, client_id, fail_validation)
-		VALUES ($1, $2, $3, $4, $5, $6)`, o.ObjectID, o.ObjectType(), o.Kind, o.Name, clientID, o.FailValidation)
-	if err != nil {
-		return Object{}, fmt.Errorf("adding %q to the tenant: %w", o.Name, err)
-	}
-	e.mu.Lock()
-	e.tenant.Objects = append(e.tenant.Objects, o)
-	e.mu.Unlock()
 	return o, nil
 }
 
 // Lookup returns the tenant entry with the given client id (or, with an
 // empty client id, the default identity: the Entra admin).
 func (e *Emulator) identity(clientID string) (Object, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, o := range e.tenant.Objects {
+	e.cloud.mu.Lock()
+	defer e.cloud.mu.Unlock()
+	for _, o := range e.cloud.objects {
 		if clientID == "" && o.Name == e.opts.AdminName && o.ObjectType() == "service" {
 			return o, true
 		}
@@ -103,16 +105,7 @@ func (e *Emulator) identity(clientID string) (Object, bool) {
 }
 
 // Object returns the tenant entry with the given name (the first one, for a shared name).
-func (e *Emulator) Object(name string) (Object, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for _, o := range e.tenant.Objects {
-		if o.Name == name {
-			return o, true
-		}
-	}
-	return Object{}, false
-}
+func (e *Emulator) Object(name string) (Object, bool) { return e.cloud.object(name) }
 
 // TenantID is the id of the fake tenant, as written into principals' labels.
-func (e *Emulator) TenantID() string { return e.tenant.TenantID }
+func (e *Emulator) TenantID() string { return e.cloud.tenantID }

@@ -174,9 +174,9 @@ func (ts *tokenServer) issue(ctx context.Context, resource, clientID string) (To
 // compares it with the role's password).
 func (e *Emulator) mintJWT(id Object, resource string, now time.Time, lifetime time.Duration) string {
 	return e.signJWT(map[string]any{
-		"aud": resource, "iss": "https://sts.windows.net/" + e.tenant.TenantID + "/",
+		"aud": resource, "iss": "https://sts.windows.net/" + e.cloud.tenantID + "/",
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(lifetime).Unix(),
-		"oid": id.ObjectID, "tid": e.tenant.TenantID, "appid": id.ClientID, "name": id.Name,
+		"oid": id.ObjectID, "tid": e.cloud.tenantID, "appid": id.ClientID, "name": id.Name,
 		"jti": randomString(16),
 	})
 }
