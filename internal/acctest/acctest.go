@@ -33,11 +33,20 @@ var (
 	NewObject     = pgtest.NewObject
 	NewAdmin      = pgtest.NewAdmin
 
+	// The second emulator, another server of the first's cloud and
+	// tenant, and the SQL helpers that take the emulator to run on.
+	SecondEmulator  = pgtest.SecondEmulator
+	SuperExecOn     = pgtest.SuperExecOn
+	SuperQueryRowOn = pgtest.SuperQueryRowOn
+	AdminConnOn     = pgtest.AdminConnOn
+	RoleExistsOn    = pgtest.RoleExistsOn
+	MakeAdminOn     = pgtest.MakeAdminOn
+
 	AzureAIVersion       = pgtest.AzureAIVersion
 	OtherAzureAIVersions = pgtest.OtherAzureAIVersions
 )
 
-// Main runs the tests, then stops the emulator and removes the provider
+// Main runs the tests, then stops the emulators and removes the provider
 // binaries built for CLI tests. Use it in TestMain.
 func Main(m *testing.M) {
 	if os.Getenv("TF_ACC") != "" {

@@ -26,6 +26,10 @@ var (
 	shared  *emulator.Emulator
 	err     error
 	counter atomic.Int64
+
+	secondOnce sync.Once
+	second     *emulator.Emulator
+	secondErr  error
 )
 
 // Emulator returns the test binary's emulator, starting it on first use and
@@ -57,15 +61,43 @@ func Emulator(t testing.TB) *emulator.Emulator {
 	return shared
 }
 
-// Main runs the tests and stops the emulator afterwards. Use it in TestMain.
+// SecondEmulator returns the test binary's second emulator, starting it
+// (and the first) on first use: another server of the first's cloud and
+// tenant (emulator.Options.SameCloudAs), as a subscription has many Azure
+// servers. Both are named localhost, on two ports; the first's CA file
+// (PGSSLROOTCERT) verifies both, a token from the first's managed-identity
+// endpoint (IDENTITY_ENDPOINT) logs in on both, objects added to the
+// tenant (NewObject) are in both directories, and the Entra admin is the
+// same principal. The provider's environment stays the first's: a resource
+// reaches the second with host = "localhost" and port =
+// SecondEmulator(t).Port(). Stopped by Main (Stop); a test that takes it
+// down (Down) brings it up again.
+func SecondEmulator(t testing.TB) *emulator.Emulator {
+	t.Helper()
+	first := Emulator(t)
+	secondOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		second, secondErr = emulator.Start(ctx, emulator.Options{SameCloudAs: first})
+	})
+	if secondErr != nil {
+		t.Fatalf("starting the second emulator: %v", secondErr)
+	}
+	return second
+}
+
+// Main runs the tests and stops the emulators afterwards. Use it in TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
 	Stop()
 	os.Exit(code)
 }
 
-// Stop stops the emulator, if it was started.
+// Stop stops the emulators that were started.
 func Stop() {
+	if second != nil {
+		second.Stop()
+	}
 	if shared != nil {
 		shared.Stop()
 	}
@@ -79,34 +111,50 @@ func Name(prefix string) string {
 // SuperExec runs SQL as the bootstrap superuser in a database.
 func SuperExec(t testing.TB, database, sql string, args ...any) {
 	t.Helper()
-	e := Emulator(t)
+	SuperExecOn(t, Emulator(t), database, sql, args...)
+}
+
+// SuperExecOn is SuperExec on the given emulator (e.g. SecondEmulator).
+func SuperExecOn(t testing.TB, e *emulator.Emulator, database, sql string, args ...any) {
+	t.Helper()
 	conn := connect(t, e.SuperuserURL(database))
 	defer conn.Close(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), statementTimeout)
 	defer cancel()
 	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("as superuser in %s: %s: %v", database, sql, err)
+		t.Fatalf("as superuser in %s on port %d: %s: %v", database, e.Port(), sql, err)
 	}
 }
 
 // SuperQueryRow runs a query as the bootstrap superuser and scans one row.
 func SuperQueryRow(t testing.TB, database, sql string, args []any, dest ...any) {
 	t.Helper()
-	e := Emulator(t)
+	SuperQueryRowOn(t, Emulator(t), database, sql, args, dest...)
+}
+
+// SuperQueryRowOn is SuperQueryRow on the given emulator (e.g. SecondEmulator).
+func SuperQueryRowOn(t testing.TB, e *emulator.Emulator, database, sql string, args []any, dest ...any) {
+	t.Helper()
 	conn := connect(t, e.SuperuserURL(database))
 	defer conn.Close(context.Background())
 	ctx, cancel := context.WithTimeout(context.Background(), statementTimeout)
 	defer cancel()
 	if err := conn.QueryRow(ctx, sql, args...).Scan(dest...); err != nil {
-		t.Fatalf("as superuser in %s: %s: %v", database, sql, err)
+		t.Fatalf("as superuser in %s on port %d: %s: %v", database, e.Port(), sql, err)
 	}
 }
 
 // AdminConn connects to a database as the Entra admin, with a token.
 func AdminConn(t testing.TB, database string) *pgx.Conn {
 	t.Helper()
-	e := Emulator(t)
-	tok, err := e.IssueToken(context.Background(), "https://ossrdbms-aad.database.windows.net", "")
+	return AdminConnOn(t, Emulator(t), database)
+}
+
+// AdminConnOn is AdminConn on the given emulator (e.g. SecondEmulator),
+// with a token from the first emulator's endpoint, as the provider's.
+func AdminConnOn(t testing.TB, e *emulator.Emulator, database string) *pgx.Conn {
+	t.Helper()
+	tok, err := Emulator(t).IssueToken(context.Background(), "https://ossrdbms-aad.database.windows.net", "")
 	if err != nil {
 		t.Fatalf("issuing a token: %v", err)
 	}
@@ -133,8 +181,14 @@ func connect(t testing.TB, url string) *pgx.Conn {
 // RoleExists reports whether a role exists.
 func RoleExists(t testing.TB, name string) bool {
 	t.Helper()
+	return RoleExistsOn(t, Emulator(t), name)
+}
+
+// RoleExistsOn is RoleExists on the given emulator (e.g. SecondEmulator).
+func RoleExistsOn(t testing.TB, e *emulator.Emulator, name string) bool {
+	t.Helper()
 	var n int
-	SuperQueryRow(t, "postgres", "SELECT count(*) FROM pg_roles WHERE rolname = $1", []any{name}, &n)
+	SuperQueryRowOn(t, e, "postgres", "SELECT count(*) FROM pg_roles WHERE rolname = $1", []any{name}, &n)
 	return n == 1
 }
 
@@ -159,6 +213,14 @@ func NewObject(t testing.TB, kind, prefix string) emulator.Object {
 func NewAdmin(t testing.TB) emulator.Object {
 	t.Helper()
 	o := NewObject(t, "managed_identity", "admin-mi")
-	SuperExec(t, "postgres", "SELECT azure_emulator.create_role($1, 'service', $2, true, false)", o.Name, o.ObjectID)
+	MakeAdminOn(t, Emulator(t), o)
 	return o
+}
+
+// MakeAdminOn makes a managed identity of the tenant (from NewAdmin, or
+// NewObject) an Entra admin of the given emulator too, e.g. of
+// SecondEmulator, so that one provider block logs in on both.
+func MakeAdminOn(t testing.TB, e *emulator.Emulator, o emulator.Object) {
+	t.Helper()
+	SuperExecOn(t, e, "postgres", "SELECT azure_emulator.create_role($1, 'service', $2, true, false)", o.Name, o.ObjectID)
 }
