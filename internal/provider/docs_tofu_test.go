@@ -1,7 +1,6 @@
 package provider_test
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,34 +10,22 @@ import (
 	"testing"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/docblocks"
 )
 
 // openTofuBlocks returns the ```opentofu fenced blocks of a Markdown page:
 // HCL that only OpenTofu understands (a provider block with for_each), which
 // TestDocsValidate leaves out since terraform validate refuses it.
-func openTofuBlocks(page string) []hclBlock {
+func openTofuBlocks(t *testing.T, page string) []hclBlock {
+	t.Helper()
+	all, err := docblocks.Read(page)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var blocks []hclBlock
-	var cur *hclBlock
-	sc := bufio.NewScanner(strings.NewReader(page))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	inOther := false
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		m := fence.FindStringSubmatch(line)
-		closing := m != nil && m[1] == ""
-		switch {
-		case cur != nil && closing:
-			blocks = append(blocks, *cur)
-			cur = nil
-		case cur != nil:
-			cur.Text += line + "\n"
-		case inOther && closing:
-			inOther = false
-		case inOther:
-		case m != nil && m[1] == "opentofu":
-			cur = &hclBlock{Line: n + 1}
-		case m != nil:
-			inOther = true
+	for _, b := range all {
+		if b.Lang == "opentofu" {
+			blocks = append(blocks, hclBlock{Line: b.Line, Text: b.Text})
 		}
 	}
 	return blocks
@@ -83,7 +70,7 @@ func TestDocsOpenTofuBlocks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(openTofuBlocks(string(src))) > 0 {
+		if len(openTofuBlocks(t, string(src))) > 0 {
 			pages = append(pages, rel)
 		}
 	}
@@ -104,7 +91,7 @@ func TestDocsOpenTofuBlocks(t *testing.T) {
 			dir := t.TempDir()
 			all := ""
 			var names []string
-			for _, b := range openTofuBlocks(string(src)) {
+			for _, b := range openTofuBlocks(t, string(src)) {
 				name := fmt.Sprintf("L%04d.tf", b.Line)
 				names = append(names, name)
 				writeFile(t, filepath.Join(dir, name), b.Text)
@@ -113,15 +100,8 @@ func TestDocsOpenTofuBlocks(t *testing.T) {
 			if !strings.Contains(all, "required_providers") {
 				writeFile(t, filepath.Join(dir, "zz_versions.tf"), acctest.RequiredProvidersFor(all))
 			}
-			// OpenTofu resolves azurepg/azurepg in its own registry.
-			writeFile(t, filepath.Join(dir, ".terraformrc"), fmt.Sprintf(`provider_installation {
-  dev_overrides {
-    "registry.opentofu.org/azurepg/azurepg"  = %[1]q
-    "registry.terraform.io/azurepg/azurepg" = %[1]q
-  }
-  direct {}
-}
-`, bin))
+			// Both registries: OpenTofu resolves azurepg/azurepg in its own.
+			writeFile(t, filepath.Join(dir, ".terraformrc"), acctest.DevOverridesConfig(bin))
 			env := map[string]string{"TF_ACC_TERRAFORM_PATH": tofu}
 			r := acctest.Terraform(t, dir, env, "validate", "-no-color", "-json")
 			problems := validateProblems(r.Stdout, rel)
