@@ -267,9 +267,12 @@ type pipelineStep struct {
 // sendPipeline sends steps as one pipeline: one round trip, whatever the
 // statements. Each goes by the extended protocol as the unnamed statement,
 // its arguments encoded as pgx's QueryExecModeExec encodes them (text, the
-// types from the SQL's casts), so that a write's statements, which name
-// objects and run once, are not prepared first (another round trip) nor
-// kept in pgx's statement cache. One Sync ends the pipeline.
+// types from the SQL's casts), its rows in binary as pgx reads them, so
+// that a write's statements, which name objects and run once, are not
+// prepared first (pgx.Batch would: another round trip) nor kept in pgx's
+// statement cache (where they would push out the statements that repeat).
+// One Sync ends the pipeline: without a BEGIN among the steps, the server
+// runs them as one implicit transaction.
 //
 // The server runs the steps in order and, after the first that fails,
 // skips the rest up to the Sync: a COMMIT among them does not run, and an
@@ -285,7 +288,11 @@ func sendPipeline(ctx context.Context, conn *pgx.Conn, steps []pipelineStep) (in
 		if err := eqb.Build(conn.TypeMap(), nil, s.args); err != nil {
 			return i, err
 		}
-		b.ExecParams(s.sql, eqb.ParamValues, nil, eqb.ParamFormats, eqb.ResultFormats)
+		var results []int16
+		if s.row != nil {
+			results = []int16{pgx.BinaryFormatCode} // every column
+		}
+		b.ExecParams(s.sql, eqb.ParamValues, nil, eqb.ParamFormats, results)
 	}
 	mrr := conn.PgConn().ExecBatch(ctx, b)
 	done := 0
