@@ -415,3 +415,23 @@ func TestSmokeDimensions(t *testing.T) {
 		t.Errorf("report:\n%s", md)
 	}
 }
+
+// TestDimensionsAloneRender: a run of the dimensions alone (-kinds) shows
+// no empty principal tables and no principal targets, and says which N ran.
+func TestDimensionsAloneRender(t *testing.T) {
+	r := &Result{Counts: []int{100, 500, 2000}, RoleCounts: []int{500}, Reps: 1, RTT: DefaultRTT}
+	for _, kind := range RoleKinds {
+		for _, p := range Phases {
+			r.Samples = append(r.Samples, Sample{Kind: kind, N: 500, Rep: 1, Phase: p, Wall: time.Second, Load1: 1})
+		}
+	}
+	md, sum := r.Markdown(nil), r.Summary()
+	for _, text := range []string{md, sum} {
+		if strings.Contains(text, "| 100 |") || strings.Contains(text, "principals ≤") || strings.Contains(text, "N = 100") {
+			t.Errorf("principal tables or targets in a run without principals:\n%s", text)
+		}
+		if !strings.Contains(text, "roles N = 500") || !strings.Contains(text, "\n\n## Roles") {
+			t.Errorf("no roles N or heading:\n%s", text)
+		}
+	}
+}
