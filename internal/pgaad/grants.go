@@ -401,7 +401,7 @@ type grantWrite struct {
 func grantScript(t GrantTarget, objs []grantObject, before Grant, privileges []string, withGrantOption bool) grantWrite {
 	kind := strings.ToUpper(t.ObjectType)
 	role := quoteRole(t.Role)
-	revokes := grantRevokes(t, before.Full, privileges, withGrantOption)
+	revokes := grantRevokes(t, before, privileges, withGrantOption)
 	var stmts []string
 	for i := 0; i < len(objs); {
 		owner, asOwner := objs[i].owner, !objs[i].direct
@@ -450,15 +450,22 @@ func grantScript(t GrantTarget, objs []grantObject, before Grant, privileges []s
 // the wanted ones when it is not wanted. A privilege that stays is never
 // revoked and granted again: a grant option the role has passed on would
 // make that REVOKE fail (2BP01) although nothing changes for it.
-func grantRevokes(t GrantTarget, full, privileges []string, withGrantOption bool) []string {
+//
+// A REVOKE that the read before (under the advisory locks) shows to take
+// nothing is left out: the grant option when the role holds none on any
+// of the objects, and the unwanted privileges when the target is one
+// object (the read then knows all the role holds) that has none of them.
+// A first grant on one object is then the GRANT alone.
+func grantRevokes(t GrantTarget, before Grant, privileges []string, withGrantOption bool) []string {
 	if len(privileges) == 0 {
 		return []string{"REVOKE ALL"}
 	}
 	var out []string
-	if unwanted := notWanted(full, privileges); len(unwanted) > 0 {
+	unwanted := notWanted(before.Full, privileges)
+	if len(unwanted) > 0 && (before.Count != 1 || slices.ContainsFunc(before.Privileges, func(p string) bool { return slices.Contains(unwanted, p) })) {
 		out = append(out, "REVOKE "+privilegeList(unwanted))
 	}
-	if !withGrantOption && t.Role != PublicRole { // PUBLIC never holds a grant option
+	if !withGrantOption && t.Role != PublicRole && before.GrantOptionAny { // PUBLIC never holds a grant option
 		out = append(out, "REVOKE GRANT OPTION FOR "+privilegeList(privileges))
 	}
 	return out

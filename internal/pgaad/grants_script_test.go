@@ -19,8 +19,10 @@ func TestGrantScript(t *testing.T) {
 		{name: `t"; DROP`, owner: `own "o"`, canSet: true},
 	}
 	full := []string{"DELETE", "INSERT", "SELECT", "UPDATE"}
+	one := objs[:1]
 	for _, tc := range []struct {
 		name        string
+		objs        []grantObject // objs when nil
 		before      Grant
 		privileges  []string
 		grantOption bool
@@ -28,16 +30,39 @@ func TestGrantScript(t *testing.T) {
 		check, done bool
 	}{
 		{
-			name: "grant, one owner direct and one acted as", before: Grant{Full: full},
+			name: "grant, one owner direct and one acted as", before: Grant{Full: full, Count: 3},
 			privileges: []string{"SELECT"},
 			want: `REVOKE DELETE, INSERT, UPDATE ON TABLE "s;""x"""."a", "s;""x"""."b" FROM "app ""r""; ö@x";
+GRANT SELECT ON TABLE "s;""x"""."a", "s;""x"""."b" TO "app ""r""; ö@x";
+SET LOCAL ROLE "own ""o""";
+REVOKE DELETE, INSERT, UPDATE ON TABLE "s;""x"""."t""; DROP" FROM "app ""r""; ö@x";
+GRANT SELECT ON TABLE "s;""x"""."t""; DROP" TO "app ""r""; ö@x";
+RESET ROLE;
+`,
+		},
+		{
+			name: "a grant option held somewhere: revoked, under a savepoint", before: Grant{Full: full, Count: 3, GrantOptionAny: true},
+			privileges: []string{"SELECT"},
+			want: `SAVEPOINT azurepg_revoke;
+REVOKE DELETE, INSERT, UPDATE ON TABLE "s;""x"""."a", "s;""x"""."b" FROM "app ""r""; ö@x";
 REVOKE GRANT OPTION FOR SELECT ON TABLE "s;""x"""."a", "s;""x"""."b" FROM "app ""r""; ö@x";
 GRANT SELECT ON TABLE "s;""x"""."a", "s;""x"""."b" TO "app ""r""; ö@x";
 SET LOCAL ROLE "own ""o""";
 REVOKE DELETE, INSERT, UPDATE ON TABLE "s;""x"""."t""; DROP" FROM "app ""r""; ö@x";
 REVOKE GRANT OPTION FOR SELECT ON TABLE "s;""x"""."t""; DROP" FROM "app ""r""; ö@x";
-GRANT SELECT ON TABLE "s;""x"""."t""; DROP" TO "app ""r""; ö@x";
-RESET ROLE;
+`,
+		},
+		{
+			name: "first grant on one object: the GRANT alone", objs: one, before: Grant{Full: full, Count: 1},
+			privileges: []string{"SELECT", "INSERT"},
+			want:       `GRANT SELECT, INSERT ON TABLE "s;""x"""."a" TO "app ""r""; ö@x";` + "\n",
+		},
+		{
+			name: "one object holding what is not wanted: revoked", objs: one,
+			before:     Grant{Full: full, Count: 1, Privileges: []string{"SELECT", "UPDATE"}},
+			privileges: []string{"SELECT"},
+			want: `REVOKE DELETE, INSERT, UPDATE ON TABLE "s;""x"""."a" FROM "app ""r""; ö@x";
+GRANT SELECT ON TABLE "s;""x"""."a" TO "app ""r""; ö@x";
 `,
 		},
 		{
@@ -55,7 +80,11 @@ RESET ROLE;
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := grantScript(target, objs, tc.before, tc.privileges, tc.grantOption)
+			o := objs
+			if tc.objs != nil {
+				o = tc.objs
+			}
+			w := grantScript(target, o, tc.before, tc.privileges, tc.grantOption)
 			sql := script(w)
 			if !strings.HasPrefix(sql, tc.want) {
 				t.Errorf("script:\n%s\nwant it to start with:\n%s", sql, tc.want)
