@@ -24,8 +24,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/azurepg/terraform-provider-azurepg/bench/cpuprof"
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
@@ -48,32 +46,10 @@ var Kinds = []string{KindTerraformData, KindNoop, KindAzurepg, KindAzurepgRTT}
 // server in neighbouring regions, or a hosted runner and a private endpoint.
 const DefaultRTT = 20 * time.Millisecond
 
-// The grants dimension: N azurepg_grant (each on one table, owned by a role
-// the admin is a member of, so each write goes through SET ROLE) against
-// noop_grant, at Options.GrantCounts.
-const (
-	KindAzurepgGrant = "azurepg_grant"
-	KindNoopGrant    = "noop_grant"
-	// KindAzurepgGrantRTT is azurepg_grant through the latency proxy.
-	KindAzurepgGrantRTT = "azurepg_grant_rtt"
-)
-
-// GrantKinds are the grants dimension's configurations, in table order.
-var GrantKinds = []string{KindNoopGrant, KindAzurepgGrant, KindAzurepgGrantRTT}
-
 // viaProxy: the configuration's connections go through the latency proxy.
-func viaProxy(kind string) bool { return kind == KindAzurepgRTT || kind == KindAzurepgGrantRTT }
-
-// Names of what the grants dimension seeds on the server (database postgres).
-const (
-	grantSchema  = "bench"
-	grantOwner   = "bench_owner"
-	grantGrantee = "bench-reader@contoso.com"
-	grantTable   = "t%05d" // as format() in HCL; seedGrantTables writes the same names
-)
-
-func isGrantKind(kind string) bool {
-	return kind == KindAzurepgGrant || kind == KindAzurepgGrantRTT || kind == KindNoopGrant
+func viaProxy(kind string) bool {
+	d, ok := dimensionOf(kind)
+	return kind == KindAzurepgRTT || ok && kind == d.RTT
 }
 
 // Phases, in the order they run.
@@ -98,12 +74,15 @@ type Options struct {
 	Commit string
 	// Counts are the numbers of resources (default 100, 500, 2000).
 	Counts []int
-	// GrantCounts are the numbers of grants of the grants dimension
-	// (default 500), run when Kinds has a grant kind.
-	GrantCounts []int
+	// GrantCounts, RoleCounts and MembershipCounts are the N of the
+	// grants, roles and memberships dimensions (default 500 each), run
+	// when Kinds has one of their kinds.
+	GrantCounts      []int
+	RoleCounts       []int
+	MembershipCounts []int
 	// Reps is the number of repetitions of each (default 3).
 	Reps int
-	// Kinds to run (default Kinds, all four, and GrantKinds).
+	// Kinds to run (default AllKinds: Kinds and every dimension's).
 	Kinds []string
 	// Terraform is the terraform binary (default: from PATH).
 	Terraform string
@@ -164,14 +143,17 @@ type Result struct {
 	Elapsed time.Duration `json:"elapsed_ns"`
 	Machine Machine       `json:"machine"`
 	Counts  []int         `json:"counts"`
-	// GrantCounts are the N of the grants dimension (empty when it did not run).
-	GrantCounts []int         `json:"grant_counts,omitempty"`
-	Reps        int           `json:"reps"`
-	Samples     []Sample      `json:"samples"`
-	Profile     *Profile      `json:"profile,omitempty"`
-	MaxConns    int           `json:"provider_max_connections"`
-	Env         []string      `json:"env,omitempty"`
-	RTT         time.Duration `json:"rtt_ns,omitempty"`
+	// GrantCounts, RoleCounts and MembershipCounts are the N of the
+	// dimensions (empty when one did not run).
+	GrantCounts      []int         `json:"grant_counts,omitempty"`
+	RoleCounts       []int         `json:"role_counts,omitempty"`
+	MembershipCounts []int         `json:"membership_counts,omitempty"`
+	Reps             int           `json:"reps"`
+	Samples          []Sample      `json:"samples"`
+	Profile          *Profile      `json:"profile,omitempty"`
+	MaxConns         int           `json:"provider_max_connections"`
+	Env              []string      `json:"env,omitempty"`
+	RTT              time.Duration `json:"rtt_ns,omitempty"`
 	// Stopped says why the run ended early ("" when it did not).
 	Stopped string `json:"stopped,omitempty"`
 	// Limits are the targets the report checks (nil in a results.json
@@ -209,10 +191,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Reps = 3
 	}
 	if len(o.Kinds) == 0 {
-		o.Kinds = append(slices.Clone(Kinds), GrantKinds...)
+		o.Kinds = AllKinds()
 	}
-	if len(o.GrantCounts) == 0 {
-		o.GrantCounts = []int{500}
+	for _, d := range Dimensions {
+		if c := o.counts(d); len(*c) == 0 {
+			*c = []int{500}
+		}
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
@@ -274,9 +258,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := seedTenant(ctx, em, maxN); err != nil {
 		return nil, err
 	}
-	if slices.ContainsFunc(o.Kinds, isGrantKind) {
-		if err := seedGrantTables(ctx, em, slices.Max(o.GrantCounts)); err != nil {
-			return nil, err
+	for _, d := range Dimensions {
+		if slices.ContainsFunc(o.Kinds, d.has) {
+			if err := seed(ctx, em, d, slices.Max(*o.counts(d))); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -287,12 +273,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Limits = &l
 	}
 	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections, Env: o.Env, Limits: o.Limits}
-	if slices.ContainsFunc(o.Kinds, isGrantKind) {
-		res.GrantCounts = o.GrantCounts
+	for _, d := range Dimensions {
+		if slices.ContainsFunc(o.Kinds, d.has) {
+			res.setDimensionCounts(d, *o.counts(d))
+		}
 	}
 	if slices.ContainsFunc(o.Kinds, viaProxy) {
 		if o.RTT < 0 {
-			return nil, fmt.Errorf("the %s and %s configurations need a positive round-trip time (RTT)", KindAzurepgRTT, KindAzurepgGrantRTT)
+			return nil, fmt.Errorf("the configurations through the latency proxy (%s, %s, ...) need a positive round-trip time (RTT)", KindAzurepgRTT, KindAzurepgGrantRTT)
 		}
 		if o.RTT == 0 {
 			o.RTT = DefaultRTT
@@ -326,8 +314,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// configurations one after the other (their ratios are taken within a
 	// repetition); the order of the configurations rotates between repetitions.
 	took := map[string]time.Duration{} // how long each configuration and N took in the last repetition
-	principalKinds := slices.DeleteFunc(slices.Clone(o.Kinds), isGrantKind)
-	grantKinds := slices.DeleteFunc(slices.Clone(o.Kinds), func(k string) bool { return !isGrantKind(k) })
+	principalKinds := slices.DeleteFunc(slices.Clone(o.Kinds), isDimensionKind)
 	type cell struct {
 		n     int
 		kinds []string
@@ -338,9 +325,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			cells = append(cells, cell{n, principalKinds})
 		}
 	}
-	for _, n := range o.GrantCounts {
-		if len(grantKinds) > 0 {
-			cells = append(cells, cell{n, grantKinds})
+	for _, d := range Dimensions {
+		kinds := slices.DeleteFunc(slices.Clone(o.Kinds), func(k string) bool { return !d.has(k) })
+		for _, n := range *o.counts(d) {
+			if len(kinds) > 0 {
+				cells = append(cells, cell{n, kinds})
+			}
 		}
 	}
 run:
@@ -409,7 +399,8 @@ type runner struct {
 }
 
 func isAzurepg(kind string) bool {
-	return kind == KindAzurepg || kind == KindAzurepgRTT || kind == KindAzurepgGrant || kind == KindAzurepgGrantRTT
+	d, ok := dimensionOf(kind)
+	return kind == KindAzurepg || kind == KindAzurepgRTT || ok && kind != d.Noop
 }
 
 // environ is the environment of every terraform command: the emulator's
@@ -447,6 +438,9 @@ func (r *runner) environ(binDir, rcName string) []string {
 
 // configuration is main.tf for n resources of a kind.
 func configuration(kind string, n int) string {
+	if d, ok := dimensionOf(kind); ok {
+		return dimensionConfiguration(d, kind, n)
+	}
 	name := fmt.Sprintf("format(%q, count.index + 1)", principalNameFormat)
 	switch kind {
 	case KindAzurepg, KindAzurepgRTT:
@@ -463,31 +457,6 @@ resource "azurepg_principal" "p" {
   name  = %s
 }
 `, n, name)
-	case KindAzurepgGrant, KindAzurepgGrantRTT, KindNoopGrant:
-		provider, source := "azurepg", "azurepg/azurepg"
-		if kind == KindNoopGrant {
-			provider, source = "noop", "azurepg/noop"
-		}
-		block := ""
-		if provider == "azurepg" {
-			block = "provider \"azurepg\" {}\n\n"
-		}
-		return fmt.Sprintf(`terraform {
-  required_providers {
-    %[1]s = { source = %[2]q }
-  }
-}
-
-%[3]sresource "%[1]s_grant" "g" {
-  count       = %[4]d
-  role        = %[5]q
-  database    = "postgres"
-  object_type = "table"
-  schema      = %[6]q
-  objects     = [format(%[7]q, count.index + 1)]
-  privileges  = ["SELECT"]
-}
-`, provider, source, block, n, grantGrantee, grantSchema, grantTable)
 	case KindNoop:
 		return fmt.Sprintf(`terraform {
   required_providers {
@@ -529,8 +498,8 @@ func (r *runner) cycle(ctx context.Context, kind string, n, rep int) ([]Sample, 
 			return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
 		}
 		s.N, s.Rep = n, rep
-		if kind == KindAzurepgGrant || kind == KindAzurepgGrantRTT {
-			if err := r.checkGrants(ctx, phase, n); err != nil {
+		if d, ok := dimensionOf(kind); ok && kind != d.Noop {
+			if err := r.check(ctx, d, phase, n); err != nil {
 				return nil, fmt.Errorf("%s, %d resources, repetition %d: %w", kind, n, rep, err)
 			}
 		} else if isAzurepg(kind) {
@@ -642,50 +611,6 @@ func (r *runner) checkRoles(ctx context.Context, phase string, n int) error {
 	}
 	if got != want {
 		return fmt.Errorf("after %s the server has %d bench principals, want %d", phase, got, want)
-	}
-	return nil
-}
-
-// seedGrantTables creates, as the superuser, n tables in the schema bench
-// of the database postgres, owned by bench_owner, of which the Entra admin
-// is made a member (as on Azure, where it grants as the owner with SET
-// ROLE), and the role that the grants are for.
-func seedGrantTables(ctx context.Context, em *emulator.Emulator, n int) error {
-	_, err := em.Superuser().Exec(ctx, fmt.Sprintf(`
-CREATE ROLE %[1]s;
-CREATE ROLE %[2]s;
-GRANT %[1]s TO %[3]s;
-CREATE SCHEMA %[4]s AUTHORIZATION %[1]s;
-SET ROLE %[1]s;
-DO $$ BEGIN
-  FOR i IN 1..%[5]d LOOP
-    EXECUTE format('CREATE TABLE %[4]s.%%I (id int)', 't' || lpad(i::text, 5, '0')); -- grantTable
-  END LOOP;
-END $$;
-RESET ROLE;`, pgx.Identifier{grantOwner}.Sanitize(), pgx.Identifier{grantGrantee}.Sanitize(), pgx.Identifier{em.AdminName()}.Sanitize(),
-		pgx.Identifier{grantSchema}.Sanitize(), n))
-	if err != nil {
-		return fmt.Errorf("creating %d tables for the grants: %w", n, err)
-	}
-	return nil
-}
-
-// checkGrants checks the server side after each azurepg_grant phase: the
-// grantee holds SELECT on N tables after apply and the plans, none after destroy.
-func (r *runner) checkGrants(ctx context.Context, phase string, n int) error {
-	var got int
-	err := r.em.Superuser().QueryRow(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace,
-		aclexplode(c.relacl) x WHERE s.nspname = $1 AND x.grantee = (SELECT oid FROM pg_roles WHERE rolname = $2) AND x.privilege_type = 'SELECT'`,
-		grantSchema, grantGrantee).Scan(&got)
-	if err != nil {
-		return err
-	}
-	want := n
-	if phase == PhaseDestroy {
-		want = 0
-	}
-	if got != want {
-		return fmt.Errorf("after %s the grantee holds SELECT on %d tables, want %d", phase, got, want)
 	}
 	return nil
 }

@@ -282,3 +282,156 @@ func TestGrantConfigurations(t *testing.T) {
 		}
 	}
 }
+
+func TestDimensionConfigurations(t *testing.T) {
+	for _, d := range Dimensions {
+		for _, kind := range d.Kinds() {
+			c := configuration(kind, 7)
+			provider := "azurepg"
+			if kind == d.Noop {
+				provider = "noop"
+			}
+			resource := provider + strings.TrimPrefix(d.Resource, "azurepg")
+			for _, want := range []string{`resource "` + resource + `"`, "= 7\n", `source = "azurepg/` + provider + `"`} {
+				if !strings.Contains(c, want) {
+					t.Errorf("%s configuration lacks %q:\n%s", kind, want, c)
+				}
+			}
+			if got := strings.Contains(c, `provider "azurepg" {}`); got != (provider == "azurepg") {
+				t.Errorf("%s configuration: provider block %v:\n%s", kind, got, c)
+			}
+		}
+	}
+	if c := configuration(KindAzurepgRole, 3); !strings.Contains(c, `name  = format("bench-role-%05d", count.index + 1)`) {
+		t.Errorf("roles:\n%s", c)
+	}
+	if c := configuration(KindNoopMembership, 3); !strings.Contains(c, `role   = "bench_group"`) ||
+		!strings.Contains(c, `member = format("bench-member-%05d", count.index + 1)`) {
+		t.Errorf("memberships:\n%s", c)
+	}
+}
+
+func TestKindClasses(t *testing.T) {
+	for kind, want := range map[string][3]bool{ // dimension, azurepg, through the proxy
+		KindNoop: {false, false, false}, KindAzurepgRTT: {false, true, true}, KindTerraformData: {false, false, false},
+		KindNoopGrant: {true, false, false}, KindAzurepgRole: {true, true, false}, KindAzurepgMembershipRTT: {true, true, true},
+		KindNoopMembership: {true, false, false}, KindAzurepgGrantRTT: {true, true, true},
+	} {
+		if got := [3]bool{isDimensionKind(kind), isAzurepg(kind), viaProxy(kind)}; got != want {
+			t.Errorf("%s: dimension, azurepg, proxy = %v, want %v", kind, got, want)
+		}
+	}
+	if all := AllKinds(); len(all) != len(Kinds)+3*len(Dimensions) {
+		t.Errorf("AllKinds = %v", all)
+	}
+}
+
+// TestDimensionsRender: each dimension that ran has its table (seconds,
+// ratios, round trips per resource) in the report and the summary, and
+// its read target; the grants' apply at the round trip has its target.
+func TestDimensionsRender(t *testing.T) {
+	r := synthetic(1.1)
+	r.GrantCounts, r.RoleCounts, r.MembershipCounts = []int{500}, []int{500}, []int{500}
+	for rep := 1; rep <= 3; rep++ {
+		for _, d := range Dimensions {
+			for _, p := range Phases {
+				for kind, f := range map[string]float64{d.Noop: 4, d.Azurepg: 4.4, d.RTT: 5.6} {
+					s := Sample{Kind: kind, N: 500, Rep: rep, Phase: p, Wall: time.Duration(f * float64(time.Second)), Load1: 3}
+					if kind != d.Noop {
+						s.Statements, s.Shapes = 501, map[string]int{"SELECT r.rolcanlogin, (…)": 500, pingShape: 1}
+					}
+					if kind == d.RTT {
+						s.RoundTrips = 1000
+					}
+					r.Samples = append(r.Samples, s)
+				}
+			}
+		}
+	}
+	md, sum := r.Markdown(nil), r.Summary()
+	for _, want := range []string{
+		"## Roles: `azurepg_role` against `noop_role` (median of 3)",
+		"## Memberships: `azurepg_role_membership` against `noop_role_membership`",
+		"| 500 | apply | 4.00 | 4.40 | **1.10** | 5.60 | **1.40** | 0 | 501 | 1.00 | 2.00 |",
+		"Statements of `azurepg_role_membership` by their first words",
+		"| statements per azurepg_role read (refresh plan) ≤ 1 | at most 1.00 (pgxpool health-check pings aside) | yes |",
+		"| apply of 500 grants at 20ms round trip ≤ 1.3 × noop_grant | 1.40 × (5.60 s vs 4.00 s) | no |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	for _, want := range []string{"## Grants, median of 3", "## Memberships, median of 3",
+		"| 500 | destroy | 4.00 | 4.40 | **1.10** | 5.60 | **1.40** | 2.00 |"} {
+		if !strings.Contains(sum, want) {
+			t.Errorf("summary lacks %q:\n%s", want, sum)
+		}
+	}
+}
+
+// TestSmokeDimensions runs the grants, roles and memberships dimensions for
+// 5 resources each, once, without the principals and the profile: real
+// terraform, real providers, the emulator. Run(...) itself fails when a plan
+// after apply is not empty or the server does not hold what each phase
+// should have left (check). Opt-in like TestSmoke:
+// AZUREPG_BENCH_SMOKE=1 TF_ACC=1 go test . -run TestSmokeDimensions (in bench/)
+func TestSmokeDimensions(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" || os.Getenv("AZUREPG_BENCH_SMOKE") == "" {
+		t.Skip("benchmark smoke test: set TF_ACC=1 and AZUREPG_BENCH_SMOKE=1")
+	}
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var kinds []string
+	for _, d := range Dimensions {
+		kinds = append(kinds, d.Kinds()...)
+	}
+	res, err := Run(ctx, Options{RepoRoot: root, GrantCounts: []int{5}, RoleCounts: []int{5}, MembershipCounts: []int{5},
+		Reps: 1, Kinds: kinds, Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(Dimensions) * 3 * len(Phases); len(res.Samples) != want {
+		t.Fatalf("%d samples, want %d", len(res.Samples), want)
+	}
+	for _, d := range Dimensions {
+		if got := res.DimensionCounts(d); !reflect.DeepEqual(got, []int{5}) {
+			t.Errorf("%s: counts %v, want [5]", d.Name, got)
+		}
+		for _, s := range res.Samples {
+			switch {
+			case !d.has(s.Kind):
+			case s.Kind == d.Noop && s.Connections+s.Statements+s.TokenRequests+s.RoundTrips != 0:
+				t.Errorf("%s %s: counted %+v against the server", s.Kind, s.Phase, s)
+			case s.Kind == d.RTT && (s.Phase == PhaseApply || s.Phase == PhaseDestroy) && s.RoundTrips < 5:
+				t.Errorf("%s %s of 5 resources: %d round trips counted", s.Kind, s.Phase, s.RoundTrips)
+			case s.Kind == d.Azurepg && s.Phase == PhaseApply && s.Statements < 5:
+				t.Errorf("%s apply of 5 resources ran %d statements", s.Kind, s.Statements)
+			}
+		}
+	}
+	if md := res.Markdown(nil); !strings.Contains(md, "## Memberships: `azurepg_role_membership` against `noop_role_membership`") {
+		t.Errorf("report:\n%s", md)
+	}
+}
+
+// TestDimensionsAloneRender: a run of the dimensions alone (-kinds) shows
+// no empty principal tables and no principal targets, and says which N ran.
+func TestDimensionsAloneRender(t *testing.T) {
+	r := &Result{Counts: []int{100, 500, 2000}, RoleCounts: []int{500}, Reps: 1, RTT: DefaultRTT}
+	for _, kind := range RoleKinds {
+		for _, p := range Phases {
+			r.Samples = append(r.Samples, Sample{Kind: kind, N: 500, Rep: 1, Phase: p, Wall: time.Second, Load1: 1})
+		}
+	}
+	md, sum := r.Markdown(nil), r.Summary()
+	for _, text := range []string{md, sum} {
+		if strings.Contains(text, "| 100 |") || strings.Contains(text, "principals ≤") || strings.Contains(text, "N = 100") {
+			t.Errorf("principal tables or targets in a run without principals:\n%s", text)
+		}
+		if !strings.Contains(text, "roles N = 500") || !strings.Contains(text, "\n\n## Roles") {
+			t.Errorf("no roles N or heading:\n%s", text)
+		}
+	}
+}

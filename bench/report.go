@@ -172,6 +172,10 @@ type Limits struct {
 	// database the configuration uses).
 	RefreshPer   int `json:"refresh_per"`
 	RefreshSlack int `json:"refresh_slack"`
+	// GrantRTTApply bounds the apply of the grants dimension through the
+	// latency proxy over noop_grant's (0: no such target, as in a
+	// results.json written before it was recorded).
+	GrantRTTApply float64 `json:"grant_rtt_apply,omitempty"`
 }
 
 // DefaultLimits are the targets docs/design/performance.md measures against.
@@ -182,6 +186,7 @@ func DefaultLimits() Limits {
 		ExtraConnections: 1, Tokens: 1, StatementsPerRead: 1,
 		RTTCounts: []int{500, 2000}, RTTPlan: 1.2, RTTApply: 1.3, RTTDestroy: 1.3,
 		RefreshPer: 100, RefreshSlack: 5,
+		GrantRTTApply: 1.3,
 	}
 }
 
@@ -207,11 +212,18 @@ func (r *Result) Targets() []Target {
 		}
 		out = append(out, t)
 	}
-	ratio(lim.N, PhasePlan, lim.Plan)
-	ratio(lim.N, PhasePlanNoRefresh, lim.PlanNoRefresh)
-	ratio(lim.N, PhaseApply, lim.Apply)
-	ratio(lim.N, PhaseDestroy, lim.Destroy)
+	// A run of the dimensions alone (-kinds) has no principal targets.
+	principals := r.ranPrincipals()
+	if principals {
+		ratio(lim.N, PhasePlan, lim.Plan)
+		ratio(lim.N, PhasePlanNoRefresh, lim.PlanNoRefresh)
+		ratio(lim.N, PhaseApply, lim.Apply)
+		ratio(lim.N, PhaseDestroy, lim.Destroy)
+	}
 	for _, phase := range Phases {
+		if !principals {
+			break
+		}
 		t := Target{What: fmt.Sprintf("%s: cost per resource at %d ≤ %s × at %d", phase, lim.ScaleN, factor(lim.Scale), lim.N)}
 		if r.hasN(lim.N) && r.hasN(lim.ScaleN) && r.has(KindAzurepg) {
 			a := r.MedianWall(KindAzurepg, lim.N, phase) / float64(lim.N)
@@ -257,6 +269,9 @@ func (r *Result) Targets() []Target {
 		out = append(out, t)
 	}
 	for _, n := range lim.RTTCounts {
+		if !principals {
+			break
+		}
 		rtt(n, PhasePlan, lim.RTTPlan)
 		rtt(n, PhaseApply, lim.RTTApply)
 		rtt(n, PhaseDestroy, lim.RTTDestroy)
@@ -279,15 +294,29 @@ func (r *Result) Targets() []Target {
 		t.Measured = strings.Join(parts, "; ")
 		out = append(out, t)
 	}
-	if r.has(KindAzurepgGrant) {
+	for _, d := range Dimensions {
+		if !r.has(d.Azurepg) {
+			continue
+		}
 		var perRead float64
-		for _, n := range r.GrantCounts {
-			perRead = math.Max(perRead, r.MaxOf(KindAzurepgGrant, n, PhasePlan, func(s Sample) float64 {
+		for _, n := range r.DimensionCounts(d) {
+			perRead = math.Max(perRead, r.MaxOf(d.Azurepg, n, PhasePlan, func(s Sample) float64 {
 				return float64(s.Statements-s.Shapes[pingShape]) / float64(s.N)
 			}))
 		}
-		out = append(out, Target{What: fmt.Sprintf("statements per azurepg_grant read (refresh plan) ≤ %s", plain(lim.StatementsPerRead)),
+		out = append(out, Target{What: fmt.Sprintf("statements per %s read (refresh plan) ≤ %s", d.Resource, plain(lim.StatementsPerRead)),
 			Measured: fmt.Sprintf("at most %.2f (pgxpool health-check pings aside)", perRead), Met: perRead <= lim.StatementsPerRead, Known: true})
+	}
+	if lim.GrantRTTApply > 0 {
+		for _, n := range r.GrantCounts {
+			t := Target{What: fmt.Sprintf("apply of %d grants at %s round trip ≤ %s × %s", n, r.RTT, factor(lim.GrantRTTApply), KindNoopGrant)}
+			if r.has(KindAzurepgGrantRTT) && r.has(KindNoopGrant) {
+				v := r.Ratio(KindAzurepgGrantRTT, KindNoopGrant, n, PhaseApply)
+				t.Known, t.Met = true, v <= lim.GrantRTTApply
+				t.Measured = fmt.Sprintf("%.2f × (%.2f s vs %.2f s)", v, r.MedianWall(KindAzurepgGrantRTT, n, PhaseApply), r.MedianWall(KindNoopGrant, n, PhaseApply))
+			}
+			out = append(out, t)
+		}
 	}
 	return out
 }
@@ -333,40 +362,41 @@ func (r *Result) networkMarkdown() string {
 	return b.String()
 }
 
-// grantsMarkdown is the grants dimension's section.
-func (r *Result) grantsMarkdown(w func(format string, args ...any)) {
-	w("\n## Grants: `azurepg_grant` against `noop_grant` (median of %d)\n\n", r.Reps)
-	w("N `azurepg_grant` resources, each `SELECT` for one role on one table of the schema `bench` (database `postgres`); the tables belong to ")
-	w("`bench_owner`, of which the Entra admin is a member, so each write acts as the owner (`SET LOCAL ROLE`). `noop_grant` has the same ")
-	w("schema and does nothing. Statements are the provider's, from the server log, pgxpool's health-check pings included.\n\n")
-	rtt := r.has(KindAzurepgGrantRTT)
+// dimensionMarkdown is a dimension's section.
+func (r *Result) dimensionMarkdown(w func(format string, args ...any), d Dimension) {
+	w("\n## %s: `%s` against `%s` (median of %d)\n\n", title(d.Name), d.Azurepg, d.Noop, r.Reps)
+	w("N `%s` resources, %s. `%s` has the same schema and does nothing. ", d.Resource, d.What, d.Noop)
+	w("Statements are the provider's, from the server log, pgxpool's health-check pings included.\n\n")
+	rtt := r.has(d.RTT)
 	if rtt {
-		w("`azurepg_grant_rtt` is `azurepg_grant` through the latency proxy (%s round trip), which counts its round trips.\n\n", r.RTT)
-		w("| N | phase | noop_grant (s) | azurepg_grant (s) | azurepg_grant / noop_grant | azurepg_grant_rtt (s) | azurepg_grant_rtt / noop_grant | connections | statements | statements per resource | round trips per resource |\n")
+		w("`%s` is `%s` through the latency proxy (%s round trip), which counts its round trips.\n\n", d.RTT, d.Azurepg, r.RTT)
+		w("| N | phase | %[1]s (s) | %[2]s (s) | %[2]s / %[1]s | %[3]s (s) | %[3]s / %[1]s | connections | statements | statements per resource | round trips per resource |\n",
+			d.Noop, d.Azurepg, d.RTT)
 		w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	} else {
-		w("| N | phase | noop_grant (s) | azurepg_grant (s) | azurepg_grant / noop_grant | connections | statements | statements per resource |\n")
+		w("| N | phase | %[1]s (s) | %[2]s (s) | %[2]s / %[1]s | connections | statements | statements per resource |\n", d.Noop, d.Azurepg)
 		w("|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	}
-	for _, n := range r.GrantCounts {
+	counts := r.DimensionCounts(d)
+	for _, n := range counts {
 		for _, p := range Phases {
-			st := r.MedianOf(KindAzurepgGrant, n, p, func(s Sample) float64 { return float64(s.Statements) })
-			conns := num(r.MedianOf(KindAzurepgGrant, n, p, func(s Sample) float64 { return float64(s.Connections) }))
-			zero := fmt.Sprintf("| %d | %s | %s | %s | **%s** |", n, p, f2(r.MedianWall(KindNoopGrant, n, p)), f2(r.MedianWall(KindAzurepgGrant, n, p)),
-				f2(r.Ratio(KindAzurepgGrant, KindNoopGrant, n, p)))
+			st := r.MedianOf(d.Azurepg, n, p, func(s Sample) float64 { return float64(s.Statements) })
+			conns := num(r.MedianOf(d.Azurepg, n, p, func(s Sample) float64 { return float64(s.Connections) }))
+			zero := fmt.Sprintf("| %d | %s | %s | %s | **%s** |", n, p, f2(r.MedianWall(d.Noop, n, p)), f2(r.MedianWall(d.Azurepg, n, p)),
+				f2(r.Ratio(d.Azurepg, d.Noop, n, p)))
 			if !rtt {
 				w("%s %s | %s | %s |\n", zero, conns, num(st), f2(st/float64(n)))
 				continue
 			}
-			trips := r.MedianOf(KindAzurepgGrantRTT, n, p, func(s Sample) float64 { return float64(s.RoundTrips) })
-			w("%s %s | **%s** | %s | %s | %s | %s |\n", zero, f2(r.MedianWall(KindAzurepgGrantRTT, n, p)),
-				f2(r.Ratio(KindAzurepgGrantRTT, KindNoopGrant, n, p)), conns, num(st), f2(st/float64(n)), f2(trips/float64(n)))
+			trips := r.MedianOf(d.RTT, n, p, func(s Sample) float64 { return float64(s.RoundTrips) })
+			w("%s %s | **%s** | %s | %s | %s | %s |\n", zero, f2(r.MedianWall(d.RTT, n, p)),
+				f2(r.Ratio(d.RTT, d.Noop, n, p)), conns, num(st), f2(st/float64(n)), f2(trips/float64(n)))
 		}
 	}
-	maxN := slices.Max(r.GrantCounts)
-	w("\nStatements by their first words, N = %d, first repetition:\n\n| phase | statement | count | per resource |\n|---|---|---:|---:|\n", maxN)
+	maxN := slices.Max(counts)
+	w("\nStatements of `%s` by their first words, N = %d, first repetition:\n\n| phase | statement | count | per resource |\n|---|---|---:|---:|\n", d.Azurepg, maxN)
 	for _, p := range Phases {
-		ss := r.samples(KindAzurepgGrant, maxN, p)
+		ss := r.samples(d.Azurepg, maxN, p)
 		if len(ss) == 0 {
 			continue
 		}
@@ -381,36 +411,17 @@ func (r *Result) grantsMarkdown(w func(format string, args ...any)) {
 	}
 }
 
-// Markdown is the report: machine, tables of medians, targets, noise.
-func (r *Result) Markdown(profileTop map[string]string) string {
-	var b strings.Builder
-	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	m := r.Machine
-	w("# Benchmark: `azurepg_principal` at scale\n\n")
-	w("Generated by `make bench` (`go run ./cmd/bench` in `bench/`); do not edit by hand — the analysis is in `docs/design/performance.md`, the latest summary in `docs/design/benchmark-summary.md`.\n")
-	w("Run of %s UTC, %s in all, commit `%s`: N = %s, %d repetitions, configurations interleaved within each repetition.\n\n",
-		r.Started.Format("2006-01-02 15:04"), r.Elapsed.Round(time.Second), m.Commit, joinInts(r.Counts), r.Reps)
-	if len(r.Env) > 0 {
-		w("Extra environment of every terraform command: `%s`.\n\n", strings.Join(r.Env, " "))
+// title is a dimension's name as a heading starts it.
+func title(name string) string {
+	if name == "" {
+		return name
 	}
-	if r.Stopped != "" {
-		w("**Incomplete run: %s.** Medians and ratios are over the repetitions that ran.\n\n", r.Stopped)
-	}
-	w("Each configuration manages N resources through the real `terraform` binary (providers installed with `dev_overrides`, default `-parallelism=10`):\n\n")
-	w("- **azurepg**: `azurepg_principal` for N users of the emulator's tenant, the provider logging in as the Entra admin with the managed identity (fake endpoint), default `max_connections = %d`;\n", r.MaxConns)
-	w("- **noop**: `noop_principal` of a terraform-plugin-framework provider with the same attributes, defaults and plan modifiers whose CRUD does nothing (`bench/noop`): the floor for any provider;\n")
-	w("- **terraform_data**: Terraform's built-in resource: Terraform's own cost, no plugin at all.\n\n")
-	w("Phases: `apply` (from an empty state), `plan` (with refresh; must be empty), `plan -refresh=false` (must be empty), `destroy`. ")
-	w("Connections are the server log's `connection authorized` lines for the provider's login, statements its `statement:` and `execute` lines ")
-	w("(`log_statement = all`, on for every configuration: it slows only azurepg, slightly), token requests the fake endpoint's count. ")
-	w("CPU is user + system time of `terraform` and the provider processes it waited for; server CPU is that of the PostgreSQL backends that ended during the command.\n\n")
+	return strings.ToUpper(name[:1]) + name[1:]
+}
 
-	w("## Machine\n\n| | |\n|---|---|\n")
-	w("| CPU | %s, %d cores (shared with other jobs) |\n| memory | %s |\n| kernel | %s |\n", m.CPU, m.Cores, m.Memory, m.Kernel)
-	w("| Go / Terraform / PostgreSQL | %s / %s / %s |\n", m.Go, m.Terraform, m.PostgreSQL)
-	w("| load average (1, 5, 15 min) at start | %.2f, %.2f, %.2f |\n| load average at end | %.2f, %.2f, %.2f |\n\n",
-		m.LoadStart[0], m.LoadStart[1], m.LoadStart[2], m.LoadEnd[0], m.LoadEnd[1], m.LoadEnd[2])
-
+// principalsMarkdown is the principals' tables: wall time, CPU time, what
+// azurepg did.
+func (r *Result) principalsMarkdown(w func(format string, args ...any)) {
 	w("## Wall time, median of %d (seconds), and ratios within a repetition\n\n", r.Reps)
 	w("![Wall time per phase against N](chart.svg)\n\n")
 	w("| N | phase | terraform_data | noop | azurepg | azurepg / noop | noop / terraform_data | spread azurepg | spread noop |\n")
@@ -468,15 +479,10 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 			}
 		}
 	}
+}
 
-	if r.has(KindAzurepgGrant) && len(r.GrantCounts) > 0 {
-		r.grantsMarkdown(w)
-	}
-
-	if r.has(KindAzurepgRTT) {
-		b.WriteString(r.networkMarkdown())
-	}
-
+// costMarkdown is the principals' cost per resource.
+func (r *Result) costMarkdown(w func(format string, args ...any)) {
 	w("\n## Cost per resource (median wall time / N, milliseconds)\n\n")
 	w("| phase |")
 	for _, k := range Kinds {
@@ -493,6 +499,78 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 			}
 		}
 		w("\n")
+	}
+}
+
+// ranPrincipals: some of the principals' configurations ran (not only the dimensions).
+func (r *Result) ranPrincipals() bool { return slices.ContainsFunc(Kinds, r.has) }
+
+// countsLine says which N ran: the principals' and each dimension's.
+func (r *Result) countsLine() string {
+	var parts []string
+	if r.ranPrincipals() || len(r.Samples) == 0 {
+		parts = append(parts, "N = "+joinInts(r.Counts))
+	}
+	for _, d := range Dimensions {
+		if c := r.DimensionCounts(d); len(c) > 0 {
+			parts = append(parts, d.Name+" N = "+joinInts(c))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Markdown is the report: machine, tables of medians, targets, noise.
+func (r *Result) Markdown(profileTop map[string]string) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	m := r.Machine
+	w("# Benchmark: the azurepg provider at scale\n\n")
+	w("Generated by `make bench` (`go run ./cmd/bench` in `bench/`); do not edit by hand — the analysis is in `docs/design/performance.md`, the latest summary in `docs/design/benchmark-summary.md`.\n")
+	w("Run of %s UTC, %s in all, commit `%s`: %s, %d repetitions, configurations interleaved within each repetition.\n\n",
+		r.Started.Format("2006-01-02 15:04"), r.Elapsed.Round(time.Second), m.Commit, r.countsLine(), r.Reps)
+	if len(r.Env) > 0 {
+		w("Extra environment of every terraform command: `%s`.\n\n", strings.Join(r.Env, " "))
+	}
+	if r.Stopped != "" {
+		w("**Incomplete run: %s.** Medians and ratios are over the repetitions that ran.\n\n", r.Stopped)
+	}
+	w("Each configuration manages N resources through the real `terraform` binary (providers installed with `dev_overrides`, default `-parallelism=10`)")
+	if r.ranPrincipals() {
+		w(":\n\n")
+		w("- **azurepg**: `azurepg_principal` for N users of the emulator's tenant, the provider logging in as the Entra admin with the managed identity (fake endpoint), default `max_connections = %d`;\n", r.MaxConns)
+		w("- **noop**: `noop_principal` of a terraform-plugin-framework provider with the same attributes, defaults and plan modifiers whose CRUD does nothing (`bench/noop`): the floor for any provider;\n")
+		w("- **terraform_data**: Terraform's built-in resource: Terraform's own cost, no plugin at all.\n\n")
+	} else {
+		w(", the provider logging in as the Entra admin with the managed identity (fake endpoint), default `max_connections = %d`; ", r.MaxConns)
+		w("each dimension below against its no-op stand-in (`bench/noop`).\n\n")
+	}
+	w("Phases: `apply` (from an empty state), `plan` (with refresh; must be empty), `plan -refresh=false` (must be empty), `destroy`. ")
+	w("Connections are the server log's `connection authorized` lines for the provider's login, statements its `statement:` and `execute` lines ")
+	w("(`log_statement = all`, on for every configuration: it slows only azurepg, slightly), token requests the fake endpoint's count. ")
+	w("CPU is user + system time of `terraform` and the provider processes it waited for; server CPU is that of the PostgreSQL backends that ended during the command.\n\n")
+
+	w("## Machine\n\n| | |\n|---|---|\n")
+	w("| CPU | %s, %d cores (shared with other jobs) |\n| memory | %s |\n| kernel | %s |\n", m.CPU, m.Cores, m.Memory, m.Kernel)
+	w("| Go / Terraform / PostgreSQL | %s / %s / %s |\n", m.Go, m.Terraform, m.PostgreSQL)
+	w("| load average (1, 5, 15 min) at start | %.2f, %.2f, %.2f |\n| load average at end | %.2f, %.2f, %.2f |\n\n",
+		m.LoadStart[0], m.LoadStart[1], m.LoadStart[2], m.LoadEnd[0], m.LoadEnd[1], m.LoadEnd[2])
+
+	if r.ranPrincipals() {
+		r.principalsMarkdown(w)
+	}
+
+	for _, d := range Dimensions {
+		if r.has(d.Azurepg) && len(r.DimensionCounts(d)) > 0 {
+			r.dimensionMarkdown(w, d)
+		}
+	}
+
+	if r.has(KindAzurepgRTT) {
+		b.WriteString(r.networkMarkdown())
+	}
+
+	if r.ranPrincipals() {
+		r.costMarkdown(w)
 	}
 
 	w("\n## Targets (on loopback and over a network)\n\n| target | measured | met |\n|---|---|---|\n")
@@ -542,11 +620,11 @@ func (r *Result) Summary() string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	m := r.Machine
-	w("# Benchmark summary: `azurepg_principal` and `azurepg_grant` at scale\n\n")
+	w("# Benchmark summary: `azurepg_principal`, `azurepg_grant`, `azurepg_role` and `azurepg_role_membership` at scale\n\n")
 	w("Generated by `make bench` (`go run ./cmd/bench` in `bench/`, `summary.md` beside the full report `README.md`); do not edit by hand. ")
 	w("`docs/design/benchmark-summary.md` is a copy of the latest run worth keeping; the analysis is in `docs/design/performance.md`.\n\n")
-	w("Run of %s UTC, %s in all, commit `%s`: N = %s, %d repetitions, configurations interleaved within each repetition. ",
-		r.Started.Format("2006-01-02 15:04"), r.Elapsed.Round(time.Second), m.Commit, joinInts(r.Counts), r.Reps)
+	w("Run of %s UTC, %s in all, commit `%s`: %s, %d repetitions, configurations interleaved within each repetition. ",
+		r.Started.Format("2006-01-02 15:04"), r.Elapsed.Round(time.Second), m.Commit, r.countsLine(), r.Reps)
 	w("%s, %d cores shared with other jobs, load average %.2f at start and %.2f at end; Go %s, Terraform %s, PostgreSQL %s.\n\n",
 		or(m.CPU, "unknown CPU"), m.Cores, m.LoadStart[0], m.LoadEnd[0], m.Go, m.Terraform, m.PostgreSQL)
 	if len(r.Env) > 0 {
@@ -555,37 +633,44 @@ func (r *Result) Summary() string {
 	if r.Stopped != "" {
 		w("**Incomplete run: %s.**\n\n", r.Stopped)
 	}
-	rtt := r.has(KindAzurepgRTT)
-	w("## Wall time, median of %d (seconds), and ratios within a repetition\n\n", r.Reps)
-	if rtt {
-		w("| N | phase | terraform_data | noop | azurepg | azurepg / noop | azurepg %s | %s / noop |\n|---:|---|---:|---:|---:|---:|---:|---:|\n", r.RTT, r.RTT)
-	} else {
-		w("| N | phase | terraform_data | noop | azurepg | azurepg / noop |\n|---:|---|---:|---:|---:|---:|\n")
-	}
-	for _, n := range r.Counts {
-		for _, p := range Phases {
-			w("| %d | %s | %s | %s | %s | **%s** |", n, p, f2(r.MedianWall(KindTerraformData, n, p)), f2(r.MedianWall(KindNoop, n, p)),
-				f2(r.MedianWall(KindAzurepg, n, p)), f2(r.Ratio(KindAzurepg, KindNoop, n, p)))
-			if rtt {
-				w(" %s | **%s** |", f2(r.MedianWall(KindAzurepgRTT, n, p)), f2(r.Ratio(KindAzurepgRTT, KindNoop, n, p)))
-			}
-			w("\n")
-		}
-	}
-	if r.has(KindAzurepgGrant) && len(r.GrantCounts) > 0 {
-		grtt := r.has(KindAzurepgGrantRTT)
-		w("\n## Grants, median of %d (seconds)\n\n", r.Reps)
-		if grtt {
-			w("| N | phase | noop_grant | azurepg_grant | azurepg_grant / noop_grant | azurepg_grant %s | %s / noop_grant |\n|---:|---|---:|---:|---:|---:|---:|\n", r.RTT, r.RTT)
+	if r.ranPrincipals() {
+		rtt := r.has(KindAzurepgRTT)
+		w("## Wall time, median of %d (seconds), and ratios within a repetition\n\n", r.Reps)
+		if rtt {
+			w("| N | phase | terraform_data | noop | azurepg | azurepg / noop | azurepg %s | %s / noop |\n|---:|---|---:|---:|---:|---:|---:|---:|\n", r.RTT, r.RTT)
 		} else {
-			w("| N | phase | noop_grant | azurepg_grant | azurepg_grant / noop_grant |\n|---:|---|---:|---:|---:|\n")
+			w("| N | phase | terraform_data | noop | azurepg | azurepg / noop |\n|---:|---|---:|---:|---:|---:|\n")
 		}
-		for _, n := range r.GrantCounts {
+		for _, n := range r.Counts {
 			for _, p := range Phases {
-				w("| %d | %s | %s | %s | **%s** |", n, p, f2(r.MedianWall(KindNoopGrant, n, p)), f2(r.MedianWall(KindAzurepgGrant, n, p)),
-					f2(r.Ratio(KindAzurepgGrant, KindNoopGrant, n, p)))
-				if grtt {
-					w(" %s | **%s** |", f2(r.MedianWall(KindAzurepgGrantRTT, n, p)), f2(r.Ratio(KindAzurepgGrantRTT, KindNoopGrant, n, p)))
+				w("| %d | %s | %s | %s | %s | **%s** |", n, p, f2(r.MedianWall(KindTerraformData, n, p)), f2(r.MedianWall(KindNoop, n, p)),
+					f2(r.MedianWall(KindAzurepg, n, p)), f2(r.Ratio(KindAzurepg, KindNoop, n, p)))
+				if rtt {
+					w(" %s | **%s** |", f2(r.MedianWall(KindAzurepgRTT, n, p)), f2(r.Ratio(KindAzurepgRTT, KindNoop, n, p)))
+				}
+				w("\n")
+			}
+		}
+	}
+	for _, d := range Dimensions {
+		if !r.has(d.Azurepg) || len(r.DimensionCounts(d)) == 0 {
+			continue
+		}
+		drtt := r.has(d.RTT)
+		w("\n## %s, median of %d (seconds)\n\n", title(d.Name), r.Reps)
+		if drtt {
+			w("| N | phase | %[1]s | %[2]s | %[2]s / %[1]s | %[2]s %[3]s | %[3]s / %[1]s | round trips per resource at %[3]s |\n|---:|---|---:|---:|---:|---:|---:|---:|\n",
+				d.Noop, d.Azurepg, r.RTT)
+		} else {
+			w("| N | phase | %[1]s | %[2]s | %[2]s / %[1]s |\n|---:|---|---:|---:|---:|\n", d.Noop, d.Azurepg)
+		}
+		for _, n := range r.DimensionCounts(d) {
+			for _, p := range Phases {
+				w("| %d | %s | %s | %s | **%s** |", n, p, f2(r.MedianWall(d.Noop, n, p)), f2(r.MedianWall(d.Azurepg, n, p)),
+					f2(r.Ratio(d.Azurepg, d.Noop, n, p)))
+				if drtt {
+					trips := r.MedianOf(d.RTT, n, p, func(s Sample) float64 { return float64(s.RoundTrips) })
+					w(" %s | **%s** | %s |", f2(r.MedianWall(d.RTT, n, p)), f2(r.Ratio(d.RTT, d.Noop, n, p)), f2(trips/float64(n)))
 				}
 				w("\n")
 			}

@@ -3,7 +3,9 @@
 // whose resource noop_principal has the same attributes, defaults and
 // replace plan modifiers as azurepg_principal but does nothing: Create fills
 // the computed values from the name, Read returns the state as it is, Delete
-// forgets it; noop_grant does the same for azurepg_grant (grant.go). What it costs is what the plugin protocol and the framework
+// forgets it; noop_grant, noop_role and noop_role_membership do the same for
+// azurepg_grant (grant.go), azurepg_role and azurepg_role_membership
+// (role.go). What it costs is what the plugin protocol and the framework
 // cost, the floor for any provider.
 package main
 
@@ -60,7 +62,10 @@ func (noopProvider) Configure(context.Context, provider.ConfigureRequest, *provi
 }
 
 func (noopProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{func() resource.Resource { return principal{} }, func() resource.Resource { return grant{} }}
+	return []func() resource.Resource{
+		func() resource.Resource { return principal{} }, func() resource.Resource { return grant{} },
+		func() resource.Resource { return role{} }, func() resource.Resource { return membership{} },
+	}
 }
 
 func (noopProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }

@@ -118,7 +118,7 @@ func scanDefaultPrivileges(row pgx.Row, t DefaultPrivilegesTarget) (DefaultPrivi
 // in one transaction: it acts as the owner (SET LOCAL ROLE; the Entra
 // admin is not a superuser and may change the defaults of a role only as a
 // member of it), revokes what the role has by default and grants the
-// privileges, then reads the result back. Three round trips, as
+// privileges, then reads the result back. Two round trips, as
 // applyGrant. Running it again is harmless.
 func (c *Client) ApplyDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
 	return writePrivileges(ctx, c, t, false, privileges, withGrantOption, applyDefaultPrivileges)
@@ -145,7 +145,8 @@ const defaultPrivilegesLockQuery = `SELECT current_user::text,
 // applyDefaultPrivileges is one attempt, in a transaction it opens on
 // conn; no privileges revokes everything. Round trips: BEGIN, the lock and
 // the read (what is missing) as one pipeline; the ALTER DEFAULT PRIVILEGES
-// as the owner (with COMMIT for a destroy); the read-back and COMMIT.
+// as the owner, the read-back and COMMIT (COMMIT alone for a destroy), as
+// one pipeline (sendPipeline: a failed statement skips the rest).
 func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
 	if _, ok := defaclType[t.ObjectType]; !ok {
 		return DefaultPrivileges{}, fmt.Errorf("pgaad: unknown object type %q for default privileges", t.ObjectType)
@@ -174,25 +175,32 @@ func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t De
 	role := quoteRole(t.Role)
 	plural := defaclPlural[t.ObjectType]
 	// Act as the owner, revoke, grant, and back.
-	batch := head + " REVOKE ALL ON " + plural + " FROM " + role + ";\n"
+	stmts := []string{head + " REVOKE ALL ON " + plural + " FROM " + role}
 	if len(privileges) > 0 {
-		batch += head + " GRANT " + privilegeList(privileges) + " ON " + plural + " TO " + role
+		grant := head + " GRANT " + privilegeList(privileges) + " ON " + plural + " TO " + role
 		if withGrantOption {
-			batch += " WITH GRANT OPTION"
+			grant += " WITH GRANT OPTION"
 		}
-		batch += ";\n"
+		stmts = append(stmts, grant)
 	}
 	// FOR ROLE needs the owner's privileges: an inheriting membership has
 	// them; otherwise act as the owner (SET ROLE).
 	if !direct {
-		batch = "SET LOCAL ROLE " + owner + ";\n" + batch + "RESET ROLE;\n"
+		stmts = append(append([]string{"SET LOCAL ROLE " + owner}, stmts...), "RESET ROLE")
+	}
+	steps := make([]pipelineStep, 0, len(stmts)+2)
+	for _, stmt := range stmts {
+		steps = append(steps, pipelineStep{sql: stmt})
 	}
 	destroy := len(privileges) == 0
-	if destroy {
-		batch += "COMMIT;"
+	var d DefaultPrivileges
+	if !destroy {
+		steps = append(steps, pipelineStep{sql: defaultPrivilegesQuery, args: defaultPrivilegesArgs(t),
+			row: func(row pgx.Row) (err error) { d, err = scanDefaultPrivileges(row, t); return err }})
 	}
-	if _, err := conn.Exec(ctx, batch); err != nil {
-		if t.Owner != login && isPermissionDenied(err) && !direct && !canSet {
+	steps = append(steps, pipelineStep{sql: "commit"})
+	if done, err := sendPipeline(ctx, conn, steps); err != nil {
+		if done < len(stmts) && t.Owner != login && isPermissionDenied(err) && !direct && !canSet {
 			what := "objects of type " + t.ObjectType + " it creates"
 			if t.Schema != "" {
 				what += " in schema " + pgx.Identifier{t.Schema}.Sanitize()
@@ -201,19 +209,6 @@ func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t De
 				Advice: cannotActAdvice(login, []ownerInfo{{owner: t.Owner, restricted: restricted, objects: []string{"the default privileges of " + what}}},
 					"change a role's default privileges")}
 		}
-		return DefaultPrivileges{}, err
-	}
-	if destroy {
-		return DefaultPrivileges{}, nil // committed above
-	}
-	var d DefaultPrivileges
-	b = &pgx.Batch{}
-	b.Queue(defaultPrivilegesQuery, defaultPrivilegesArgs(t)...)
-	b.Queue("commit")
-	err = batchSteps(conn.SendBatch(ctx, b),
-		func(br pgx.BatchResults) (err error) { d, err = scanDefaultPrivileges(br.QueryRow(), t); return err },
-		func(br pgx.BatchResults) error { _, err := br.Exec(); return err })
-	if err != nil {
 		return DefaultPrivileges{}, err
 	}
 	return d, nil

@@ -262,7 +262,7 @@ func (t GrantTarget) sqlName(o grantObject) string {
 // way a non-superuser Entra admin may grant on what a role it belongs to
 // owns), revokes what the role holds and grants the privileges. Any failure
 // rolls everything back. The result is read back in the same transaction.
-// Three round trips (see applyGrant). Running it again is harmless, so a
+// Two round trips (see applyGrant). Running it again is harmless, so a
 // lost COMMIT needs no check.
 func (c *Client) ApplyGrant(ctx context.Context, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
 	return writePrivileges(ctx, c, t, false, privileges, withGrantOption, applyGrant)
@@ -281,10 +281,12 @@ func (c *Client) RevokeGrant(ctx context.Context, t GrantTarget) error {
 //
 //  1. BEGIN, the advisory locks, the read of what the role holds and the
 //     objects with their owners, as one pipeline;
-//  2. the REVOKE and GRANT as each owner, one simple-protocol string (with
-//     COMMIT at its end for a destroy, when nothing can be left over);
-//  3. the read-back and COMMIT, as one pipeline (the COMMIT waits for the
-//     read-back when another grantor's grant may be left over).
+//  2. the REVOKE and GRANT as each owner, the read-back and COMMIT, as one
+//     pipeline (sendPipeline): a failed statement skips the rest, COMMIT
+//     included, and leaves the transaction open to explain the failure. A
+//     revoke, with nothing to read back, ends with COMMIT. When another
+//     grantor's grant may be left over, the COMMIT waits for the read-back:
+//     a third round trip.
 func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
 	if _, ok := grantSource[t.ObjectType]; !ok {
 		return Grant{}, fmt.Errorf("pgaad: unknown object type %q", t.ObjectType)
@@ -301,17 +303,50 @@ func applyGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, p
 			Fact:   Fact{Topic: TopicObjectsMissing}}
 	}
 	s := grantScript(t, objs, before, privileges, withGrantOption)
-	if s.sql != "" { // nothing when no object is covered (an empty schema)
-		if _, err := conn.Exec(ctx, s.sql); err != nil {
+	steps := make([]pipelineStep, 0, len(s.stmts)+2)
+	for _, stmt := range s.stmts {
+		steps = append(steps, pipelineStep{sql: stmt})
+	}
+	var after Grant
+	var others []string
+	if !s.committed {
+		steps = append(steps, pipelineStep{sql: grantQuery(t.ObjectType), args: grantArgs(t),
+			row: func(row pgx.Row) (err error) { after, err = scanGrant(row, t); return err }})
+		if s.check {
+			steps = append(steps, pipelineStep{sql: otherPrivilegesQuery(t.ObjectType), args: []any{t.Role, t.Schema, t.Objects},
+				row: func(row pgx.Row) error { return row.Scan(&others) }})
+		} else {
+			// Nothing can be left over: COMMIT in the same round trip. (Should
+			// the read-back fail on this side, the COMMIT has run all the same;
+			// the write is whole, and running it again is harmless.)
+			steps = append(steps, pipelineStep{sql: "commit"})
+		}
+	}
+	if done, err := sendPipeline(ctx, conn, steps); err != nil {
+		if done < len(s.stmts) {
 			return Grant{}, aclWriteError(ctx, conn, op, t, login, objs, before, err)
 		}
+		return Grant{}, err
 	}
 	if s.committed {
 		return Grant{}, nil // the owners' REVOKEs took everything
 	}
-	after, err := readBackGrant(ctx, conn, op, t, s.check, privileges, withGrantOption)
-	if err != nil || len(privileges) == 0 {
-		return Grant{}, err
+	if s.check {
+		if left := leftOver(others, after, privileges, withGrantOption); left != "" {
+			// The owner's REVOKE takes back only the owner's grants: what a role
+			// holding the grant option granted stays (PostgreSQL records one
+			// grant per grantor). Say so rather than let the state differ from
+			// the plan.
+			return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrPermissionDenied,
+				Err:    fmt.Errorf("after the owner's REVOKE the role still holds %s", left),
+				Advice: otherGrantorsAdvice(ctx, conn, t)}
+		}
+		if _, err := conn.Exec(ctx, "commit"); err != nil {
+			return Grant{}, err
+		}
+	}
+	if len(privileges) == 0 {
+		return Grant{}, nil
 	}
 	return after, nil
 }
@@ -346,13 +381,14 @@ func beginGrant(ctx context.Context, conn *pgx.Conn, t GrantTarget) (login strin
 	return login, before, objs, err
 }
 
-// grantWrite is the second round trip of a grant, as grantScript builds it.
+// grantWrite is the write of a grant, as grantScript builds it: the
+// statements of the second round trip, before the read-back.
 type grantWrite struct {
-	sql string // one simple-protocol string; "" when no object is covered
+	stmts []string // in order; none when no object is covered
 	// check: another grantor's grant may outlive the owners' REVOKEs, so
 	// the read-back must look before COMMIT.
 	check bool
-	// committed: sql ends with COMMIT (a revoke with nothing to check).
+	// committed: stmts end with COMMIT (a revoke with nothing to check).
 	committed bool
 }
 
@@ -365,8 +401,8 @@ type grantWrite struct {
 func grantScript(t GrantTarget, objs []grantObject, before Grant, privileges []string, withGrantOption bool) grantWrite {
 	kind := strings.ToUpper(t.ObjectType)
 	role := quoteRole(t.Role)
-	revokes := grantRevokes(t, before.Full, privileges, withGrantOption)
-	var b strings.Builder
+	revokes := grantRevokes(t, before, privileges, withGrantOption)
+	var stmts []string
 	for i := 0; i < len(objs); {
 		owner, asOwner := objs[i].owner, !objs[i].direct
 		var names []string
@@ -374,80 +410,38 @@ func grantScript(t GrantTarget, objs []grantObject, before Grant, privileges []s
 			names = append(names, t.sqlName(objs[i]))
 		}
 		if asOwner {
-			b.WriteString("SET LOCAL ROLE " + pgx.Identifier{owner}.Sanitize() + ";\n")
+			stmts = append(stmts, "SET LOCAL ROLE "+pgx.Identifier{owner}.Sanitize())
 		}
 		on := " ON " + kind + " " + strings.Join(names, ", ")
 		for _, revoke := range revokes {
-			b.WriteString(revoke + on + " FROM " + role + ";\n")
+			stmts = append(stmts, revoke+on+" FROM "+role)
 		}
 		if len(privileges) > 0 {
-			b.WriteString("GRANT " + privilegeList(privileges) + on + " TO " + role)
+			grant := "GRANT " + privilegeList(privileges) + on + " TO " + role
 			if withGrantOption {
-				b.WriteString(" WITH GRANT OPTION")
+				grant += " WITH GRANT OPTION"
 			}
-			b.WriteString(";\n")
+			stmts = append(stmts, grant)
 		}
 		if asOwner {
-			b.WriteString("RESET ROLE;\n")
+			stmts = append(stmts, "RESET ROLE")
 		}
 	}
-	if b.Len() == 0 {
-		return grantWrite{check: before.OtherGrantors}
-	}
 	w := grantWrite{check: before.OtherGrantors} // only another grantor's grant can outlive the owners' REVOKEs
-	sql := b.String()
+	if len(stmts) == 0 {
+		return w
+	}
 	if before.GrantOptionAny {
 		// The REVOKE may find that the role passed its grant option on
 		// (2BP01): a savepoint keeps the transaction usable to say to whom.
-		sql = "SAVEPOINT azurepg_revoke;\n" + sql + "RELEASE SAVEPOINT azurepg_revoke;\n"
+		stmts = append(append([]string{"SAVEPOINT azurepg_revoke"}, stmts...), "RELEASE SAVEPOINT azurepg_revoke")
 	}
 	if len(privileges) == 0 && !w.check {
-		sql += "COMMIT;"
+		stmts = append(stmts, "COMMIT")
 		w.committed = true
 	}
-	w.sql = sql
+	w.stmts = stmts
 	return w
-}
-
-// readBackGrant is the last round trip: the read-back and COMMIT as one
-// pipeline, or, when another grantor's grant may be left over (check), the
-// read-back and what the others granted, then COMMIT only if nothing is
-// left that the plan did not ask for.
-func readBackGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget, check bool, privileges []string, withGrantOption bool) (Grant, error) {
-	b := &pgx.Batch{}
-	b.Queue(grantQuery(t.ObjectType), grantArgs(t)...)
-	var after Grant
-	var others []string
-	steps := []func(pgx.BatchResults) error{
-		func(br pgx.BatchResults) (err error) { after, err = scanGrant(br.QueryRow(), t); return err },
-	}
-	if check {
-		b.Queue(otherPrivilegesQuery(t.ObjectType), t.Role, t.Schema, t.Objects)
-		steps = append(steps, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&others) })
-	} else {
-		// Nothing can be left over: COMMIT in the same round trip. (Should
-		// the read-back fail on this side, the COMMIT has run all the same;
-		// the write is whole, and running it again is harmless.)
-		b.Queue("commit")
-		steps = append(steps, func(br pgx.BatchResults) error { _, err := br.Exec(); return err })
-	}
-	if err := batchSteps(conn.SendBatch(ctx, b), steps...); err != nil {
-		return Grant{}, err
-	}
-	if !check {
-		return after, nil
-	}
-	if left := leftOver(others, after, privileges, withGrantOption); left != "" {
-		// The owner's REVOKE takes back only the owner's grants: what a role
-		// holding the grant option granted stays (PostgreSQL records one
-		// grant per grantor). Say so rather than let the state differ from
-		// the plan.
-		return Grant{}, &Error{Op: op, Object: t.object(), Kind: ErrPermissionDenied,
-			Err:    fmt.Errorf("after the owner's REVOKE the role still holds %s", left),
-			Advice: otherGrantorsAdvice(ctx, conn, t)}
-	}
-	_, err := conn.Exec(ctx, "commit")
-	return after, err
 }
 
 // grantRevokes are the REVOKEs (without ON and FROM) that, followed by the
@@ -456,15 +450,22 @@ func readBackGrant(ctx context.Context, conn *pgx.Conn, op string, t GrantTarget
 // the wanted ones when it is not wanted. A privilege that stays is never
 // revoked and granted again: a grant option the role has passed on would
 // make that REVOKE fail (2BP01) although nothing changes for it.
-func grantRevokes(t GrantTarget, full, privileges []string, withGrantOption bool) []string {
+//
+// A REVOKE that the read before (under the advisory locks) shows to take
+// nothing is left out: the grant option when the role holds none on any
+// of the objects, and the unwanted privileges when the target is one
+// object (the read then knows all the role holds) that has none of them.
+// A first grant on one object is then the GRANT alone.
+func grantRevokes(t GrantTarget, before Grant, privileges []string, withGrantOption bool) []string {
 	if len(privileges) == 0 {
 		return []string{"REVOKE ALL"}
 	}
 	var out []string
-	if unwanted := notWanted(full, privileges); len(unwanted) > 0 {
+	unwanted := notWanted(before.Full, privileges)
+	if len(unwanted) > 0 && (before.Count != 1 || slices.ContainsFunc(before.Privileges, func(p string) bool { return slices.Contains(unwanted, p) })) {
 		out = append(out, "REVOKE "+privilegeList(unwanted))
 	}
-	if !withGrantOption && t.Role != PublicRole { // PUBLIC never holds a grant option
+	if !withGrantOption && t.Role != PublicRole && before.GrantOptionAny { // PUBLIC never holds a grant option
 		out = append(out, "REVOKE GRANT OPTION FOR "+privilegeList(privileges))
 	}
 	return out

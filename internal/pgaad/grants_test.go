@@ -138,6 +138,53 @@ func TestGrantAsOwnerAndRollback(t *testing.T) {
 	}
 }
 
+// TestGrantRevokesWhatIsHeld: the REVOKEs a grant leaves out when the read
+// before shows they would take nothing (a first grant on one table is the
+// GRANT alone) still run when there is something to take: a privilege not
+// wanted and a grant option not wanted, on the one table of a grant or on
+// one of several.
+func TestGrantRevokesWhatIsHeld(t *testing.T) {
+	t.Parallel()
+	c := adminClient(t)
+	ctx := context.Background()
+	f := newAccessFixture(t)
+	table := q(f.schema) + "." + q(f.mine)
+	one := pgaad.GrantTarget{Role: f.grantee, Database: f.db, ObjectType: "table", Schema: f.schema, Objects: []string{f.mine}}
+	held := func(want ...string) {
+		t.Helper()
+		var got []string
+		pgtest.SuperQueryRow(t, f.db, `SELECT coalesce(array_agg(x.privilege_type || CASE WHEN x.is_grantable THEN '+' ELSE '' END
+			ORDER BY x.privilege_type), '{}')
+			FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) x
+			WHERE n.nspname = $1 AND c.relname = $2 AND x.grantee = (SELECT oid FROM pg_roles WHERE rolname = $3)`,
+			[]any{f.schema, f.mine, f.grantee}, &got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("the grantee holds %v on the table, want %v", got, want)
+		}
+	}
+	if _, err := c.ApplyGrant(ctx, one, []string{"SELECT"}, false); err != nil {
+		t.Fatal(err)
+	}
+	held("SELECT")
+	// By hand, as the owner: an unwanted privilege, and the grant option.
+	pgtest.SuperExec(t, f.db, "SET ROLE "+q(f.owner)+"; GRANT DELETE, SELECT ON "+table+" TO "+q(f.grantee)+" WITH GRANT OPTION")
+	held("DELETE+", "SELECT+")
+	if _, err := c.ApplyGrant(ctx, one, []string{"INSERT", "SELECT"}, false); err != nil {
+		t.Fatal(err)
+	}
+	held("INSERT", "SELECT")
+	// The grant option, and a privilege not wanted, on one table of several
+	// (the read before shows only what every table has).
+	pgtest.SuperExec(t, f.db, "SET ROLE "+q(f.owner)+"; GRANT DELETE, SELECT ON "+table+" TO "+q(f.grantee)+" WITH GRANT OPTION")
+	all := pgaad.GrantTarget{Role: f.grantee, Database: f.db, ObjectType: "table", Schema: f.schema}
+	pgtest.SuperExec(t, f.db, "SET ROLE "+q(f.owner)+"; CREATE TABLE "+q(f.schema)+"."+q(pgtest.Name("second"))+" (id int)")
+	g, err := c.ApplyGrant(ctx, all, []string{"INSERT", "SELECT"}, false)
+	if err != nil || g.Count != 2 || g.GrantOptionAny || !slices.Equal(g.Privileges, []string{"INSERT", "SELECT"}) {
+		t.Fatalf("got %+v, %v", g, err)
+	}
+	held("INSERT", "SELECT")
+}
+
 // TestGrantOtherGrantors: what the owner's REVOKE cannot take back. A role
 // that holds the grant option granted the grantee SELECT too: changing the
 // grant to INSERT, or revoking it, fails with an error that names that

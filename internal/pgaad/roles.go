@@ -91,7 +91,8 @@ func (c *Client) Role(ctx context.Context, name string) (Role, error) {
 }
 
 // CreateRole creates a role, in one round trip: BEGIN, the creation, the
-// read-back and COMMIT as one pipeline.
+// read-back and COMMIT as one pipeline (sendPipeline: the statements that
+// name the role are not prepared first).
 //
 // The login must be able to act as the role afterwards (SET ROLE), to
 // create a schema it owns or to grant on its objects: on PostgreSQL 16+ the
@@ -112,31 +113,22 @@ func (c *Client) CreateRole(ctx context.Context, rc RoleChange) (Role, error) {
 	r, err := writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (Role, error) {
 		defer rollbackOpen(ctx, conn)
 		pg16 := serverMajor(conn.PgConn()) >= 16
-		b := &pgx.Batch{}
-		b.Queue("begin")
+		steps := []pipelineStep{{sql: "begin"}}
 		if pg16 {
-			b.Queue(`SELECT set_config('createrole_self_grant',
+			steps = append(steps, pipelineStep{sql: `SELECT set_config('createrole_self_grant',
 				CASE WHEN current_setting('createrole_self_grant') ~* '\mset\M' THEN current_setting('createrole_self_grant')
-				     ELSE concat_ws(', ', nullif(current_setting('createrole_self_grant'), ''), 'set') END, true)`)
+				     ELSE concat_ws(', ', nullif(current_setting('createrole_self_grant'), ''), 'set') END, true)`})
 		}
-		b.Queue("CREATE ROLE " + pgx.Identifier{rc.Name}.Sanitize() + roleOptions(rc.Role, nil, verifier))
+		steps = append(steps, pipelineStep{sql: "CREATE ROLE " + pgx.Identifier{rc.Name}.Sanitize() + roleOptions(rc.Role, nil, verifier)})
 		if !pg16 {
-			b.Queue("GRANT " + pgx.Identifier{rc.Name}.Sanitize() + " TO CURRENT_USER")
+			steps = append(steps, pipelineStep{sql: "GRANT " + pgx.Identifier{rc.Name}.Sanitize() + " TO CURRENT_USER"})
 		}
 		var got Role
-		b.Queue(readRoleSQL, rc.Name)
-		b.Queue("commit")
-		br := conn.SendBatch(ctx, b)
-		steps := make([]func(pgx.BatchResults) error, b.Len())
-		for i := range steps {
-			steps[i] = func(br pgx.BatchResults) error { _, err := br.Exec(); return err }
-		}
-		steps[len(steps)-2] = func(br pgx.BatchResults) error {
-			var err error
-			got, err = scanRole(rc.Name, br.QueryRow())
-			return err
-		}
-		return got, batchSteps(br, steps...)
+		steps = append(steps, pipelineStep{sql: readRoleSQL, args: []any{rc.Name},
+			row: func(row pgx.Row) (err error) { got, err = scanRole(rc.Name, row); return err }},
+			pipelineStep{sql: "commit"})
+		_, err := sendPipeline(ctx, conn, steps)
+		return got, err
 	}, func(ctx context.Context) (Role, bool, error) {
 		got, err := c.Role(ctx, rc.Name)
 		if errors.Is(err, ErrNotFound) {
@@ -161,22 +153,14 @@ func (c *Client) UpdateRole(ctx context.Context, rc RoleChange, before Role) (Ro
 	}
 	r, err := writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (Role, error) {
 		var got Role
-		b := &pgx.Batch{}
+		var steps []pipelineStep
 		if opts := roleOptions(rc.Role, &before, verifier); opts != "" {
-			b.Queue("ALTER ROLE " + pgx.Identifier{rc.Name}.Sanitize() + opts)
+			steps = append(steps, pipelineStep{sql: "ALTER ROLE " + pgx.Identifier{rc.Name}.Sanitize() + opts})
 		}
-		b.Queue(readRoleSQL, rc.Name)
-		br := conn.SendBatch(ctx, b)
-		var steps []func(pgx.BatchResults) error
-		if b.Len() == 2 {
-			steps = append(steps, func(br pgx.BatchResults) error { _, err := br.Exec(); return err })
-		}
-		steps = append(steps, func(br pgx.BatchResults) error {
-			var err error
-			got, err = scanRole(rc.Name, br.QueryRow())
-			return err
-		})
-		return got, batchSteps(br, steps...)
+		steps = append(steps, pipelineStep{sql: readRoleSQL, args: []any{rc.Name},
+			row: func(row pgx.Row) (err error) { got, err = scanRole(rc.Name, row); return err }})
+		_, err := sendPipeline(ctx, conn, steps)
+		return got, err
 	}, nil)
 	return r, c.classify(op, plainRoleObject(rc.Name), err, roleRule)
 }

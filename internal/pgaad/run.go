@@ -3,6 +3,7 @@ package pgaad
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -252,4 +253,86 @@ func rollbackOpen(ctx context.Context, conn *pgx.Conn) {
 	if conn.PgConn().TxStatus() != 'I' && !conn.IsClosed() {
 		_, _ = conn.Exec(ctx, "rollback")
 	}
+}
+
+// pipelineStep is one statement of a pipeline that sendPipeline sends:
+// its SQL, its arguments (bound, never in the text), and, for a query, row
+// to read its one row.
+type pipelineStep struct {
+	sql  string
+	args []any
+	row  func(pgx.Row) error
+}
+
+// sendPipeline sends steps as one pipeline: one round trip, whatever the
+// statements. Each goes by the extended protocol as the unnamed statement,
+// its arguments encoded as pgx's QueryExecModeExec encodes them (text, the
+// types from the SQL's casts), its rows in binary as pgx reads them, so
+// that a write's statements, which name objects and run once, are not
+// prepared first (pgx.Batch would: another round trip) nor kept in pgx's
+// statement cache (where they would push out the statements that repeat).
+// One Sync ends the pipeline: without a BEGIN among the steps, the server
+// runs them as one implicit transaction.
+//
+// The server runs the steps in order and, after the first that fails,
+// skips the rest up to the Sync: a COMMIT among them does not run, and an
+// explicit transaction stays open, aborted, for the caller to explain the
+// failure (a savepoint still works) before rolling back. It returns how
+// many steps succeeded (the index of the failed one) and the first error.
+// An error of row (in Go) stops the reading but not the server, which
+// runs what follows, a COMMIT included.
+func sendPipeline(ctx context.Context, conn *pgx.Conn, steps []pipelineStep) (int, error) {
+	b := &pgconn.Batch{}
+	var eqb pgx.ExtendedQueryBuilder
+	for i, s := range steps {
+		if err := eqb.Build(conn.TypeMap(), nil, s.args); err != nil {
+			return i, err
+		}
+		var results []int16
+		if s.row != nil {
+			results = []int16{pgx.BinaryFormatCode} // every column
+		}
+		b.ExecParams(s.sql, eqb.ParamValues, nil, eqb.ParamFormats, results)
+	}
+	mrr := conn.PgConn().ExecBatch(ctx, b)
+	done := 0
+	var stepErr error
+	for done < len(steps) && mrr.NextResult() {
+		rr := mrr.ResultReader()
+		if read := steps[done].row; read != nil {
+			stepErr = read(firstRow{pgx.RowsFromResultReader(conn.TypeMap(), rr)})
+		} else {
+			_, stepErr = rr.Close()
+		}
+		if stepErr != nil {
+			break
+		}
+		done++
+	}
+	if err := mrr.Close(); stepErr == nil {
+		stepErr = err
+	}
+	if stepErr == nil && done < len(steps) {
+		stepErr = fmt.Errorf("pgaad: the server answered %d of %d statements", done, len(steps))
+	}
+	return done, stepErr
+}
+
+// firstRow is a query's rows read as QueryRow reads them: its first row,
+// or pgx.ErrNoRows.
+type firstRow struct{ rows pgx.Rows }
+
+func (r firstRow) Scan(dest ...any) error {
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
 }

@@ -27,8 +27,12 @@ import (
 func main() {
 	counts := flag.String("n", "100,500,2000", "numbers of resources, comma-separated")
 	reps := flag.Int("reps", 1, "repetitions of each configuration and N (3 took 35 min on a busy 2-core machine, over the 20-minute budget)")
-	kinds := flag.String("kinds", strings.Join(append(bench.Kinds, bench.GrantKinds...), ","), "configurations to run")
-	grantCounts := flag.String("grants-n", "500", "numbers of azurepg_grant resources of the grants dimension (kinds "+strings.Join(bench.GrantKinds, ", ")+"), comma-separated")
+	kinds := flag.String("kinds", strings.Join(bench.AllKinds(), ","), "configurations to run")
+	dimCounts := map[string]*string{}
+	for _, d := range bench.Dimensions {
+		dimCounts[d.Name] = flag.String(d.Name+"-n", "500", "numbers of "+d.Resource+" resources of the "+d.Name+" dimension (kinds "+
+			strings.Join(d.Kinds(), ", ")+"), comma-separated")
+	}
 	out := flag.String("out", ".bench", "where to write the report (relative to the repository's root; .bench is ignored by git)")
 	profile := flag.Bool("profile", true, "add a pass with a CPU-profiled provider build")
 	profileN := flag.Int("profile-n", 500, "resources in the profiling pass")
@@ -58,7 +62,7 @@ func main() {
 		now := time.Now().UTC()
 		stopAt = time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
 	}
-	if err := run(*counts, *grantCounts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt, *extraEnv, *commit, &limits); err != nil {
+	if err := run(*counts, dimCounts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt, *extraEnv, *commit, &limits); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -82,6 +86,7 @@ func targetFlags(fs *flag.FlagSet, l *bench.Limits) {
 	fs.Float64Var(&l.RTTDestroy, "target-rtt-destroy", l.RTTDestroy, "target: destroy at -rtt ≤ this × noop")
 	fs.IntVar(&l.RefreshPer, "target-refresh-per", l.RefreshPer, "target: statements of a refresh plan ≤ N / this + -target-refresh-slack (0: no such target)")
 	fs.IntVar(&l.RefreshSlack, "target-refresh-slack", l.RefreshSlack, "see -target-refresh-per")
+	fs.Float64Var(&l.GrantRTTApply, "target-grant-rtt-apply", l.GrantRTTApply, "target: apply of the grants dimension at -rtt ≤ this × noop_grant (0: no such target)")
 }
 
 // intList is a flag of comma-separated positive numbers.
@@ -107,7 +112,7 @@ func (l *intList) Set(v string) error {
 	return nil
 }
 
-func run(countList, grantCountList string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration,
+func run(countList string, dimCountLists map[string]*string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration,
 	deadline time.Time, rtt time.Duration, extraEnv, commit string, limits *bench.Limits) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -119,9 +124,11 @@ func run(countList, grantCountList string, reps int, kindList, out string, profi
 	if err != nil {
 		return err
 	}
-	grantCounts, err := parseCounts("-grants-n", grantCountList)
-	if err != nil {
-		return err
+	dimCounts := map[string][]int{}
+	for name, list := range dimCountLists {
+		if dimCounts[name], err = parseCounts("-"+name+"-n", *list); err != nil {
+			return err
+		}
 	}
 	if !filepath.IsAbs(out) {
 		out = filepath.Join(root, out)
@@ -175,7 +182,8 @@ func run(countList, grantCountList string, reps int, kindList, out string, profi
 	}
 	profiled := false
 	res, err := bench.Run(ctx, bench.Options{
-		RepoRoot: buildRoot, Commit: label, Counts: counts, GrantCounts: grantCounts, Reps: reps, Kinds: strings.Split(kindList, ","),
+		RepoRoot: buildRoot, Commit: label, Counts: counts, GrantCounts: dimCounts[bench.DimGrants.Name],
+		RoleCounts: dimCounts[bench.DimRoles.Name], MembershipCounts: dimCounts[bench.DimMemberships.Name], Reps: reps, Kinds: strings.Split(kindList, ","),
 		Profile: profile, ProfileOnly: profileOnly, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
 		Deadline: deadline, RTT: rtt, Env: splitEnv(extraEnv), Limits: limits,
 		Logf: func(format string, args ...any) { log.Printf(format, args...) },
