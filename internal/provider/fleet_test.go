@@ -16,7 +16,7 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/hclquote"
 )
 
-// A fleet from one provider block (issue 27): two emulators of one cloud
+// A fleet from one provider block: two emulators of one cloud
 // and tenant, both named localhost, on two ports; every resource names its
 // server with host and port, from a map of servers that for_each walks.
 
@@ -158,7 +158,7 @@ func jsonLines(t *testing.T, stdout string) []jsonLine {
 	return out
 }
 
-// TestAccFleetForEachServers (issue 27's Done-when): one provider block,
+// TestAccFleetForEachServers: one provider block,
 // two emulators on two ports; principals, a grant and azure_ai settings
 // applied to both with for_each over the map of servers, checked on each
 // server by SQL; the refresh plan is empty; a principal made by hand on the
