@@ -453,9 +453,14 @@ func (e *Emulator) bootstrap(ctx context.Context) error {
 
 // directSuperuserURL is the bootstrap superuser's connection string to
 // PostgreSQL's own port, past the front door, for the emulator's own work.
+// It names the emulator's own CA (verify-ca: the address is not the
+// certificate's name): with sslmode=require, pgx would verify against
+// PGSSLROOTCERT when set, which in a test process names the CA of the
+// emulator started first, and a later emulator of another cloud could not
+// reach its own server.
 func (e *Emulator) directSuperuserURL(database string) string {
-	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=require",
-		escape(Superuser), escape(e.superPass), e.pgPort, escape(database))
+	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=verify-ca&sslrootcert=%s",
+		escape(Superuser), escape(e.superPass), e.pgPort, escape(database), url.QueryEscape(e.caFile))
 }
 
 // publicSchemaInTemplate gives template1's public schema to azure_pg_admin,
