@@ -446,8 +446,9 @@ func checkOneServerDown(t *testing.T, lines []jsonLine, w *acctest.Workdir, firs
 }
 
 // TestAccFleetAllowedHosts: a resource or data source naming a server that
-// is neither the provider's host nor in its allowed_hosts fails at plan
-// time with "Server not allowed" on its host attribute, naming
+// is neither the provider's host nor in its allowed_hosts, or an import ID
+// naming one, fails at plan time with "Server not allowed" (on the host
+// attribute, where there is one), naming
 // allowed_hosts, and the server receives no connection (its front door
 // counts them) and no token is fetched. 127.0.0.1 is the second emulator's
 // address, under a name the provider block does not list. With
@@ -475,8 +476,19 @@ data "azurepg_principal" "elsewhere" {
   name = %s
 }
 `, second.Port(), hclquote.String(role)),
+		// The import ID names the server; the resource is the provider's.
+		"import ID": fmt.Sprintf(`
+import {
+  to = azurepg_principal.elsewhere
+  id = %s
+}
+
+resource "azurepg_principal" "elsewhere" {
+  name = %s
+}
+`, hclquote.String(fmt.Sprintf("azurepg://127.0.0.1:%d/%s", second.Port(), role)), hclquote.String(role)),
 	}
-	for _, what := range []string{"resource", "data source"} {
+	for _, what := range []string{"resource", "data source", "import ID"} {
 		w := acctest.NewWorkdir(t, acctest.RequiredProviders+acctest.ProviderBlock(admin, "")+blocks[what], nil)
 		before := second.Accepted()
 		r := w.Run("plan", "-input=false", "-json")
@@ -489,8 +501,8 @@ data "azurepg_principal" "elsewhere" {
 			if l.Type != "diagnostic" || d.Severity != "error" {
 				continue
 			}
-			if d.Summary != "Server not allowed" || !strings.Contains(d.Detail, `"127.0.0.1"`) || !strings.Contains(d.Detail, "allowed_hosts") ||
-				!strings.Contains(d.Snippet.Code, "host") {
+			onHost := what == "import ID" || strings.Contains(d.Snippet.Code, "host") // an import ID has no attribute
+			if d.Summary != "Server not allowed" || !strings.Contains(d.Detail, `"127.0.0.1"`) || !strings.Contains(d.Detail, "allowed_hosts") || !onHost {
 				t.Errorf("%s: error %q: %s (at %q), want \"Server not allowed\" on host naming 127.0.0.1 and allowed_hosts", what, d.Summary, d.Detail, d.Snippet.Code)
 			}
 			refused = append(refused, d.Summary)
