@@ -448,13 +448,12 @@ func checkOneServerDown(t *testing.T, lines []jsonLine, w *acctest.Workdir, firs
 // TestAccFleetAllowedHosts: a resource or data source naming a server that
 // is neither the provider's host nor in its allowed_hosts, or an import ID
 // naming one, fails at plan time with "Server not allowed" (on the host
-// attribute, where there is one), naming
-// allowed_hosts, and the server receives no connection (its front door
-// counts them) and no token is fetched. 127.0.0.1 is the second emulator's
-// address, under a name the provider block does not list. With
-// allowed_hosts = ["127.0.0.1"] the same data source does connect (and
-// fails verify-full: the certificate names localhost), which shows that
-// the count would have seen a connection.
+// attribute, where there is one), naming allowed_hosts, and the server
+// receives no connection (its front door counts them) and no token is
+// fetched. 127.0.0.1 is the second emulator's address, under a name the
+// provider block does not list. With allowed_hosts = ["127.0.0.1"] the same
+// data source does connect (and fails verify-full: the certificate names
+// localhost), which shows that the count would have seen a connection.
 func TestAccFleetAllowedHosts(t *testing.T) {
 	acctest.Emulator(t)
 	second := acctest.SecondEmulator(t)
