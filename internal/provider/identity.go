@@ -154,10 +154,10 @@ func importIDServer(id string, data *providerData, diags *diag.Diagnostics) (str
 		diags.AddError("Invalid import ID", err.Error())
 		return "", srv, false
 	}
-	if h := srv.Host.ValueString(); h != "" {
-		if strings.EqualFold(h, data.host()) {
-			srv.Host = types.StringNull() // the provider's own server
-		} else if err := data.checkAllowed(h); err != nil {
+	// The host is kept as the ID writes it: the configuration that the
+	// import matches names it too (the plain ID is the provider's server).
+	if h := srv.Host.ValueString(); h != "" && !strings.EqualFold(h, data.host()) {
+		if err := data.checkAllowed(h); err != nil {
 			diags.AddError("Server not allowed", "The import ID names another server: "+err.Error()+".")
 			return "", srv, false
 		}
