@@ -92,7 +92,7 @@ func TestGuidesApply(t *testing.T) {
 	if err != nil || len(pages) == 0 {
 		t.Fatalf("no guides under docs/guides: %v", err)
 	}
-	acctest.ValidateProvidersDir(t) // build the provider and the stubs once, before the subtests
+	acctest.ValidateProvidersDir(t) // build the provider and the stubs once, before the parallel subtests
 	// Settings of the developer's shell must not leak in (azidentity reads
 	// AZURE_CLIENT_ID even when it is empty, so these are unset, not emptied).
 	for _, k := range []string{"PGHOST", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE", "AZURE_CLIENT_ID", "AZURE_TENANT_ID",
@@ -101,9 +101,8 @@ func TestGuidesApply(t *testing.T) {
 	}
 	for _, file := range pages {
 		name := filepath.Base(file)
-		// One page at a time, not in parallel with other tests: emulator.Start
-		// must not see the shared emulator's PGSSLROOTCERT (see startEmulator).
 		t.Run(strings.TrimSuffix(name, ".md"), func(t *testing.T) {
+			t.Parallel()
 			src, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
@@ -179,20 +178,10 @@ func newGuidePage(t *testing.T, rel string, fx guideFixture) *guidePage {
 	return p
 }
 
-// startEmulator starts an emulator for a page. The emulator's own
-// connections to its server (sslmode=require, no sslrootcert) read
-// PGSSLROOTCERT from the process environment, as pgx does, and so verify
-// against the CA of the package's shared emulator when that one has set it
-// (pgtest.Emulator): they fail with "certificate signed by unknown
-// authority". The variable is unset while the emulator starts, which is
-// safe only because no other test runs meanwhile: TestGuidesApply and its
-// subtests are not parallel.
+// startEmulator starts an emulator of a page's own, stopped when the page's
+// test ends.
 func startEmulator(t *testing.T, rel string) *emulator.Emulator {
 	t.Helper()
-	if ca, ok := os.LookupEnv("PGSSLROOTCERT"); ok {
-		os.Unsetenv("PGSSLROOTCERT")
-		defer os.Setenv("PGSSLROOTCERT", ca)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	e, err := emulator.Start(ctx, emulator.Options{})
