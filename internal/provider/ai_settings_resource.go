@@ -278,7 +278,7 @@ func (r *aiSettingsResource) write(ctx context.Context, plan tfsdk.Plan, config 
 	}
 	diags.Append(state.Set(ctx, plan.Raw)...)
 	diags.Append(state.SetAttribute(ctx, path.Root("id"), database)...)
-	diags.Append(aiSettingsIdentity.set(ctx, identity, priorIdentity, r.data.serverOf(srv), database.ValueString())...)
+	diags.Append(aiSettingsIdentity.set(ctx, identity, priorIdentity, r.data.serverHost(srv), database.ValueString())...)
 }
 
 func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -286,7 +286,7 @@ func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest,
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("database"), &database)...)
 	// First: the framework wants the identity even from a Read that removes the resource.
 	srv := serverIn(ctx, req.State, &resp.Diagnostics)
-	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), database.ValueString())...)
+	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(srv), database.ValueString())...)
 	state := getAIConfig(ctx, req.State, &resp.Diagnostics)
 	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
@@ -330,7 +330,7 @@ func (r *aiSettingsResource) ModifyPlan(ctx context.Context, req resource.Modify
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
-	resp.Diagnostics.Append(r.data.checkPlannedServer(ctx, req.Plan)...)
+	resp.Diagnostics.Append(r.data.checkServerIn(ctx, req.Plan)...)
 	var database types.String
 	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("database"), &database)...)
 	if !database.IsUnknown() {
@@ -387,7 +387,7 @@ func (r *aiSettingsResource) ImportState(ctx context.Context, req resource.Impor
 			}
 		}
 	}
-	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), database)...)
+	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(srv), database)...)
 }
 
 // ValidateConfig checks what single attributes cannot: keys against auth_type.

@@ -57,12 +57,12 @@ func (d identityDef) schema() identityschema.Schema {
 // set writes the identity: the prior identity's host when it has one, else
 // the server's; values in the order of d.parts. out may be nil (no identity support in the request), and then set
 // does nothing.
-func (d identityDef) set(ctx context.Context, out, prior *tfsdk.ResourceIdentity, srv server, values ...string) diag.Diagnostics {
+func (d identityDef) set(ctx context.Context, out, prior *tfsdk.ResourceIdentity, host string, values ...string) diag.Diagnostics {
 	var diags diag.Diagnostics
 	if out == nil {
 		return diags
 	}
-	h := types.StringValue(strings.ToLower(srv.host))
+	h := types.StringValue(strings.ToLower(host))
 	if prior != nil && !prior.Raw.IsNull() {
 		var old types.String
 		diags.Append(prior.GetAttribute(ctx, path.Root(identityHostAttr), &old)...)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/action"
 	actionschema "github.com/hashicorp/terraform-plugin-framework/action/schema"
 	dsschema "github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -130,26 +129,23 @@ func setServer(ctx context.Context, st *tfsdk.State, m serverModel, diags *diag.
 	diags.Append(st.SetAttribute(ctx, path.Root("port"), m.Port)...)
 }
 
-// checkPlannedServer is checkServer for a resource's planned host and port.
-func (d *providerData) checkPlannedServer(ctx context.Context, plan tfsdk.Plan) diag.Diagnostics {
+// checkServerIn is checkServer for the host of a plan or configuration.
+func (d *providerData) checkServerIn(ctx context.Context, g attrGetter) diag.Diagnostics {
 	var m serverModel
-	diags := plan.GetAttribute(ctx, path.Root("host"), &m.Host)
+	diags := g.GetAttribute(ctx, path.Root("host"), &m.Host)
 	if diags.HasError() {
 		return diags
 	}
 	return d.checkServer(m)
 }
 
-// server is the server a model's object is on, for its identity: the
+// serverHost is the host a model's object is on, for its identity: the
 // resource's host, else the provider's.
-type server struct{ host string }
-
-func (d *providerData) serverOf(m serverModel) server {
-	s := server{host: m.Host.ValueString()}
-	if s.host == "" {
-		s.host = d.host()
+func (d *providerData) serverHost(m serverModel) string {
+	if h := m.Host.ValueString(); h != "" {
+		return h
 	}
-	return s
+	return d.host()
 }
 
 // serverImportPrefix begins an import ID that names the server:
@@ -184,12 +180,4 @@ func splitServerImportID(id string) (serverModel, string, error) {
 	}
 	m.Host = types.StringValue(host)
 	return m, rest, nil
-}
-
-// checkActionServer is an action's ModifyPlan: a host the provider may not
-// log in to fails the plan, before the action is invoked.
-func (d *providerData) checkActionServer(ctx context.Context, req action.ModifyPlanRequest, resp *action.ModifyPlanResponse) {
-	var m serverModel
-	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("host"), &m.Host)...)
-	resp.Diagnostics.Append(d.checkServer(m)...)
 }

@@ -70,5 +70,5 @@ var _ action.ActionWithModifyPlan = (*terminateSessionsAction)(nil)
 
 // ModifyPlan refuses, at plan time, a server the provider may not log in to.
 func (a *terminateSessionsAction) ModifyPlan(ctx context.Context, req action.ModifyPlanRequest, resp *action.ModifyPlanResponse) {
-	a.data.checkActionServer(ctx, req, resp)
+	resp.Diagnostics.Append(a.data.checkServerIn(ctx, req.Config)...)
 }
