@@ -182,7 +182,7 @@ type neededRole struct {
 // them is the owner's right). Default privileges are left out: DROP OWNED
 // removes the role from them without the owner's privileges. The role's
 // own row is missing when the role is.
-const neededRolesSQL = `
+var neededRolesSQL = `
 	WITH r AS (SELECT oid FROM pg_roles WHERE rolname = $1),
 	     acl AS (SELECT s.classid, s.objid FROM pg_shdepend s, r
 	              WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = r.oid AND s.deptype = 'a'
@@ -199,20 +199,51 @@ const neededRolesSQL = `
 	       UNION SELECT fdwowner, false FROM pg_foreign_data_wrapper WHERE oid IN (SELECT objid FROM acl WHERE classid = 'pg_foreign_data_wrapper'::regclass)
 	       UNION SELECT spcowner, false FROM pg_tablespace WHERE oid IN (SELECT objid FROM acl WHERE classid = 'pg_tablespace'::regclass)
 	       UNION SELECT oid, false FROM r
-	       UNION SELECT oid, true FROM pg_roles WHERE rolname = $2),
-	     me AS (SELECT oid FROM pg_roles WHERE rolname = current_user)
+	       UNION SELECT oid, true FROM pg_roles WHERE rolname = $2)
 	SELECT o.rolname, bool_or(n.set), pg_has_role(current_user, o.oid, 'USAGE'),
 	       pg_has_role(current_user, o.oid, CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END),
-	       (SELECT (to_jsonb(m) ->> 'inherit_option')::bool FROM pg_auth_members m, me WHERE m.roleid = o.oid AND m.member = me.oid AND m.grantor = me.oid),
-	       (SELECT (to_jsonb(m) ->> 'set_option')::bool FROM pg_auth_members m, me WHERE m.roleid = o.oid AND m.member = me.oid AND m.grantor = me.oid)
-	  FROM need n JOIN pg_roles o ON o.oid = n.oid
+	       ` + priorSelfGrant("o.oid") + `
+FROM need n JOIN pg_roles o ON o.oid = n.oid
 	 GROUP BY o.rolname, o.oid ORDER BY o.rolname`
+
+// priorSelfGrant is two columns: the INHERIT and SET options of the grant
+// the login made to itself in the role whose oid is the expression role
+// (PostgreSQL 16+ keeps one grant per grantor), NULL when it made none or
+// on 15, whose pg_auth_members has no options.
+func priorSelfGrant(role string) string {
+	option := func(name string) string {
+		return `(SELECT (to_jsonb(m) ->> '` + name + `')::bool FROM pg_auth_members m
+		  WHERE m.roleid = ` + role + ` AND m.grantor = m.member
+		    AND m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user))`
+	}
+	return option("inherit_option") + ", " + option("set_option")
+}
 
 // handOverScript is the statements of step 3, one simple-protocol string:
 // the memberships the login lacks, the hand-over, the memberships put back
 // as they were, and (last) DROP ROLE.
 func handOverScript(d DropRole, needed []neededRole, pg16, last bool) string {
-	var grant, restore strings.Builder
+	grant, restore := borrowScript(needed, pg16)
+	var b strings.Builder
+	b.WriteString(grant)
+	role := pgx.Identifier{d.Name}.Sanitize()
+	if d.ReassignTo != "" {
+		b.WriteString("REASSIGN OWNED BY " + role + " TO " + pgx.Identifier{d.ReassignTo}.Sanitize() + ";\n")
+	}
+	b.WriteString("DROP OWNED BY " + role + ";\n")
+	b.WriteString(restore)
+	if last {
+		b.WriteString(dropRoleSQL(d.Name) + ";\n")
+	}
+	return b.String()
+}
+
+// borrowScript is the GRANTs that give the login, inside one transaction,
+// the privileges (and, where asked, SET ROLE) of the roles it needs and
+// lacks, and the statements that then put its memberships back as they
+// were. Both are "" when it lacks nothing.
+func borrowScript(needed []neededRole, pg16 bool) (grant, restore string) {
+	var g, r strings.Builder
 	for _, n := range needed {
 		if n.HasPriv && (!n.NeedSet || n.HasSet) {
 			continue
@@ -221,34 +252,31 @@ func handOverScript(d DropRole, needed []neededRole, pg16, last bool) string {
 		switch {
 		case !pg16:
 			// One membership per pair on 15: the login is not a member.
-			grant.WriteString("GRANT " + role + " TO CURRENT_USER;\n")
-			restore.WriteString("REVOKE " + role + " FROM CURRENT_USER;\n")
+			g.WriteString("GRANT " + role + " TO CURRENT_USER;\n")
+			r.WriteString("REVOKE " + role + " FROM CURRENT_USER;\n")
 		default:
 			// Options not named keep their value in an existing grant.
 			opts := " WITH INHERIT TRUE"
 			if n.NeedSet {
 				opts += ", SET TRUE"
 			}
-			grant.WriteString("GRANT " + role + " TO CURRENT_USER" + opts + ";\n")
 			if n.PriorInherit != nil && n.PriorSet != nil {
-				fmt.Fprintf(&restore, "GRANT %s TO CURRENT_USER WITH INHERIT %t, SET %t;\n", role, *n.PriorInherit, *n.PriorSet)
+				// The login's own grant: changed and put back by name, so
+				// that no other grantor's grant is touched.
+				g.WriteString("GRANT " + role + " TO CURRENT_USER" + opts + " GRANTED BY CURRENT_USER;\n")
+				fmt.Fprintf(&r, "GRANT %s TO CURRENT_USER WITH INHERIT %t, SET %t GRANTED BY CURRENT_USER;\n", role, *n.PriorInherit, *n.PriorSet)
 			} else {
-				restore.WriteString("REVOKE " + role + " FROM CURRENT_USER;\n")
+				// GUESS (the emulator's reading of Azure's azure_pg_admin
+				// enhancement): a grant the login may make only under it is
+				// recorded with another grantor, and REVOKE takes back that
+				// grant. A membership another grantor gave before is then
+				// taken back too; TestLiveAzureRoleRules settles the grantor.
+				g.WriteString("GRANT " + role + " TO CURRENT_USER" + opts + ";\n")
+				r.WriteString("REVOKE " + role + " FROM CURRENT_USER;\n")
 			}
 		}
 	}
-	var b strings.Builder
-	b.WriteString(grant.String())
-	role := pgx.Identifier{d.Name}.Sanitize()
-	if d.ReassignTo != "" {
-		b.WriteString("REASSIGN OWNED BY " + role + " TO " + pgx.Identifier{d.ReassignTo}.Sanitize() + ";\n")
-	}
-	b.WriteString("DROP OWNED BY " + role + ";\n")
-	b.WriteString(restore.String())
-	if last {
-		b.WriteString(dropRoleSQL(d.Name) + ";\n")
-	}
-	return b.String()
+	return g.String(), r.String()
 }
 
 // ownedObjectsError is step 2: the objects the role owns, by database,

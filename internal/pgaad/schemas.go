@@ -61,19 +61,29 @@ func readSchema(ctx context.Context, q querier, database, name string) (Schema, 
 type roleActor struct {
 	name                               string
 	exists, restricted, direct, canSet bool
+	// priorInherit, priorSet: the options of the grant the login made to
+	// itself in this role (PostgreSQL 16+), nil when it made none.
+	priorInherit, priorSet *bool
+}
+
+// borrow is the role as the hand-over's neededRole: the privileges of the
+// role, and SET ROLE to it when set.
+func (a roleActor) borrow(set bool) neededRole {
+	return neededRole{Name: a.name, NeedSet: set, HasPriv: a.direct, HasSet: a.canSet,
+		PriorInherit: a.priorInherit, PriorSet: a.priorSet}
 }
 
 // actorFor is roleActor's columns for the role that where picks out of
 // pg_roles r, in a LEFT JOIN LATERAL named alias (no row: no such role).
 func actorFor(where, alias string) string {
 	return `LEFT JOIN LATERAL (SELECT r.rolname::text, ` + restrictedRole + `, ` + hasOwnerPrivileges + `,
-                          pg_has_role(current_user, r.oid, ` + canSetRole + `)
-                     FROM pg_roles r WHERE ` + where + `) ` + alias + `(name, restricted, direct, can_set) ON true`
+                          pg_has_role(current_user, r.oid, ` + canSetRole + `), ` + priorSelfGrant("r.oid") + `
+                     FROM pg_roles r WHERE ` + where + `) ` + alias + `(name, restricted, direct, can_set, prior_inherit, prior_set) ON true`
 }
 
 func actorColumns(alias string) string {
 	return alias + `.name IS NOT NULL, coalesce(` + alias + `.name, ''), coalesce(` + alias + `.restricted, false), coalesce(` +
-		alias + `.direct, false), coalesce(` + alias + `.can_set, false)`
+		alias + `.direct, false), coalesce(` + alias + `.can_set, false), ` + alias + `.prior_inherit, ` + alias + `.prior_set`
 }
 
 // schemaFactsQuery reads, in one statement, what a write to schema $1 (with
@@ -116,8 +126,8 @@ type schemaFacts struct {
 func readSchemaFacts(ctx context.Context, q querier, name, owner string) (schemaFacts, error) {
 	var f schemaFacts
 	err := q.QueryRow(ctx, schemaFactsQuery, name, owner).Scan(&f.login, &f.canCreate, &f.exists,
-		&f.owner.exists, &f.owner.name, &f.owner.restricted, &f.owner.direct, &f.owner.canSet,
-		&f.want.exists, &f.want.name, &f.want.restricted, &f.want.direct, &f.want.canSet,
+		&f.owner.exists, &f.owner.name, &f.owner.restricted, &f.owner.direct, &f.owner.canSet, &f.owner.priorInherit, &f.owner.priorSet,
+		&f.want.exists, &f.want.name, &f.want.restricted, &f.want.direct, &f.want.canSet, &f.want.priorInherit, &f.want.priorSet,
 		&f.count, &f.objects)
 	return f, err
 }
@@ -183,7 +193,18 @@ func (c *Client) SetSchemaOwner(ctx context.Context, database, name, owner strin
 		case !f.want.exists:
 			return Schema{}, ownerMissing(op, database, name, owner)
 		}
-		sql := "ALTER SCHEMA " + pgx.Identifier{name}.Sanitize() + " OWNER TO " + pgx.Identifier{owner}.Sanitize()
+		// The login may hold the current owner by a grant of its own with
+		// SET but not INHERIT (on 16+, what it gets in the roles it
+		// creates): it could act as the owner with SET ROLE, but the owner
+		// may not SET ROLE to the new one. It then takes the owner's
+		// privileges for this transaction only, which give it nothing it
+		// could not do already, and puts its grant back as it was.
+		var borrowed []neededRole
+		if cur := f.owner; cur.name != f.login && !cur.direct && cur.canSet && cur.priorInherit != nil {
+			borrowed = append(borrowed, cur.borrow(false))
+		}
+		grant, restore := borrowScript(borrowed, serverMajor(tx.Conn().PgConn()) >= 16)
+		sql := grant + "ALTER SCHEMA " + pgx.Identifier{name}.Sanitize() + " OWNER TO " + pgx.Identifier{owner}.Sanitize() + ";\n" + restore
 		if _, err := tx.Exec(ctx, sql); err != nil {
 			return Schema{}, f.explain(op, database, name, schemaNeeds{cur: true, newOwner: true, create: true,
 				what: "give the schema " + pgx.Identifier{name}.Sanitize() + " another owner"}, err)

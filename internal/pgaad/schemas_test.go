@@ -252,8 +252,11 @@ func TestSchemaCannotActAsOwner(t *testing.T) {
 }
 
 // TestSchemaSetOnlyMembership (PostgreSQL 16+): with a membership that
-// has SET but not INHERIT, the admin drops the owner's schema by acting as
-// the owner (SET ROLE), as grants do.
+// has SET but not INHERIT (what the admin holds in the roles azurepg_role
+// creates), the admin gives the owner's schema another owner, taking the
+// owner's privileges for that transaction only: afterwards its membership
+// is as it was. It drops such a schema by acting as the owner (SET ROLE),
+// as grants do.
 func TestSchemaSetOnlyMembership(t *testing.T) {
 	t.Parallel()
 	if pgtest.Emulator(t).PGMajor() < 16 {
@@ -264,8 +267,32 @@ func TestSchemaSetOnlyMembership(t *testing.T) {
 	e := pgtest.Emulator(t)
 	f := newSchemaFixture(t)
 	s := pgtest.Name(`set-only "s"`)
+	moved := pgtest.LongName(`set-only moved "s"; ü`, 63)
 	pgtest.SuperExec(t, f.db, "CREATE SCHEMA "+q(s)+" AUTHORIZATION "+q(f.stranger))
 	pgtest.SuperExec(t, "postgres", "GRANT "+q(f.stranger)+" TO "+q(e.AdminName())+" WITH INHERIT FALSE, SET TRUE")
+
+	// A role the admin made as azurepg_role makes it (SET, not INHERIT,
+	// unless createrole_self_grant gives INHERIT too) owns a schema, which
+	// is given to another role and back.
+	made := pgtest.LongName(`set-only made "r"; ü @`, 63)
+	if _, err := c.CreateRole(ctx, pgaad.RoleChange{Role: pgaad.Role{Name: made, Inherit: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateSchema(ctx, f.db, moved, made); err != nil {
+		t.Fatal(err)
+	}
+	before := loginMemberships(t, made)
+	for _, owner := range []string{f.owner, made, f.owner} {
+		if got, err := c.SetSchemaOwner(ctx, f.db, moved, owner); err != nil || got.Owner != owner {
+			t.Fatalf("owner change to %q: %+v, %v", owner, got, err)
+		}
+		if got := schemaOwner(t, f.db, moved); got != q(owner) {
+			t.Fatalf("the server says the owner is %s, want %q", got, owner)
+		}
+		if after := loginMemberships(t, made); after != before {
+			t.Fatalf("the admin's memberships in the role changed:\nbefore %s\nafter  %s", before, after)
+		}
+	}
 	if err := c.DropSchema(ctx, f.db, s, false); err != nil {
 		t.Fatal(err)
 	}
