@@ -67,7 +67,8 @@ var adviceFor = map[pgaad.Topic]func(e *pgaad.Error) string{
 	},
 	pgaad.TopicNotEntraPrincipal: func(*pgaad.Error) string {
 		return "The role exists but carries no pgaadauth security label: it is a plain PostgreSQL role, not one created by " +
-			"pgaadauth_create_principal. Manage it with a general PostgreSQL tool, or drop it and let Terraform create the Entra principal."
+			"pgaadauth_create_principal. Manage it as azurepg_role (terraform import azurepg_role.<name> with the role's name), or drop " +
+			"it and let Terraform create the Entra principal."
 	},
 	pgaad.TopicTypeMismatch: func(e *pgaad.Error) string {
 		t := e.Fact.TenantType
