@@ -85,6 +85,16 @@ var adviceFor = map[pgaad.Topic]func(e *pgaad.Error) string{
 			"Hand them over, then delete the principal again. With Terraform 1.14, the azurepg_reassign_owned action does it " +
 			"database by database (after the GRANT below). By hand, as the Entra admin, " + e.Fact.Steps
 	},
+	pgaad.TopicReadOnly: func(*pgaad.Error) string {
+		return "The server is read-only: it refused the change (SQLSTATE 25006), and nothing was changed. Likely reasons:\n" +
+			"- its storage is full: Azure switches a flexible server to read-only when 95% of its storage is used or less than 5 GiB are free;\n" +
+			"- the provider's host is a read replica, which takes no changes;\n" +
+			"- the server is being started, stopped, restored or scaled, or someone set the server parameter default_transaction_read_only.\n" +
+			"What to do: grow the storage (storage_mb of azurerm_postgresql_flexible_server, or az postgres flexible-server update --storage-size) " +
+			"or turn on storage autogrow (auto_grow_enabled = true), or free space (drop unused logical replication slots, which keep WAL); " +
+			"point the provider's host at the primary server, not a replica. Then run terraform apply again: the provider does not wait " +
+			"for a read-only server, which stays read-only until its storage grows. Plans and refreshes still work meanwhile."
+	},
 	pgaad.TopicOutage: func(*pgaad.Error) string {
 		return "The server went away during the run: a high-availability failover (60 to 120 s on Azure), a restart for " +
 			"maintenance, or a stopped server, and it did not come back within the provider's failover_timeout. Check the " +
