@@ -55,6 +55,11 @@ type Fact struct {
 	// ExpiresAt is when a refused token expired, when the token says so
 	// (zero: it does not).
 	ExpiresAt time.Time
+	// TokenObjectID is the object id of the identity a refused token was
+	// issued to, when the token or the server's text says ("": unknown);
+	// RoleKind is what the role it tried was created for, "user" or
+	// "service" (TopicTokenOtherIdentity).
+	TokenObjectID, RoleKind string
 	// Cloud is the cloud whose audience a refused token is for; Resource
 	// is the audience that the servers of the client's cloud take.
 	Cloud, Resource string
@@ -180,6 +185,11 @@ const (
 	// that a credential fetches are renewed before they expire); ExpiresAt
 	// is when.
 	TopicTokenExpired Topic = "token expired"
+	// TopicTokenOtherIdentity: the server refused the token as another
+	// identity's than the one Role was created for (Azure's texts, whatever
+	// the SQLSTATE); TokenObjectID is the token's identity when known,
+	// RoleKind what Role was created for.
+	TopicTokenOtherIdentity Topic = "token of another identity"
 	// TopicTokenCloud: the token is for the audience of another cloud,
 	// Cloud; the client's cloud takes tokens for Resource.
 	TopicTokenCloud Topic = "token for another cloud"

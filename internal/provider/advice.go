@@ -194,6 +194,18 @@ var adviceFor = map[pgaad.Topic]func(e *pgaad.Error) string{
 		}
 		return staticToken + " Check this machine's clock too."
 	},
+	pgaad.TopicTokenOtherIdentity: func(e *pgaad.Error) string {
+		target := "the token's identity"
+		if e.Fact.TokenObjectID != "" {
+			target += " (object " + e.Fact.TokenObjectID + ")"
+		}
+		how := "for a managed identity or service principal, auth_method and client_id select it"
+		if e.Fact.RoleKind == "user" {
+			how = "for a user's role, a token of that user: auth_method = \"azure_cli\" after az login as that user, or access_token"
+		}
+		return fmt.Sprintf("Either log in as the identity the role %q was created for (%s), or set username to the role created for %s; "+
+			"if it has none, create one with azurepg_principal (object_id and type) as an Entra admin of the server.", e.Fact.Role, how, target)
+	},
 	pgaad.TopicTokenCloud: func(e *pgaad.Error) string {
 		return fmt.Sprintf("Set the provider's cloud to %q if the server is in that cloud, or get a token for %s/.default.", e.Fact.Cloud, e.Fact.Resource)
 	},
