@@ -3,6 +3,7 @@ package pgaad
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -114,7 +115,7 @@ func TestLoginDiagnoseOtherIdentityText(t *testing.T) {
 			}
 			ca := c.explainLogin(pgErr)
 			text := ca.what + "\n" + ca.advice
-			says := append(tc.says, fmt.Sprintf("the server refused the Entra token of %q (%s: %s)", role, tc.code, tc.msg),
+			says := append(slices.Clone(tc.says), fmt.Sprintf("the server refused the Entra token of %q (%s: %s)", role, tc.code, tc.msg),
 				fmt.Sprintf("Either log in as the identity the role %q was created for", role))
 			for _, s := range says {
 				if !strings.Contains(text+"\n", s) {

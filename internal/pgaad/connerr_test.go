@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -142,7 +143,7 @@ func TestConnectionOtherIdentity(t *testing.T) {
 			if f := pe.Fact; f.Topic != want.Topic || f.Role != want.Role || f.TokenObjectID != want.TokenObjectID || f.RoleKind != want.RoleKind {
 				t.Errorf("fact %+v, want %+v", f, want)
 			}
-			says := append(tc.says, fmt.Sprintf("Either log in as the identity the role %q was created for", tc.role),
+			says := append(slices.Clone(tc.says), fmt.Sprintf("Either log in as the identity the role %q was created for", tc.role),
 				"or log in with the user name of the role created for the token's identity (object "+mi.ObjectID+")",
 				"pgaadauth_create_principal_with_oid")
 			for _, s := range says {
