@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
@@ -118,5 +120,110 @@ func TestReadOnlyServer(t *testing.T) {
 	}
 	if p, err := c.Principal(ctx, user.Name); err != nil || !p.MFA || p.ObjectID != user.ObjectID {
 		t.Fatalf("read back: %+v, %v", p, err)
+	}
+}
+
+// TestReadOnlyServerEveryWrite: the writes of every other domain (grants,
+// default privileges, schemas, extensions, azure_ai settings, plain roles,
+// the actions' REASSIGN OWNED) fail on a read-only server as ErrReadOnly,
+// whatever their own rules make of a failure, and their reads work. Names
+// are hostile; the server is checked unchanged afterwards.
+//
+// Not parallel: it makes the test binary's shared server read-only.
+func TestReadOnlyServerEveryWrite(t *testing.T) {
+	e := pgtest.Emulator(t)
+	c := adminClient(t)
+	ctx := context.Background()
+	db := pgtest.LongName(`ro db "d" @ é; 'x' `, 63)
+	pgtest.SuperExec(t, "postgres", "CREATE DATABASE "+pgx.Identifier{db}.Sanitize())
+	t.Cleanup(func() {
+		c.Close()
+		pgtest.SuperExec(t, "postgres", "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+	})
+	pgtest.SuperExec(t, "postgres", "GRANT CREATE ON DATABASE "+pgx.Identifier{db}.Sanitize()+" TO azure_pg_admin")
+	pgtest.SuperExec(t, db, "CREATE EXTENSION azure_ai")
+	pgtest.SuperExec(t, db, "GRANT azure_ai_settings_manager TO azure_pg_admin")
+	role := pgtest.LongName(`ro role "r" @ ü; 'y' `, 63)
+	if _, err := c.CreateRole(ctx, pgaad.RoleChange{Role: pgaad.Role{Name: role}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DropRole(context.Background(), pgaad.DropRole{Name: role}) })
+	schema := pgtest.LongName(`ro schema "s" ß; `, 63)
+	if _, err := c.CreateSchema(ctx, db, schema, ""); err != nil {
+		t.Fatal(err)
+	}
+	// The admin's own schema: the database belongs to the superuser, on
+	// which the admin cannot grant (another error than the one tested).
+	grant := pgaad.GrantTarget{Role: role, Database: db, ObjectType: pgaad.ObjectTypeSchema, Schema: schema}
+	newSchema := pgtest.Name(`ro new "schema"`)
+	defaults := pgaad.DefaultPrivilegesTarget{Role: role, Database: db, Owner: e.AdminName(), Schema: schema, ObjectType: pgaad.ObjectTypeTable}
+	endpoint := "https://readonly.openai.azure.com"
+
+	pgtest.SetReadOnly(t, e, true)
+
+	if g, err := c.ReadGrant(ctx, grant); err != nil || len(g.Privileges) != 0 {
+		t.Fatalf("reading a grant on a read-only server: %+v, %v", g, err)
+	}
+	if _, err := c.Schema(ctx, db, schema); err != nil {
+		t.Fatalf("reading a schema on a read-only server: %v", err)
+	}
+	if _, _, err := c.AISettingsOverview(ctx, db); err != nil {
+		t.Fatalf("reading azure_ai settings on a read-only server: %v", err)
+	}
+	writes := map[string]func() error{
+		"granting": func() error {
+			_, err := c.ApplyGrant(ctx, grant, []string{"USAGE"}, false)
+			return err
+		},
+		"default privileges": func() error {
+			_, err := c.ApplyDefaultPrivileges(ctx, defaults, []string{"SELECT"}, false)
+			return err
+		},
+		"creating a schema": func() error {
+			_, err := c.CreateSchema(ctx, db, newSchema, "")
+			return err
+		},
+		"dropping a schema": func() error { return c.DropSchema(ctx, db, schema, false) },
+		"creating an extension": func() error {
+			_, err := c.CreateExtension(ctx, pgaad.NewExtension{Database: db, Name: "hstore"})
+			return err
+		},
+		"azure_ai settings": func() error {
+			return c.ApplyAISettings(ctx, db, []pgaad.AISettingChange{{Key: pgaad.AIOpenAIEndpoint, Value: &endpoint}})
+		},
+		"dropping a role":   func() error { return c.DropRole(ctx, pgaad.DropRole{Name: role}) },
+		"reassigning owned": func() error { return c.ReassignOwned(ctx, db, pgaad.Reassign{Role: role, DropOwned: true}) },
+	}
+	for what, write := range writes {
+		err := write()
+		var pe *pgaad.Error
+		if !errors.Is(err, pgaad.ErrReadOnly) || !errors.As(err, &pe) || pe.Fact.Topic != pgaad.TopicReadOnly ||
+			!strings.Contains(err.Error(), "(SQLSTATE 25006)") {
+			t.Errorf("%s on a read-only server: %v, want ErrReadOnly with its advice", what, err)
+		}
+	}
+
+	pgtest.SetReadOnly(t, e, false)
+	if g, err := c.ReadGrant(ctx, grant); err != nil || len(g.Privileges) != 0 {
+		t.Errorf("after the refused grant: %+v, %v", g, err)
+	}
+	if _, err := c.Schema(ctx, db, schema); err != nil {
+		t.Errorf("the schema after a refused drop: %v", err)
+	}
+	if _, err := c.Schema(ctx, db, newSchema); !errors.Is(err, pgaad.ErrNotFound) {
+		t.Errorf("a schema whose creation was refused: %v, want ErrNotFound", err)
+	}
+	if _, err := c.Extension(ctx, db, "hstore"); !errors.Is(err, pgaad.ErrNotFound) {
+		t.Errorf("an extension whose creation was refused: %v, want ErrNotFound", err)
+	}
+	if vals, _, err := c.AISettingsOverview(ctx, db); err != nil || vals[pgaad.AIOpenAIEndpoint] != "" {
+		t.Errorf("azure_ai settings after a refused change: %v, %v", vals, err)
+	}
+	if !pgtest.RoleExists(t, role) {
+		t.Errorf("role %q was dropped on a read-only server", role)
+	}
+	// Writable again: the grant goes through.
+	if g, err := c.ApplyGrant(ctx, grant, []string{"USAGE"}, false); err != nil || len(g.Privileges) != 1 {
+		t.Errorf("granting once the server is writable: %+v, %v", g, err)
 	}
 }
