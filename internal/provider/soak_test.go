@@ -80,10 +80,8 @@ func TestSoak(t *testing.T) {
 	w.MustRun("version")
 	n := len(ps)
 
-	// Terraform orders the two resources as wholes: every grant is created
-	// after every principal, changed after every principal changed, and
-	// revoked before any principal is dropped. Each phase's faults are
-	// spread over both halves.
+	// A grant is created after its principal, and revoked before it is
+	// dropped: each phase's faults fire on the progress of both types.
 	created := func() int {
 		return superCount(t, "SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1)", prefix)
 	}
