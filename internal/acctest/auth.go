@@ -182,6 +182,13 @@ type CLIResult struct {
 // extra environment.
 func Terraform(t testing.TB, dir string, env map[string]string, args ...string) CLIResult {
 	t.Helper()
+	return TerraformWithin(t, 5*time.Minute, dir, env, args...)
+}
+
+// TerraformWithin is Terraform with the time the command may take before it
+// is killed (for the soak test's commands on thousands of resources).
+func TerraformWithin(t testing.TB, limit time.Duration, dir string, env map[string]string, args ...string) CLIResult {
+	t.Helper()
 	rc := filepath.Join(dir, ".terraformrc")
 	if _, err := os.Stat(rc); err != nil {
 		conf := DevOverridesConfig(ProviderBinaryDir(t))
@@ -189,7 +196,7 @@ func Terraform(t testing.TB, dir string, env map[string]string, args ...string) 
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	bin := TerraformPath()
 	if p := env["TF_ACC_TERRAFORM_PATH"]; p != "" {

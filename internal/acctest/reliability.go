@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 )
@@ -36,6 +37,9 @@ type Workdir struct {
 	t   testing.TB
 	Dir string
 	Env map[string]string
+	// Timeout is how long one command may run before it is killed (default
+	// 5 minutes, as Terraform's).
+	Timeout time.Duration
 
 	mu   sync.Mutex
 	runs int
@@ -70,7 +74,11 @@ func (w *Workdir) Run(args ...string) CLIResult {
 	for k, v := range w.Env {
 		env[k] = v
 	}
-	r := Terraform(w.t, w.Dir, env, args...)
+	limit := w.Timeout
+	if limit == 0 {
+		limit = 5 * time.Minute
+	}
+	r := TerraformWithin(w.t, limit, w.Dir, env, args...)
 	w.mu.Lock()
 	w.out = append(w.out, r.Stdout, r.Stderr)
 	w.mu.Unlock()
