@@ -71,6 +71,8 @@ type Client struct {
 	mu    sync.Mutex
 	pools map[string]*pgxpool.Pool
 	limit *connLimit // MaxConns across all the pools (connlimit.go)
+	// comb holds the writes waiting to share a round trip (combine.go).
+	comb combiner
 	// snap holds the refresh snapshots (snapshot.go).
 	snap snapshots
 	// token is what the last token sent to the server says about itself,

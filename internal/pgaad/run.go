@@ -119,10 +119,49 @@ func writeOne[T any](ctx context.Context, c *Client, database, op string,
 	}, confirm)
 }
 
+// writeSegment is writeOne for a write whose statements fit in one
+// pipeline segment (combine.go): build makes them on the connection that
+// sends them, without BEGIN or SAVEPOINT (the server runs them as one
+// implicit transaction, all or nothing), and result makes the write's
+// value from how many succeeded and the first error. While other writes
+// wait for a connection to the same database, their segments and this one
+// share a round trip, each with its own transaction and its own error.
+// A connection lost after sending leaves the outcome unknown: confirm
+// decides, or, when nil, the write runs again (it is idempotent).
+func writeSegment[T any](ctx context.Context, c *Client, database, op string,
+	build func(conn *pgx.Conn) (steps []pipelineStep, result func(done int, err error) (T, error)),
+	confirm func(ctx context.Context) (T, bool, error)) (T, error) {
+	return writeRuns(ctx, c, database, op, func(pool *pgxpool.Pool, committing *bool) (T, *pgx.Conn, error) {
+		var result func(done int, err error) (T, error)
+		done, conn, err := c.sendSegment(ctx, pool, database, op, func(conn *pgx.Conn) []pipelineStep {
+			var steps []pipelineStep
+			steps, result = build(conn)
+			return steps
+		})
+		*committing = conn != nil // pgconn.SafeToRetry tells apart what was never sent
+		if result == nil {        // never built: no connection
+			var zero T
+			return zero, conn, err
+		}
+		v, err := result(done, err)
+		return v, conn, err
+	}, confirm)
+}
+
 // writeAttempts runs attempt until it succeeds or retryReason says stop;
 // attempt sets committing once the outcome of a failure is unknown.
 func writeAttempts[T any](ctx context.Context, c *Client, database, op string,
 	attempt func(conn *pgx.Conn, committing *bool) (T, error), confirm func(ctx context.Context) (T, bool, error)) (T, error) {
+	return writeRuns(ctx, c, database, op, func(pool *pgxpool.Pool, committing *bool) (T, *pgx.Conn, error) {
+		return onConn(ctx, c, pool, database, op, func(conn *pgx.Conn) (T, error) { return attempt(conn, committing) })
+	}, confirm)
+}
+
+// writeRuns runs run (one attempt on a connection of the pool, which it
+// names) until it succeeds or retryReason says stop; run sets committing
+// once the outcome of a failure is unknown.
+func writeRuns[T any](ctx context.Context, c *Client, database, op string,
+	run func(pool *pgxpool.Pool, committing *bool) (T, *pgx.Conn, error), confirm func(ctx context.Context) (T, bool, error)) (T, error) {
 	var zero T
 	pool, err := c.Pool(ctx, database)
 	if err != nil {
@@ -135,7 +174,7 @@ func writeAttempts[T any](ctx context.Context, c *Client, database, op string,
 	defer c.wrote()
 	for n := 0; ; n++ {
 		committing := false
-		v, conn, err := onConn(ctx, c, pool, database, op, func(conn *pgx.Conn) (T, error) { return attempt(conn, &committing) })
+		v, conn, err := run(pool, &committing)
 		why := retryReason(ctx, err, conn)
 		if why == "" {
 			return v, err
