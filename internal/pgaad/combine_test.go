@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,25 +15,37 @@ import (
 
 // combinedCreates starts the creation of names (a principal each) on a
 // client with one connection while a first creation, of blocker, waits on
-// the server for holdBlocker's transaction; it returns once all of them
+// the server for a transaction held open; it returns once all of them
 // wait in the queue to share a round trip, and a function that waits for
 // their outcomes, by name.
 func combinedCreates(t *testing.T, c *pgaad.Client, blocker string, names []string) func() map[string]error {
+	t.Helper()
+	return combinedWrites(t, c, pgaad.PrincipalsDatabase, blocker, names, func(name string) error {
+		_, err := c.CreatePrincipal(context.Background(), pgaad.NewPrincipal{Name: name})
+		return err
+	})
+}
+
+// combinedWrites runs write(blocker), waits until it waits on the server
+// (for a transaction held open), then runs write for each of names and
+// waits until they all wait in the queue of database's pool; it returns a
+// function that waits for their outcomes, by name.
+func combinedWrites(t *testing.T, c *pgaad.Client, database, blocker string, names []string, write func(name string) error) func() map[string]error {
 	t.Helper()
 	ctx := context.Background()
 	var mu sync.Mutex
 	out := map[string]error{}
 	var wg sync.WaitGroup
-	create := func(name string) {
+	run := func(name string) {
 		defer wg.Done()
-		_, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: name})
+		err := write(name)
 		mu.Lock()
 		out[name] = err
 		mu.Unlock()
 	}
 	wg.Add(1)
-	go create(blocker)
-	pgtest.WaitFor(t, "the first creation to wait for the held CREATE ROLE", func() bool {
+	go run(blocker)
+	pgtest.WaitFor(t, "the first write to wait for the held transaction", func() bool {
 		var n int
 		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
 			WHERE application_name = $1 AND wait_event_type = 'Lock'`, []any{reliabilityApp}, &n)
@@ -40,24 +53,30 @@ func combinedCreates(t *testing.T, c *pgaad.Client, blocker string, names []stri
 	})
 	for _, n := range names {
 		wg.Add(1)
-		go create(n)
+		go run(n)
 	}
-	pgtest.WaitFor(t, "every creation to wait in the queue", func() bool {
-		return pgaad.QueuedWrites(ctx, c, pgaad.PrincipalsDatabase) == len(names)
+	pgtest.WaitFor(t, "every write to wait in the queue", func() bool {
+		return pgaad.QueuedWrites(ctx, c, database) == len(names)
 	})
 	return func() map[string]error { wg.Wait(); return out }
 }
 
 // sharedRounds collects the client's "writes share a round trip" log lines.
 type sharedRounds struct {
-	mu     sync.Mutex
-	writes []int
+	mu       sync.Mutex
+	writes   []int
+	fallback int // grants that went the general way
 }
 
 func (s *sharedRounds) log(_ context.Context, msg string, f map[string]any) {
 	if msg == "pgaad: writes share a round trip" {
 		s.mu.Lock()
 		s.writes = append(s.writes, f["writes"].(int))
+		s.mu.Unlock()
+	}
+	if msg == "pgaad: the grant goes the general way" {
+		s.mu.Lock()
+		s.fallback++
 		s.mu.Unlock()
 	}
 }
@@ -155,3 +174,78 @@ func TestCombinedWritesSurviveKilledConnection(t *testing.T) {
 }
 
 func quoteIdent(n string) string { return `"` + strings.ReplaceAll(n, `"`, `""`) + `"` }
+
+// TestCombinedGrantsFailAlone: 21 grants, each on a table of its own, wait
+// for the one connection and go in one pipeline, each in one round trip;
+// the one whose table does not exist fails with its own error (after the
+// general write, which explains it), the 20 others are granted. Revoking
+// them goes the same way.
+func TestCombinedGrantsFailAlone(t *testing.T) {
+	var rounds sharedRounds
+	c := reliabilityClientLog(t, 1, rounds.log)
+	f := newAccessFixture(t)
+	var tables []string
+	for i := range 20 {
+		tables = append(tables, pgtest.LongName(fmt.Sprintf(`t "%d" @ ü `, i), 63))
+	}
+	blocker := pgtest.LongName(`blocker "t" é`, 63)
+	missing := pgtest.LongName(`missing "t" ø`, 63)
+	stmts := "SET ROLE " + q(f.owner) + "; CREATE TABLE " + q(f.schema) + "." + q(blocker) + " (id int);"
+	for _, tb := range tables {
+		stmts += "CREATE TABLE " + q(f.schema) + "." + q(tb) + " (id int);"
+	}
+	pgtest.SuperExec(t, f.db, stmts)
+	var key int64
+	pgtest.SuperQueryRow(t, f.db, `SELECT (x'617a7067'::bigint << 32) | c.oid::bigint FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, []any{f.schema, blocker}, &key)
+	names := append(append([]string{}, tables[:5]...), append([]string{missing}, tables[5:]...)...)
+	target := func(table string) pgaad.GrantTarget {
+		return pgaad.GrantTarget{Role: f.grantee, Database: f.db, ObjectType: "table", Schema: f.schema, Objects: []string{table}}
+	}
+
+	for _, revoke := range []bool{false, true} {
+		rounds.mu.Lock()
+		rounds.writes, rounds.fallback = nil, 0
+		rounds.mu.Unlock()
+		release := pgtest.HoldTransaction(t, f.db, fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", key))
+		wait := combinedWrites(t, c, f.db, blocker, names, func(table string) error {
+			if revoke {
+				return c.RevokeGrant(context.Background(), target(table))
+			}
+			_, err := c.ApplyGrant(context.Background(), target(table), []string{"SELECT"}, false)
+			return err
+		})
+		release()
+		errs := wait()
+		for _, n := range append([]string{blocker}, names...) {
+			err := errs[n]
+			if n == missing {
+				if revoke {
+					if err != nil {
+						t.Errorf("revoking on the missing table: %v", err)
+					}
+				} else if !errors.Is(err, pgaad.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%q", missing)) {
+					t.Errorf("granting on %q: got %v, want its own ErrNotFound", n, err)
+				}
+				continue
+			}
+			want := []string{"SELECT"}
+			if revoke {
+				want = []string{}
+			}
+			if err != nil {
+				t.Errorf("revoke %v on %q: %v", revoke, n, err)
+			} else if got := tablePrivileges(t, f.db, f.schema, n, f.grantee); !slices.Equal(got, want) {
+				t.Errorf("revoke %v: %q: the grantee holds %v, want %v", revoke, n, got, want)
+			}
+		}
+		rounds.mu.Lock()
+		if len(rounds.writes) != 1 || rounds.writes[0] != len(names) {
+			t.Errorf("revoke %v: shared round trips: %v, want one of %d writes", revoke, rounds.writes, len(names))
+		}
+		if rounds.fallback != 1 {
+			t.Errorf("revoke %v: %d grants went the general way, want 1 (the missing table)", revoke, rounds.fallback)
+		}
+		rounds.mu.Unlock()
+	}
+}

@@ -121,14 +121,14 @@ func scanDefaultPrivileges(row pgx.Row, t DefaultPrivilegesTarget) (DefaultPrivi
 // privileges, then reads the result back. Two round trips, as
 // applyGrant. Running it again is harmless.
 func (c *Client) ApplyDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
-	return writePrivileges(ctx, c, t, false, privileges, withGrantOption, applyDefaultPrivileges)
+	return writePrivileges(ctx, c, t, false, privileges, withGrantOption, applyDefaultPrivileges, nil)
 }
 
 // RevokeDefaultPrivileges revokes the role's default privileges, in two
 // round trips; a role, owner, schema or database that is gone is not an
 // error.
 func (c *Client) RevokeDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget) error {
-	_, err := writePrivileges(ctx, c, t, true, nil, false, applyDefaultPrivileges)
+	_, err := writePrivileges(ctx, c, t, true, nil, false, applyDefaultPrivileges, nil)
 	return err
 }
 
