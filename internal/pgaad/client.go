@@ -122,13 +122,19 @@ func NewClient(cfg Config) *Client {
 }
 
 // ServerMajor is the server's PostgreSQL major version (15, 16, ...): read
-// once, in one statement, then remembered.
+// once, from what the server reports at log-in (server_version), then
+// remembered; no statement, no round trip on a connection already open.
 func (c *Client) ServerMajor(ctx context.Context) (int, error) {
 	if v := c.major.Load(); v > 0 {
 		return int(v), nil
 	}
 	const op = "reading the server's version"
 	v, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) (int, error) {
+		if conn, ok := q.(*pgx.Conn); ok {
+			if v := serverMajor(conn.PgConn()); v > 0 {
+				return v, nil
+			}
+		}
 		var num int
 		err := q.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&num)
 		return num / 10000, err

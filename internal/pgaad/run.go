@@ -252,11 +252,26 @@ var writable sync.Map // *pgxpool.Pool → struct{}
 // principals (and everything else the provider writes) are managed on the
 // primary and replicated. The answer is cached per pool; a failure to ask
 // is returned as it is (a connection failure is explained by classify).
+//
+// It costs no round trip of its own: from PostgreSQL 14 on, the server
+// says at log-in whether it is in hot standby (the in_hot_standby
+// parameter, reported again whenever it changes, e.g. on promotion), and
+// the connection it opens for that is the one the write then takes from
+// the pool. An older server (or one that does not report it) is asked
+// pg_is_in_recovery(), as before.
 func (c *Client) refuseReplica(ctx context.Context, pool *pgxpool.Pool, database string) error {
 	if _, ok := writable.Load(pool); ok {
 		return nil
 	}
 	inRecovery, err := read(ctx, c, database, "checking for a read replica", func(q querier) (bool, error) {
+		if conn, ok := q.(*pgx.Conn); ok {
+			switch conn.PgConn().ParameterStatus("in_hot_standby") {
+			case "on":
+				return true, nil
+			case "off":
+				return false, nil
+			}
+		}
 		var r bool
 		return r, q.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&r)
 	})
