@@ -133,6 +133,7 @@ func (c *Client) sendSegment(ctx context.Context, pool *pgxpool.Pool, database, 
 	defer cancel()
 	own := &segment{build: build, cancel: cancel, finished: make(chan struct{})}
 	c.comb.enqueue(pool, own)
+	c.log(ctx, "pgaad: a write is queued for a connection", map[string]any{"op": op, "database": database})
 	pc, err := c.acquire(actx, pool, database, op)
 	if err != nil {
 		if c.comb.drop(pool, own) {
