@@ -74,7 +74,7 @@ func (s *sharedRounds) log(_ context.Context, msg string, f map[string]any) {
 		s.writes = append(s.writes, f["writes"].(int))
 		s.mu.Unlock()
 	}
-	if msg == "pgaad: the grant goes the general way" {
+	if msg == "pgaad: the grant goes the general way" || msg == "pgaad: the membership goes the general way" {
 		s.mu.Lock()
 		s.fallback++
 		s.mu.Unlock()
@@ -245,6 +245,66 @@ func TestCombinedGrantsFailAlone(t *testing.T) {
 		}
 		if rounds.fallback != 1 {
 			t.Errorf("revoke %v: %d grants went the general way, want 1 (the missing table)", revoke, rounds.fallback)
+		}
+		rounds.mu.Unlock()
+	}
+}
+
+// TestCombinedMembershipsFailAlone: 21 memberships wait for the one
+// connection and go in one pipeline, each in one round trip; the one whose
+// member does not exist fails with its own error (after the general write,
+// which explains it), the 20 others are granted, then revoked the same way.
+func TestCombinedMembershipsFailAlone(t *testing.T) {
+	var rounds sharedRounds
+	c := reliabilityClientLog(t, 1, rounds.log)
+	group := plainRole(t, pgtest.LongName(`combine group "g" @ é`, 63))
+	blocker := plainRole(t, pgtest.LongName(`combine blocker "m"`, 63))
+	var members []string
+	for i := range 20 {
+		members = append(members, plainRole(t, pgtest.LongName(fmt.Sprintf(`combine member "%d" ü `, i), 63)))
+	}
+	missing := pgtest.LongName(`combine nobody "m" ø`, 63)
+	names := append(append([]string{}, members[:3]...), append([]string{missing}, members[3:]...)...)
+
+	for _, revoke := range []bool{false, true} {
+		rounds.mu.Lock()
+		rounds.writes, rounds.fallback = nil, 0
+		rounds.mu.Unlock()
+		// The memberships' reads wait behind this lock (logging in does not).
+		release := pgtest.HoldTransaction(t, "postgres", "LOCK TABLE pg_auth_members IN ACCESS EXCLUSIVE MODE")
+		wait := combinedWrites(t, c, pgaad.PrincipalsDatabase, blocker, names, func(member string) error {
+			if revoke {
+				return c.RevokeMembership(context.Background(), group, member)
+			}
+			_, err := c.GrantMembership(context.Background(), pgaad.Membership{Role: group, Member: member})
+			return err
+		})
+		release()
+		errs := wait()
+		for _, n := range append([]string{blocker}, names...) {
+			err := errs[n]
+			if n == missing {
+				if revoke {
+					if err != nil {
+						t.Errorf("revoking from the missing member: %v", err)
+					}
+				} else if !errors.Is(err, pgaad.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%q", missing)) {
+					t.Errorf("granting to %q: got %v, want its own ErrNotFound", n, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("revoke %v, member %q: %v", revoke, n, err)
+			} else if grants, _ := serverMembership(t, group, n); grants != map[bool]int{false: 1, true: 0}[revoke] {
+				t.Errorf("revoke %v: %q has %d grants of the group", revoke, n, grants)
+			}
+		}
+		rounds.mu.Lock()
+		if len(rounds.writes) != 1 || rounds.writes[0] != len(names) {
+			t.Errorf("revoke %v: shared round trips: %v, want one of %d writes", revoke, rounds.writes, len(names))
+		}
+		if rounds.fallback != 1 {
+			t.Errorf("revoke %v: %d memberships went the general way, want 1 (the missing member)", revoke, rounds.fallback)
 		}
 		rounds.mu.Unlock()
 	}
