@@ -101,8 +101,9 @@ const (
 	// DefaultMaxConns is the default of the provider's max_connections,
 	// per server (across all its databases). Terraform runs up to 10
 	// operations at once (-parallelism); the ones past 4 wait for a
-	// connection. Since a create or a drop is one round trip and a refresh
-	// one statement (snapshot.go), a wait costs one round trip, not four.
+	// connection, and the writes among them leave together in one round
+	// trip when one frees up (combine.go). A refresh is one statement
+	// (snapshot.go).
 	// On a Burstable B1ms server (50 connections, 35 for users) a command
 	// uses at most 4 of the 35.
 	DefaultMaxConns = 4
