@@ -50,11 +50,12 @@ type segment struct {
 	// writer has taken the segment.
 	cancel context.CancelFunc
 	// The outcome, set before finished is closed: how many steps
-	// succeeded, the first error, and the connection that carried it (to
-	// tell whether it died: retryReason).
+	// succeeded, the first error, and whether the connection that carried
+	// it was closed then (retryReason; the connection itself goes back to
+	// the pool and to other writers).
 	done     int
 	err      error
-	conn     *pgx.Conn
+	closed   bool
 	finished chan struct{}
 }
 
@@ -127,8 +128,10 @@ func indexOf(q []*segment, s *segment) int {
 
 // sendSegment runs build's statements as one segment of a pipeline on a
 // connection of pool, alone or with other writers' segments (see above),
-// and returns how many succeeded, the first error and the connection.
-func (c *Client) sendSegment(ctx context.Context, pool *pgxpool.Pool, database, op string, build func(conn *pgx.Conn) []pipelineStep) (int, *pgx.Conn, error) {
+// and returns how many succeeded, whether it was sent (a connection was
+// had), whether that connection was closed at the end, and the first error.
+func (c *Client) sendSegment(ctx context.Context, pool *pgxpool.Pool, database, op string,
+	build func(conn *pgx.Conn) []pipelineStep) (done int, sent, closed bool, err error) {
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	own := &segment{build: build, cancel: cancel, finished: make(chan struct{})}
@@ -137,23 +140,23 @@ func (c *Client) sendSegment(ctx context.Context, pool *pgxpool.Pool, database, 
 	pc, err := c.acquire(actx, pool, database, op)
 	if err != nil {
 		if c.comb.drop(pool, own) {
-			return 0, nil, err
+			return 0, false, false, err
 		}
 		<-own.finished // another writer carries it
-		return own.done, own.conn, own.err
+		return own.done, true, own.closed, own.err
 	}
 	segs := c.comb.take(pool, own)
 	if segs == nil {
 		pc.Release()
 		<-own.finished
-		return own.done, own.conn, own.err
+		return own.done, true, own.closed, own.err
 	}
 	if len(segs) > 1 {
 		c.log(ctx, "pgaad: writes share a round trip", map[string]any{"op": op, "database": database, "writes": len(segs)})
 	}
 	runSegments(ctx, pc.Conn(), segs)
 	pc.Release()
-	return own.done, own.conn, own.err
+	return own.done, true, own.closed, own.err
 }
 
 // runSegments sends segs as one pipeline, one Sync after each, and sets
@@ -184,7 +187,7 @@ func runSegments(ctx context.Context, conn *pgx.Conn, segs []*segment) {
 			enc[i] = append(enc[i], encoded{st.sql, eqb.ParamValues, eqb.ParamFormats, result})
 		}
 		if err != nil { // an argument pgx cannot encode: nothing of it is sent
-			s.done, s.err, s.conn = 0, err, conn
+			s.done, s.err = 0, err
 			close(s.finished)
 			continue
 		}
@@ -201,6 +204,11 @@ func runSegments(ctx context.Context, conn *pgx.Conn, segs []*segment) {
 		p.SendPipelineSync()
 	}
 	err := p.Flush()
+	if err != nil && !conn.PgConn().IsClosed() {
+		// Nothing was sent (the context ended before the pipeline began):
+		// every writer may run again.
+		err = &notSent{err: err}
+	}
 	for i, s := range segs {
 		if indexOf(sending, s) < 0 {
 			continue
@@ -209,7 +217,7 @@ func runSegments(ctx context.Context, conn *pgx.Conn, segs []*segment) {
 		if err == nil {
 			done, stepErr, err = readSegment(p, conn, steps[i])
 		}
-		s.done, s.err, s.conn = done, stepErr, conn
+		s.done, s.err, s.closed = done, stepErr, conn.PgConn().IsClosed()
 		close(s.finished)
 	}
 	_ = p.Close()
@@ -263,3 +271,10 @@ func readSegment(p *pgconn.Pipeline, conn *pgx.Conn, steps []pipelineStep) (done
 		}
 	}
 }
+
+// notSent is a pipeline that never reached the server.
+type notSent struct{ err error }
+
+func (e *notSent) Error() string     { return e.err.Error() }
+func (e *notSent) Unwrap() error     { return e.err }
+func (e *notSent) SafeToRetry() bool { return true }
