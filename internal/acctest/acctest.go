@@ -42,6 +42,10 @@ var (
 	RoleExistsOn    = pgtest.RoleExistsOn
 	MakeAdminOn     = pgtest.MakeAdminOn
 
+	// SetReadOnly makes the server read-only, as Azure does when its
+	// storage is full (tests that run alone only).
+	SetReadOnly = pgtest.SetReadOnly
+
 	AzureAIVersion       = pgtest.AzureAIVersion
 	OtherAzureAIVersions = pgtest.OtherAzureAIVersions
 )

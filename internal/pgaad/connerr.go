@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -51,7 +52,7 @@ func (c *Client) explain(err error, database string) error {
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000") && strings.Contains(pgErr.Message, "no encryption"):
 		ca = connAdvice{"the server accepts only TLS connections: " + pgErr.Message, "Connect with TLS (sslmode verify-full).",
 			Fact{Topic: TopicTLSRequired}}
-	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
+	case errors.As(err, &pgErr) && loginRefused(pgErr):
 		ca = c.explainLogin(pgErr)
 	case errors.As(err, &pgErr):
 		ca.what = fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
@@ -93,6 +94,13 @@ func (c *Client) explain(err error, database string) error {
 	}
 	return &Error{Op: "connecting to", Object: Object{Type: ObjectServer, Name: target}, Kind: ErrConnection,
 		Err: &reason{what: ca.what, err: err}, Advice: ca.advice, Fact: ca.fact}
+}
+
+// loginRefused: the server refused the login (a password or a token), by
+// its SQLSTATE (28P01, 28000) or, for Azure's refusals of another
+// identity's token, whose SQLSTATE is not documented, by its text.
+func loginRefused(pgErr *pgconn.PgError) bool {
+	return pgErr.Code == "28P01" || pgErr.Code == "28000" || otherIdentityRefusal(pgErr.Message) != 0
 }
 
 // connAdvice is what explain tells of a failure to connect: what went
@@ -183,6 +191,9 @@ func (c *Client) explainTLS(err error) connAdvice {
 // no cause is certain, its advice "" when the general checks apply.
 func (c *Client) diagnoseToken(serverMsg string, now time.Time) connAdvice {
 	info := c.token.Load()
+	if kind := otherIdentityRefusal(serverMsg); kind != 0 {
+		return c.diagnoseOtherIdentity(kind, serverMsg, info)
+	}
 	if info == nil {
 		return connAdvice{}
 	}
@@ -221,24 +232,109 @@ func (c *Client) diagnoseToken(serverMsg string, now time.Time) connAdvice {
 	case !cl.NotBefore.IsZero() && now.Before(cl.NotBefore):
 		return connAdvice{what: fmt.Sprintf("the token is not valid before %s", cl.NotBefore.Format(time.RFC3339)), advice: "Check this machine's clock."}
 	case cl.ObjectID != "":
-		who := "object " + cl.ObjectID
-		var extra []string
-		if cl.AppID != "" {
-			extra = append(extra, "appid "+cl.AppID)
-		}
-		if cl.UPN != "" {
-			extra = append(extra, "upn "+cl.UPN)
-		}
-		if cl.TenantID != "" {
-			extra = append(extra, "tenant "+cl.TenantID)
-		}
-		if len(extra) > 0 {
-			who += " (" + strings.Join(extra, ", ") + ")"
-		}
 		// The general checks follow (explainLogin): the role may not exist at all.
-		return connAdvice{what: fmt.Sprintf("the token is for %s; the user name %q must be the role of that identity", who, c.cfg.Username)}
+		return connAdvice{what: fmt.Sprintf("the token is for %s; the user name %q must be the role of that identity", tokenIdentity(cl), c.cfg.Username)}
 	}
 	return connAdvice{}
+}
+
+// tokenIdentity names who a token was issued to, from its claims.
+func tokenIdentity(cl entratoken.Claims) string {
+	who := "object " + cl.ObjectID
+	var extra []string
+	if cl.AppID != "" {
+		extra = append(extra, "appid "+cl.AppID)
+	}
+	if cl.UPN != "" {
+		extra = append(extra, "upn "+cl.UPN)
+	}
+	if cl.TenantID != "" {
+		extra = append(extra, "tenant "+cl.TenantID)
+	}
+	if len(extra) > 0 {
+		who += " (" + strings.Join(extra, ", ") + ")"
+	}
+	return who
+}
+
+// otherIdentityKind is which of Azure's refusals of another identity's
+// token the server answered.
+type otherIdentityKind int
+
+const (
+	// appTokenForUser: a service principal's or managed identity's token
+	// for a role created for a user.
+	appTokenForUser otherIdentityKind = iota + 1
+	// servicePrincipalMismatch: a service principal's or managed identity's
+	// token for a role created for another one.
+	servicePrincipalMismatch
+)
+
+// otherIdentityRefusal recognises Azure's refusals of another identity's
+// token by their text (0: neither). Their SQLSTATE is not documented (the
+// emulator answers 28P01, a GUESS), so the text decides, whatever the code.
+// Public threads quote them (MicrosoftDocs/azure-docs#120133):
+// "Service Principals cannot generate AAD_AUTH_TOKENTYPE_APP_USER tokens
+// for role ..." and "Service principal oid mismatch for role ... does not
+// match the appid ... or oid ... in the token" (quoted only in part; the
+// emulator's words between are a GUESS). Only the quoted words are relied
+// on, case-insensitively.
+func otherIdentityRefusal(msg string) otherIdentityKind {
+	m := strings.ToLower(msg)
+	switch {
+	case strings.Contains(m, "aad_auth_tokentype_app_user"):
+		return appTokenForUser
+	case strings.Contains(m, "service principal oid mismatch"):
+		return servicePrincipalMismatch
+	}
+	return 0
+}
+
+// Identifiers in the oid-mismatch text: "... does not match the appid <a>
+// or oid <o> in the token", and, in the emulator's words (GUESS), "the
+// role's object id <r>".
+var (
+	mismatchTokenIDs = regexp.MustCompile(`(?i)appid\s+([0-9a-f-]{36})\s+or\s+oid\s+([0-9a-f-]{36})`)
+	mismatchRoleID   = regexp.MustCompile(`(?i)role's object id\s+([0-9a-f-]{36})`)
+)
+
+// diagnoseOtherIdentity says whose token the server refused and for which
+// role, and the two ways out: log in as the identity the role was made
+// for, or use the role of the token's identity.
+func (c *Client) diagnoseOtherIdentity(kind otherIdentityKind, serverMsg string, info *tokenInfo) connAdvice {
+	f := Fact{Topic: TopicTokenOtherIdentity, Role: c.cfg.Username}
+	who := ""
+	if info != nil && info.err == nil && info.claims.ObjectID != "" {
+		who, f.TokenObjectID = tokenIdentity(info.claims), info.claims.ObjectID
+	} else if m := mismatchTokenIDs.FindStringSubmatch(serverMsg); m != nil {
+		who, f.TokenObjectID = fmt.Sprintf("object %s (appid %s)", m[2], m[1]), m[2]
+	}
+	if who == "" {
+		who = "a service principal or managed identity"
+	} else {
+		who = "the service principal or managed identity " + who
+	}
+	var role string
+	switch kind {
+	case appTokenForUser:
+		f.RoleKind = "user"
+		role = fmt.Sprintf("the role %q was created for a user, whose own token alone logs in as it", c.cfg.Username)
+	default:
+		f.RoleKind = "service"
+		role = fmt.Sprintf("the role %q was created for another service principal or managed identity", c.cfg.Username)
+		if m := mismatchRoleID.FindStringSubmatch(serverMsg); m != nil {
+			role += " (object " + m[1] + ")"
+		}
+	}
+	what := fmt.Sprintf("the token is of %s, but %s", who, role)
+	target := "the token's identity"
+	if f.TokenObjectID != "" {
+		target += " (object " + f.TokenObjectID + ")"
+	}
+	advice := fmt.Sprintf("Either log in as the identity the role %q was created for (for a user: a token of that user, e.g. from az login as "+
+		"that user; for a managed identity or service principal: its client id and credential), or log in with the user name of the role "+
+		"created for %s. If it has none, an Entra admin of the server creates it with pgaadauth_create_principal_with_oid.", c.cfg.Username, target)
+	return connAdvice{what, advice, f}
 }
 
 // TokenFormatAdvice is how to pass a token that was not a JWT (the

@@ -2,9 +2,13 @@ package pgaad
 
 import (
 	"encoding/base64"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 )
@@ -54,5 +58,80 @@ func TestLoginDiagnoseExpired(t *testing.T) {
 	}
 	if ca.fact.Topic != TopicTokenExpired || !ca.fact.ExpiresAt.Equal(time.Unix(1700000000, 0)) {
 		t.Errorf("fact %+v", ca.fact)
+	}
+}
+
+// TestLoginDiagnoseOtherIdentityText: Azure's two refusals of another
+// identity's token are recognised by their text whatever the SQLSTATE
+// (Azure's is not documented), also in another case, and diagnosed from
+// the token's claims, or from the identifiers in the text when the claims
+// are not known. Other texts under other SQLSTATEs are not login refusals.
+func TestLoginDiagnoseOtherIdentityText(t *testing.T) {
+	const (
+		role    = `svc "role" @ é; 'x'`
+		roleOID = "11111111-2222-3333-4444-555555555555"
+		tokOID  = "66666666-7777-8888-9999-aaaaaaaaaaaa"
+		appID   = "bbbbbbbb-cccc-dddd-eeee-ffffffffffff"
+	)
+	forUser := "Service Principals cannot generate AAD_AUTH_TOKENTYPE_APP_USER tokens for role[" + role + "]"
+	mismatch := "Service principal oid mismatch for role[" + role + "]: the role's object id " + roleOID +
+		" does not match the appid " + appID + " or oid " + tokOID + " in the token"
+	enc := base64.RawURLEncoding
+	tok := enc.EncodeToString([]byte(`{"alg":"RS256"}`)) + "." +
+		enc.EncodeToString([]byte(`{"aud":"https://ossrdbms-aad.database.windows.net","oid":"`+tokOID+`","appid":"`+appID+
+			`","tid":"t1","exp":4102444800}`)) + ".c2ln"
+	claims, err := entratoken.DecodeClaims(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, msg, code string
+		claims          bool
+		kind            string
+		says            []string
+	}{
+		{"app token for a user, 28P01, claims", forUser, "28P01", true, "user",
+			[]string{"the token is of the service principal or managed identity object " + tokOID + " (appid " + appID + ", tenant t1)",
+				"was created for a user"}},
+		{"app token for a user, unknown SQLSTATE, no claims", strings.ToUpper(forUser), "XX000", false, "user",
+			[]string{"the token is of a service principal or managed identity, but the role", "was created for a user"}},
+		{"oid mismatch, 28000, claims", mismatch, "28000", true, "service",
+			[]string{"object " + tokOID + " (appid " + appID + ", tenant t1)", "another service principal or managed identity (object " + roleOID + ")"}},
+		{"oid mismatch, no SQLSTATE, no claims", mismatch, "", false, "service",
+			[]string{"the token is of the service principal or managed identity object " + tokOID + " (appid " + appID + ")",
+				"another service principal or managed identity (object " + roleOID + ")"}},
+		{"oid mismatch, only the publicly quoted words", "Service principal oid mismatch for role " + role + " does not match the appid " +
+			appID + " or oid " + tokOID + " in the token", "XX000", false, "service",
+			[]string{"object " + tokOID + " (appid " + appID + ")", "was created for another service principal or managed identity\n"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pgErr := &pgconn.PgError{Severity: "FATAL", Code: tc.code, Message: tc.msg}
+			if !loginRefused(pgErr) {
+				t.Fatalf("%q (SQLSTATE %q) is not taken for a refused login", tc.msg, tc.code)
+			}
+			c := NewClient(Config{Username: role, Entra: true})
+			if tc.claims {
+				c.token.Store(&tokenInfo{claims: claims})
+			}
+			ca := c.explainLogin(pgErr)
+			text := ca.what + "\n" + ca.advice
+			says := append(slices.Clone(tc.says), fmt.Sprintf("the server refused the Entra token of %q (%s: %s)", role, tc.code, tc.msg),
+				fmt.Sprintf("Either log in as the identity the role %q was created for", role))
+			for _, s := range says {
+				if !strings.Contains(text+"\n", s) {
+					t.Errorf("the diagnosis lacks %q:\n%s", s, text)
+				}
+			}
+			want := Fact{Topic: TopicTokenOtherIdentity, Role: role, TokenObjectID: tokOID, RoleKind: tc.kind}
+			if !tc.claims && tc.kind == "user" { // that text names no identifier
+				want.TokenObjectID = ""
+			}
+			if f := ca.fact; f.Topic != want.Topic || f.Role != want.Role || f.TokenObjectID != want.TokenObjectID || f.RoleKind != want.RoleKind {
+				t.Errorf("fact %+v, want %+v", f, want)
+			}
+		})
+	}
+	if loginRefused(&pgconn.PgError{Code: "XX000", Message: "some other failure of role[x]"}) {
+		t.Error("an unrelated XX000 is taken for a refused login")
 	}
 }

@@ -55,6 +55,11 @@ type Fact struct {
 	// ExpiresAt is when a refused token expired, when the token says so
 	// (zero: it does not).
 	ExpiresAt time.Time
+	// TokenObjectID is the object id of the identity a refused token was
+	// issued to, when the token or the server's text says ("": unknown);
+	// RoleKind is what the role it tried was created for, "user" or
+	// "service" (TopicTokenOtherIdentity).
+	TokenObjectID, RoleKind string
 	// Cloud is the cloud whose audience a refused token is for; Resource
 	// is the audience that the servers of the client's cloud take.
 	Cloud, Resource string
@@ -102,6 +107,10 @@ const (
 	// TopicOwnsObjects: Role, being dropped with nothing to hand its
 	// objects to, owns the objects that the error lists.
 	TopicOwnsObjects Topic = "owned objects need a new owner"
+	// TopicReadOnly: the server refused a change because it is read-only
+	// (SQLSTATE 25006); nothing was changed. ReadOnlyAdvice says why a
+	// server is read-only and what to do.
+	TopicReadOnly Topic = "server read-only"
 	// TopicOutage: the server answered earlier, then stayed unreachable for
 	// the whole outage bound (a failover or restart that lasted too long).
 	TopicOutage Topic = "outage"
@@ -176,6 +185,11 @@ const (
 	// that a credential fetches are renewed before they expire); ExpiresAt
 	// is when.
 	TopicTokenExpired Topic = "token expired"
+	// TopicTokenOtherIdentity: the server refused the token as another
+	// identity's than the one Role was created for (Azure's texts, whatever
+	// the SQLSTATE); TokenObjectID is the token's identity when known,
+	// RoleKind what Role was created for.
+	TopicTokenOtherIdentity Topic = "token of another identity"
 	// TopicTokenCloud: the token is for the audience of another cloud,
 	// Cloud; the client's cloud takes tokens for Resource.
 	TopicTokenCloud Topic = "token for another cloud"
@@ -232,6 +246,11 @@ var (
 	// where nothing can be changed; the write path (refuseReplica) and the
 	// actions (checkWritable) refuse it before any statement runs.
 	ErrReadReplica = errors.New("the server is a read replica")
+	// ErrReadOnly: the server refused a change with SQLSTATE 25006
+	// (read_only_sql_transaction): it is read-only (see ReadOnlyAdvice).
+	// Not retried: Azure keeps a full server read-only until storage is
+	// added, far longer than any wait within one operation.
+	ErrReadOnly = errors.New("the server is read-only")
 )
 
 // Kinds of one domain, where the domain really differs.
@@ -338,7 +357,7 @@ func (c *Client) classify(op string, obj Object, err error, domain domainRule) e
 	}
 	var already *Error
 	if errors.As(err, &already) {
-		return err
+		return readOnlyFirst(already, err)
 	}
 	e := &Error{Op: op, Object: obj, Err: err}
 	var lost *lostCommit
@@ -374,6 +393,10 @@ func (c *Client) classify(op string, obj Object, err error, domain domainRule) e
 	if e.Kind == nil {
 		e.Kind = commonKind(pgErr)
 	}
+	if e.Advice == "" && errors.Is(e.Kind, ErrReadOnly) {
+		e.Advice = ReadOnlyAdvice
+		e.Fact = Fact{Topic: TopicReadOnly}
+	}
 	if e.Advice == "" && errors.Is(e.Kind, ErrDatabaseMissing) {
 		e.Advice = databaseMissingAdvice(obj.Database)
 		e.Fact = Fact{Topic: TopicDatabaseMissing}
@@ -381,11 +404,25 @@ func (c *Client) classify(op string, obj Object, err error, domain domainRule) e
 	return e
 }
 
+// readOnlyFirst: a change refused because the server is read-only (25006)
+// is told as such, whatever the domain made of the failing statement (a
+// refused relabel, a grant it could not make): the domain's advice would
+// send the user after permissions that are not the problem.
+func readOnlyFirst(e *Error, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.Is(e.Kind, ErrReadOnly) || !errors.As(e.Err, &pgErr) || pgErr.Code != "25006" {
+		return err
+	}
+	return &Error{Op: e.Op, Object: e.Object, Kind: ErrReadOnly, Err: e.Err, Advice: ReadOnlyAdvice, Fact: Fact{Topic: TopicReadOnly}}
+}
+
 // commonKind is the kind of the SQLSTATEs every domain shares.
 func commonKind(pgErr *pgconn.PgError) error {
 	switch pgErr.Code {
 	case "3D000": // invalid_catalog_name
 		return ErrDatabaseMissing
+	case "25006": // read_only_sql_transaction
+		return ErrReadOnly
 	case "42501": // insufficient_privilege
 		return ErrPermissionDenied
 	case "42704": // undefined_object
@@ -405,6 +442,28 @@ func commonKind(pgErr *pgconn.PgError) error {
 	}
 	return nil
 }
+
+// ReadOnlyAdvice says why a server refuses changes with SQLSTATE 25006 and
+// what to do. The transaction that hit it rolled back: nothing was changed.
+//
+// Azure switches a flexible server to read-only "when the storage usage
+// reaches 95 percent or when the available capacity is less than 5 GiB"
+// (Learn, concepts-storage, "Reach Storage Limits"; concepts-limits,
+// "Storage"), and storage autogrow exists to prevent it. GUESS: how it does
+// so (the server parameter default_transaction_read_only turned on, which
+// is what makes PostgreSQL answer 25006 to every role; Learn does not say).
+// The emulator's tests make a server read-only that way (ALTER SYSTEM, then
+// pg_reload_conf()); a live test on a server filled to 95% would settle it.
+// A read replica (hot standby) answers 25006 too, and so may a server that
+// Azure holds read-only while it starts, stops or is restored (GUESS, not
+// documented).
+const ReadOnlyAdvice = "The server is read-only: it refused the change (SQLSTATE 25006), and nothing was changed. Likely reasons:\n" +
+	"- its storage is full: Azure switches a flexible server to read-only when 95% of its storage is used or less than 5 GiB are free;\n" +
+	"- it is a read replica, which takes no changes;\n" +
+	"- it is being started, stopped, restored or scaled, or someone set the server parameter default_transaction_read_only.\n" +
+	"What to do: check the server's storage (metric storage_percent) and grow it (az postgres flexible-server update --storage-size), " +
+	"or turn on storage autogrow (--storage-auto-grow Enabled), or free space (drop unused logical replication slots, which keep WAL); " +
+	"connect to the primary server instead of a replica; then run the change again. It is not retried: a full server stays read-only until its storage grows."
 
 func databaseMissingAdvice(database string) string {
 	return fmt.Sprintf("The server has no database %q (names are case-sensitive). Create it first "+

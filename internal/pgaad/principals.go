@@ -171,7 +171,7 @@ func principalFromRow(name string, r roleRow, found bool) (Principal, error) {
 	if !ok {
 		return Principal{}, &Error{Op: "reading principal", Object: roleObject(name), Kind: ErrNotEntraPrincipal,
 			Advice: "The role exists but carries no pgaadauth security label: it is a plain PostgreSQL role, not one created by " +
-				"pgaadauth_create_principal. Manage it with a general PostgreSQL tool, or drop it and create the Entra principal.",
+				"pgaadauth_create_principal. Manage it as a plain role (azurepg_role), or drop it and create the Entra principal.",
 			Fact: Fact{Topic: TopicNotEntraPrincipal}}
 	}
 	return p, nil

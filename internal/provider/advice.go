@@ -67,7 +67,8 @@ var adviceFor = map[pgaad.Topic]func(e *pgaad.Error) string{
 	},
 	pgaad.TopicNotEntraPrincipal: func(*pgaad.Error) string {
 		return "The role exists but carries no pgaadauth security label: it is a plain PostgreSQL role, not one created by " +
-			"pgaadauth_create_principal. Manage it with a general PostgreSQL tool, or drop it and let Terraform create the Entra principal."
+			"pgaadauth_create_principal. Manage it as azurepg_role (terraform import azurepg_role.<name> with the role's name), or drop " +
+			"it and let Terraform create the Entra principal."
 	},
 	pgaad.TopicTypeMismatch: func(e *pgaad.Error) string {
 		t := e.Fact.TenantType
@@ -84,6 +85,16 @@ var adviceFor = map[pgaad.Topic]func(e *pgaad.Error) string{
 		return "The role still owns objects or holds privileges (listed above; \"N objects in database X\" means look there). " +
 			"Hand them over, then delete the principal again. With Terraform 1.14, the azurepg_reassign_owned action does it " +
 			"database by database (after the GRANT below). By hand, as the Entra admin, " + e.Fact.Steps
+	},
+	pgaad.TopicReadOnly: func(*pgaad.Error) string {
+		return "The server is read-only: it refused the change (SQLSTATE 25006), and nothing was changed. Likely reasons:\n" +
+			"- its storage is full: Azure switches a flexible server to read-only when 95% of its storage is used or less than 5 GiB are free;\n" +
+			"- the provider's host is a read replica, which takes no changes;\n" +
+			"- the server is being started, stopped, restored or scaled, or someone set the server parameter default_transaction_read_only.\n" +
+			"What to do: grow the storage (storage_mb of azurerm_postgresql_flexible_server, or az postgres flexible-server update --storage-size) " +
+			"or turn on storage autogrow (auto_grow_enabled = true), or free space (drop unused logical replication slots, which keep WAL); " +
+			"point the provider's host at the primary server, not a replica. Then run terraform apply again: the provider does not wait " +
+			"for a read-only server, which stays read-only until its storage grows. Plans and refreshes still work meanwhile."
 	},
 	pgaad.TopicOutage: func(*pgaad.Error) string {
 		return "The server went away during the run: a high-availability failover (60 to 120 s on Azure), a restart for " +
@@ -183,6 +194,18 @@ var adviceFor = map[pgaad.Topic]func(e *pgaad.Error) string{
 			return staticToken
 		}
 		return staticToken + " Check this machine's clock too."
+	},
+	pgaad.TopicTokenOtherIdentity: func(e *pgaad.Error) string {
+		target := "the token's identity"
+		if e.Fact.TokenObjectID != "" {
+			target += " (object " + e.Fact.TokenObjectID + ")"
+		}
+		how := "for a managed identity or service principal, auth_method and client_id select it"
+		if e.Fact.RoleKind == "user" {
+			how = "for a user's role, a token of that user: auth_method = \"azure_cli\" after az login as that user, or access_token"
+		}
+		return fmt.Sprintf("Either log in as the identity the role %q was created for (%s), or set username to the role created for %s; "+
+			"if it has none, create one with azurepg_principal (object_id and type) as an Entra admin of the server.", e.Fact.Role, how, target)
 	},
 	pgaad.TopicTokenCloud: func(e *pgaad.Error) string {
 		return fmt.Sprintf("Set the provider's cloud to %q if the server is in that cloud, or get a token for %s/.default.", e.Fact.Cloud, e.Fact.Resource)

@@ -278,7 +278,7 @@ func (r *aiSettingsResource) write(ctx context.Context, plan tfsdk.Plan, config 
 	}
 	diags.Append(state.Set(ctx, plan.Raw)...)
 	diags.Append(state.SetAttribute(ctx, path.Root("id"), database)...)
-	diags.Append(aiSettingsIdentity.set(ctx, identity, priorIdentity, r.data.serverHost(srv), database.ValueString())...)
+	diags.Append(aiSettingsIdentity.set(ctx, identity, priorIdentity, r.data.serverOf(srv), database.ValueString())...)
 }
 
 func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -286,7 +286,7 @@ func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest,
 	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("database"), &database)...)
 	// First: the framework wants the identity even from a Read that removes the resource.
 	srv := serverIn(ctx, req.State, &resp.Diagnostics)
-	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(srv), database.ValueString())...)
+	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), database.ValueString())...)
 	state := getAIConfig(ctx, req.State, &resp.Diagnostics)
 	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
@@ -327,6 +327,7 @@ func (r *aiSettingsResource) Read(ctx context.Context, req resource.ReadRequest,
 
 // ModifyPlan shows the id in the plan: it is the database name.
 func (r *aiSettingsResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.data.replaceIfServerMoved(ctx, req, resp)
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
@@ -387,7 +388,7 @@ func (r *aiSettingsResource) ImportState(ctx context.Context, req resource.Impor
 			}
 		}
 	}
-	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(srv), database)...)
+	resp.Diagnostics.Append(aiSettingsIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), database)...)
 }
 
 // ValidateConfig checks what single attributes cannot: keys against auth_type.

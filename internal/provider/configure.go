@@ -138,8 +138,9 @@ func configure(m providerModel, version string) *providerData {
 		d.problem = fmt.Sprintf("failover_timeout (%s) is shorter than connect_timeout (%s): a single attempt to connect may take "+
 			"connect_timeout, so failover_timeout must be at least as long. Raise failover_timeout or lower connect_timeout",
 			s.FailoverTimeout, s.ConnectTimeout)
-	case s.Host == "":
-		d.problem = "no host: set the provider's host (or AZUREPG_HOST / PGHOST) to the server's name, e.g. myserver.postgres.database.azure.com"
+	case s.Host == "" && len(s.AllowedHosts) == 0:
+		d.problem = "no host: set the provider's host (or AZUREPG_HOST / PGHOST) to the server's name, e.g. myserver.postgres.database.azure.com " +
+			"(or, for a fleet whose resources each name their host, list the servers in allowed_hosts)"
 	case s.Username == "":
 		d.problem = "no username: set the provider's username (or AZUREPG_USERNAME / PGUSER) to the Entra principal's exact name, e.g. the managed identity's display name"
 	}
@@ -234,12 +235,19 @@ func (d *providerData) sharedFor(host string, port int) (*sharedClient, error) {
 		return nil, fmt.Errorf("%w: %s", errNotConfigured, d.problem)
 	}
 	s := d.settings
+	if host == "" && s.Host == "" {
+		return nil, fmt.Errorf("%w: no host: this resource names no host, and the provider has none: set the resource's host "+
+			"to one of the provider's allowed_hosts (%s), or set the provider's host (or AZUREPG_HOST / PGHOST)",
+			errNotConfigured, strings.Join(s.AllowedHosts, ", "))
+	}
 	if host != "" {
 		if err := d.checkAllowed(host); err != nil {
 			return nil, err
 		}
 		s.Host = host
 	}
+	// One client per server: host names are case-insensitive.
+	s.Host = strings.ToLower(s.Host)
 	if port != 0 {
 		s.Port = port
 	}

@@ -90,6 +90,7 @@ var kindSummaries = []struct {
 }{
 	{pgaad.ErrConnection, "Cannot connect to the server", ""},
 	{pgaad.ErrReadReplica, "Server is a read replica", ""},
+	{pgaad.ErrReadOnly, "Server is read-only", ""},
 	{pgaad.ErrRelabelRefused, "Server refused to relabel the principal", ""},
 	{pgaad.ErrDatabaseMissing, "Database does not exist", "database"},
 	{pgaad.ErrNotInTenant, "Name not found in the Microsoft Entra tenant", ""},

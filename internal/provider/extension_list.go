@@ -55,7 +55,7 @@ func (l *extensionList) List(ctx context.Context, req list.ListRequest, stream *
 		stream.Results = list.ListResultsStreamDiagnostics(diags)
 		return
 	}
-	srv := l.data.serverHost(m.serverModel)
+	srv := l.data.serverOf(m.serverModel)
 	stream.Results = func(push func(list.ListResult) bool) {
 		var n int64
 		stopped := false

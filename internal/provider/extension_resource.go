@@ -179,14 +179,14 @@ func (r *extensionResource) Create(ctx context.Context, req resource.CreateReque
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x, plan.serverModel))...)
-	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, nil, r.data.serverHost(plan.serverModel), x.Database, x.Name)...)
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, nil, r.data.serverOf(plan.serverModel), x.Database, x.Name)...)
 }
 
 func (r *extensionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state extensionModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(state.serverModel), state.Database.ValueString(), state.Name.ValueString())...)
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(state.serverModel), state.Database.ValueString(), state.Name.ValueString())...)
 	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -208,6 +208,7 @@ func (r *extensionResource) Read(ctx context.Context, req resource.ReadRequest, 
 
 // ModifyPlan shows the id in the plan: it depends only on database and name.
 func (r *extensionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.data.replaceIfServerMoved(ctx, req, resp)
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
@@ -246,7 +247,7 @@ func (r *extensionResource) Update(ctx context.Context, req resource.UpdateReque
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x, plan.serverModel))...)
-	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(plan.serverModel), x.Database, x.Name)...)
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(plan.serverModel), x.Database, x.Name)...)
 }
 
 func (r *extensionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -288,5 +289,5 @@ func (r *extensionResource) ImportState(ctx context.Context, req resource.Import
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, extensionState(x, srv))...)
-	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(srv), x.Database, x.Name)...)
+	resp.Diagnostics.Append(extensionIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), x.Database, x.Name)...)
 }

@@ -533,3 +533,55 @@ resource "azurepg_principal" "elsewhere" {
 		t.Errorf("AZUREPG_HOST is %q: the test assumes the provider's host is localhost", os.Getenv("AZUREPG_HOST"))
 	}
 }
+
+// TestAccFleetNoProviderHost: a provider block without a host of its own,
+// whose allowed_hosts lists the fleet, manages resources that each name
+// their server; a resource that names none fails, saying so, and the
+// others stay as they are.
+func TestAccFleetNoProviderHost(t *testing.T) {
+	e := acctest.Emulator(t)
+	admin := acctest.NewAdmin(t)
+	role := acctest.NewObject(t, "managed_identity", `fleet "no provider host"; é @x`).Name
+	lost := acctest.NewObject(t, "managed_identity", `fleet "no host at all"; ü`).Name
+	roleExists := func(t *testing.T, name string) bool {
+		t.Helper()
+		_, exists := dependencies(t, name)
+		return exists
+	}
+	hosted := fmt.Sprintf(`
+resource "azurepg_principal" "hosted" {
+  host = "LocalHost"
+  port = %d
+  name = %s
+  type = "service"
+}
+`, e.Port(), hclquote.String(role))
+	provider := acctest.ProviderBlock(admin, `allowed_hosts = ["localhost"]`)
+	env := map[string]string{"AZUREPG_HOST": "", "PGHOST": ""}
+	w := acctest.NewWorkdir(t, acctest.RequiredProviders+provider+hosted, env)
+	w.MustRun("apply", "-auto-approve", "-input=false", "-no-color")
+	t.Cleanup(func() { w.Run("destroy", "-auto-approve", "-input=false", "-no-color") })
+	if !roleExists(t, role) {
+		t.Fatalf("%q is not on the server after the apply", role)
+	}
+	w.MustRun("plan", "-detailed-exitcode", "-input=false", "-no-color")
+
+	w.SetConfig(acctest.RequiredProviders + provider + hosted + fmt.Sprintf(`
+resource "azurepg_principal" "nowhere" {
+  name = %s
+  type = "service"
+}
+`, hclquote.String(lost)))
+	r := w.Run("apply", "-auto-approve", "-input=false", "-no-color")
+	out := flat(r.Stdout + r.Stderr)
+	if r.Err == nil || !strings.Contains(out, "this resource names no host, and the provider has none") ||
+		!strings.Contains(out, "allowed_hosts (localhost)") || !strings.Contains(out, "azurepg_principal.nowhere") {
+		t.Fatalf("a resource without a host under a provider without one: want the no-host error on it (%v):\n%s", r.Err, out)
+	}
+	if roleExists(t, lost) {
+		t.Errorf("%q was created on some server", lost)
+	}
+	if !roleExists(t, role) {
+		t.Errorf("%q is gone after the failed apply", role)
+	}
+}

@@ -51,10 +51,10 @@ resource "azurepg_default_privileges" "d" {
 				Config: cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectIdentity("azurepg_grant.g", map[string]knownvalue.Check{
-						"host": knownvalue.StringExact(host), "id": knownvalue.StringExact(grantID),
+						"host": knownvalue.StringExact(host), "port": knownvalue.Null(), "id": knownvalue.StringExact(grantID),
 					}),
 					statecheck.ExpectIdentity("azurepg_default_privileges.d", map[string]knownvalue.Check{
-						"host": knownvalue.StringExact(host), "id": knownvalue.StringExact(dpID),
+						"host": knownvalue.StringExact(host), "port": knownvalue.Null(), "id": knownvalue.StringExact(dpID),
 					}),
 				},
 			},

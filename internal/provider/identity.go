@@ -34,11 +34,15 @@ type identityDef struct {
 	parts    []identityPart
 }
 
-// identityHostAttr is the server's part of every identity. A port is not
-// part of it: an Azure server answers on one (5432; PgBouncer's 6432 is the
-// same server), and import by identity uses the provider's port; an import
-// ID may name another (azurepg://host:port/...).
-const identityHostAttr = "host"
+// identityHostAttr and identityPortAttr are the server's part of every
+// identity. The port is there only when the resource names one: Azure
+// servers answer on 5432 (PgBouncer's 6432 is the same server), and a
+// fleet reached through tunnels or proxies on other ports needs it to
+// import by identity from the right server.
+const (
+	identityHostAttr = "host"
+	identityPortAttr = "port"
+)
 
 func (d identityDef) schema() identityschema.Schema {
 	attrs := map[string]identityschema.Attribute{
@@ -47,6 +51,11 @@ func (d identityDef) schema() identityschema.Schema {
 			Description: "The server's host name (case-insensitive): the resource's `host`, else the provider's. " +
 				"Optional in an import block: it defaults to the provider's host; another host must be in the provider's `allowed_hosts`.",
 		},
+		identityPortAttr: identityschema.Int64Attribute{
+			OptionalForImport: true,
+			Description: "The server's port when the resource names one (its `port`); null: the provider's. " +
+				"Optional in an import block: it defaults to the provider's port.",
+		},
 	}
 	for _, p := range d.parts {
 		attrs[p.attr] = identityschema.StringAttribute{RequiredForImport: true, Description: p.description}
@@ -54,23 +63,27 @@ func (d identityDef) schema() identityschema.Schema {
 	return identityschema.Schema{Attributes: attrs}
 }
 
-// set writes the identity: the prior identity's host when it has one, else
-// the server's; values in the order of d.parts. out may be nil (no identity support in the request), and then set
-// does nothing.
-func (d identityDef) set(ctx context.Context, out, prior *tfsdk.ResourceIdentity, host string, values ...string) diag.Diagnostics {
+// set writes the identity: the prior identity's server when it has one
+// (an identity must not change), else srv; values in the order of
+// d.parts. out may be nil (no identity support in the request), and then
+// set does nothing.
+func (d identityDef) set(ctx context.Context, out, prior *tfsdk.ResourceIdentity, srv identityServer, values ...string) diag.Diagnostics {
 	var diags diag.Diagnostics
 	if out == nil {
 		return diags
 	}
-	h := types.StringValue(strings.ToLower(host))
+	h, port := types.StringValue(strings.ToLower(srv.host)), srv.port
 	if prior != nil && !prior.Raw.IsNull() {
 		var old types.String
+		var oldPort types.Int64
 		diags.Append(prior.GetAttribute(ctx, path.Root(identityHostAttr), &old)...)
+		diags.Append(prior.GetAttribute(ctx, path.Root(identityPortAttr), &oldPort)...)
 		if old.ValueString() != "" {
-			h = old
+			h, port = old, oldPort
 		}
 	}
 	diags.Append(out.SetAttribute(ctx, path.Root(identityHostAttr), h)...)
+	diags.Append(out.SetAttribute(ctx, path.Root(identityPortAttr), port)...)
 	for i, p := range d.parts {
 		diags.Append(out.SetAttribute(ctx, path.Root(p.attr), types.StringValue(values[i]))...)
 	}
@@ -78,23 +91,40 @@ func (d identityDef) set(ctx context.Context, out, prior *tfsdk.ResourceIdentity
 }
 
 // fromImport returns the names from an import block's identity, in the
-// order of d.parts, and the server it names (null host and port: the
-// provider's); ok is false when the import used an ID instead. A host that
-// the provider may not log in to is an error.
+// order of d.parts, and the server it names (host and port as written;
+// null: the provider's); ok is false when the import used an ID instead.
+// A host that the provider may not log in to is an error.
 func (d identityDef) fromImport(ctx context.Context, req resource.ImportStateRequest, data *providerData) (values []string, srv serverModel, ok bool, diags diag.Diagnostics) {
 	srv = serverModel{Host: types.StringNull(), Port: types.Int64Null()}
 	if req.ID != "" || req.Identity == nil || req.Identity.Raw.IsNull() {
 		return nil, srv, false, nil
 	}
 	var host types.String
+	var port types.Int64
 	diags.Append(req.Identity.GetAttribute(ctx, path.Root(identityHostAttr), &host)...)
-	if h := host.ValueString(); h != "" && !strings.EqualFold(h, data.host()) {
-		if err := data.checkAllowed(h); err != nil {
-			diags.AddAttributeError(path.Root(identityHostAttr), "Server not allowed",
-				fmt.Sprintf("The import block's identity for %s names another server: %s.", d.resource, err))
-			return nil, srv, false, diags
+	diags.Append(req.Identity.GetAttribute(ctx, path.Root(identityPortAttr), &port)...)
+	// Identities always carry a host (what terraform query writes into
+	// import blocks): the provider's own server is stored as null host
+	// and port, as the configuration that query generates has it. A
+	// configuration that names it all the same plans an update in place,
+	// not a replacement (replaceIfServerMoved).
+	if port.ValueInt64() < 0 || port.ValueInt64() > 65535 || (!port.IsNull() && port.ValueInt64() == 0) {
+		diags.AddAttributeError(path.Root(identityPortAttr), "Invalid port",
+			fmt.Sprintf("The import block's identity for %s names port %d; a port is from 1 to 65535.", d.resource, port.ValueInt64()))
+		return nil, srv, false, diags
+	}
+	providers := (host.ValueString() == "" || strings.EqualFold(host.ValueString(), data.host())) &&
+		(port.IsNull() || int(port.ValueInt64()) == data.port())
+	if !providers {
+		if h := host.ValueString(); h != "" {
+			if err := data.checkAllowed(h); err != nil {
+				diags.AddAttributeError(path.Root(identityHostAttr), "Server not allowed",
+					fmt.Sprintf("The import block's identity for %s names another server: %s.", d.resource, err))
+				return nil, srv, false, diags
+			}
+			srv.Host = types.StringValue(h)
 		}
-		srv.Host = types.StringValue(h)
+		srv.Port = port
 	}
 	for _, p := range d.parts {
 		var v types.String
@@ -163,6 +193,14 @@ func importIDServer(id string, data *providerData, diags *diag.Diagnostics) (str
 		}
 	}
 	return rest, srv, true
+}
+
+// port is the port the provider connects to (0 when not configured).
+func (d *providerData) port() int {
+	if d == nil {
+		return 0
+	}
+	return d.settings.Port
 }
 
 // host is the host the provider connects to ("" when not configured).

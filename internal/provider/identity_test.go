@@ -63,13 +63,13 @@ func TestAccIdentityInStateAndImport(t *testing.T) {
 				Config: cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectIdentity("azurepg_principal.p", map[string]knownvalue.Check{
-						"host": knownvalue.StringExact(host), "name": knownvalue.StringExact(role),
+						"host": knownvalue.StringExact(host), "port": knownvalue.Null(), "name": knownvalue.StringExact(role),
 					}),
 					statecheck.ExpectIdentity("azurepg_extension.x", map[string]knownvalue.Check{
-						"host": knownvalue.StringExact(host), "database": knownvalue.StringExact(db), "name": knownvalue.StringExact("azure_ai"),
+						"host": knownvalue.StringExact(host), "port": knownvalue.Null(), "database": knownvalue.StringExact(db), "name": knownvalue.StringExact("azure_ai"),
 					}),
 					statecheck.ExpectIdentity("azurepg_ai_settings.s", map[string]knownvalue.Check{
-						"host": knownvalue.StringExact(host), "database": knownvalue.StringExact(db),
+						"host": knownvalue.StringExact(host), "port": knownvalue.Null(), "database": knownvalue.StringExact(db),
 					}),
 				},
 			},
@@ -150,9 +150,9 @@ func TestAccIdentityUpgradeFrom111(t *testing.T) {
 		t.Fatalf("apply changed something:\n%s", r.Stdout)
 	}
 	want := map[string]string{
-		"azurepg_principal.p":   fmt.Sprintf(`{"host":%q,"name":%q}`, os.Getenv("AZUREPG_HOST"), role),
-		"azurepg_extension.x":   fmt.Sprintf(`{"database":%q,"host":%q,"name":"azure_ai"}`, db, os.Getenv("AZUREPG_HOST")),
-		"azurepg_ai_settings.s": fmt.Sprintf(`{"database":%q,"host":%q}`, db, os.Getenv("AZUREPG_HOST")),
+		"azurepg_principal.p":   fmt.Sprintf(`{"host":%q,"name":%q,"port":null}`, os.Getenv("AZUREPG_HOST"), role),
+		"azurepg_extension.x":   fmt.Sprintf(`{"database":%q,"host":%q,"name":"azure_ai","port":null}`, db, os.Getenv("AZUREPG_HOST")),
+		"azurepg_ai_settings.s": fmt.Sprintf(`{"database":%q,"host":%q,"port":null}`, db, os.Getenv("AZUREPG_HOST")),
 	}
 	got := stateIdentities(t, w.Dir)
 	for addr, id := range want {

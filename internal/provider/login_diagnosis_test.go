@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
@@ -29,7 +30,9 @@ data "azurepg_principals" "all" {}
 // TestLoginDiagnosis: when the server refuses a token, the error says which
 // cause applies, from the emulator's Azure text and the token's claims
 // decoded before connecting: expired at T, another audience (naming the
-// cloud setting), not a JWT, another identity than username.
+// cloud setting), not a JWT, another identity's token (Azure's two texts:
+// a role of another managed identity, a user's role), naming whose token
+// it was and what to set.
 func TestLoginDiagnosis(t *testing.T) {
 	e := acctest.Emulator(t)
 	ctx := context.Background()
@@ -62,6 +65,17 @@ func TestLoginDiagnosis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	admin, ok := e.Object(e.AdminName())
+	if !ok {
+		t.Fatalf("the emulator's tenant has no %q", e.AdminName())
+	}
+	// A user's role, for the managed identity's token.
+	user := acctest.NewObject(t, "user", "acc-login-user")
+	userRole := acctest.LongName(`acc login "user" @ é; 'x' `, 63)
+	acctest.SuperExec(t, "postgres", "SELECT azure_emulator.create_role($1, 'user', $2, false, false)", userRole, user.ObjectID)
+	t.Cleanup(func() { acctest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+pgx.Identifier{userRole}.Sanitize()) })
+	otherWho := fmt.Sprintf("the token is of the service principal or managed identity object %s (appid %s, tenant %s), but the role",
+		other.ObjectID, other.ClientID, e.TenantID())
 
 	resource.ParallelTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: acctest.ProviderFactories,
@@ -89,11 +103,26 @@ func TestLoginDiagnosis(t *testing.T) {
 					"let the provider fetch tokens with another auth_method"),
 			},
 			{
+				// Azure's oid-mismatch text (the admin's role is a managed
+				// identity's), diagnosed by its text.
 				Config: tokenConfig(e.AdminName(), otherTok.Value),
 				ExpectError: words("Cannot connect to the server",
-					fmt.Sprintf("the token is for object %s (appid %s, tenant %s); the user name %q must be the role of that identity",
-						other.ObjectID, other.ClientID, e.TenantID(), e.AdminName()),
-					"(tenant_id, cloud), and auth_method/client_id select the identity", "the role's Entra object was not deleted and recreated"),
+					"Service principal oid mismatch for role["+e.AdminName()+"]",
+					otherWho, fmt.Sprintf("%q was created for another service principal or managed identity (object %s)", e.AdminName(), admin.ObjectID),
+					fmt.Sprintf("Either log in as the identity the role %q was created for (for a managed identity or service principal, "+
+						"auth_method and client_id select it), or set username to the role created for the token's identity (object %s);",
+						e.AdminName(), other.ObjectID),
+					"create one with azurepg_principal (object_id and type)"),
+			},
+			{
+				// Azure's text for an application's token for a user's role.
+				Config: tokenConfig(userRole, otherTok.Value),
+				ExpectError: words("Cannot connect to the server",
+					"Service Principals cannot generate AAD_AUTH_TOKENTYPE_APP_USER tokens for role["+userRole+"]",
+					otherWho, fmt.Sprintf("%q was created for a user, whose own token alone logs in as it", userRole),
+					fmt.Sprintf("Either log in as the identity the role %q was created for (for a user's role, a token of that user: "+
+						"auth_method = \"azure_cli\" after az login as that user, or access_token), or set username to the role created "+
+						"for the token's identity (object %s);", userRole, other.ObjectID)),
 			},
 			{
 				// The same provider settings with a good token log in.

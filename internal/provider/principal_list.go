@@ -74,7 +74,7 @@ func (l *principalList) List(ctx context.Context, req list.ListRequest, stream *
 		return
 	}
 	filter := pgaad.PrincipalFilter{Type: m.Type.ValueString(), AdminsOnly: m.AdminsOnly.ValueBool(), NameLike: m.NameLike.ValueString()}
-	srv := l.data.serverHost(m.serverModel)
+	srv := l.data.serverOf(m.serverModel)
 	stream.Results = func(push func(list.ListResult) bool) {
 		var n int64
 		stopped := false

@@ -79,7 +79,8 @@ func movedPlainRoleError(diags *diag.Diagnostics, name string) {
 		fmt.Sprintf("A moved block hands the %s %q to azurepg_principal, but on the server it is a plain PostgreSQL role: "+
 			"it has no pgaadauth security label, so Microsoft Entra ID cannot log in as it and azurepg_principal cannot "+
 			"manage it.\n\n"+
-			"Nothing was changed. Remove the moved block and keep this role as a postgresql_role. If it should be an Entra "+
+			"Nothing was changed. Move it to azurepg_role instead (moved { from = postgresql_role.<name>, to = azurepg_role.<name> }), "+
+			"or remove the moved block and keep it as a postgresql_role. If it should be an Entra "+
 			"principal, give it its label first (for example apply your postgresql_security_label with label provider "+
 			"\"pgaadauth\"), or create it anew with azurepg_principal; then move it with removed and import blocks "+
 			"instead:\n\n%s", postgresqlRoleType, name, removedImportAdvice(name)))

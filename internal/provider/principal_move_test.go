@@ -285,7 +285,7 @@ resource "azurepg_principal" "app" {
 }
 `, plain),
 				ExpectError: words("Moved role is not a Microsoft Entra principal", "postgresql_role", fmt.Sprintf("%q", plain),
-					"plain PostgreSQL role", "no pgaadauth security label", "Remove the moved block",
+					"plain PostgreSQL role", "no pgaadauth security label", "to = azurepg_role.<name>", "remove the moved block",
 					"removed {", "destroy = false", "import {", "to = azurepg_principal.<name>"),
 			},
 			{

@@ -200,14 +200,14 @@ func (r *principalResource) Create(ctx context.Context, req resource.CreateReque
 	state := principalState(p, plan.ObjectID)
 	state.ReassignOwnedTo, state.serverModel = plan.ReassignOwnedTo, plan.serverModel
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, nil, r.data.serverHost(plan.serverModel), p.Name)...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, nil, r.data.serverOf(plan.serverModel), p.Name)...)
 }
 
 func (r *principalResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state principalModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(state.serverModel), state.Name.ValueString())...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(state.serverModel), state.Name.ValueString())...)
 	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -253,6 +253,7 @@ func addDisagreement(diags *diag.Diagnostics, p pgaad.Principal) {
 // ModifyPlan shows the id in the plan: it is the name, known before apply
 // even when the principal is replaced.
 func (r *principalResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.data.replaceIfServerMoved(ctx, req, resp)
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
@@ -282,10 +283,12 @@ func (r *principalResource) Update(ctx context.Context, req resource.UpdateReque
 		return
 	}
 	if plan.Admin.Equal(prior.Admin) && plan.MFA.Equal(prior.MFA) {
-		// Only reassign_owned_to changed: nothing to do on the server.
+		// Only reassign_owned_to, or the way the server is written (the
+		// same server), changed: nothing to do on the server.
 		prior.ReassignOwnedTo = plan.ReassignOwnedTo
+		prior.serverModel = plan.serverModel
 		resp.Diagnostics.Append(resp.State.Set(ctx, prior)...)
-		resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(prior.serverModel), prior.Name.ValueString())...)
+		resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(prior.serverModel), prior.Name.ValueString())...)
 		return
 	}
 	client, diags := r.data.clientOf(plan.serverModel)
@@ -311,7 +314,7 @@ func (r *principalResource) Update(ctx context.Context, req resource.UpdateReque
 	state := principalState(p, prior.ObjectID)
 	state.ReassignOwnedTo, state.serverModel = plan.ReassignOwnedTo, plan.serverModel
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(plan.serverModel), p.Name)...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(plan.serverModel), p.Name)...)
 }
 
 // ValidateConfig warns about mfa on a service principal or managed
@@ -380,7 +383,7 @@ func (r *principalResource) ImportState(ctx context.Context, req resource.Import
 	state := principalState(p, types.StringNull())
 	state.serverModel = srv
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
-	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(srv), p.Name)...)
+	resp.Diagnostics.Append(principalIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), p.Name)...)
 }
 
 // principalState is the state for a principal read from the server. The

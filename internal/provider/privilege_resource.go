@@ -90,7 +90,7 @@ func (r *privilegeResource[M, T, R]) Create(ctx context.Context, req resource.Cr
 	}
 	if m, t, ok := r.write(ctx, plan, &resp.Diagnostics); ok {
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-		resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, nil, r.data.serverHost(r.kind.server(plan)), r.kind.id(t))...)
+		resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, nil, r.data.serverOf(r.kind.server(plan)), r.kind.id(t))...)
 	}
 }
 
@@ -102,7 +102,7 @@ func (r *privilegeResource[M, T, R]) Update(ctx context.Context, req resource.Up
 	}
 	if m, t, ok := r.write(ctx, plan, &resp.Diagnostics); ok {
 		resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
-		resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(r.kind.server(plan)), r.kind.id(t))...)
+		resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(r.kind.server(plan)), r.kind.id(t))...)
 	}
 }
 
@@ -115,7 +115,7 @@ func (r *privilegeResource[M, T, R]) Read(ctx context.Context, req resource.Read
 	t := r.kind.target(ctx, state, &resp.Diagnostics)
 	// First: the framework wants the identity even from a Read that removes the resource.
 	srv := r.kind.server(state)
-	resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(srv), r.kind.id(t))...)
+	resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), r.kind.id(t))...)
 	client, diags := r.data.clientOf(srv)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -154,6 +154,7 @@ func (r *privilegeResource[M, T, R]) Delete(ctx context.Context, req resource.De
 // ModifyPlan shows the id in the plan (it depends only on arguments) and
 // refuses, at plan time, privileges the server's version lacks.
 func (r *privilegeResource[M, T, R]) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.data.replaceIfServerMoved(ctx, req, resp)
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
@@ -198,7 +199,7 @@ func (r *privilegeResource[M, T, R]) ImportState(ctx context.Context, req resour
 		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, r.kind.withServer(r.kind.state(t, got, nil), srv))...)
-	resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(srv), r.kind.id(t))...)
+	resp.Diagnostics.Append(r.kind.identity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), r.kind.id(t))...)
 }
 
 // anyUnknown reports whether a value is not known yet (at plan time).

@@ -80,8 +80,9 @@ func (p *azurepgProvider) Schema(_ context.Context, _ provider.SchemaRequest, re
 			"Entra access token fetched for each new connection.",
 		Attributes: map[string]schema.Attribute{
 			"host": schema.StringAttribute{
-				Optional:            true,
-				MarkdownDescription: "The server's host name, e.g. `myserver.postgres.database.azure.com`. Falls back to `AZUREPG_HOST`, then `PGHOST`.",
+				Optional: true,
+				MarkdownDescription: "The server's host name, e.g. `myserver.postgres.database.azure.com`. Falls back to `AZUREPG_HOST`, then `PGHOST`. " +
+					"May be left out when every resource names its own `host` (a fleet), each listed in `allowed_hosts`.",
 			},
 			"port": schema.Int64Attribute{
 				Optional:            true,

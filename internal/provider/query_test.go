@@ -79,7 +79,7 @@ func TestAccQueryPrincipalList(t *testing.T) {
 					querycheck.ExpectLength("azurepg_principal.users", 0),
 					querycheck.ExpectLength("azurepg_principal.one", 1),
 					querycheck.ExpectIdentity("azurepg_principal.one", map[string]knownvalue.Check{
-						"host": knownvalue.StringExact(os.Getenv("AZUREPG_HOST")),
+						"host": knownvalue.StringExact(os.Getenv("AZUREPG_HOST")), "port": knownvalue.Null(),
 						"name": knownvalue.StringExact(names[3]),
 					}),
 				},
@@ -160,7 +160,7 @@ func TestAccQueryExtensionList(t *testing.T) {
 				QueryResultChecks: []querycheck.QueryResultCheck{
 					querycheck.ExpectLength("azurepg_extension.x", 3), // citext, hstore, plpgsql
 					querycheck.ExpectIdentity("azurepg_extension.x", map[string]knownvalue.Check{
-						"host": knownvalue.StringExact(os.Getenv("AZUREPG_HOST")), "database": knownvalue.StringExact(db), "name": knownvalue.StringExact("hstore"),
+						"host": knownvalue.StringExact(os.Getenv("AZUREPG_HOST")), "port": knownvalue.Null(), "database": knownvalue.StringExact(db), "name": knownvalue.StringExact("hstore"),
 					}),
 				},
 			},

@@ -223,14 +223,14 @@ func (r *roleMembershipResource) write(ctx context.Context, plan tfsdk.Plan, sta
 		return
 	}
 	diags.Append(state.Set(ctx, roleMembershipState(got, m.serverModel))...)
-	diags.Append(roleMembershipIdentity.set(ctx, identity, priorIdentity, r.data.serverHost(m.serverModel), got.Role, got.Member)...)
+	diags.Append(roleMembershipIdentity.set(ctx, identity, priorIdentity, r.data.serverOf(m.serverModel), got.Role, got.Member)...)
 }
 
 func (r *roleMembershipResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state roleMembershipModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(state.serverModel),
+	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(state.serverModel),
 		state.Role.ValueString(), state.Member.ValueString())...)
 	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
@@ -253,6 +253,7 @@ func (r *roleMembershipResource) Read(ctx context.Context, req resource.ReadRequ
 
 // ModifyPlan shows the id in the plan: it depends only on role and member.
 func (r *roleMembershipResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.data.replaceIfServerMoved(ctx, req, resp)
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
@@ -324,5 +325,5 @@ func (r *roleMembershipResource) ImportState(ctx context.Context, req resource.I
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleMembershipState(m, srv))...)
-	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(srv), m.Role, m.Member)...)
+	resp.Diagnostics.Append(roleMembershipIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), m.Role, m.Member)...)
 }

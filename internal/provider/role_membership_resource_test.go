@@ -308,7 +308,7 @@ func TestAccIdentityRoleMembership(t *testing.T) {
 				Config: cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectIdentity(addr, map[string]knownvalue.Check{
-						"host": knownvalue.StringExact(os.Getenv("AZUREPG_HOST")),
+						"host": knownvalue.StringExact(os.Getenv("AZUREPG_HOST")), "port": knownvalue.Null(),
 						"role": knownvalue.StringExact(role), "member": knownvalue.StringExact(member),
 					}),
 				},

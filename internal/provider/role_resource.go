@@ -187,6 +187,7 @@ func (r *roleResource) ValidateConfig(ctx context.Context, req resource.Validate
 
 // ModifyPlan shows the id (the name) in the plan.
 func (r *roleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.data.replaceIfServerMoved(ctx, req, resp)
 	if req.Plan.Raw.IsNull() {
 		return
 	}
@@ -259,13 +260,13 @@ func (r *roleResource) Create(ctx context.Context, req resource.CreateRequest, r
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleState(got, plan))...)
-	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, nil, r.data.serverHost(plan.serverModel), got.Name)...)
+	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, nil, r.data.serverOf(plan.serverModel), got.Name)...)
 }
 
 func (r *roleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state roleModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(state.serverModel), state.Name.ValueString())...)
+	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(state.serverModel), state.Name.ValueString())...)
 	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
@@ -300,7 +301,7 @@ func (r *roleResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, roleState(got, plan))...)
-	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(plan.serverModel), got.Name)...)
+	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(plan.serverModel), got.Name)...)
 }
 
 func (r *roleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -337,7 +338,7 @@ func (r *roleResource) ImportState(ctx context.Context, req resource.ImportState
 		serverModel: srv,
 		ValidUntil:  types.StringNull(), PasswordWOVersion: types.Int64Null(), ReassignOwnedTo: types.StringNull(),
 	}))...)
-	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(srv), got.Name)...)
+	resp.Diagnostics.Append(roleIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), got.Name)...)
 }
 
 var _ resource.ResourceWithMoveState = (*roleResource)(nil)

@@ -187,14 +187,14 @@ func (r *schemaResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, schemaState(s, plan.DropCascade, plan.serverModel))...)
-	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, nil, r.data.serverHost(plan.serverModel), s.Database, s.Name)...)
+	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, nil, r.data.serverOf(plan.serverModel), s.Database, s.Name)...)
 }
 
 func (r *schemaResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state schemaModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	// First: the framework wants the identity even from a Read that removes the resource.
-	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(state.serverModel),
+	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(state.serverModel),
 		state.Database.ValueString(), state.Name.ValueString())...)
 	client, diags := r.data.clientOf(state.serverModel)
 	resp.Diagnostics.Append(diags...)
@@ -217,6 +217,7 @@ func (r *schemaResource) Read(ctx context.Context, req resource.ReadRequest, res
 
 // ModifyPlan shows the id in the plan: it depends only on database and name.
 func (r *schemaResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.data.replaceIfServerMoved(ctx, req, resp)
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
@@ -255,7 +256,7 @@ func (r *schemaResource) Update(ctx context.Context, req resource.UpdateRequest,
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, schemaState(s, plan.DropCascade, plan.serverModel))...)
-	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(plan.serverModel), s.Database, s.Name)...)
+	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(plan.serverModel), s.Database, s.Name)...)
 }
 
 func (r *schemaResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -289,5 +290,5 @@ func (r *schemaResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, schemaState(s, types.BoolNull(), srv))...)
-	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverHost(srv), s.Database, s.Name)...)
+	resp.Diagnostics.Append(schemaIdentity.set(ctx, resp.Identity, req.Identity, r.data.serverOf(srv), s.Database, s.Name)...)
 }

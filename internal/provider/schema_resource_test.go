@@ -386,7 +386,7 @@ func TestAccIdentitySchema(t *testing.T) {
 				Config: cfg,
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectIdentity("azurepg_schema.s", map[string]knownvalue.Check{
-						"host": knownvalue.StringExact(os.Getenv("AZUREPG_HOST")), "database": knownvalue.StringExact(s.db),
+						"host": knownvalue.StringExact(os.Getenv("AZUREPG_HOST")), "port": knownvalue.Null(), "database": knownvalue.StringExact(s.db),
 						"name": knownvalue.StringExact(name),
 					}),
 				},

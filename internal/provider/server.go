@@ -14,10 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	listschema "github.com/hashicorp/terraform-plugin-framework/list/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -57,22 +55,69 @@ var (
 	portValidators = []validator.Int64{int64validator.Between(1, 65535)}
 )
 
-// serverResourceAttributes adds host and port to a resource's attributes;
-// changing either replaces the resource (it is another server's object).
+// serverResourceAttributes adds host and port to a resource's attributes.
+// Naming another server replaces the resource (it is another server's
+// object); the resource's ModifyPlan decides that (replaceIfServerMoved),
+// since only it knows the provider's host and port, which a null host or
+// port stands for.
 func serverResourceAttributes(attrs map[string]schema.Attribute, what string) map[string]schema.Attribute {
 	attrs["host"] = schema.StringAttribute{
-		Optional:            true,
-		MarkdownDescription: fmt.Sprintf(serverHostDescription+serverReplaceNote, what, what) + " " + serverImportNote,
-		Validators:          hostValidators,
-		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+		Optional: true,
+		MarkdownDescription: fmt.Sprintf(serverHostDescription+serverReplaceNote, what, what) + " " + serverSameNote + " " +
+			serverImportNote,
+		Validators: hostValidators,
 	}
 	attrs["port"] = schema.Int64Attribute{
 		Optional:            true,
 		MarkdownDescription: serverPortDescription + fmt.Sprintf(serverReplaceNote, what),
 		Validators:          portValidators,
-		PlanModifiers:       []planmodifier.Int64{int64planmodifier.RequiresReplace()},
 	}
 	return attrs
+}
+
+// serverSameNote: what does not count as naming another server.
+const serverSameNote = "Writing the provider's own host (in any case) or port, or removing them, is not another server: " +
+	"the plan updates the attribute in place."
+
+// replaceIfServerMoved, called by every resource's ModifyPlan, replaces the
+// resource when its plan names another server than its state: host names
+// compare without regard to case, and a null host or port is the
+// provider's. An unknown host or port, or a provider whose own host is not
+// known yet, replaces unless the values are the same as written.
+func (d *providerData) replaceIfServerMoved(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return // create or destroy
+	}
+	was := serverIn(ctx, req.State, &resp.Diagnostics)
+	now := serverIn(ctx, req.Plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	hostMoved, portMoved := !was.Host.Equal(now.Host), !was.Port.Equal(now.Port)
+	if d != nil && d.problem == "" && !now.Host.IsUnknown() && !now.Port.IsUnknown() {
+		wasHost, wasPort := d.effectiveServer(was)
+		nowHost, nowPort := d.effectiveServer(now)
+		hostMoved, portMoved = wasHost != nowHost, wasPort != nowPort
+	}
+	if hostMoved {
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("host"))
+	}
+	if portMoved {
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("port"))
+	}
+}
+
+// effectiveServer is the host (lower case) and port a model's object is
+// on, the provider's standing in for a null host or port.
+func (d *providerData) effectiveServer(m serverModel) (string, int) {
+	host, port := m.hostPort()
+	if host == "" {
+		host = d.settings.Host
+	}
+	if port == 0 {
+		port = d.settings.Port
+	}
+	return strings.ToLower(host), port
 }
 
 // serverDataSourceAttributes adds host and port to a data source's attributes.
@@ -139,13 +184,24 @@ func (d *providerData) checkServerIn(ctx context.Context, g attrGetter) diag.Dia
 	return d.checkServer(m)
 }
 
-// serverHost is the host a model's object is on, for its identity: the
-// resource's host, else the provider's.
-func (d *providerData) serverHost(m serverModel) string {
-	if h := m.Host.ValueString(); h != "" {
-		return h
+// identityServer is the server part of a resource identity: the host
+// (the resource's, else the provider's) and the port when the resource
+// names one (null: the provider's).
+type identityServer struct {
+	host string
+	port types.Int64
+}
+
+// serverOf is the server a model's object is on, for its identity.
+func (d *providerData) serverOf(m serverModel) identityServer {
+	s := identityServer{host: m.Host.ValueString(), port: types.Int64Null()}
+	if s.host == "" {
+		s.host = d.host()
 	}
-	return d.host()
+	if !m.Port.IsNull() && !m.Port.IsUnknown() {
+		s.port = m.Port
+	}
+	return s
 }
 
 // serverImportPrefix begins an import ID that names the server:

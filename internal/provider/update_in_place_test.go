@@ -272,3 +272,63 @@ func stripIdentities(t *testing.T, dir string) {
 		t.Fatalf("identities left in the state: %v", got)
 	}
 }
+
+// withServer writes host and port into every resource block of config.
+func withServer(config, host string, port int) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(config, "\n") {
+		b.WriteString(line)
+		if strings.HasPrefix(line, `resource "azurepg_`) && strings.HasSuffix(line, "{\n") {
+			fmt.Fprintf(&b, "  host = %q\n  port = %d\n", host, port)
+		}
+	}
+	return b.String()
+}
+
+// TestAccServerNamedAsTheProviders: resources that name no server, then
+// name the provider's own host (in upper case, as a for_each over servers
+// might) and port, then none again, stay the same objects: each step
+// updates the eight in place, replaces none, and leaves an empty plan; the
+// server still has them. Then a host that is another server (127.0.0.1,
+// allowed) replaces them all.
+func TestAccServerNamedAsTheProviders(t *testing.T) {
+	e := acctest.Emulator(t)
+	t.Parallel()
+	a := newAccessDB(t)
+	acctest.SuperExec(t, a.db, "CREATE EXTENSION azure_ai")
+	principal := acctest.Name(`same-server "p"; é @`)
+	oid := acctest.NewObject(t, "managed_identity", "acc-same-server-mi").ObjectID
+	role := name63(`same-server role "r"; ü`)
+	plain := everyTypeConfig(a, principal, oid, role, 1)
+
+	w := acctest.NewWorkdir(t, plain, nil)
+	w.MustRun("apply", "-auto-approve", "-no-color", "-input=false")
+	t.Cleanup(func() {
+		if r := w.Run("destroy", "-auto-approve", "-no-color", "-input=false"); r.Err != nil {
+			t.Errorf("destroy: %v\n%s\n%s", r.Err, r.Stdout, r.Stderr)
+		}
+	})
+	for _, step := range []struct{ name, config string }{
+		{"the provider's host in upper case and its port", withServer(plain, strings.ToUpper(e.Host()), e.Port())},
+		{"no host or port again", plain},
+	} {
+		w.SetConfig(step.config)
+		planActions(t, w, nil, "update")
+		r := w.MustRun("apply", "-auto-approve", "-no-color", "-input=false", "saved.tfplan")
+		if !strings.Contains(r.Stdout, "0 added, 8 changed, 0 destroyed") {
+			t.Fatalf("%s: the apply did not update the eight in place:\n%s", step.name, r.Stdout)
+		}
+		if r := w.Run("plan", "-detailed-exitcode", "-no-color", "-input=false"); r.Err != nil {
+			t.Fatalf("%s: the plan after the apply is not empty (%v):\n%s\n%s", step.name, r.Err, r.Stdout, r.Stderr)
+		}
+		checkEveryType(t, a, principal, role, 1)
+	}
+
+	// Another name is another server, as far as the provider can tell.
+	other := strings.Replace(withServer(plain, "127.0.0.1", e.Port()), `provider "azurepg" {}`,
+		`provider "azurepg" {
+  allowed_hosts = ["127.0.0.1"]
+}`, 1)
+	w.SetConfig(other)
+	planActions(t, w, nil, "delete,create")
+}
