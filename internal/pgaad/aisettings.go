@@ -2,6 +2,7 @@ package pgaad
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -156,7 +157,7 @@ func (c *Client) readAISettings(ctx context.Context, database string, keys []str
 }
 
 // ApplyAISettings makes every change in one transaction on the database's
-// own pool, in key order: either all keys change or none. Setting a key to a
+// own pool, in key order, in one round trip: either all keys change or none. Setting a key to a
 // value is idempotent, so a second attempt is safe whatever the first did.
 func (c *Client) ApplyAISettings(ctx context.Context, database string, changes []AISettingChange) error {
 	const op = "applying azure_ai settings"
@@ -165,17 +166,25 @@ func (c *Client) ApplyAISettings(ctx context.Context, database string, changes [
 	}
 	sorted := append([]AISettingChange(nil), changes...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Key < sorted[j].Key })
-	_, err := write(ctx, c, database, op, func(tx pgx.Tx) (struct{}, error) {
-		for _, ch := range sorted {
-			if _, err := tx.Exec(ctx, "SELECT azure_ai.set_setting($1, $2)", ch.Key, ch.Value); err != nil {
-				e := c.classifyAI(op+" (key "+ch.Key+")", database, err)
-				if ch.Value != nil && IsSecretAIKey(ch.Key) {
-					e = redact(e, *ch.Value)
-				}
-				return struct{}{}, e
-			}
+	// One pipeline segment: one implicit transaction (all keys or none), in
+	// a round trip that other writes to the database may share.
+	_, err := writeSegment(ctx, c, database, op, func(*pgx.Conn) ([]pipelineStep, func(int, error) (struct{}, error)) {
+		steps := make([]pipelineStep, len(sorted))
+		for i, ch := range sorted {
+			steps[i] = pipelineStep{sql: "SELECT azure_ai.set_setting($1, $2)", args: []any{ch.Key, ch.Value}}
 		}
-		return struct{}{}, nil
+		return steps, func(done int, err error) (struct{}, error) {
+			var pgErr *pgconn.PgError
+			if err == nil || done >= len(sorted) || !errors.As(err, &pgErr) {
+				return struct{}{}, err
+			}
+			ch := sorted[done]
+			e := c.classifyAI(op+" (key "+ch.Key+")", database, err)
+			if ch.Value != nil && IsSecretAIKey(ch.Key) {
+				e = redact(e, *ch.Value)
+			}
+			return struct{}{}, e
+		}
 	}, nil)
 	return c.classifyAI(op, database, err)
 }

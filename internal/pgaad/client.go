@@ -71,6 +71,8 @@ type Client struct {
 	mu    sync.Mutex
 	pools map[string]*pgxpool.Pool
 	limit *connLimit // MaxConns across all the pools (connlimit.go)
+	// comb holds the writes waiting to share a round trip (combine.go).
+	comb combiner
 	// snap holds the refresh snapshots (snapshot.go).
 	snap snapshots
 	// token is what the last token sent to the server says about itself,
@@ -99,8 +101,9 @@ const (
 	// DefaultMaxConns is the default of the provider's max_connections,
 	// per server (across all its databases). Terraform runs up to 10
 	// operations at once (-parallelism); the ones past 4 wait for a
-	// connection. Since a create or a drop is one round trip and a refresh
-	// one statement (snapshot.go), a wait costs one round trip, not four.
+	// connection, and the writes among them leave together in one round
+	// trip when one frees up (combine.go). A refresh is one statement
+	// (snapshot.go).
 	// On a Burstable B1ms server (50 connections, 35 for users) a command
 	// uses at most 4 of the 35.
 	DefaultMaxConns = 4
@@ -120,13 +123,19 @@ func NewClient(cfg Config) *Client {
 }
 
 // ServerMajor is the server's PostgreSQL major version (15, 16, ...): read
-// once, in one statement, then remembered.
+// once, from what the server reports at log-in (server_version), then
+// remembered; no statement, no round trip on a connection already open.
 func (c *Client) ServerMajor(ctx context.Context) (int, error) {
 	if v := c.major.Load(); v > 0 {
 		return int(v), nil
 	}
 	const op = "reading the server's version"
 	v, err := read(ctx, c, PrincipalsDatabase, op, func(q querier) (int, error) {
+		if conn, ok := q.(*pgx.Conn); ok {
+			if v := serverMajor(conn.PgConn()); v > 0 {
+				return v, nil
+			}
+		}
 		var num int
 		err := q.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&num)
 		return num / 10000, err

@@ -2,9 +2,11 @@ package pgaad
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // DefaultPrivilegesTarget says which default privileges: those that
@@ -119,17 +121,94 @@ func scanDefaultPrivileges(row pgx.Row, t DefaultPrivilegesTarget) (DefaultPrivi
 // admin is not a superuser and may change the defaults of a role only as a
 // member of it), revokes what the role has by default and grants the
 // privileges, then reads the result back. Two round trips, as
-// applyGrant. Running it again is harmless.
+// applyGrant, or, when the login has the owner's privileges, one that
+// other writes may share (defaultPrivilegesInOneRoundTrip). Running it
+// again is harmless.
 func (c *Client) ApplyDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) (DefaultPrivileges, error) {
-	return writePrivileges(ctx, c, t, false, privileges, withGrantOption, applyDefaultPrivileges)
+	return writePrivileges(ctx, c, t, false, privileges, withGrantOption, applyDefaultPrivileges,
+		func(ctx context.Context, op string) (DefaultPrivileges, bool, error) {
+			return c.defaultPrivilegesInOneRoundTrip(ctx, op, t, privileges, withGrantOption)
+		})
 }
 
 // RevokeDefaultPrivileges revokes the role's default privileges, in two
-// round trips; a role, owner, schema or database that is gone is not an
+// round trips (one in the common case); a role, owner, schema or database that is gone is not an
 // error.
 func (c *Client) RevokeDefaultPrivileges(ctx context.Context, t DefaultPrivilegesTarget) error {
-	_, err := writePrivileges(ctx, c, t, true, nil, false, applyDefaultPrivileges)
+	_, err := writePrivileges(ctx, c, t, true, nil, false, applyDefaultPrivileges,
+		func(ctx context.Context, op string) (DefaultPrivileges, bool, error) {
+			return c.defaultPrivilegesInOneRoundTrip(ctx, op, t, nil, false)
+		})
 	return err
+}
+
+// defaultPrivilegesStatements revoke what the role has by default and
+// grant it privileges (none: revoke only), for a login with the owner's
+// privileges.
+func defaultPrivilegesStatements(t DefaultPrivilegesTarget, privileges []string, withGrantOption bool) []string {
+	head := "ALTER DEFAULT PRIVILEGES FOR ROLE " + pgx.Identifier{t.Owner}.Sanitize()
+	if t.Schema != "" {
+		head += " IN SCHEMA " + pgx.Identifier{t.Schema}.Sanitize()
+	}
+	role := quoteRole(t.Role)
+	plural := defaclPlural[t.ObjectType]
+	stmts := []string{head + " REVOKE ALL ON " + plural + " FROM " + role}
+	if len(privileges) > 0 {
+		grant := head + " GRANT " + privilegeList(privileges) + " ON " + plural + " TO " + role
+		if withGrantOption {
+			grant += " WITH GRANT OPTION"
+		}
+		stmts = append(stmts, grant)
+	}
+	return stmts
+}
+
+// defaultPrivilegesGuard fails (division by zero) unless the role (or
+// PUBLIC) and the schema (when named) exist and the login has the owner's
+// privileges: then defaultPrivilegesStatements alone are the write.
+const defaultPrivilegesGuard = `SELECT 1 / (
+       coalesce((SELECT ` + hasOwnerPrivileges + ` FROM pg_roles r WHERE r.rolname = $1), false)
+       AND ($2 = 'public' OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2))
+       AND ($3 = '' OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $3)))::int`
+
+// defaultPrivilegesInOneRoundTrip is the common-case write (no
+// privileges: revoke) in one round trip that other writes may share, as
+// grantInOneRoundTrip: the lock, the guard, the statements and the
+// read-back as one pipeline segment. ok is false when it did not apply
+// and the general write must run.
+func (c *Client) defaultPrivilegesInOneRoundTrip(ctx context.Context, op string, t DefaultPrivilegesTarget, privileges []string,
+	withGrantOption bool) (d DefaultPrivileges, ok bool, err error) {
+	if _, known := defaclType[t.ObjectType]; !known {
+		return DefaultPrivileges{}, false, nil
+	}
+	revoke := len(privileges) == 0
+	d, err = writeSegment(ctx, c, t.Database, op, func(*pgx.Conn) ([]pipelineStep, func(int, error) (DefaultPrivileges, error)) {
+		steps := []pipelineStep{
+			{sql: defaultPrivilegesLockQuery, args: []any{t.Owner, t.Schema, t.ObjectType},
+				row: func(row pgx.Row) error { return row.Scan(new(string), new(bool), new(bool), new(bool), new(bool)) }},
+			{sql: defaultPrivilegesGuard, args: []any{t.Owner, t.Role, t.Schema}},
+		}
+		for _, stmt := range defaultPrivilegesStatements(t, privileges, withGrantOption) {
+			steps = append(steps, pipelineStep{sql: stmt})
+		}
+		var after DefaultPrivileges
+		if !revoke {
+			steps = append(steps, pipelineStep{sql: defaultPrivilegesQuery, args: defaultPrivilegesArgs(t),
+				row: func(row pgx.Row) (err error) { after, err = scanDefaultPrivileges(row, t); return err }})
+		}
+		return steps, func(done int, err error) (DefaultPrivileges, error) {
+			var pgErr *pgconn.PgError
+			if err != nil && done == len(steps)-1 && !revoke && !errors.As(err, &pgErr) {
+				return DefaultPrivileges{}, errNotAsAssumed // read in Go: the general write (idempotent) reads it again
+			}
+			return after, fastOutcome(err)
+		}
+	}, nil)
+	if errors.Is(err, errNotAsAssumed) {
+		c.log(ctx, "pgaad: the default privileges go the general way", map[string]any{"op": op, "database": t.Database})
+		return DefaultPrivileges{}, false, nil
+	}
+	return d, true, err
 }
 
 // defaultPrivilegesLockQuery serializes writes to one pg_default_acl row
@@ -168,21 +247,7 @@ func applyDefaultPrivileges(ctx context.Context, conn *pgx.Conn, op string, t De
 		return DefaultPrivileges{}, err
 	}
 	owner := pgx.Identifier{t.Owner}.Sanitize()
-	head := "ALTER DEFAULT PRIVILEGES FOR ROLE " + owner
-	if t.Schema != "" {
-		head += " IN SCHEMA " + pgx.Identifier{t.Schema}.Sanitize()
-	}
-	role := quoteRole(t.Role)
-	plural := defaclPlural[t.ObjectType]
-	// Act as the owner, revoke, grant, and back.
-	stmts := []string{head + " REVOKE ALL ON " + plural + " FROM " + role}
-	if len(privileges) > 0 {
-		grant := head + " GRANT " + privilegeList(privileges) + " ON " + plural + " TO " + role
-		if withGrantOption {
-			grant += " WITH GRANT OPTION"
-		}
-		stmts = append(stmts, grant)
-	}
+	stmts := defaultPrivilegesStatements(t, privileges, withGrantOption)
 	// FOR ROLE needs the owner's privileges: an inheriting membership has
 	// them; otherwise act as the owner (SET ROLE).
 	if !direct {

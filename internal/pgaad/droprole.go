@@ -69,9 +69,10 @@ func (c *Client) dropRole(ctx context.Context, op, objectType string, d DropRole
 	if err := checkRoleName(op, d.ReassignTo); err != nil {
 		return err
 	}
-	// One statement, one round trip (no BEGIN and COMMIT around it).
-	_, err := writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (pgconn.CommandTag, error) {
-		return conn.Exec(ctx, dropRoleSQL(d.Name))
+	// One statement, one round trip (no BEGIN and COMMIT around it), which
+	// other writes may share (writeSegment).
+	_, err := writeSegment(ctx, c, PrincipalsDatabase, op, func(*pgx.Conn) ([]pipelineStep, func(int, error) (struct{}, error)) {
+		return []pipelineStep{{sql: dropRoleSQL(d.Name)}}, func(_ int, err error) (struct{}, error) { return struct{}{}, err }
 	}, nil)
 	var pgErr *pgconn.PgError
 	switch {

@@ -27,3 +27,15 @@ func GrantFromSnapshot(ctx context.Context, c *Client, t GrantTarget) (_ Grant, 
 // SnapshotTTL is how long a snapshot answers reads, for tests that bound
 // the fetches they may see by the time their reads took.
 const SnapshotTTL = snapshotTTL
+
+// QueuedWrites is how many writes wait in the queue of database's pool to
+// share a round trip (combine.go).
+func QueuedWrites(ctx context.Context, c *Client, database string) int {
+	pool, err := c.Pool(ctx, database)
+	if err != nil {
+		return -1
+	}
+	c.comb.mu.Lock()
+	defer c.comb.mu.Unlock()
+	return len(c.comb.queues[pool])
+}

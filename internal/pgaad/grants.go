@@ -262,17 +262,22 @@ func (t GrantTarget) sqlName(o grantObject) string {
 // way a non-superuser Entra admin may grant on what a role it belongs to
 // owns), revokes what the role holds and grants the privileges. Any failure
 // rolls everything back. The result is read back in the same transaction.
-// Two round trips (see applyGrant). Running it again is harmless, so a
+// Two round trips (see applyGrant), or, in the common case, one that other
+// writes may share (grants_fast.go). Running it again is harmless, so a
 // lost COMMIT needs no check.
 func (c *Client) ApplyGrant(ctx context.Context, t GrantTarget, privileges []string, withGrantOption bool) (Grant, error) {
-	return writePrivileges(ctx, c, t, false, privileges, withGrantOption, applyGrant)
+	return writePrivileges(ctx, c, t, false, privileges, withGrantOption, applyGrant, func(ctx context.Context, op string) (Grant, bool, error) {
+		return c.grantInOneRoundTrip(ctx, op, t, privileges, withGrantOption)
+	})
 }
 
 // RevokeGrant revokes every privilege the role holds on the target's
 // objects (those that still exist), in two round trips. A role, schema or
 // database that is gone took its privileges with it: not an error.
 func (c *Client) RevokeGrant(ctx context.Context, t GrantTarget) error {
-	_, err := writePrivileges(ctx, c, t, true, nil, false, applyGrant)
+	_, err := writePrivileges(ctx, c, t, true, nil, false, applyGrant, func(ctx context.Context, op string) (Grant, bool, error) {
+		return c.grantInOneRoundTrip(ctx, op, t, nil, false)
+	})
 	return err
 }
 

@@ -74,10 +74,15 @@ SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1),
 // readMembership is one read: ErrNotFound when a role is missing (the
 // advice names it) or when both exist but the grant does not.
 func readMembership(ctx context.Context, q querier, op, role, member string) (Membership, error) {
+	return membershipFromRow(op, role, member, q.QueryRow(ctx, membershipQuery, role, member))
+}
+
+// membershipFromRow is readMembership's answer from membershipQuery's row.
+func membershipFromRow(op, role, member string, row pgx.Row) (Membership, error) {
 	var roleExists, memberExists bool
 	var grants int
 	var admin, inherit, set bool
-	if err := q.QueryRow(ctx, membershipQuery, role, member).Scan(&roleExists, &memberExists, &grants, &admin, &inherit, &set); err != nil {
+	if err := row.Scan(&roleExists, &memberExists, &grants, &admin, &inherit, &set); err != nil {
 		return Membership{}, err
 	}
 	switch {
@@ -112,9 +117,7 @@ func (c *Client) Membership(ctx context.Context, role, member string) (Membershi
 // the membership is looked up: there as asked, the grant succeeded.
 func (c *Client) GrantMembership(ctx context.Context, m Membership) (Membership, error) {
 	const op = "granting role"
-	got, err := write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (Membership, error) {
-		return changeMembership(ctx, tx, op, m, true)
-	}, func(ctx context.Context) (Membership, bool, error) {
+	confirm := func(ctx context.Context) (Membership, bool, error) {
 		now, err := c.Membership(ctx, m.Role, m.Member)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -123,7 +126,13 @@ func (c *Client) GrantMembership(ctx context.Context, m Membership) (Membership,
 			return Membership{}, false, err
 		}
 		return now, membershipDiffers(now, m) == "", nil
-	})
+	}
+	got, ok, err := c.grantMembershipInOneRoundTrip(ctx, op, m, confirm)
+	if !ok {
+		got, err = write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (Membership, error) {
+			return changeMembership(ctx, tx, op, m, true)
+		}, confirm)
+	}
 	return got, c.membershipError(op, m.Role, m.Member, err)
 }
 
@@ -259,6 +268,19 @@ func isMembershipMissing(err error) bool { return errors.Is(err, errNotGranted) 
 // already gone is not an error; revoking again is harmless.
 func (c *Client) RevokeMembership(ctx context.Context, role, member string) error {
 	const op = "revoking role"
+	ok, err := c.revokeMembershipInOneRoundTrip(ctx, op, role, member)
+	if !ok {
+		err = c.revokeMembership(ctx, op, role, member)
+	}
+	err = c.membershipError(op, role, member, err)
+	if errors.Is(err, ErrNotFound) {
+		return nil // a role is gone, and the membership with it
+	}
+	return err
+}
+
+// revokeMembership is RevokeMembership's general write (unclassified).
+func (c *Client) revokeMembership(ctx context.Context, op, role, member string) error {
 	_, err := write(ctx, c, PrincipalsDatabase, op, func(tx pgx.Tx) (struct{}, error) {
 		if _, err := tx.Exec(ctx, "REVOKE "+pgx.Identifier{role}.Sanitize()+" FROM "+pgx.Identifier{member}.Sanitize()); err != nil {
 			return struct{}{}, err
@@ -274,10 +296,6 @@ func (c *Client) RevokeMembership(ctx context.Context, role, member string) erro
 		}
 		return struct{}{}, err
 	}, nil)
-	err = c.membershipError(op, role, member, err)
-	if errors.Is(err, ErrNotFound) {
-		return nil // a role is gone, and the membership with it
-	}
 	return err
 }
 

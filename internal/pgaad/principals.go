@@ -233,9 +233,17 @@ func listPrincipals(ctx context.Context, pool querier, adminsOnly bool) ([]Princ
 // second.
 func (c *Client) CreatePrincipal(ctx context.Context, np NewPrincipal) (Principal, error) {
 	const op = "creating principal"
-	p, err := writeOne(ctx, c, PrincipalsDatabase, op,
-		func(conn *pgx.Conn) (Principal, error) { return createPrincipalBatch(ctx, conn, np) },
-		func(ctx context.Context) (Principal, bool, error) { return c.confirmPrincipal(ctx, np) })
+	confirm := func(ctx context.Context) (Principal, bool, error) { return c.confirmPrincipal(ctx, np) }
+	var p Principal
+	var err error
+	if np.Type == "" {
+		p, err = writeSegment(ctx, c, PrincipalsDatabase, op, func(*pgx.Conn) ([]pipelineStep, func(int, error) (Principal, error)) {
+			return createPrincipalSegment(np)
+		}, confirm)
+	} else {
+		p, err = writeOne(ctx, c, PrincipalsDatabase, op,
+			func(conn *pgx.Conn) (Principal, error) { return createPrincipalBatch(ctx, conn, np) }, confirm)
+	}
 	rule := principalRule
 	if np.ObjectID != "" {
 		rule = principalByObjectIDRule
@@ -249,6 +257,23 @@ func createPrincipalSQL(np NewPrincipal) (string, []any) {
 		return "SELECT pgaadauth_create_principal_with_oid($1, $2, $3, $4, $5)", []any{np.Name, np.ObjectID, np.Type, np.Admin, np.MFA}
 	}
 	return "SELECT pgaadauth_create_principal($1, $2, $3)", []any{np.Name, np.Admin, np.MFA}
+}
+
+// createPrincipalSegment is a creation without a type to check: the
+// creation and the read-back, one implicit transaction (a failed creation
+// leaves nothing behind), in a round trip that other writes may share.
+func createPrincipalSegment(np NewPrincipal) ([]pipelineStep, func(int, error) (Principal, error)) {
+	sql, args := createPrincipalSQL(np)
+	var p Principal
+	return []pipelineStep{{sql: sql, args: args},
+			{sql: principalColumns + " WHERE r.rolname = $1", args: []any{np.Name},
+				row: func(row pgx.Row) (err error) { p, err = principalFromScan(np.Name, row); return err }}},
+		func(_ int, err error) (Principal, error) {
+			if err != nil {
+				return Principal{}, err
+			}
+			return p, nil
+		}
 }
 
 // createPrincipalBatch sends the creation and the read-back as one batch:

@@ -40,16 +40,29 @@ type privilegeTarget interface {
 // role, schema or database is gone is not an error: they took the
 // privileges with them. Running apply again is harmless, so a lost COMMIT
 // needs no check.
+//
+// fast, when not nil, is tried first: the write in one round trip that
+// other writes may share, when the case is a common one (ok false: it is
+// not, and apply runs).
 func writePrivileges[T privilegeTarget, R any](ctx context.Context, c *Client, t T, revoke bool, privileges []string, withGrantOption bool,
 	apply func(ctx context.Context, conn *pgx.Conn, op string, t T, privileges []string, withGrantOption bool) (R, error),
+	fast func(ctx context.Context, op string) (r R, ok bool, err error),
 ) (R, error) {
 	op := "granting " + t.what()
 	if revoke {
 		op = "revoking " + t.what()
 	}
-	r, err := writeOne(ctx, c, t.object().Database, op, func(conn *pgx.Conn) (R, error) {
-		return apply(ctx, conn, op, t, privileges, withGrantOption)
-	}, nil)
+	var r R
+	var err error
+	ok := false
+	if fast != nil {
+		r, ok, err = fast(ctx, op)
+	}
+	if !ok {
+		r, err = writeOne(ctx, c, t.object().Database, op, func(conn *pgx.Conn) (R, error) {
+			return apply(ctx, conn, op, t, privileges, withGrantOption)
+		}, nil)
+	}
 	err = c.classify(op, t.object(), err, nil)
 	if revoke && (errors.Is(err, ErrNotFound) || errors.Is(err, ErrDatabaseMissing)) {
 		return r, nil

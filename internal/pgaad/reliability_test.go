@@ -23,13 +23,19 @@ const reliabilityApp = "terraform-provider-azurepg/pgaad-reliability"
 // its own, so that a test can terminate exactly its connections.
 func reliabilityClient(t *testing.T, maxConns int32) *pgaad.Client {
 	t.Helper()
+	return reliabilityClientLog(t, maxConns, nil)
+}
+
+// reliabilityClientLog is reliabilityClient with a Config.Log.
+func reliabilityClientLog(t *testing.T, maxConns int32, log func(context.Context, string, map[string]any)) *pgaad.Client {
+	t.Helper()
 	e := pgtest.Emulator(t)
 	src, err := entratoken.New(entratoken.Settings{Method: "managed_identity"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: e.Port(), Username: e.AdminName(), SSLMode: "verify-full", SSLRootCert: e.CAFile(),
-		MaxConns: maxConns, ApplicationName: reliabilityApp, Password: src.Password, Entra: true})
+		MaxConns: maxConns, ApplicationName: reliabilityApp, Password: src.Password, Entra: true, Log: log})
 	t.Cleanup(c.Close)
 	return c
 }

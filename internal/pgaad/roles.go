@@ -90,9 +90,10 @@ func (c *Client) Role(ctx context.Context, name string) (Role, error) {
 	return r, c.classify(op, plainRoleObject(name), err, nil)
 }
 
-// CreateRole creates a role, in one round trip: BEGIN, the creation, the
-// read-back and COMMIT as one pipeline (sendPipeline: the statements that
-// name the role are not prepared first).
+// CreateRole creates a role, in one round trip: the creation and the
+// read-back as one pipeline segment, one implicit transaction, which other
+// writes may share (writeSegment; the statements that name the role are
+// not prepared first).
 //
 // The login must be able to act as the role afterwards (SET ROLE), to
 // create a schema it owns or to grant on its objects: on PostgreSQL 16+ the
@@ -110,10 +111,11 @@ func (c *Client) CreateRole(ctx context.Context, rc RoleChange) (Role, error) {
 	if err != nil {
 		return Role{}, &Error{Op: op, Object: plainRoleObject(rc.Name), Err: err}
 	}
-	r, err := writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (Role, error) {
-		defer rollbackOpen(ctx, conn)
+	r, err := writeSegment(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) ([]pipelineStep, func(int, error) (Role, error)) {
+		// One implicit transaction (no BEGIN: other writes may share the
+		// round trip); set_config(..., true) ends with it.
 		pg16 := serverMajor(conn.PgConn()) >= 16
-		steps := []pipelineStep{{sql: "begin"}}
+		var steps []pipelineStep
 		if pg16 {
 			steps = append(steps, pipelineStep{sql: `SELECT set_config('createrole_self_grant',
 				CASE WHEN current_setting('createrole_self_grant') ~* '\mset\M' THEN current_setting('createrole_self_grant')
@@ -125,10 +127,8 @@ func (c *Client) CreateRole(ctx context.Context, rc RoleChange) (Role, error) {
 		}
 		var got Role
 		steps = append(steps, pipelineStep{sql: readRoleSQL, args: []any{rc.Name},
-			row: func(row pgx.Row) (err error) { got, err = scanRole(rc.Name, row); return err }},
-			pipelineStep{sql: "commit"})
-		_, err := sendPipeline(ctx, conn, steps)
-		return got, err
+			row: func(row pgx.Row) (err error) { got, err = scanRole(rc.Name, row); return err }})
+		return steps, func(_ int, err error) (Role, error) { return got, err }
 	}, func(ctx context.Context) (Role, bool, error) {
 		got, err := c.Role(ctx, rc.Name)
 		if errors.Is(err, ErrNotFound) {
@@ -151,7 +151,7 @@ func (c *Client) UpdateRole(ctx context.Context, rc RoleChange, before Role) (Ro
 	if err != nil {
 		return Role{}, &Error{Op: op, Object: plainRoleObject(rc.Name), Err: err}
 	}
-	r, err := writeOne(ctx, c, PrincipalsDatabase, op, func(conn *pgx.Conn) (Role, error) {
+	r, err := writeSegment(ctx, c, PrincipalsDatabase, op, func(*pgx.Conn) ([]pipelineStep, func(int, error) (Role, error)) {
 		var got Role
 		var steps []pipelineStep
 		if opts := roleOptions(rc.Role, &before, verifier); opts != "" {
@@ -159,8 +159,7 @@ func (c *Client) UpdateRole(ctx context.Context, rc RoleChange, before Role) (Ro
 		}
 		steps = append(steps, pipelineStep{sql: readRoleSQL, args: []any{rc.Name},
 			row: func(row pgx.Row) (err error) { got, err = scanRole(rc.Name, row); return err }})
-		_, err := sendPipeline(ctx, conn, steps)
-		return got, err
+		return steps, func(_ int, err error) (Role, error) { return got, err }
 	}, nil)
 	return r, c.classify(op, plainRoleObject(rc.Name), err, roleRule)
 }

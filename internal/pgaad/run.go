@@ -40,6 +40,12 @@ const maxRetries = 3
 // A failure to open a connection is never retried at once (it would fail
 // the same way), nor is anything after the context ended.
 func retryReason(ctx context.Context, err error, conn *pgx.Conn) string {
+	return retryReasonClosed(ctx, err, conn != nil && conn.IsClosed())
+}
+
+// retryReasonClosed is retryReason knowing whether the connection was
+// closed.
+func retryReasonClosed(ctx context.Context, err error, closed bool) string {
 	if err == nil || ctx.Err() != nil {
 		return ""
 	}
@@ -57,7 +63,7 @@ func retryReason(ctx context.Context, err error, conn *pgx.Conn) string {
 	switch {
 	case pgconn.SafeToRetry(err):
 		return "nothing was sent"
-	case conn != nil && conn.IsClosed():
+	case closed:
 		return "connection lost"
 	}
 	return ""
@@ -72,8 +78,8 @@ func read[T any](ctx context.Context, c *Client, database, op string, fn func(q 
 		return zero, err
 	}
 	for attempt := 0; ; attempt++ {
-		v, conn, err := onConn(ctx, c, pool, database, op, func(conn *pgx.Conn) (T, error) { return fn(conn) })
-		why := retryReason(ctx, err, conn)
+		v, closed, err := onConn(ctx, c, pool, database, op, func(conn *pgx.Conn) (T, error) { return fn(conn) })
+		why := retryReasonClosed(ctx, err, closed)
 		if why == "" || attempt == maxRetries {
 			return v, err
 		}
@@ -119,10 +125,50 @@ func writeOne[T any](ctx context.Context, c *Client, database, op string,
 	}, confirm)
 }
 
+// writeSegment is writeOne for a write whose statements fit in one
+// pipeline segment (combine.go): build makes them on the connection that
+// sends them, without BEGIN or SAVEPOINT (the server runs them as one
+// implicit transaction, all or nothing), and result makes the write's
+// value from how many succeeded and the first error. While other writes
+// wait for a connection to the same database, their segments and this one
+// share a round trip, each with its own transaction and its own error.
+// A connection lost after sending leaves the outcome unknown: confirm
+// decides, or, when nil, the write runs again (it is idempotent).
+func writeSegment[T any](ctx context.Context, c *Client, database, op string,
+	build func(conn *pgx.Conn) (steps []pipelineStep, result func(done int, err error) (T, error)),
+	confirm func(ctx context.Context) (T, bool, error)) (T, error) {
+	return writeRuns(ctx, c, database, op, func(pool *pgxpool.Pool, committing *bool) (T, bool, error) {
+		var result func(done int, err error) (T, error)
+		done, sent, closed, err := c.sendSegment(ctx, pool, database, op, func(conn *pgx.Conn) []pipelineStep {
+			var steps []pipelineStep
+			steps, result = build(conn)
+			return steps
+		})
+		*committing = sent // pgconn.SafeToRetry tells apart what was never sent
+		if result == nil { // never built: no connection
+			var zero T
+			return zero, closed, err
+		}
+		v, err := result(done, err)
+		return v, closed, err
+	}, confirm)
+}
+
 // writeAttempts runs attempt until it succeeds or retryReason says stop;
 // attempt sets committing once the outcome of a failure is unknown.
 func writeAttempts[T any](ctx context.Context, c *Client, database, op string,
 	attempt func(conn *pgx.Conn, committing *bool) (T, error), confirm func(ctx context.Context) (T, bool, error)) (T, error) {
+	return writeRuns(ctx, c, database, op, func(pool *pgxpool.Pool, committing *bool) (T, bool, error) {
+		return onConn(ctx, c, pool, database, op, func(conn *pgx.Conn) (T, error) { return attempt(conn, committing) })
+	}, confirm)
+}
+
+// writeRuns runs run (one attempt on a connection of the pool, which says
+// whether that connection was closed at the end) until it succeeds or
+// retryReason says stop; run sets committing once the outcome of a
+// failure is unknown.
+func writeRuns[T any](ctx context.Context, c *Client, database, op string,
+	run func(pool *pgxpool.Pool, committing *bool) (T, bool, error), confirm func(ctx context.Context) (T, bool, error)) (T, error) {
 	var zero T
 	pool, err := c.Pool(ctx, database)
 	if err != nil {
@@ -135,8 +181,8 @@ func writeAttempts[T any](ctx context.Context, c *Client, database, op string,
 	defer c.wrote()
 	for n := 0; ; n++ {
 		committing := false
-		v, conn, err := onConn(ctx, c, pool, database, op, func(conn *pgx.Conn) (T, error) { return attempt(conn, &committing) })
-		why := retryReason(ctx, err, conn)
+		v, closed, err := run(pool, &committing)
+		why := retryReasonClosed(ctx, err, closed)
 		if why == "" {
 			return v, err
 		}
@@ -168,17 +214,18 @@ func (e *lostCommit) Error() string {
 func (e *lostCommit) Unwrap() error { return e.err }
 
 // onConn runs fn on a connection acquired from the pool (waiting for a
-// free slot on the server, see acquire) and says which connection it was,
-// so that the caller can see whether it died.
-func onConn[T any](ctx context.Context, c *Client, pool *pgxpool.Pool, database, op string, fn func(conn *pgx.Conn) (T, error)) (T, *pgx.Conn, error) {
+// free slot on the server, see acquire) and says whether that connection
+// was closed when fn returned (it died: retryReasonClosed), read before
+// the connection goes back to the pool and to other goroutines.
+func onConn[T any](ctx context.Context, c *Client, pool *pgxpool.Pool, database, op string, fn func(conn *pgx.Conn) (T, error)) (T, bool, error) {
 	var zero T
 	pc, err := c.acquire(ctx, pool, database, op)
 	if err != nil {
-		return zero, nil, err
+		return zero, false, err
 	}
 	defer pc.Release()
 	v, err := fn(pc.Conn())
-	return v, pc.Conn(), err
+	return v, pc.Conn().IsClosed(), err
 }
 
 // retrying logs the retry and drops the pool's other idle connections:
@@ -213,11 +260,26 @@ var writable sync.Map // *pgxpool.Pool → struct{}
 // principals (and everything else the provider writes) are managed on the
 // primary and replicated. The answer is cached per pool; a failure to ask
 // is returned as it is (a connection failure is explained by classify).
+//
+// It costs no round trip of its own: from PostgreSQL 14 on, the server
+// says at log-in whether it is in hot standby (the in_hot_standby
+// parameter, reported again whenever it changes, e.g. on promotion), and
+// the connection it opens for that is the one the write then takes from
+// the pool. An older server (or one that does not report it) is asked
+// pg_is_in_recovery(), as before.
 func (c *Client) refuseReplica(ctx context.Context, pool *pgxpool.Pool, database string) error {
 	if _, ok := writable.Load(pool); ok {
 		return nil
 	}
 	inRecovery, err := read(ctx, c, database, "checking for a read replica", func(q querier) (bool, error) {
+		if conn, ok := q.(*pgx.Conn); ok {
+			switch conn.PgConn().ParameterStatus("in_hot_standby") {
+			case "on":
+				return true, nil
+			case "off":
+				return false, nil
+			}
+		}
 		var r bool
 		return r, q.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&r)
 	})

@@ -1,0 +1,350 @@
+package pgaad_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+// combinedCreates starts the creation of names (a principal each) on a
+// client with one connection while a first creation, of blocker, waits on
+// the server for a transaction held open; it returns once all of them
+// wait in the queue to share a round trip, and a function that waits for
+// their outcomes, by name.
+func combinedCreates(t *testing.T, c *pgaad.Client, blocker string, names []string) func() map[string]error {
+	t.Helper()
+	return combinedWrites(t, c, pgaad.PrincipalsDatabase, blocker, names, func(name string) error {
+		_, err := c.CreatePrincipal(context.Background(), pgaad.NewPrincipal{Name: name})
+		return err
+	})
+}
+
+// combinedWrites runs write(blocker), waits until it waits on the server
+// (for a transaction held open), then runs write for each of names and
+// waits until they all wait in the queue of database's pool; it returns a
+// function that waits for their outcomes, by name.
+func combinedWrites(t *testing.T, c *pgaad.Client, database, blocker string, names []string, write func(name string) error) func() map[string]error {
+	t.Helper()
+	ctx := context.Background()
+	var mu sync.Mutex
+	out := map[string]error{}
+	var wg sync.WaitGroup
+	run := func(name string) {
+		defer wg.Done()
+		err := write(name)
+		mu.Lock()
+		out[name] = err
+		mu.Unlock()
+	}
+	wg.Add(1)
+	go run(blocker)
+	pgtest.WaitFor(t, "the first write to wait for the held transaction", func() bool {
+		var n int
+		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND wait_event_type = 'Lock'`, []any{reliabilityApp}, &n)
+		return n == 1
+	})
+	for _, n := range names {
+		wg.Add(1)
+		go run(n)
+	}
+	pgtest.WaitFor(t, "every write to wait in the queue", func() bool {
+		return pgaad.QueuedWrites(ctx, c, database) == len(names)
+	})
+	return func() map[string]error { wg.Wait(); return out }
+}
+
+// sharedRounds collects the client's "writes share a round trip" log lines.
+type sharedRounds struct {
+	mu       sync.Mutex
+	writes   []int
+	fallback int // grants that went the general way
+}
+
+func (s *sharedRounds) log(_ context.Context, msg string, f map[string]any) {
+	if msg == "pgaad: writes share a round trip" {
+		s.mu.Lock()
+		s.writes = append(s.writes, f["writes"].(int))
+		s.mu.Unlock()
+	}
+	if strings.HasSuffix(msg, "the general way") {
+		s.mu.Lock()
+		s.fallback++
+		s.mu.Unlock()
+	}
+}
+
+// TestCombinedWritesFailAlone: 21 creations wait for the one connection
+// and go in one pipeline; the one whose name the tenant does not know
+// fails with its own error, the 20 others are created.
+func TestCombinedWritesFailAlone(t *testing.T) {
+	var rounds sharedRounds
+	c := reliabilityClientLog(t, 1, rounds.log)
+	blocker := pgtest.NewObject(t, "group", `combine "blocker" @ é`)
+	var names []string
+	for i := range 20 {
+		names = append(names, pgtest.NewObject(t, "group", pgtest.LongName(fmt.Sprintf(`combine "ok" %d @ ü `, i), 50)).Name)
+	}
+	missing := pgtest.LongName(`combine "nobody" @ ø `, 63)
+	names = append(names[:7], append([]string{missing}, names[7:]...)...)
+	t.Cleanup(func() {
+		for _, n := range append(names, blocker.Name) {
+			pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+quoteIdent(n))
+		}
+	})
+
+	release := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(blocker.Name))
+	wait := combinedCreates(t, c, blocker.Name, names)
+	release()
+	errs := wait()
+
+	for _, n := range append([]string{blocker.Name}, names...) {
+		err := errs[n]
+		if n == missing {
+			if !errors.Is(err, pgaad.ErrNotInTenant) || !strings.Contains(err.Error(), missing) {
+				t.Errorf("creating %q: got %v, want its own ErrNotInTenant", n, err)
+			}
+			if pgtest.RoleExists(t, n) {
+				t.Errorf("%q exists, but its creation failed", n)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("creating %q: %v", n, err)
+		}
+		if !pgtest.RoleExists(t, n) {
+			t.Errorf("%q was not created", n)
+		}
+	}
+	rounds.mu.Lock()
+	defer rounds.mu.Unlock()
+	if len(rounds.writes) != 1 || rounds.writes[0] != len(names) {
+		t.Errorf("shared round trips: %v, want one of %d writes", rounds.writes, len(names))
+	}
+}
+
+// TestCombinedWritesSurviveKilledConnection: the connection that carries
+// 21 creations is terminated while the server runs one of them (it waits
+// for a CREATE ROLE held open elsewhere): those before it committed, the
+// rest did not run. Every creation ends applied and reported as such:
+// those whose outcome the client did not see are confirmed or run again.
+func TestCombinedWritesSurviveKilledConnection(t *testing.T) {
+	c := reliabilityClientLog(t, 1, nil)
+	blocker := pgtest.NewObject(t, "group", `combine-kill "blocker"`)
+	var names []string
+	for i := range 21 {
+		names = append(names, pgtest.NewObject(t, "group", pgtest.LongName(fmt.Sprintf(`combine-kill "ok" %d @ ü `, i), 63)).Name)
+	}
+	t.Cleanup(func() {
+		for _, n := range append(names, blocker.Name) {
+			pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+quoteIdent(n))
+		}
+	})
+
+	release := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(blocker.Name))
+	releaseMid := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(names[10]))
+	wait := combinedCreates(t, c, blocker.Name, names)
+	release()
+	pgtest.WaitFor(t, "the pipeline to wait at the held creation", func() bool {
+		var n int
+		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND wait_event_type = 'Lock'`, []any{reliabilityApp}, &n)
+		return n == 1 && pgtest.RoleExists(t, blocker.Name)
+	})
+	if terminateOwn(t) != 1 {
+		t.Fatal("no connection to terminate")
+	}
+	releaseMid()
+	errs := wait()
+	for _, n := range names {
+		if err := errs[n]; err != nil {
+			t.Errorf("creating %q: %v", n, err)
+		}
+		if !pgtest.RoleExists(t, n) {
+			t.Errorf("%q was not created", n)
+		}
+	}
+}
+
+func quoteIdent(n string) string { return `"` + strings.ReplaceAll(n, `"`, `""`) + `"` }
+
+// TestCombinedGrantsFailAlone: 21 grants, each on a table of its own, wait
+// for the one connection and go in one pipeline, each in one round trip;
+// the one whose table does not exist fails with its own error (after the
+// general write, which explains it), the 20 others are granted. Revoking
+// them goes the same way.
+func TestCombinedGrantsFailAlone(t *testing.T) {
+	var rounds sharedRounds
+	c := reliabilityClientLog(t, 1, rounds.log)
+	f := newAccessFixture(t)
+	var tables []string
+	for i := range 20 {
+		tables = append(tables, pgtest.LongName(fmt.Sprintf(`t "%d" @ ü `, i), 63))
+	}
+	blocker := pgtest.LongName(`blocker "t" é`, 63)
+	missing := pgtest.LongName(`missing "t" ø`, 63)
+	stmts := "SET ROLE " + q(f.owner) + "; CREATE TABLE " + q(f.schema) + "." + q(blocker) + " (id int);"
+	for _, tb := range tables {
+		stmts += "CREATE TABLE " + q(f.schema) + "." + q(tb) + " (id int);"
+	}
+	pgtest.SuperExec(t, f.db, stmts)
+	var key int64
+	pgtest.SuperQueryRow(t, f.db, `SELECT (x'617a7067'::bigint << 32) | c.oid::bigint FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, []any{f.schema, blocker}, &key)
+	names := append(append([]string{}, tables[:5]...), append([]string{missing}, tables[5:]...)...)
+	target := func(table string) pgaad.GrantTarget {
+		return pgaad.GrantTarget{Role: f.grantee, Database: f.db, ObjectType: "table", Schema: f.schema, Objects: []string{table}}
+	}
+
+	for _, revoke := range []bool{false, true} {
+		rounds.mu.Lock()
+		rounds.writes, rounds.fallback = nil, 0
+		rounds.mu.Unlock()
+		release := pgtest.HoldTransaction(t, f.db, fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", key))
+		wait := combinedWrites(t, c, f.db, blocker, names, func(table string) error {
+			if revoke {
+				return c.RevokeGrant(context.Background(), target(table))
+			}
+			_, err := c.ApplyGrant(context.Background(), target(table), []string{"SELECT"}, false)
+			return err
+		})
+		release()
+		errs := wait()
+		for _, n := range append([]string{blocker}, names...) {
+			err := errs[n]
+			if n == missing {
+				if revoke {
+					if err != nil {
+						t.Errorf("revoking on the missing table: %v", err)
+					}
+				} else if !errors.Is(err, pgaad.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%q", missing)) {
+					t.Errorf("granting on %q: got %v, want its own ErrNotFound", n, err)
+				}
+				continue
+			}
+			want := []string{"SELECT"}
+			if revoke {
+				want = []string{}
+			}
+			if err != nil {
+				t.Errorf("revoke %v on %q: %v", revoke, n, err)
+			} else if got := tablePrivileges(t, f.db, f.schema, n, f.grantee); !slices.Equal(got, want) {
+				t.Errorf("revoke %v: %q: the grantee holds %v, want %v", revoke, n, got, want)
+			}
+		}
+		rounds.mu.Lock()
+		if len(rounds.writes) != 1 || rounds.writes[0] != len(names) {
+			t.Errorf("revoke %v: shared round trips: %v, want one of %d writes", revoke, rounds.writes, len(names))
+		}
+		if rounds.fallback != 1 {
+			t.Errorf("revoke %v: %d grants went the general way, want 1 (the missing table)", revoke, rounds.fallback)
+		}
+		rounds.mu.Unlock()
+	}
+}
+
+// TestCombinedMembershipsFailAlone: 21 memberships wait for the one
+// connection and go in one pipeline, each in one round trip; the one whose
+// member does not exist fails with its own error (after the general write,
+// which explains it), the 20 others are granted, then revoked the same way.
+func TestCombinedMembershipsFailAlone(t *testing.T) {
+	var rounds sharedRounds
+	c := reliabilityClientLog(t, 1, rounds.log)
+	group := plainRole(t, pgtest.LongName(`combine group "g" @ é`, 63))
+	blocker := plainRole(t, pgtest.LongName(`combine blocker "m"`, 63))
+	var members []string
+	for i := range 20 {
+		members = append(members, plainRole(t, pgtest.LongName(fmt.Sprintf(`combine member "%d" ü `, i), 63)))
+	}
+	missing := pgtest.LongName(`combine nobody "m" ø`, 63)
+	names := append(append([]string{}, members[:3]...), append([]string{missing}, members[3:]...)...)
+
+	for _, revoke := range []bool{false, true} {
+		rounds.mu.Lock()
+		rounds.writes, rounds.fallback = nil, 0
+		rounds.mu.Unlock()
+		// The memberships' reads wait behind this lock (logging in does not).
+		release := pgtest.HoldTransaction(t, "postgres", "LOCK TABLE pg_auth_members IN ACCESS EXCLUSIVE MODE")
+		wait := combinedWrites(t, c, pgaad.PrincipalsDatabase, blocker, names, func(member string) error {
+			if revoke {
+				return c.RevokeMembership(context.Background(), group, member)
+			}
+			_, err := c.GrantMembership(context.Background(), pgaad.Membership{Role: group, Member: member})
+			return err
+		})
+		release()
+		errs := wait()
+		for _, n := range append([]string{blocker}, names...) {
+			err := errs[n]
+			if n == missing {
+				if revoke {
+					if err != nil {
+						t.Errorf("revoking from the missing member: %v", err)
+					}
+				} else if !errors.Is(err, pgaad.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%q", missing)) {
+					t.Errorf("granting to %q: got %v, want its own ErrNotFound", n, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("revoke %v, member %q: %v", revoke, n, err)
+			} else if grants, _ := serverMembership(t, group, n); grants != map[bool]int{false: 1, true: 0}[revoke] {
+				t.Errorf("revoke %v: %q has %d grants of the group", revoke, n, grants)
+			}
+		}
+		rounds.mu.Lock()
+		if len(rounds.writes) != 1 || rounds.writes[0] != len(names) {
+			t.Errorf("revoke %v: shared round trips: %v, want one of %d writes", revoke, rounds.writes, len(names))
+		}
+		if rounds.fallback != 1 {
+			t.Errorf("revoke %v: %d memberships went the general way, want 1 (the missing member)", revoke, rounds.fallback)
+		}
+		rounds.mu.Unlock()
+	}
+}
+
+// TestDefaultPrivilegesInOneRoundTrip: with the owner's privileges, the
+// default privileges are written in one segment (no general write), and
+// read back; a role that does not exist goes the general way, which says
+// so.
+func TestDefaultPrivilegesInOneRoundTrip(t *testing.T) {
+	var rounds sharedRounds
+	c := reliabilityClientLog(t, 1, rounds.log)
+	ctx := context.Background()
+	f := newAccessFixture(t)
+	target := pgaad.DefaultPrivilegesTarget{Role: f.grantee, Database: f.db, Owner: f.owner, Schema: f.schema, ObjectType: "table"}
+	d, err := c.ApplyDefaultPrivileges(ctx, target, []string{"INSERT", "SELECT"}, false)
+	if err != nil || !slices.Equal(d.Privileges, []string{"INSERT", "SELECT"}) {
+		t.Fatalf("got %+v, %v", d, err)
+	}
+	if err := c.RevokeDefaultPrivileges(ctx, target); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.ReadDefaultPrivileges(ctx, target); err != nil || len(got.Privileges) != 0 {
+		t.Fatalf("after the revoke: %+v, %v", got, err)
+	}
+	rounds.mu.Lock()
+	if rounds.fallback != 0 {
+		t.Errorf("%d writes went the general way, want none", rounds.fallback)
+	}
+	rounds.mu.Unlock()
+
+	missing := target
+	missing.Role = pgtest.Name(`nobody "r"`)
+	_, err = c.ApplyDefaultPrivileges(ctx, missing, []string{"SELECT"}, false)
+	if !errors.Is(err, pgaad.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%q", missing.Role)) {
+		t.Fatalf("a missing role: %v, want its ErrNotFound", err)
+	}
+	rounds.mu.Lock()
+	if rounds.fallback != 1 {
+		t.Errorf("%d writes went the general way, want 1", rounds.fallback)
+	}
+	rounds.mu.Unlock()
+}
