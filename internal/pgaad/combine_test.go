@@ -68,6 +68,27 @@ type sharedRounds struct {
 	fallback int // grants that went the general way
 }
 
+// reset forgets what was logged so far.
+func (s *sharedRounds) reset() {
+	s.mu.Lock()
+	s.writes, s.fallback = nil, 0
+	s.mu.Unlock()
+}
+
+// expect fails unless the writes left in one pipeline of n and exactly
+// fallback of them then went the general way (what: the step, and why).
+func (s *sharedRounds) expect(t *testing.T, what string, n, fallback int, why string) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.writes) != 1 || s.writes[0] != n {
+		t.Errorf("%s: shared round trips: %v, want one of %d writes", what, s.writes, n)
+	}
+	if s.fallback != fallback {
+		t.Errorf("%s: %d writes went the general way, want %d (%s)", what, s.fallback, fallback, why)
+	}
+}
+
 func (s *sharedRounds) log(_ context.Context, msg string, f map[string]any) {
 	if msg == "pgaad: writes share a round trip" {
 		s.mu.Lock()
@@ -204,9 +225,7 @@ func TestCombinedGrantsFailAlone(t *testing.T) {
 	}
 
 	for _, revoke := range []bool{false, true} {
-		rounds.mu.Lock()
-		rounds.writes, rounds.fallback = nil, 0
-		rounds.mu.Unlock()
+		rounds.reset()
 		release := pgtest.HoldTransaction(t, f.db, fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", key))
 		wait := combinedWrites(t, c, f.db, blocker, names, func(table string) error {
 			if revoke {
@@ -239,14 +258,7 @@ func TestCombinedGrantsFailAlone(t *testing.T) {
 				t.Errorf("revoke %v: %q: the grantee holds %v, want %v", revoke, n, got, want)
 			}
 		}
-		rounds.mu.Lock()
-		if len(rounds.writes) != 1 || rounds.writes[0] != len(names) {
-			t.Errorf("revoke %v: shared round trips: %v, want one of %d writes", revoke, rounds.writes, len(names))
-		}
-		if rounds.fallback != 1 {
-			t.Errorf("revoke %v: %d grants went the general way, want 1 (the missing table)", revoke, rounds.fallback)
-		}
-		rounds.mu.Unlock()
+		rounds.expect(t, fmt.Sprintf("revoke %v", revoke), len(names), 1, "the missing table")
 	}
 }
 
@@ -267,9 +279,7 @@ func TestCombinedMembershipsFailAlone(t *testing.T) {
 	names := append(append([]string{}, members[:3]...), append([]string{missing}, members[3:]...)...)
 
 	for _, revoke := range []bool{false, true} {
-		rounds.mu.Lock()
-		rounds.writes, rounds.fallback = nil, 0
-		rounds.mu.Unlock()
+		rounds.reset()
 		// The memberships' reads wait behind this lock (logging in does not).
 		release := pgtest.HoldTransaction(t, "postgres", "LOCK TABLE pg_auth_members IN ACCESS EXCLUSIVE MODE")
 		wait := combinedWrites(t, c, pgaad.PrincipalsDatabase, blocker, names, func(member string) error {
@@ -299,14 +309,7 @@ func TestCombinedMembershipsFailAlone(t *testing.T) {
 				t.Errorf("revoke %v: %q has %d grants of the group", revoke, n, grants)
 			}
 		}
-		rounds.mu.Lock()
-		if len(rounds.writes) != 1 || rounds.writes[0] != len(names) {
-			t.Errorf("revoke %v: shared round trips: %v, want one of %d writes", revoke, rounds.writes, len(names))
-		}
-		if rounds.fallback != 1 {
-			t.Errorf("revoke %v: %d memberships went the general way, want 1 (the missing member)", revoke, rounds.fallback)
-		}
-		rounds.mu.Unlock()
+		rounds.expect(t, fmt.Sprintf("revoke %v", revoke), len(names), 1, "the missing member")
 	}
 }
 

@@ -83,19 +83,29 @@ func blockedBy(t *testing.T, role string, holds []*heldRole) int {
 	return -1
 }
 
-// logCount counts the lines of the workdir's trace logs that match re.
-func logCount(t *testing.T, w *acctest.Workdir, re *regexp.Regexp) int {
+// traceLogs is the contents of the workdir's trace logs.
+func traceLogs(t *testing.T, w *acctest.Workdir) [][]byte {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(w.Dir, "trace-*.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var logs [][]byte
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
+		logs = append(logs, b)
+	}
+	return logs
+}
+
+// logCount counts the lines of the workdir's trace logs that match re.
+func logCount(t *testing.T, w *acctest.Workdir, re *regexp.Regexp) int {
+	t.Helper()
+	n := 0
+	for _, b := range traceLogs(t, w) {
 		n += len(re.FindAllIndex(b, -1))
 	}
 	return n
@@ -109,16 +119,8 @@ var (
 // sharedWrites is how many writes went in pipelines shared with others.
 func sharedWrites(t *testing.T, w *acctest.Workdir) int {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(w.Dir, "trace-*.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, b := range traceLogs(t, w) {
 		for _, m := range sharedLine.FindAllSubmatch(b, -1) {
 			k, _ := strconv.Atoi(string(m[1]))
 			n += k
