@@ -91,8 +91,8 @@ func (d identityDef) set(ctx context.Context, out, prior *tfsdk.ResourceIdentity
 }
 
 // fromImport returns the names from an import block's identity, in the
-// order of d.parts, and the server it names (host and port as written;
-// null: the provider's); ok is false when the import used an ID instead.
+// order of d.parts, and the server it names (null host and port when it
+// is the provider's); ok is false when the import used an ID instead.
 // A host that the provider may not log in to is an error.
 func (d identityDef) fromImport(ctx context.Context, req resource.ImportStateRequest, data *providerData) (values []string, srv serverModel, ok bool, diags diag.Diagnostics) {
 	srv = serverModel{Host: types.StringNull(), Port: types.Int64Null()}
