@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,10 +30,18 @@ type querier interface {
 const maxRetries = 3
 
 // retryReason says why a failed attempt may run again, or "" when it may
-// not. It looks at what happened, never at message text:
+// not. It looks at what happened, and at message text only where
+// PostgreSQL gives no code of its own:
 //   - pgx sent nothing to the server (pgconn.SafeToRetry);
 //   - the server ended the transaction: 40001 serialization_failure,
 //     40P01 deadlock_detected (it rolled back);
+//   - a catalog race: XX000 "cache lookup failed for ...", which
+//     PostgreSQL raises when a statement finds a catalog row whose object
+//     a concurrent, committed transaction removed (seen once in CI on 18:
+//     DROP SCHEMA during a destroy that dropped an extension's types in
+//     the same database). The statement failed, its transaction rolled
+//     back, and a new attempt sees the committed catalog. Other XX000
+//     errors (Azure's pgaadauth refusals among them) are not retried;
 //   - the connection died under the attempt: 57P01/57P02 (the server shut
 //     it down) or a connection that pgx closed after an I/O failure. Inside
 //     a transaction that did not reach COMMIT, the server rolled back.
@@ -58,6 +67,10 @@ func retryReasonClosed(ctx context.Context, err error, closed bool) string {
 		switch pgErr.Code {
 		case "40001", "40P01", "57P01", "57P02":
 			return "SQLSTATE " + pgErr.Code
+		case "XX000":
+			if strings.HasPrefix(pgErr.Message, "cache lookup failed for ") {
+				return "catalog changed under the statement (SQLSTATE XX000)"
+			}
 		}
 	}
 	switch {

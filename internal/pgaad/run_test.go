@@ -32,6 +32,10 @@ func TestRetryReason(t *testing.T) {
 		{"crash shutdown", context.Background(), pg("57P02"), "SQLSTATE 57P02"},
 		{"duplicate object", context.Background(), pg("42710"), ""},
 		{"internal error", context.Background(), pg("XX000"), ""},
+		{"catalog race", context.Background(), fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: "XX000", Message: "cache lookup failed for type 18844"}),
+			"catalog changed under the statement (SQLSTATE XX000)"},
+		{"Azure's XX000 refusal", context.Background(), fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: "XX000",
+			Message: "Could not validate AAD user because its object id does not exist"}), ""},
 		{"Entra validation", context.Background(), pg("0LP01"), ""},
 		{"permission denied", context.Background(), pg("42501"), ""},
 		// Class 08 without a closed connection: the server said it, the
