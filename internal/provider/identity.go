@@ -108,7 +108,7 @@ func (d identityDef) fromImport(ctx context.Context, req resource.ImportStateReq
 	// and port, as the configuration that query generates has it. A
 	// configuration that names it all the same plans an update in place,
 	// not a replacement (replaceIfServerMoved).
-	if port.ValueInt64() < 0 || port.ValueInt64() > 65535 || (!port.IsNull() && port.ValueInt64() == 0) {
+	if p := port.ValueInt64(); !port.IsNull() && (p < 1 || p > 65535) {
 		diags.AddAttributeError(path.Root(identityPortAttr), "Invalid port",
 			fmt.Sprintf("The import block's identity for %s names port %d; a port is from 1 to 65535.", d.resource, port.ValueInt64()))
 		return nil, srv, false, diags
