@@ -104,6 +104,10 @@ type Options struct {
 	Env []string
 	// RTT is the round-trip time the azurepg_rtt configuration's proxy adds (default DefaultRTT).
 	RTT time.Duration
+	// GrantsSetOnly makes the Entra admin hold the grant tables' owner
+	// WITH INHERIT FALSE, SET TRUE (PostgreSQL 16+): how it holds the roles
+	// it creates there, so that it grants as the owner by SET ROLE.
+	GrantsSetOnly bool
 	// Limits are the targets the report checks the run against (default DefaultLimits).
 	Limits *Limits
 	// Keep leaves the work directory (binaries, states, logs) in place.
@@ -154,6 +158,8 @@ type Result struct {
 	MaxConns         int           `json:"provider_max_connections"`
 	Env              []string      `json:"env,omitempty"`
 	RTT              time.Duration `json:"rtt_ns,omitempty"`
+	// GrantsSetOnly: the admin held the grant tables' owner with SET only (Options.GrantsSetOnly).
+	GrantsSetOnly bool `json:"grants_set_only,omitempty"`
 	// Stopped says why the run ended early ("" when it did not).
 	Stopped string `json:"stopped,omitempty"`
 	// Limits are the targets the report checks (nil in a results.json
@@ -260,7 +266,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	for _, d := range Dimensions {
 		if slices.ContainsFunc(o.Kinds, d.has) {
-			if err := seed(ctx, em, d, slices.Max(*o.counts(d))); err != nil {
+			if err := seed(ctx, em, d, slices.Max(*o.counts(d)), o.GrantsSetOnly); err != nil {
 				return nil, err
 			}
 		}
@@ -272,7 +278,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		l := DefaultLimits()
 		o.Limits = &l
 	}
-	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections, Env: o.Env, Limits: o.Limits}
+	res := &Result{Started: began.UTC(), Counts: o.Counts, Reps: o.Reps, MaxConns: providerMaxConnections, Env: o.Env, Limits: o.Limits,
+		GrantsSetOnly: o.GrantsSetOnly}
 	for _, d := range Dimensions {
 		if slices.ContainsFunc(o.Kinds, d.has) {
 			res.setDimensionCounts(d, *o.counts(d))

@@ -183,11 +183,11 @@ func dimensionConfiguration(d Dimension, kind string, n int) string {
 }
 
 // seed creates, as the superuser, what a dimension's resources refer to,
-// for up to n of them.
-func seed(ctx context.Context, em *emulator.Emulator, d Dimension, n int) error {
+// for up to n of them (setOnly: see seedGrantTables).
+func seed(ctx context.Context, em *emulator.Emulator, d Dimension, n int, setOnly bool) error {
 	switch d.Name {
 	case DimGrants.Name:
-		return seedGrantTables(ctx, em, n)
+		return seedGrantTables(ctx, em, n, setOnly)
 	case DimMemberships.Name:
 		return seedMembers(ctx, em, n)
 	}
@@ -196,13 +196,23 @@ func seed(ctx context.Context, em *emulator.Emulator, d Dimension, n int) error 
 
 // seedGrantTables creates, as the superuser, n tables in the schema bench
 // of the database postgres, owned by bench_owner, of which the Entra admin
-// is made a member (as on Azure, where it grants as the owner with SET
-// ROLE), and the role that the grants are for.
-func seedGrantTables(ctx context.Context, em *emulator.Emulator, n int) error {
+// is made a member, and the role that the grants are for. The membership
+// inherits (the admin has the owner's privileges), or, with setOnly
+// (PostgreSQL 16+), it has SET and not INHERIT, as the admin holds the
+// roles it creates there (an azurepg_role owning a schema): the admin then
+// grants as the owner by SET ROLE.
+func seedGrantTables(ctx context.Context, em *emulator.Emulator, n int, setOnly bool) error {
+	options := ""
+	if setOnly {
+		if em.PGMajor() < 16 {
+			return fmt.Errorf("-grants-set-only needs PostgreSQL 16 or later (PG_MAJOR=17); the emulator runs %d", em.PGMajor())
+		}
+		options = " WITH INHERIT FALSE, SET TRUE"
+	}
 	_, err := em.Superuser().Exec(ctx, fmt.Sprintf(`
 CREATE ROLE %[1]s;
 CREATE ROLE %[2]s;
-GRANT %[1]s TO %[3]s;
+GRANT %[1]s TO %[3]s%[6]s;
 CREATE SCHEMA %[4]s AUTHORIZATION %[1]s;
 SET ROLE %[1]s;
 DO $$ BEGIN
@@ -211,7 +221,7 @@ DO $$ BEGIN
   END LOOP;
 END $$;
 RESET ROLE;`, pgx.Identifier{grantOwner}.Sanitize(), pgx.Identifier{grantGrantee}.Sanitize(), pgx.Identifier{em.AdminName()}.Sanitize(),
-		pgx.Identifier{grantSchema}.Sanitize(), n))
+		pgx.Identifier{grantSchema}.Sanitize(), n, options))
 	if err != nil {
 		return fmt.Errorf("creating %d tables for the grants: %w", n, err)
 	}

@@ -531,6 +531,9 @@ func (r *Result) Markdown(profileTop map[string]string) string {
 	if len(r.Env) > 0 {
 		w("Extra environment of every terraform command: `%s`.\n\n", strings.Join(r.Env, " "))
 	}
+	if r.GrantsSetOnly {
+		w("The Entra admin held the grant tables' owner with SET and not INHERIT (`-grants-set-only`): it granted as the owner by SET ROLE.\n\n")
+	}
 	if r.Stopped != "" {
 		w("**Incomplete run: %s.** Medians and ratios are over the repetitions that ran.\n\n", r.Stopped)
 	}
@@ -629,6 +632,9 @@ func (r *Result) Summary() string {
 		or(m.CPU, "unknown CPU"), m.Cores, m.LoadStart[0], m.LoadEnd[0], m.Go, m.Terraform, m.PostgreSQL)
 	if len(r.Env) > 0 {
 		w("Extra environment of every terraform command: `%s`.\n\n", strings.Join(r.Env, " "))
+	}
+	if r.GrantsSetOnly {
+		w("The Entra admin held the grant tables' owner with SET and not INHERIT (`-grants-set-only`): it granted as the owner by SET ROLE.\n\n")
 	}
 	if r.Stopped != "" {
 		w("**Incomplete run: %s.**\n\n", r.Stopped)

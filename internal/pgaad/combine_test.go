@@ -202,16 +202,50 @@ func quoteIdent(n string) string { return `"` + strings.ReplaceAll(n, `"`, `""`)
 // general write, which explains it), the 20 others are granted. Revoking
 // them goes the same way.
 func TestCombinedGrantsFailAlone(t *testing.T) {
+	f := newAccessFixture(t)
+	combinedGrants(t, f, f.owner)
+}
+
+// TestCombinedGrantsAsSetOnlyOwner: the same when the tables' owner is a
+// role the login may SET ROLE to but whose privileges it does not have
+// (PostgreSQL 16+: how the login holds the roles it creates, unless
+// createrole_self_grant gives INHERIT too). Each grant still goes in one
+// round trip, shared, acting as the owner, which PostgreSQL records as the
+// grantor, as the general write's SET LOCAL ROLE does.
+func TestCombinedGrantsAsSetOnlyOwner(t *testing.T) {
+	e := pgtest.Emulator(t)
+	if e.PGMajor() < 16 {
+		t.Skip("PostgreSQL 15 memberships have no INHERIT or SET option")
+	}
+	f := newAccessFixture(t)
+	owner := pgtest.LongName(`set-only owner "o"; ü @`, 63)
+	pgtest.SuperExec(t, "postgres", "CREATE ROLE "+q(owner))
+	t.Cleanup(func() {
+		pgtest.SuperExec(t, f.db, "DROP OWNED BY "+q(owner))
+		pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+q(owner))
+	})
+	pgtest.SuperExec(t, "postgres", "GRANT "+q(owner)+" TO "+q(e.AdminName())+" WITH INHERIT FALSE, SET TRUE")
+	pgtest.SuperExec(t, f.db, "GRANT CREATE, USAGE ON SCHEMA "+q(f.schema)+" TO "+q(owner))
+	var inherits bool
+	pgtest.SuperQueryRow(t, "postgres", "SELECT pg_has_role($1, $2, 'USAGE')", []any{e.AdminName(), owner}, &inherits)
+	if inherits {
+		t.Fatalf("the premise: the admin must not have the privileges of %q", owner)
+	}
+	combinedGrants(t, f, owner)
+}
+
+// combinedGrants is TestCombinedGrantsFailAlone with tables owned by owner;
+// it checks that every grant names owner as the grantor.
+func combinedGrants(t *testing.T, f accessFixture, owner string) {
 	var rounds sharedRounds
 	c := reliabilityClientLog(t, 1, rounds.log)
-	f := newAccessFixture(t)
 	var tables []string
 	for i := range 20 {
 		tables = append(tables, pgtest.LongName(fmt.Sprintf(`t "%d" @ ü `, i), 63))
 	}
 	blocker := pgtest.LongName(`blocker "t" é`, 63)
 	missing := pgtest.LongName(`missing "t" ø`, 63)
-	stmts := "SET ROLE " + q(f.owner) + "; CREATE TABLE " + q(f.schema) + "." + q(blocker) + " (id int);"
+	stmts := "SET ROLE " + q(owner) + "; CREATE TABLE " + q(f.schema) + "." + q(blocker) + " (id int);"
 	for _, tb := range tables {
 		stmts += "CREATE TABLE " + q(f.schema) + "." + q(tb) + " (id int);"
 	}
@@ -256,6 +290,8 @@ func TestCombinedGrantsFailAlone(t *testing.T) {
 				t.Errorf("revoke %v on %q: %v", revoke, n, err)
 			} else if got := tablePrivileges(t, f.db, f.schema, n, f.grantee); !slices.Equal(got, want) {
 				t.Errorf("revoke %v: %q: the grantee holds %v, want %v", revoke, n, got, want)
+			} else if got := tableGrantors(t, f.db, f.schema, n, f.grantee); !revoke && !slices.Equal(got, []string{owner}) {
+				t.Errorf("%q: granted by %q, want the owner %q", n, got, owner)
 			}
 		}
 		rounds.expect(t, fmt.Sprintf("revoke %v", revoke), len(names), 1, "the missing table")
@@ -321,27 +357,53 @@ func TestDefaultPrivilegesInOneRoundTrip(t *testing.T) {
 	var rounds sharedRounds
 	c := reliabilityClientLog(t, 1, rounds.log)
 	ctx := context.Background()
+	e := pgtest.Emulator(t)
 	f := newAccessFixture(t)
+	owners := []string{f.owner}
+	if e.PGMajor() >= 16 {
+		// A role the login may SET ROLE to without its privileges (how the
+		// login holds the roles it creates from 16 on) goes in one round
+		// trip too, acting as the owner.
+		setOnly := pgtest.LongName(`set-only defaults "o"; ü @`, 63)
+		pgtest.SuperExec(t, "postgres", "CREATE ROLE "+q(setOnly))
+		t.Cleanup(func() {
+			pgtest.SuperExec(t, f.db, "DROP OWNED BY "+q(setOnly))
+			pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+q(setOnly))
+		})
+		pgtest.SuperExec(t, "postgres", "GRANT "+q(setOnly)+" TO "+q(e.AdminName())+" WITH INHERIT FALSE, SET TRUE")
+		owners = append(owners, setOnly)
+	}
+	for _, owner := range owners {
+		rounds.reset()
+		target := pgaad.DefaultPrivilegesTarget{Role: f.grantee, Database: f.db, Owner: owner, Schema: f.schema, ObjectType: "table"}
+		d, err := c.ApplyDefaultPrivileges(ctx, target, []string{"INSERT", "SELECT"}, false)
+		if err != nil || !slices.Equal(d.Privileges, []string{"INSERT", "SELECT"}) {
+			t.Fatalf("owner %q: got %+v, %v", owner, d, err)
+		}
+		var on int
+		pgtest.SuperQueryRow(t, f.db, `SELECT count(*) FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace
+			WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $1) AND n.nspname = $2`, []any{owner, f.schema}, &on)
+		if on != 1 {
+			t.Errorf("owner %q: %d default ACL rows for the owner in the schema, want 1", owner, on)
+		}
+		if err := c.RevokeDefaultPrivileges(ctx, target); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.ReadDefaultPrivileges(ctx, target); err != nil || len(got.Privileges) != 0 {
+			t.Fatalf("owner %q: after the revoke: %+v, %v", owner, got, err)
+		}
+		rounds.mu.Lock()
+		if rounds.fallback != 0 {
+			t.Errorf("owner %q: %d writes went the general way, want none", owner, rounds.fallback)
+		}
+		rounds.mu.Unlock()
+	}
+	rounds.reset()
 	target := pgaad.DefaultPrivilegesTarget{Role: f.grantee, Database: f.db, Owner: f.owner, Schema: f.schema, ObjectType: "table"}
-	d, err := c.ApplyDefaultPrivileges(ctx, target, []string{"INSERT", "SELECT"}, false)
-	if err != nil || !slices.Equal(d.Privileges, []string{"INSERT", "SELECT"}) {
-		t.Fatalf("got %+v, %v", d, err)
-	}
-	if err := c.RevokeDefaultPrivileges(ctx, target); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := c.ReadDefaultPrivileges(ctx, target); err != nil || len(got.Privileges) != 0 {
-		t.Fatalf("after the revoke: %+v, %v", got, err)
-	}
-	rounds.mu.Lock()
-	if rounds.fallback != 0 {
-		t.Errorf("%d writes went the general way, want none", rounds.fallback)
-	}
-	rounds.mu.Unlock()
 
 	missing := target
 	missing.Role = pgtest.Name(`nobody "r"`)
-	_, err = c.ApplyDefaultPrivileges(ctx, missing, []string{"SELECT"}, false)
+	_, err := c.ApplyDefaultPrivileges(ctx, missing, []string{"SELECT"}, false)
 	if !errors.Is(err, pgaad.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%q", missing.Role)) {
 		t.Fatalf("a missing role: %v, want its ErrNotFound", err)
 	}

@@ -165,11 +165,19 @@ func defaultPrivilegesStatements(t DefaultPrivilegesTarget, privileges []string,
 
 // defaultPrivilegesGuard fails (division by zero) unless the role (or
 // PUBLIC) and the schema (when named) exist and the login has the owner's
-// privileges: then defaultPrivilegesStatements alone are the write.
-const defaultPrivilegesGuard = `SELECT 1 / (
-       coalesce((SELECT ` + hasOwnerPrivileges + ` FROM pg_roles r WHERE r.rolname = $1), false)
+// privileges or may SET ROLE to it: then defaultPrivilegesStatements
+// alone are the write. When the login does not have the owner's ($1)
+// privileges (PostgreSQL 16+: a role the login created is held with SET,
+// not INHERIT), the second column acts as the owner for the rest of the
+// segment, as applyDefaultPrivileges' SET LOCAL ROLE (see grantGuardQuery).
+const defaultPrivilegesGuard = `WITH w AS (SELECT r.rolname, (r.rolname = session_user OR pg_has_role(session_user, r.oid, 'USAGE')) AS direct,
+                  pg_has_role(session_user, r.oid, ` + canSetRole + `) AS can_set
+             FROM pg_roles r WHERE r.rolname = $1)
+SELECT 1 / (
+       coalesce((SELECT direct OR can_set FROM w), false)
        AND ($2 = 'public' OR EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2))
-       AND ($3 = '' OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $3)))::int`
+       AND ($3 = '' OR EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $3)))::int,
+       (SELECT count(set_config('role', w.rolname, true)) FROM w WHERE NOT w.direct)`
 
 // defaultPrivilegesInOneRoundTrip is the common-case write (no
 // privileges: revoke) in one round trip that other writes may share, as

@@ -15,13 +15,14 @@ import (
 // the owners of the objects (act directly or SET ROLE), what the role holds
 // (which REVOKEs, a savepoint, a check of other grantors). In the common
 // case the answer is known in advance: the login has the owners'
-// privileges, and the role holds nothing on the objects yet (a create) or
-// nothing that an owner's REVOKE ALL cannot take (a revoke). Then the write
-// is one GRANT (or one REVOKE ALL), the same statement applyGrant would
-// send. So it goes as one pipeline segment (writeSegment), which other
-// writes may share: the advisory locks, a guard that fails (division by
-// zero) unless the case is the common one, the statement, and the
-// read-back. The segment is one implicit transaction: a failing guard or
+// privileges, or may SET ROLE to the one owner of the objects, and the
+// role holds nothing on the objects yet (a create) or nothing that an
+// owner's REVOKE ALL cannot take (a revoke). Then the write is one GRANT
+// (or one REVOKE ALL), the same statement applyGrant would send, as the
+// owner when it must. So it goes as one pipeline segment (writeSegment),
+// which other writes may share: the advisory locks, a guard that fails
+// (division by zero) unless the case is the common one and takes the
+// owner's role when needed, the statement, and the read-back. The segment is one implicit transaction: a failing guard or
 // statement rolls back the segment alone, and the write then runs the
 // general way (applyGrant), which says what is wrong with its own words.
 
@@ -43,11 +44,21 @@ func fastGrantTarget(t GrantTarget) bool {
 }
 
 // grantGuardQuery fails with division by zero unless the role (or PUBLIC)
-// and the schema exist, every listed object exists, the login has the
-// privileges of every object's owner (as hasOwnerPrivileges says), and the
-// role holds on them nothing at all (create), or no grant option and
-// nothing granted by another role than the owner (revoke: the owner's
-// REVOKE ALL then takes everything).
+// and the schema exist, every listed object exists, the login can act as
+// the objects' owners in one go, and the role holds on them nothing at all
+// (create), or no grant option and nothing granted by another role than
+// the owner (revoke: the owner's REVOKE ALL then takes everything).
+//
+// Acting as the owners in one go: the login has the privileges of every
+// owner (as hasOwnerPrivileges says), or the objects have one owner, whose
+// privileges the login does not have but whom it may SET ROLE to. The
+// second is the usual case from PostgreSQL 16 on, where the login holds
+// the roles it creates (an azurepg_role that owns a schema) with SET but
+// not INHERIT. The guard's second column then acts as that owner for the
+// rest of the segment, as applyGrant's SET LOCAL ROLE does (set_config's
+// is_local: until the segment's implicit COMMIT or ROLLBACK; it takes the
+// name as it is, unquoted); otherwise it does nothing. The checks name the
+// login as session_user, which the role set beside them does not change.
 func grantGuardQuery(objectType string, revoke bool) string {
 	held := "true"
 	if revoke {
@@ -57,13 +68,17 @@ func grantGuardQuery(objectType string, revoke bool) string {
 	if objectType == ObjectTypeTable || objectType == ObjectTypeSequence {
 		count = "(SELECT count(DISTINCT x) FROM a, unnest(a.objs) x)"
 	}
-	return grantTargetCTEs(objectType) + `
+	return grantTargetCTEs(objectType) + `,
+     w AS (SELECT w.oid, w.rolname, (w.rolname = session_user OR pg_has_role(session_user, w.oid, 'USAGE')) AS direct
+             FROM pg_roles w WHERE w.oid IN (SELECT owner FROM o))
 SELECT 1 / ((SELECT oid FROM r) IS NOT NULL
        AND (SELECT count(*) FROM o) = ` + count + `
-       AND NOT EXISTS (SELECT 1 FROM o JOIN pg_roles w ON w.oid = o.owner
-                        WHERE NOT (w.rolname = current_user OR pg_has_role(current_user, w.oid, 'USAGE')))
+       AND coalesce((SELECT bool_and(direct) FROM w)
+                    OR ((SELECT count(*) FROM w) = 1
+                        AND (SELECT bool_and(pg_has_role(session_user, w.oid, ` + canSetRole + `)) FROM w)), false)
        AND NOT EXISTS (SELECT 1 FROM o CROSS JOIN LATERAL aclexplode(o.acl) x
-                        WHERE x.grantee = (SELECT oid FROM r) AND ` + held + `))::int`
+                        WHERE x.grantee = (SELECT oid FROM r) AND ` + held + `))::int,
+       (SELECT count(set_config('role', w.rolname, true)) FROM w WHERE NOT w.direct)`
 }
 
 // fastGrantSQL is the one statement of a common-case write: what

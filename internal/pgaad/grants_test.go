@@ -64,6 +64,17 @@ func tablePrivileges(t *testing.T, db, schema, table, role string) []string {
 	return privs
 }
 
+// tableGrantors are the roles that granted role its privileges on the table.
+func tableGrantors(t *testing.T, db, schema, table, role string) []string {
+	t.Helper()
+	var grantors []string
+	pgtest.SuperQueryRow(t, db, `SELECT coalesce(array_agg(DISTINCT g.rolname::text ORDER BY g.rolname::text), '{}')
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) x JOIN pg_roles g ON g.oid = x.grantor
+		WHERE n.nspname = $1 AND c.relname = $2 AND x.grantee = (SELECT oid FROM pg_roles WHERE rolname = $3)`,
+		[]any{schema, table, role}, &grantors)
+	return grantors
+}
+
 func TestGrantAsOwnerAndRollback(t *testing.T) {
 	t.Parallel()
 	c := adminClient(t)

@@ -144,8 +144,7 @@ func isPrivilegeWord(p string) bool {
 // PostgreSQL 16 on, a membership may lack the SET option (the ADMIN-only
 // membership a CREATEROLE role gets in the roles it creates), and MEMBER
 // would wrongly say the login can act as the owner. PostgreSQL 15 and older
-// know no 'SET' mode: MEMBER is what SET ROLE checks there. (The emulator
-// runs 15; the 16 branch is exercised by the live suite on Azure.)
+// know no 'SET' mode: MEMBER is what SET ROLE checks there.
 const canSetRole = `CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END`
 
 // hasOwnerPrivileges is the SQL test that the login has the privileges of

@@ -40,6 +40,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the work directory (states, terraform output)")
 	budget := flag.Duration("budget", 20*time.Minute, "warn when the run takes longer")
 	rtt := flag.Duration("rtt", bench.DefaultRTT, "round-trip time the azurepg_rtt configuration adds (the network dimension)")
+	setOnly := flag.Bool("grants-set-only", false, "the Entra admin holds the grant tables' owner with SET and not INHERIT, and grants as the owner by SET ROLE (as with the roles it creates on PostgreSQL 16+; needs PG_MAJOR=17 or 18)")
 	extraEnv := flag.String("env", "", "KEY=VALUE,... added to every terraform command's environment")
 	commit := flag.String("commit", "", "build the providers from this commit (git archive) instead of the working tree")
 	deadline := flag.String("deadline", "", "HH:MM (UTC): start nothing after it, report what ran")
@@ -62,7 +63,7 @@ func main() {
 		now := time.Now().UTC()
 		stopAt = time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
 	}
-	if err := run(*counts, dimCounts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt, *extraEnv, *commit, &limits); err != nil {
+	if err := run(*counts, dimCounts, *reps, *kinds, *out, *profile, *profileOnly, *profileN, *keep, *budget, stopAt, *rtt, *setOnly, *extraEnv, *commit, &limits); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -113,7 +114,7 @@ func (l *intList) Set(v string) error {
 }
 
 func run(countList string, dimCountLists map[string]*string, reps int, kindList, out string, profile, profileOnly bool, profileN int, keep bool, budget time.Duration,
-	deadline time.Time, rtt time.Duration, extraEnv, commit string, limits *bench.Limits) error {
+	deadline time.Time, rtt time.Duration, grantsSetOnly bool, extraEnv, commit string, limits *bench.Limits) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root, err := repoRoot()
@@ -185,7 +186,7 @@ func run(countList string, dimCountLists map[string]*string, reps int, kindList,
 		RepoRoot: buildRoot, Commit: label, Counts: counts, GrantCounts: dimCounts[bench.DimGrants.Name],
 		RoleCounts: dimCounts[bench.DimRoles.Name], MembershipCounts: dimCounts[bench.DimMemberships.Name], Reps: reps, Kinds: strings.Split(kindList, ","),
 		Profile: profile, ProfileOnly: profileOnly, ProfileN: profileN, ProfileDir: profDir, Keep: keep,
-		Deadline: deadline, RTT: rtt, Env: splitEnv(extraEnv), Limits: limits,
+		Deadline: deadline, RTT: rtt, GrantsSetOnly: grantsSetOnly, Env: splitEnv(extraEnv), Limits: limits,
 		Logf: func(format string, args ...any) { log.Printf(format, args...) },
 		// After each configuration: write the report so far, so that an interrupted run leaves its numbers.
 		Progress: func(res *bench.Result) {
