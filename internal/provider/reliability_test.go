@@ -286,8 +286,9 @@ func TestReliabilityRestartDuringApply(t *testing.T) {
 // roles do not touch it), so the provider's connections wait inside
 // creations. Each round waits for a connection opened since the last kill
 // to wait there, for a token issued since the last round (the reconnection
-// needed one), for every token issued so far to expire, and for all of the
-// provider's connections to wait on the lock; then it kills them. Only
+// needed one), for every token issued so far to expire, and for every
+// busy connection of the provider to wait on the lock (an idle one in the
+// pool carries no creation); then it kills those that wait. Only
 // connections that wait on the lock are killed, so no retry's check of a
 // lost COMMIT is hit by a kill.
 func TestReliabilityTokenExpiresDuringApply(t *testing.T) {
