@@ -26,6 +26,7 @@ import (
 
 	"github.com/azurepg/terraform-provider-azurepg/bench/cpuprof"
 	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+	"github.com/azurepg/terraform-provider-azurepg/internal/netdelay"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
@@ -133,7 +134,7 @@ type Sample struct {
 	Statements    int `json:"statements"`
 	TokenRequests int `json:"token_requests"`
 	// RoundTrips is the provider's flights to the server through the
-	// latency proxy (azurepg_rtt only; see latencyProxy.roundTrips).
+	// latency proxy (azurepg_rtt only; see netdelay.Proxy.RoundTrips).
 	RoundTrips int `json:"round_trips,omitempty"`
 	// Shapes counts the statements by their first words.
 	Shapes map[string]int `json:"statement_shapes,omitempty"`
@@ -292,15 +293,15 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		if o.RTT == 0 {
 			o.RTT = DefaultRTT
 		}
-		proxy, err := startLatencyProxy(fmt.Sprintf("127.0.0.1:%d", em.Port()), o.RTT)
+		proxy, err := netdelay.Start(fmt.Sprintf("127.0.0.1:%d", em.Port()), o.RTT)
 		if err != nil {
 			return nil, err
 		}
 		defer func() {
-			o.Logf("the latency proxy carried %d connections", proxy.accepted.Load())
-			proxy.close()
+			o.Logf("the latency proxy carried %d connections", proxy.Connections())
+			proxy.Close()
 		}()
-		r.rttEnv = append(append([]string{}, r.env...), fmt.Sprintf("PGPORT=%d", proxy.port()))
+		r.rttEnv = append(append([]string{}, r.env...), fmt.Sprintf("PGPORT=%d", proxy.Port()))
 		r.proxy = proxy
 		res.RTT = o.RTT
 	}
@@ -402,7 +403,7 @@ type runner struct {
 	env  []string
 	// rttEnv is env with PGPORT pointing at the latency proxy (the later PGPORT wins).
 	rttEnv []string
-	proxy  *latencyProxy
+	proxy  *netdelay.Proxy
 }
 
 func isAzurepg(kind string) bool {
@@ -544,7 +545,7 @@ func (r *runner) command(ctx context.Context, dir, kind, phase string, env []str
 	serverCPU := postmasterChildCPU(r.em)
 	var flights int64
 	if viaProxy(kind) && r.proxy != nil {
-		flights = r.proxy.roundTrips.Load()
+		flights = r.proxy.RoundTrips()
 	}
 
 	logFile := filepath.Join(dir, strings.NewReplacer(" ", "", "=", "-").Replace(phase)+".log")
@@ -582,7 +583,7 @@ func (r *runner) command(ctx context.Context, dir, kind, phase string, env []str
 	s.ServerCPU = postmasterChildCPU(r.em) - serverCPU
 	s.TokenRequests = r.em.TokenRequestsFor("") - tokens
 	if viaProxy(kind) && r.proxy != nil {
-		s.RoundTrips = int(r.proxy.roundTrips.Load() - flights)
+		s.RoundTrips = int(r.proxy.RoundTrips() - flights)
 	}
 	lc, err := countLog(r.em.ServerLog(), logOff, r.em.AdminName())
 	s.Connections, s.Statements, s.Shapes = lc.conns, lc.stmts, lc.shapes

@@ -1,4 +1,4 @@
-package bench
+package netdelay
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"time"
 )
 
+// TestLatencyProxyDelaysEachRoundTrip: each exchange through the proxy
+// takes at least the round-trip time, and the flights are counted.
 func TestLatencyProxyDelaysEachRoundTrip(t *testing.T) {
 	echo, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -38,11 +40,11 @@ func TestLatencyProxyDelaysEachRoundTrip(t *testing.T) {
 		}
 	}()
 	const rtt = 40 * time.Millisecond
-	p, err := startLatencyProxy(echo.Addr().String(), rtt)
+	p, err := Start(echo.Addr().String(), rtt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.close()
+	defer p.Close()
 	c, err := net.Dial("tcp", p.l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +74,7 @@ func TestLatencyProxyDelaysEachRoundTrip(t *testing.T) {
 	if _, err := io.ReadFull(c, buf); err != nil {
 		t.Fatal(err)
 	}
-	if got := p.roundTrips.Load(); got != 4 {
+	if got := p.RoundTrips(); got != 4 {
 		t.Errorf("counted %d round trips, want 4 (3 exchanges and one pipelined pair of writes)", got)
 	}
 }
