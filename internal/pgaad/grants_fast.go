@@ -22,9 +22,10 @@ import (
 // owner when it must. So it goes as one pipeline segment (writeSegment),
 // which other writes may share: the advisory locks, a guard that fails
 // (division by zero) unless the case is the common one and takes the
-// owner's role when needed, the statement, and the read-back. The segment is one implicit transaction: a failing guard or
-// statement rolls back the segment alone, and the write then runs the
-// general way (applyGrant), which says what is wrong with its own words.
+// owner's role when needed, the statement, and the read-back. The segment
+// is one implicit transaction: a failing guard or statement rolls back the
+// segment alone, and the write then runs the general way (applyGrant),
+// which says what is wrong with its own words.
 
 // errNotAsAssumed: the one-round-trip write did not apply (its guard, or a
 // statement, failed); the general write decides.
