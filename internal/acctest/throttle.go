@@ -11,29 +11,35 @@ import (
 
 // IdentityThrottle is a managed-identity endpoint (App Service protocol,
 // for IDENTITY_ENDPOINT) on 127.0.0.1 in front of the emulator's: it passes
-// requests through, except that after Throttle(n) it answers the next n
-// requests 429 with Retry-After: 1, as Azure's endpoint does beyond 20
-// requests a second. The counts let a test wait until the throttling has
-// really been met, and answered, before it judges.
+// requests through, except that it answers the next requests as armed by
+// Refuse: 410 (the endpoint being updated) or 429 with Retry-After: 1, as
+// Azure's endpoint does beyond 20 requests a second. The counts let a test
+// wait until the refusals have really been met, and answered, before it
+// judges.
 type IdentityThrottle struct {
 	URL string // the IDENTITY_ENDPOINT to use
 
-	mu        sync.Mutex
-	pending   int // 429s still to answer
-	requests  int
-	throttled int
-	// passedAfter counts requests passed through since the last 429.
-	passedAfter int
+	mu       sync.Mutex
+	pending  []int // statuses still to answer, in order
+	statuses []int // every answer so far
+	refused  int
+	// passedAfter counts requests passed through since the last refusal.
+	passedAfter           int
+	inFlight, maxInFlight int
 }
 
 // ThrottleCounts is what the endpoint answered so far.
 type ThrottleCounts struct {
-	Requests  int // every request
-	Throttled int // answered 429
-	// PassedSinceThrottle: requests passed to the emulator since the last
-	// 429 (0 while a throttling has not been followed by a token yet).
-	PassedSinceThrottle int
-	Pending             int // 429s armed and not yet answered
+	Requests int // every request
+	Refused  int // answered 410 or 429
+	// PassedSinceRefusal: requests passed to the emulator since the last
+	// refusal (0 while a refusal has not been followed by a token yet).
+	PassedSinceRefusal int
+	Pending            int // refusals armed and not yet answered
+	// Statuses are the answers in order (200 for each passed through).
+	Statuses []int
+	// MaxInFlight is the most requests the endpoint held at once.
+	MaxInFlight int
 }
 
 // StartIdentityThrottle fronts upstream (the emulator's TokenEndpoint); it
@@ -47,42 +53,70 @@ func StartIdentityThrottle(t testing.TB, upstream string) *IdentityThrottle {
 	it := &IdentityThrottle{}
 	pass := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: u.Scheme, Host: u.Host})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		it.mu.Lock()
-		it.requests++
-		throttle := it.pending > 0
-		if throttle {
-			it.pending--
-			it.throttled++
-			it.passedAfter = 0
-		} else {
-			it.passedAfter++
-		}
-		it.mu.Unlock()
-		if throttle {
+		status := it.arrive()
+		defer it.leave()
+		switch status {
+		case http.StatusGone:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(`{"error":"unavailable","error_description":"the endpoint is being updated"}`))
+		case http.StatusTooManyRequests:
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusTooManyRequests)
+			w.WriteHeader(status)
 			_, _ = w.Write([]byte(`{"error":"too_many_requests","error_description":"more than 20 requests per second"}`))
-			return
+		default:
+			r.URL.Path = u.Path
+			pass.ServeHTTP(w, r)
 		}
-		r.URL.Path = u.Path
-		pass.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	it.URL = srv.URL + u.Path
 	return it
 }
 
-// Throttle arms n answers of 429 for the next requests.
-func (it *IdentityThrottle) Throttle(n int) {
+// arrive counts a request and says how to answer it.
+func (it *IdentityThrottle) arrive() int {
 	it.mu.Lock()
 	defer it.mu.Unlock()
-	it.pending += n
+	it.inFlight++
+	it.maxInFlight = max(it.maxInFlight, it.inFlight)
+	status := http.StatusOK
+	if len(it.pending) > 0 {
+		status, it.pending = it.pending[0], it.pending[1:]
+		it.refused++
+		it.passedAfter = 0
+	} else {
+		it.passedAfter++
+	}
+	it.statuses = append(it.statuses, status)
+	return status
 }
+
+func (it *IdentityThrottle) leave() {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	it.inFlight--
+}
+
+// Refuse arms n answers of status (http.StatusGone or
+// http.StatusTooManyRequests) for the next requests, after those armed
+// before.
+func (it *IdentityThrottle) Refuse(status, n int) {
+	it.mu.Lock()
+	defer it.mu.Unlock()
+	for range n {
+		it.pending = append(it.pending, status)
+	}
+}
+
+// Throttle arms n answers of 429 for the next requests.
+func (it *IdentityThrottle) Throttle(n int) { it.Refuse(http.StatusTooManyRequests, n) }
 
 // Counts returns the counts so far.
 func (it *IdentityThrottle) Counts() ThrottleCounts {
 	it.mu.Lock()
 	defer it.mu.Unlock()
-	return ThrottleCounts{Requests: it.requests, Throttled: it.throttled, PassedSinceThrottle: it.passedAfter, Pending: it.pending}
+	return ThrottleCounts{Requests: len(it.statuses), Refused: it.refused, PassedSinceRefusal: it.passedAfter,
+		Pending: len(it.pending), Statuses: append([]int(nil), it.statuses...), MaxInFlight: it.maxInFlight}
 }

@@ -255,7 +255,7 @@ func (s *soak) phase(name string, release func(), faults func(), args ...string)
 	r := s.cmd.wait()
 	c := s.throttle.Counts()
 	f.wall = r.Duration
-	f.throttled, f.identityRequests = c.Throttled-c0.Throttled, c.Requests-c0.Requests
+	f.throttled, f.identityRequests = c.Refused-c0.Refused, c.Requests-c0.Requests
 	f.tokensIssued = s.e.TokenRequestsFor(s.admin.ClientID) - tok0
 	f.roundTrips, f.connected = s.proxy.RoundTrips()-trips0, s.proxy.Connections()-conns0
 	f.retries, f.waits = s.countLog(args[0], "pgaad: retrying"), s.countLog(args[0], "pgaad: server unreachable, waiting for it")
@@ -341,7 +341,7 @@ func (s *soak) expireAndThrottle() {
 	s.kill()
 	s.wait("the 429s answered, then a token issued after every earlier one expired", func() bool {
 		c := s.throttle.Counts()
-		return c.Pending == 0 && c.PassedSinceThrottle > 0 && s.e.LastTokenExpiry(id).After(expired)
+		return c.Pending == 0 && c.PassedSinceRefusal > 0 && s.e.LastTokenExpiry(id).After(expired)
 	})
 }
 
