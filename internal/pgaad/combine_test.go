@@ -273,13 +273,7 @@ func combinedGrants(t *testing.T, f accessFixture, owner string) {
 		for _, n := range append([]string{blocker}, names...) {
 			err := errs[n]
 			if n == missing {
-				if revoke {
-					if err != nil {
-						t.Errorf("revoking on the missing table: %v", err)
-					}
-				} else if !errors.Is(err, pgaad.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%q", missing)) {
-					t.Errorf("granting on %q: got %v, want its own ErrNotFound", n, err)
-				}
+				missingFailedAlone(t, revoke, "on the missing table", missing, err)
 				continue
 			}
 			want := []string{"SELECT"}
@@ -295,6 +289,22 @@ func combinedGrants(t *testing.T, f accessFixture, owner string) {
 			}
 		}
 		rounds.expect(t, fmt.Sprintf("revoke %v", revoke), len(names), 1, "the missing table")
+	}
+}
+
+// missingFailedAlone checks the outcome of a write whose object (what, named
+// missing) does not exist: a revoke has nothing to do, a grant fails with
+// its own ErrNotFound, which names it.
+func missingFailedAlone(t *testing.T, revoke bool, what, missing string, err error) {
+	t.Helper()
+	if revoke {
+		if err != nil {
+			t.Errorf("revoking %s: %v", what, err)
+		}
+		return
+	}
+	if !errors.Is(err, pgaad.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%q", missing)) {
+		t.Errorf("granting %s %q: got %v, want its own ErrNotFound", what, missing, err)
 	}
 }
 
@@ -330,13 +340,7 @@ func TestCombinedMembershipsFailAlone(t *testing.T) {
 		for _, n := range append([]string{blocker}, names...) {
 			err := errs[n]
 			if n == missing {
-				if revoke {
-					if err != nil {
-						t.Errorf("revoking from the missing member: %v", err)
-					}
-				} else if !errors.Is(err, pgaad.ErrNotFound) || !strings.Contains(err.Error(), fmt.Sprintf("%q", missing)) {
-					t.Errorf("granting to %q: got %v, want its own ErrNotFound", n, err)
-				}
+				missingFailedAlone(t, revoke, "to the missing member", missing, err)
 				continue
 			}
 			if err != nil {
