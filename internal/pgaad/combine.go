@@ -2,24 +2,28 @@ package pgaad
 
 import (
 	"context"
-	"errors"
-	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Writes that arrive together leave together.
 //
 // Terraform runs up to 10 operations at once and max_connections (4 by
-// default) lets only some of them have a connection: the others wait, and
-// each then costs its own round trip. A write whose statements fit in one
-// pipeline segment (sendSegment) waits in its pool's queue instead; the
-// first writer that gets a connection takes every segment queued for that
-// pool and sends them all in one pipeline, one Sync after each, and hands
-// each writer its own outcome.
+// default) lets only some of them have a connection: the others would
+// wait, and each then cost its own round trip after the one before. A
+// write whose statements fit in one pipeline segment (sendSegment) does
+// not wait for a connection of its own. When a connection of its pool is
+// free (or can be opened), it takes it, with every segment queued by then,
+// and that connection becomes a carrier (carrier.go): it sends them as one
+// pipeline, one Sync after each, and hands each writer its own outcome as
+// the server answers. When none is free, the write joins a carrier in
+// flight: its segment is sent on that connection at once, behind the
+// others, and is answered one round trip later whatever the carrier
+// still waits for. Only when no carrier accepts it (see maxSegments) does
+// it wait in the queue, for the next connection that frees up.
 //
 // One Sync per segment is what keeps each write apart (checked on
 // PostgreSQL 15 and 17): without a BEGIN among its statements, the server
@@ -32,13 +36,14 @@ import (
 // fail every later segment (25P02): so segments never hold BEGIN or
 // SAVEPOINT; writes that need them go alone (write, writeOne).
 //
-// No timer: a lone write, or one that finds a free connection, acquires it
-// at once and sends its own segment (with whatever else is queued by then).
-// Only writes that would have waited for a connection anyway wait in the
-// queue, and the first connection that frees up carries them.
+// No timer: a lone write, or one that finds a free connection, sends at
+// once. A write that joins a carrier is sent at once too; it waits only
+// for the server to reach it, behind the segments sent before it.
 
-// maxSegments bounds the segments one pipeline carries, so that one
-// connection's pipeline does not grow without end under many writers.
+// maxSegments bounds the segments one carrier takes in all: after that it
+// accepts no more, finishes what it carries and gives its connection back
+// to the pool, so that writes that need a connection of their own (an
+// explicit transaction) get one while many segment writes go on.
 const maxSegments = 32
 
 // segment is one write's attempt in a shared pipeline.
@@ -46,57 +51,124 @@ type segment struct {
 	// build makes the statements on the connection that sends them (a
 	// statement may depend on the server's version).
 	build func(conn *pgx.Conn) []pipelineStep
-	// cancel stops the writer's own wait for a connection once another
-	// writer has taken the segment.
+	// cancel stops the writer's own wait for a connection once a carrier
+	// has taken the segment.
 	cancel context.CancelFunc
+	// Set when it is sent: its statements and the carrier it went on.
+	steps   []pipelineStep
+	carrier *carrier
 	// The outcome, set before finished is closed: how many steps
 	// succeeded, the first error, and whether the connection that carried
-	// it was closed then (retryReason; the connection itself goes back to
-	// the pool and to other writers).
+	// it was closed then (retryReason; otherwise the connection goes back
+	// to the pool and to other writers).
 	done     int
 	err      error
 	closed   bool
 	finished chan struct{}
 }
 
-// combiner holds, per pool, the segments waiting for a connection.
-type combiner struct {
-	mu     sync.Mutex
-	queues map[*pgxpool.Pool][]*segment
+// finish sets the segment's outcome and wakes its writer.
+func (s *segment) finish(done int, err error, closed bool) {
+	s.done, s.err, s.closed = done, err, closed
+	close(s.finished)
 }
 
-func (cb *combiner) enqueue(pool *pgxpool.Pool, s *segment) {
+// wait waits for the outcome of a segment that a carrier took. When ctx
+// ends first, the carrier's connection is closed (the outcome of what it
+// carries is then unknown, to every writer, as a lost COMMIT's is): a
+// statement the server is stuck in does not outlive the operation.
+func (s *segment) wait(ctx context.Context) (done int, sent, closed bool, err error) {
+	select {
+	case <-s.finished:
+	case <-ctx.Done():
+		select {
+		case <-s.finished: // answered meanwhile
+		default:
+			s.carrier.abandon()
+			<-s.finished
+		}
+	}
+	return s.done, true, s.closed, s.err
+}
+
+// combiner holds, per pool, the segments waiting for a connection and the
+// carriers in flight that accept more.
+type combiner struct {
+	mu       sync.Mutex
+	queues   map[*pgxpool.Pool][]*segment
+	carriers map[*pgxpool.Pool][]*carrier
+}
+
+// join sends s on the carrier of pool that has the fewest segments in
+// flight, when one accepts more; otherwise it queues s. It says whether s
+// was sent.
+func (cb *combiner) join(pool *pgxpool.Pool, s *segment, onlyQueue bool) bool {
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
-	if cb.queues == nil {
-		cb.queues = map[*pgxpool.Pool][]*segment{}
+	var best *carrier
+	if !onlyQueue {
+		for _, cr := range cb.carriers[pool] {
+			if best == nil || len(cr.inflight) < len(best.inflight) {
+				best = cr
+			}
+		}
 	}
-	cb.queues[pool] = append(cb.queues[pool], s)
+	if best == nil {
+		if cb.queues == nil {
+			cb.queues = map[*pgxpool.Pool][]*segment{}
+		}
+		cb.queues[pool] = append(cb.queues[pool], s)
+		return false
+	}
+	best.send(cb, s)
+	return true
 }
 
-// take removes own from the queue of pool and, when own was still there,
-// returns it first with up to maxSegments-1 of the others, whose own waits
-// it ends. nil: another writer took own already.
-func (cb *combiner) take(pool *pgxpool.Pool, own *segment) []*segment {
+// retire stops cr from accepting segments (cb.mu held).
+func (cb *combiner) retire(cr *carrier) {
+	cr.accepting = false
+	list := cb.carriers[cr.pool]
+	if i := slices.Index(list, cr); i >= 0 {
+		list = slices.Delete(list, i, i+1)
+	}
+	if len(list) > 0 {
+		cb.carriers[cr.pool] = list
+	} else {
+		delete(cb.carriers, cr.pool)
+	}
+}
+
+// carry makes pc a carrier of pool (carrier.go) for own and up to
+// maxSegments-1 of the segments queued with it, whose writers' own waits
+// for a connection it ends, and sends them. It returns how many it took: 0
+// when a carrier took own already (pc is then the caller's to release).
+func (cb *combiner) carry(pool *pgxpool.Pool, pc *pgxpool.Conn, own *segment) int {
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
 	q := cb.queues[pool]
 	i := indexOf(q, own)
 	if i < 0 {
-		return nil
+		return 0
 	}
 	q = append(q[:i:i], q[i+1:]...)
 	n := min(len(q), maxSegments-1)
-	out := append([]*segment{own}, q[:n]...)
+	segs := append([]*segment{own}, q[:n]...)
 	if rest := q[n:]; len(rest) > 0 {
 		cb.queues[pool] = rest
 	} else {
 		delete(cb.queues, pool)
 	}
-	for _, s := range out[1:] {
-		s.cancel()
+	cr := newCarrier(pool, pc)
+	if cb.carriers == nil {
+		cb.carriers = map[*pgxpool.Pool][]*carrier{}
 	}
-	return out
+	cb.carriers[pool] = append(cb.carriers[pool], cr)
+	for _, s := range segs {
+		s.cancel()
+		cr.send(cb, s)
+	}
+	go cr.read(cb)
+	return len(segs)
 }
 
 // drop removes own from the queue (its writer could not get a
@@ -126,6 +198,7 @@ func indexOf(q []*segment, s *segment) int {
 	return -1
 }
 
+
 // sendSegment runs build's statements as one segment of a pipeline on a
 // connection of pool, alone or with other writers' segments (see above),
 // and returns how many succeeded, whether it was sent (a connection was
@@ -135,144 +208,43 @@ func (c *Client) sendSegment(ctx context.Context, pool *pgxpool.Pool, database, 
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	own := &segment{build: build, cancel: cancel, finished: make(chan struct{})}
-	c.comb.enqueue(pool, own)
+	if c.comb.join(pool, own, !c.wouldWait(pool)) {
+		c.log(ctx, "pgaad: a write joins a pipeline in flight", map[string]any{"op": op, "database": database})
+		return own.wait(ctx)
+	}
 	c.log(ctx, "pgaad: a write is queued for a connection", map[string]any{"op": op, "database": database})
 	pc, err := c.acquire(actx, pool, database, op)
 	if err != nil {
 		if c.comb.drop(pool, own) {
 			return 0, false, false, err
 		}
-		<-own.finished // another writer carries it
-		return own.done, true, own.closed, own.err
+		return own.wait(ctx) // a carrier took it
 	}
-	segs := c.comb.take(pool, own)
-	if segs == nil {
+	if err := pc.Conn().PgConn().SyncConn(ctx); err != nil { // normally nothing to do
 		pc.Release()
-		<-own.finished
-		return own.done, true, own.closed, own.err
+		if c.comb.drop(pool, own) {
+			return 0, false, pc.Conn().IsClosed(), &notSent{err: err}
+		}
+		return own.wait(ctx)
 	}
-	if len(segs) > 1 {
-		c.log(ctx, "pgaad: writes share a round trip", map[string]any{"op": op, "database": database, "writes": len(segs)})
+	n := c.comb.carry(pool, pc, own)
+	if n == 0 {
+		pc.Release()
+	} else if n > 1 {
+		c.log(ctx, "pgaad: writes share a round trip", map[string]any{"op": op, "database": database, "writes": n})
 	}
-	runSegments(ctx, pc.Conn(), segs)
-	pc.Release()
-	return own.done, true, own.closed, own.err
+	return own.wait(ctx)
 }
 
-// runSegments sends segs as one pipeline, one Sync after each, and sets
-// each one's outcome. A segment is answered once its Sync is: when the
-// connection fails before that, its outcome is unknown (the error, with
-// the connection closed, says so to retryReason), as a lost COMMIT's is.
-func runSegments(ctx context.Context, conn *pgx.Conn, segs []*segment) {
-	type encoded struct {
-		sql             string
-		values          [][]byte
-		formats, result []int16
-	}
-	steps := make([][]pipelineStep, len(segs))
-	enc := make([][]encoded, len(segs))
-	sending := segs[:0:0]
-	for i, s := range segs {
-		steps[i] = s.build(conn)
-		var err error
-		for _, st := range steps[i] {
-			var eqb pgx.ExtendedQueryBuilder // its buffers are reused by Build: one per statement
-			if err = eqb.Build(conn.TypeMap(), nil, st.args); err != nil {
-				break
-			}
-			var result []int16
-			if st.row != nil {
-				result = []int16{pgx.BinaryFormatCode} // every column
-			}
-			enc[i] = append(enc[i], encoded{st.sql, eqb.ParamValues, eqb.ParamFormats, result})
-		}
-		if err != nil { // an argument pgx cannot encode: nothing of it is sent
-			s.done, s.err = 0, err
-			close(s.finished)
-			continue
-		}
-		sending = append(sending, s)
-	}
-	p := conn.PgConn().StartPipeline(ctx)
-	for i, s := range segs {
-		if indexOf(sending, s) < 0 {
-			continue
-		}
-		for _, e := range enc[i] {
-			p.SendQueryParams(e.sql, e.values, nil, e.formats, e.result)
-		}
-		p.SendPipelineSync()
-	}
-	err := p.Flush()
-	if err != nil && !conn.PgConn().IsClosed() {
-		// Nothing was sent (the context ended before the pipeline began):
-		// every writer may run again.
-		err = &notSent{err: err}
-	}
-	for i, s := range segs {
-		if indexOf(sending, s) < 0 {
-			continue
-		}
-		done, stepErr := 0, err
-		if err == nil {
-			done, stepErr, err = readSegment(p, conn, steps[i])
-		}
-		s.done, s.err, s.closed = done, stepErr, conn.PgConn().IsClosed()
-		close(s.finished)
-	}
-	_ = p.Close()
+// wouldWait says whether a write on pool would wait for a connection: none
+// is idle, and no other can be opened (the pool is full, or the server's
+// max_connections across databases is reached).
+func (c *Client) wouldWait(pool *pgxpool.Pool) bool {
+	st := pool.Stat()
+	return st.IdleConns() == 0 && (st.TotalConns() >= st.MaxConns() || c.limit.full())
 }
 
-// readSegment reads one segment's results up to its Sync: how many steps
-// succeeded and the segment's first error (the server skipped the rest
-// and rolled the segment back), or, as lost too, an error that ended the
-// connection (the outcome of this segment and those after is unknown).
-func readSegment(p *pgconn.Pipeline, conn *pgx.Conn, steps []pipelineStep) (done int, stepErr, lost error) {
-	for {
-		r, err := p.GetResults()
-		if err != nil {
-			if conn.PgConn().IsClosed() {
-				return done, err, err
-			}
-			if stepErr == nil {
-				stepErr = err
-			}
-			continue
-		}
-		switch r := r.(type) {
-		case *pgconn.ResultReader:
-			if stepErr != nil || done >= len(steps) {
-				// After a failure in Go the server goes on: read and drop.
-				_, err = r.Close()
-			} else if read := steps[done].row; read != nil {
-				err = read(firstRow{pgx.RowsFromResultReader(conn.TypeMap(), r)})
-			} else {
-				_, err = r.Close()
-			}
-			switch {
-			case conn.PgConn().IsClosed():
-				if err == nil {
-					err = errors.New("pgaad: the connection closed")
-				}
-				return done, err, err
-			case err != nil && stepErr == nil:
-				stepErr = err
-			case err == nil && stepErr == nil:
-				done++
-			}
-		case *pgconn.PipelineSync:
-			if stepErr == nil && done < len(steps) {
-				stepErr = fmt.Errorf("pgaad: the server answered %d of %d statements", done, len(steps))
-			}
-			return done, stepErr, nil
-		default:
-			err := fmt.Errorf("pgaad: unexpected pipeline result %T", r)
-			return done, err, err
-		}
-	}
-}
-
-// notSent is a pipeline that never reached the server.
+// notSent is a segment that never reached the server.
 type notSent struct{ err error }
 
 func (e *notSent) Error() string     { return e.err.Error() }

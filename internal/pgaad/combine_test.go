@@ -28,7 +28,7 @@ func combinedCreates(t *testing.T, c *pgaad.Client, blocker string, names []stri
 
 // combinedWrites runs write(blocker), waits until it waits on the server
 // (for a transaction held open), then runs write for each of names and
-// waits until they all wait in the queue of database's pool; it returns a
+// waits until they are all sent behind it (or queued); it returns a
 // function that waits for their outcomes, by name.
 func combinedWrites(t *testing.T, c *pgaad.Client, database, blocker string, names []string, write func(name string) error) func() map[string]error {
 	t.Helper()
@@ -55,15 +55,18 @@ func combinedWrites(t *testing.T, c *pgaad.Client, database, blocker string, nam
 		wg.Add(1)
 		go run(n)
 	}
-	pgtest.WaitFor(t, "every write to wait in the queue", func() bool {
-		return pgaad.QueuedWrites(ctx, c, database) == len(names)
+	pgtest.WaitFor(t, "every write to be sent behind the first", func() bool {
+		return pgaad.PendingWrites(ctx, c, database) == len(names)+1
 	})
 	return func() map[string]error { wg.Wait(); return out }
 }
 
-// sharedRounds collects the client's "writes share a round trip" log lines.
+// sharedRounds collects the client's log lines of writes that shared a
+// round trip: those that joined a pipeline in flight, and those that left
+// together in a new one.
 type sharedRounds struct {
 	mu       sync.Mutex
+	joined   int
 	writes   []int
 	fallback int // grants that went the general way
 }
@@ -71,18 +74,19 @@ type sharedRounds struct {
 // reset forgets what was logged so far.
 func (s *sharedRounds) reset() {
 	s.mu.Lock()
-	s.writes, s.fallback = nil, 0
+	s.joined, s.writes, s.fallback = 0, nil, 0
 	s.mu.Unlock()
 }
 
-// expect fails unless the writes left in one pipeline of n and exactly
-// fallback of them then went the general way (what: the step, and why).
+// expect fails unless the n writes joined the pipeline of the first, in
+// flight, and exactly fallback of them then went the general way (what:
+// the step, and why).
 func (s *sharedRounds) expect(t *testing.T, what string, n, fallback int, why string) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.writes) != 1 || s.writes[0] != n {
-		t.Errorf("%s: shared round trips: %v, want one of %d writes", what, s.writes, n)
+	if s.joined != n || len(s.writes) != 0 {
+		t.Errorf("%s: %d writes joined the pipeline in flight and %v left together in new ones, want %d and none", what, s.joined, s.writes, n)
 	}
 	if s.fallback != fallback {
 		t.Errorf("%s: %d writes went the general way, want %d (%s)", what, s.fallback, fallback, why)
@@ -90,6 +94,11 @@ func (s *sharedRounds) expect(t *testing.T, what string, n, fallback int, why st
 }
 
 func (s *sharedRounds) log(_ context.Context, msg string, f map[string]any) {
+	if msg == "pgaad: a write joins a pipeline in flight" {
+		s.mu.Lock()
+		s.joined++
+		s.mu.Unlock()
+	}
 	if msg == "pgaad: writes share a round trip" {
 		s.mu.Lock()
 		s.writes = append(s.writes, f["writes"].(int))
@@ -102,8 +111,8 @@ func (s *sharedRounds) log(_ context.Context, msg string, f map[string]any) {
 	}
 }
 
-// TestCombinedWritesFailAlone: 21 creations wait for the one connection
-// and go in one pipeline; the one whose name the tenant does not know
+// TestCombinedWritesFailAlone: 21 creations join the pipeline of a first
+// one, which waits on the server, on the one connection; the one whose name the tenant does not know
 // fails with its own error, the 20 others are created.
 func TestCombinedWritesFailAlone(t *testing.T) {
 	var rounds sharedRounds
@@ -146,8 +155,8 @@ func TestCombinedWritesFailAlone(t *testing.T) {
 	}
 	rounds.mu.Lock()
 	defer rounds.mu.Unlock()
-	if len(rounds.writes) != 1 || rounds.writes[0] != len(names) {
-		t.Errorf("shared round trips: %v, want one of %d writes", rounds.writes, len(names))
+	if rounds.joined != len(names) || len(rounds.writes) != 0 {
+		t.Errorf("%d writes joined the pipeline in flight and %v left together in new ones, want %d and none", rounds.joined, rounds.writes, len(names))
 	}
 }
 

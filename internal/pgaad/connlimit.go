@@ -132,3 +132,7 @@ func (c *Client) poolsSnapshot() map[string]*pgxpool.Pool {
 	}
 	return m
 }
+
+// full says whether every connection the server allows the provider is
+// open (or being opened).
+func (l *connLimit) full() bool { return len(l.slots) == cap(l.slots) }

@@ -28,14 +28,18 @@ func GrantFromSnapshot(ctx context.Context, c *Client, t GrantTarget) (_ Grant, 
 // the fetches they may see by the time their reads took.
 const SnapshotTTL = snapshotTTL
 
-// QueuedWrites is how many writes wait in the queue of database's pool to
-// share a round trip (combine.go).
-func QueuedWrites(ctx context.Context, c *Client, database string) int {
+// PendingWrites is how many segment writes of database's pool are queued
+// for a connection or sent on a carrier and not yet answered (combine.go).
+func PendingWrites(ctx context.Context, c *Client, database string) int {
 	pool, err := c.Pool(ctx, database)
 	if err != nil {
 		return -1
 	}
 	c.comb.mu.Lock()
 	defer c.comb.mu.Unlock()
-	return len(c.comb.queues[pool])
+	n := len(c.comb.queues[pool])
+	for _, cr := range c.comb.carriers[pool] {
+		n += len(cr.inflight)
+	}
+	return n
 }
