@@ -77,7 +77,7 @@ func (cr *carrier) send(cb *combiner, s *segment) {
 	s.steps = steps
 	cr.inflight = append(cr.inflight, s)
 	if cr.taken++; cr.taken >= maxSegments {
-		cb.retire(cr)
+		cr.accepting = false // finishes what it took, then gives the connection back
 	}
 	if _, err := cr.nc.Write(msgs); err != nil {
 		cr.abandon()
@@ -144,9 +144,7 @@ func (cr *carrier) read(cb *combiner) {
 	for {
 		cb.mu.Lock()
 		if len(cr.inflight) == 0 {
-			if cr.accepting {
-				cb.retire(cr)
-			}
+			cb.remove(cr)
 			cb.mu.Unlock()
 			cr.release()
 			return
@@ -162,9 +160,7 @@ func (cr *carrier) read(cb *combiner) {
 			s.finish(done, stepErr, false)
 			continue
 		}
-		if cr.accepting {
-			cb.retire(cr)
-		}
+		cb.remove(cr)
 		rest := cr.inflight[1:]
 		cr.inflight = nil
 		cb.mu.Unlock()

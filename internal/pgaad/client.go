@@ -71,7 +71,8 @@ type Client struct {
 	mu    sync.Mutex
 	pools map[string]*pgxpool.Pool
 	limit *connLimit // MaxConns across all the pools (connlimit.go)
-	// comb holds the writes waiting to share a round trip (combine.go).
+	// comb holds the segment writes queued for a connection and the carriers
+	// in flight they may join (combine.go, carrier.go).
 	comb combiner
 	// snap holds the refresh snapshots (snapshot.go).
 	snap snapshots

@@ -2,6 +2,7 @@ package pgaad
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -86,13 +87,17 @@ func (s *segment) wait(ctx context.Context) (done int, sent, closed bool, err er
 		default:
 			s.carrier.abandon()
 			<-s.finished
+			if s.err != nil && s.closed {
+				return s.done, true, true, fmt.Errorf("%w (the write's outcome is unknown: %w)", ctx.Err(), s.err)
+			}
 		}
 	}
 	return s.done, true, s.closed, s.err
 }
 
 // combiner holds, per pool, the segments waiting for a connection and the
-// carriers in flight that accept more.
+// carriers in flight (those that accept more segments, and those that
+// finish what they took).
 type combiner struct {
 	mu       sync.Mutex
 	queues   map[*pgxpool.Pool][]*segment
@@ -108,7 +113,7 @@ func (cb *combiner) join(pool *pgxpool.Pool, s *segment, onlyQueue bool) bool {
 	var best *carrier
 	if !onlyQueue {
 		for _, cr := range cb.carriers[pool] {
-			if best == nil || len(cr.inflight) < len(best.inflight) {
+			if cr.accepting && (best == nil || len(cr.inflight) < len(best.inflight)) {
 				best = cr
 			}
 		}
@@ -124,8 +129,8 @@ func (cb *combiner) join(pool *pgxpool.Pool, s *segment, onlyQueue bool) bool {
 	return true
 }
 
-// retire stops cr from accepting segments (cb.mu held).
-func (cb *combiner) retire(cr *carrier) {
+// remove forgets cr, which gave its connection back (cb.mu held).
+func (cb *combiner) remove(cr *carrier) {
 	cr.accepting = false
 	list := cb.carriers[cr.pool]
 	if i := slices.Index(list, cr); i >= 0 {
@@ -197,7 +202,6 @@ func indexOf(q []*segment, s *segment) int {
 	}
 	return -1
 }
-
 
 // sendSegment runs build's statements as one segment of a pipeline on a
 // connection of pool, alone or with other writers' segments (see above),

@@ -203,6 +203,89 @@ func TestCombinedWritesSurviveKilledConnection(t *testing.T) {
 	}
 }
 
+// TestCombinedWritesBeyondOneCarrier: 40 creations arrive while a first
+// one waits on the server, on a client with one connection. A carrier
+// takes 32 writes in all (the first and 31 that join it); the 9 others
+// wait for the connection and leave together once the carrier gives it
+// back, so that a write that needs a connection of its own is not kept
+// waiting without end. All 41 are created.
+func TestCombinedWritesBeyondOneCarrier(t *testing.T) {
+	var rounds sharedRounds
+	c := reliabilityClientLog(t, 1, rounds.log)
+	blocker := pgtest.NewObject(t, "group", `combine-cap "blocker"`)
+	var names []string
+	for i := range 40 {
+		names = append(names, pgtest.NewObject(t, "group", fmt.Sprintf(`combine-cap "ok" %d @ ü`, i)).Name)
+	}
+	t.Cleanup(func() {
+		for _, n := range append(names, blocker.Name) {
+			pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+quoteIdent(n))
+		}
+	})
+	release := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(blocker.Name))
+	wait := combinedCreates(t, c, blocker.Name, names)
+	release()
+	errs := wait()
+	for _, n := range append([]string{blocker.Name}, names...) {
+		if err := errs[n]; err != nil {
+			t.Errorf("creating %q: %v", n, err)
+		}
+		if !pgtest.RoleExists(t, n) {
+			t.Errorf("%q was not created", n)
+		}
+	}
+	rounds.mu.Lock()
+	defer rounds.mu.Unlock()
+	if rounds.joined != pgaad.MaxSegments-1 || !slices.Equal(rounds.writes, []int{len(names) + 1 - pgaad.MaxSegments}) {
+		t.Errorf("%d writes joined the carrier in flight and %v left together in new pipelines, want %d and [%d]",
+			rounds.joined, rounds.writes, pgaad.MaxSegments-1, len(names)+1-pgaad.MaxSegments)
+	}
+}
+
+// TestCombinedWriteCanceledWhileInFlight: a creation that joined a carrier
+// whose first segment waits on the server is cancelled (Terraform stopped
+// the operation). It returns at once, without waiting for the server, and
+// the carrier's connection is closed: the first creation, whose outcome
+// that hides, is confirmed or run again once the server lets it, and ends
+// created.
+func TestCombinedWriteCanceledWhileInFlight(t *testing.T) {
+	c := reliabilityClientLog(t, 1, nil)
+	blocker := pgtest.NewObject(t, "group", `combine-cancel "blocker"`)
+	other := pgtest.NewObject(t, "group", `combine-cancel "other" @ é`)
+	t.Cleanup(func() {
+		for _, n := range []string{blocker.Name, other.Name} {
+			pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+quoteIdent(n))
+		}
+	})
+	release := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(blocker.Name))
+	ctx, cancel := context.WithCancel(context.Background())
+	var otherErr error
+	otherDone := make(chan struct{})
+	first := combinedWrites(t, c, pgaad.PrincipalsDatabase, blocker.Name, nil, func(name string) error {
+		_, err := c.CreatePrincipal(context.Background(), pgaad.NewPrincipal{Name: name})
+		return err
+	})
+	go func() {
+		defer close(otherDone)
+		_, otherErr = c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: other.Name})
+	}()
+	pgtest.WaitFor(t, "the second creation to be sent behind the first", func() bool {
+		return pgaad.PendingWrites(context.Background(), c, pgaad.PrincipalsDatabase) == 2
+	})
+	cancel()
+	<-otherDone // the hold is still there: it did not wait for the server
+	if !errors.Is(otherErr, context.Canceled) {
+		t.Errorf("the cancelled creation returned %v, want context.Canceled", otherErr)
+	}
+	release()
+	if err := first()[blocker.Name]; err != nil {
+		t.Errorf("creating %q: %v", blocker.Name, err)
+	}
+	if !pgtest.RoleExists(t, blocker.Name) {
+		t.Errorf("%q was not created", blocker.Name)
+	}
+}
+
 func quoteIdent(n string) string { return `"` + strings.ReplaceAll(n, `"`, `""`) + `"` }
 
 // TestCombinedGrantsFailAlone: 21 grants, each on a table of its own, wait

@@ -28,6 +28,9 @@ func GrantFromSnapshot(ctx context.Context, c *Client, t GrantTarget) (_ Grant, 
 // the fetches they may see by the time their reads took.
 const SnapshotTTL = snapshotTTL
 
+// MaxSegments is how many segments one carrier takes in all.
+const MaxSegments = maxSegments
+
 // PendingWrites is how many segment writes of database's pool are queued
 // for a connection or sent on a carrier and not yet answered (combine.go).
 func PendingWrites(ctx context.Context, c *Client, database string) int {

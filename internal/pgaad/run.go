@@ -142,9 +142,10 @@ func writeOne[T any](ctx context.Context, c *Client, database, op string,
 // pipeline segment (combine.go): build makes them on the connection that
 // sends them, without BEGIN or SAVEPOINT (the server runs them as one
 // implicit transaction, all or nothing), and result makes the write's
-// value from how many succeeded and the first error. While other writes
-// wait for a connection to the same database, their segments and this one
-// share a round trip, each with its own transaction and its own error.
+// value from how many succeeded and the first error. When no connection to
+// the database is free, it joins the pipeline of one in flight instead of
+// waiting for it; segments sent together share round trips, each with its
+// own transaction and its own error.
 // A connection lost after sending leaves the outcome unknown: confirm
 // decides, or, when nil, the write runs again (it is idempotent).
 func writeSegment[T any](ctx context.Context, c *Client, database, op string,

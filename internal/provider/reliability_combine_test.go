@@ -113,8 +113,8 @@ func logCount(t *testing.T, w *acctest.Workdir, re *regexp.Regexp) int {
 
 var (
 	waitingLine = regexp.MustCompile(`pgaad: a write is queued for a connection|pgaad: a write joins a pipeline in flight`)
-	joinedLine = regexp.MustCompile(`pgaad: a write joins a pipeline in flight`)
-	sharedLine = regexp.MustCompile(`pgaad: writes share a round trip[^\n]*?writes"?[=:] ?"?(\d+)`)
+	joinedLine  = regexp.MustCompile(`pgaad: a write joins a pipeline in flight`)
+	sharedLine  = regexp.MustCompile(`pgaad: writes share a round trip[^\n]*?writes"?[=:] ?"?(\d+)`)
 )
 
 // sharedWrites is how many writes went in pipelines shared with others:
