@@ -225,9 +225,10 @@ func (c *Client) sendSegment(ctx context.Context, pool *pgxpool.Pool, database, 
 		return own.wait(ctx) // a carrier took it
 	}
 	if err := pc.Conn().PgConn().SyncConn(ctx); err != nil { // normally nothing to do
+		closed := pc.Conn().IsClosed()
 		pc.Release()
 		if c.comb.drop(pool, own) {
-			return 0, false, pc.Conn().IsClosed(), &notSent{err: err}
+			return 0, false, closed, &notSent{err: err}
 		}
 		return own.wait(ctx)
 	}
