@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -272,7 +271,7 @@ func fieldDescriptions(in []pgproto3.FieldDescription) []pgconn.FieldDescription
 	out := make([]pgconn.FieldDescription, len(in))
 	for i, f := range in {
 		out[i] = pgconn.FieldDescription{
-			Name: strings.Clone(string(f.Name)), TableOID: f.TableOID, TableAttributeNumber: f.TableAttributeNumber,
+			Name: string(f.Name), TableOID: f.TableOID, TableAttributeNumber: f.TableAttributeNumber,
 			DataTypeOID: f.DataTypeOID, DataTypeSize: f.DataTypeSize, TypeModifier: f.TypeModifier, Format: f.Format,
 		}
 	}
