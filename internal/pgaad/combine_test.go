@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
@@ -508,4 +510,73 @@ func TestDefaultPrivilegesInOneRoundTrip(t *testing.T) {
 		t.Errorf("%d writes went the general way, want 1", rounds.fallback)
 	}
 	rounds.mu.Unlock()
+}
+
+// TestCarrierReadsPastNoticesAndParameterChanges: segments that join a
+// carrier make the server send what pgconn would otherwise have handled: a
+// notice, parameter changes (application_name, set for the session by one
+// segment and back by another), an error in the middle of a segment, an
+// empty statement. Each writer gets its own answer, and the connection
+// goes back to the pool usable, its application name as before.
+func TestCarrierReadsPastNoticesAndParameterChanges(t *testing.T) {
+	var rounds sharedRounds
+	c := reliabilityClientLog(t, 1, rounds.log)
+	ctx := context.Background()
+	release := pgtest.HoldTransaction(t, "postgres", "SELECT pg_advisory_xact_lock(4242)")
+	results := make([]pgaad.SegmentResult, 4)
+	var wg sync.WaitGroup
+	run := func(i int, statements ...string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = pgaad.SendSegment(ctx, c, "postgres", statements...)
+		}()
+	}
+	run(0, "SELECT pg_advisory_xact_lock(4242)::text")
+	pgtest.WaitFor(t, "the first segment to wait for the lock", func() bool {
+		var n int
+		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND wait_event_type = 'Lock'`, []any{reliabilityApp}, &n)
+		return n == 1
+	})
+	renamed := `carrier "test"; drop` // application_name keeps ASCII only
+	run(1, `DO $$BEGIN RAISE NOTICE 'a notice for the carrier'; END$$`,
+		`SELECT set_config('application_name', '`+strings.ReplaceAll(renamed, `'`, `''`)+`', false)`,
+		`SELECT current_setting('application_name')`)
+	pgtest.WaitFor(t, "the second segment to be sent", func() bool { return pgaad.PendingWrites(ctx, c, "postgres") == 2 })
+	run(2, "SELECT 1::text", "SELECT (1/0)::text", "SELECT 2::text")
+	pgtest.WaitFor(t, "the third segment to be sent", func() bool { return pgaad.PendingWrites(ctx, c, "postgres") == 3 })
+	run(3, "", `SELECT set_config('application_name', '`+reliabilityApp+`', false)`)
+	pgtest.WaitFor(t, "the fourth segment to be sent", func() bool { return pgaad.PendingWrites(ctx, c, "postgres") == 4 })
+	release()
+	wg.Wait()
+
+	check := func(i, done int, rows []string, code string) {
+		t.Helper()
+		r := results[i]
+		var pgErr *pgconn.PgError
+		switch {
+		case code == "" && r.Err != nil:
+			t.Errorf("segment %d: %v", i, r.Err)
+		case code != "" && (!errors.As(r.Err, &pgErr) || pgErr.Code != code):
+			t.Errorf("segment %d: got %v, want SQLSTATE %s", i, r.Err, code)
+		}
+		if r.Done != done || !slices.Equal(r.Rows, rows) {
+			t.Errorf("segment %d: %d statements done, rows %q; want %d, %q", i, r.Done, r.Rows, done, rows)
+		}
+	}
+	check(0, 1, []string{""}, "")
+	check(1, 3, []string{"", renamed, renamed}, "")
+	check(2, 1, []string{"1", "", ""}, "22012")
+	check(3, 2, []string{"", reliabilityApp}, "")
+	rounds.mu.Lock()
+	if rounds.joined != 3 {
+		t.Errorf("%d segments joined the carrier in flight, want 3", rounds.joined)
+	}
+	rounds.mu.Unlock()
+
+	// pgx reads the same connection again (the client has one).
+	if app, err := pgaad.QueryText(ctx, c, "postgres", "SELECT current_setting('application_name')"); err != nil || app != reliabilityApp {
+		t.Errorf("the connection after the carrier: %v, application_name %q", err, app)
+	}
 }

@@ -2,7 +2,11 @@ package pgaad
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // SetQuietAfterWrite shortens, for a test, the time after a write during
@@ -45,4 +49,52 @@ func PendingWrites(ctx context.Context, c *Client, database string) int {
 		n += len(cr.inflight)
 	}
 	return n
+}
+
+// SegmentResult is what a segment write of raw statements got.
+type SegmentResult struct {
+	Done int
+	Err  error
+	// Rows holds the first column of each statement's first row, as text
+	// ("" for a statement without rows).
+	Rows []string
+}
+
+// SendSegment writes statements as one segment (sendSegment), as the
+// writes of combine.go do, and reads the first column of each one's
+// first row.
+func SendSegment(ctx context.Context, c *Client, database string, statements ...string) SegmentResult {
+	pool, err := c.Pool(ctx, database)
+	if err != nil {
+		return SegmentResult{Err: err}
+	}
+	rows := make([]string, len(statements))
+	done, _, _, err := c.sendSegment(ctx, pool, database, "test segment", func(*pgx.Conn) []pipelineStep {
+		var steps []pipelineStep
+		for i, sql := range statements {
+			steps = append(steps, pipelineStep{sql: sql, row: func(r pgx.Row) error {
+				var v pgtype.Text
+				err := r.Scan(&v)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
+				rows[i] = v.String
+				return err
+			}})
+		}
+		return steps
+	})
+	return SegmentResult{Done: done, Err: err, Rows: rows}
+}
+
+// QueryText runs sql through pgx on a connection of database's pool (not a
+// carrier) and returns its one text value.
+func QueryText(ctx context.Context, c *Client, database, sql string) (string, error) {
+	pool, err := c.Pool(ctx, database)
+	if err != nil {
+		return "", err
+	}
+	var v string
+	err = pool.QueryRow(ctx, sql).Scan(&v)
+	return v, err
 }
