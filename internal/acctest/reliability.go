@@ -20,6 +20,7 @@ var (
 	WaitFor         = pgtest.WaitFor
 	SleepUntil      = pgtest.SleepUntil
 	HoldTransaction = pgtest.HoldTransaction
+	HoldCatalogLock = pgtest.HoldCatalogLock
 )
 
 // WaitDeadline bounds every wait for a condition (pgtest.WaitDeadline).

@@ -420,8 +420,9 @@ func TestCombinedMembershipsFailAlone(t *testing.T) {
 
 	for _, revoke := range []bool{false, true} {
 		rounds.reset()
-		// The memberships' reads wait behind this lock (logging in does not).
-		release := pgtest.HoldTransaction(t, "postgres", "LOCK TABLE pg_auth_members IN ACCESS EXCLUSIVE MODE")
+		// The memberships' reads wait behind this lock (logging in does not:
+		// HoldCatalogLock).
+		release := pgtest.HoldCatalogLock(t, "postgres", "pg_auth_members")
 		wait := combinedWrites(t, c, pgaad.PrincipalsDatabase, blocker, names, func(member string) error {
 			if revoke {
 				return c.RevokeMembership(context.Background(), group, member)

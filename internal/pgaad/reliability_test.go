@@ -344,3 +344,53 @@ func TestCreatesSurviveRepeatedKills(t *testing.T) {
 	}
 	t.Logf("%d creations, 6 at a time, with the connections killed 5 times", len(created))
 }
+
+// TestHoldCatalogLockLetsLoginsIn: the reliability tests hold a lock on
+// pg_auth_members to stop the provider's reads at a known point, and
+// expect its logins to go through. An ANALYZE of pg_authid (as autovacuum
+// runs after many roles were created) drops the server's cache of the
+// shared catalogs' descriptions, and a login that must rebuild it waits
+// on that lock. With HoldCatalogLock the ANALYZE waits instead, and the
+// login goes through.
+func TestHoldCatalogLockLetsLoginsIn(t *testing.T) {
+	e := pgtest.Emulator(t)
+	release := pgtest.HoldCatalogLock(t, "postgres", "pg_auth_members")
+	analyzed := make(chan struct{})
+	go func() {
+		defer close(analyzed)
+		conn, err := pgx.Connect(context.Background(), e.SuperuserURL("postgres"))
+		if err == nil {
+			_, _ = conn.Exec(context.Background(), "ANALYZE pg_catalog.pg_authid")
+			_ = conn.Close(context.Background())
+		}
+	}()
+	pgtest.WaitFor(t, "the ANALYZE to wait for the held locks, or to be done", func() bool {
+		select {
+		case <-analyzed:
+			return true
+		default:
+		}
+		var n int
+		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
+			WHERE query LIKE 'ANALYZE pg_catalog.pg_authid%' AND wait_event_type = 'Lock'`, nil, &n)
+		return n == 1
+	})
+	done := make(chan error, 1)
+	go func() {
+		conn, err := pgx.Connect(context.Background(), e.SuperuserURL("postgres"))
+		if err == nil {
+			_ = conn.Close(context.Background())
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("logging in with the lock held: %v", err)
+		}
+	case <-time.After(pgtest.WaitDeadline):
+		t.Fatalf("logging in waited %s with the lock on pg_auth_members held", pgtest.WaitDeadline)
+	}
+	release()
+	<-analyzed
+}

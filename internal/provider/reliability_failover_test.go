@@ -70,7 +70,7 @@ func TestReliabilityFailoverDuringApplyAndRefresh(t *testing.T) {
 	}
 	t.Logf("apply of 300 principals across an 8 s outage: %s", r.Duration.Round(time.Millisecond))
 
-	acctest.HoldTransaction(t, "postgres", "LOCK TABLE pg_catalog.pg_auth_members IN ACCESS EXCLUSIVE MODE")
+	acctest.HoldCatalogLock(t, "postgres", "pg_auth_members")
 	plan := runInBackground(w, "plan", "-input=false", "-no-color", "-detailed-exitcode")
 	t.Cleanup(func() { plan.wait() })
 	acctest.WaitFor(t, "a read of the refresh waiting on pg_auth_members", func() bool {
@@ -100,7 +100,7 @@ func TestReliabilityOutageLongerThanBound(t *testing.T) {
 	w.MustRun("apply", "-auto-approve", "-input=false", "-no-color")
 	t.Cleanup(func() { w.Run("destroy", "-auto-approve", "-input=false") })
 
-	acctest.HoldTransaction(t, "postgres", "LOCK TABLE pg_catalog.pg_auth_members IN ACCESS EXCLUSIVE MODE")
+	acctest.HoldCatalogLock(t, "postgres", "pg_auth_members")
 	plan := runInBackground(w, "plan", "-input=false", "-no-color", "-detailed-exitcode")
 	acctest.WaitFor(t, "a read of the refresh waiting on pg_auth_members", func() bool {
 		plan.running(t, "the outage (its reads were held)")

@@ -191,7 +191,8 @@ func providerLockWaits(t *testing.T, role, database string) int {
 // behind an uncommitted CREATE ROLE of its name (a transaction that the
 // restart ends), so the apply cannot have finished; each kill comes while
 // the refresh's read waits for a lock on pg_auth_members (which the
-// principals' query reads and logging in does not), released after it.
+// principals' query reads and, held by HoldCatalogLock, logging in does
+// not), released after it.
 func TestReliabilityRestartDuringApply(t *testing.T) {
 	e := acctest.Emulator(t)
 	admin := acctest.NewAdmin(t)
@@ -252,7 +253,7 @@ func TestReliabilityRestartDuringApply(t *testing.T) {
 
 	// pg_terminate_backend during a refresh of 200 principals.
 	for round := range 3 {
-		release := acctest.HoldTransaction(t, "postgres", "LOCK TABLE pg_catalog.pg_auth_members IN ACCESS EXCLUSIVE MODE")
+		release := acctest.HoldCatalogLock(t, "postgres", "pg_auth_members")
 		plan := runInBackground(w, "plan", "-input=false", "-no-color", "-detailed-exitcode")
 		t.Cleanup(func() { release(); plan.wait() })
 		acctest.WaitFor(t, fmt.Sprintf("round %d: a read of the refresh waiting on pg_auth_members", round), func() bool {

@@ -118,7 +118,7 @@ func TestSoak(t *testing.T) {
 
 	// Refresh: a plan that must find nothing to do; every read of the
 	// principals waits on pg_auth_members meanwhile.
-	release := acctest.HoldTransaction(t, "postgres", "LOCK TABLE pg_catalog.pg_auth_members IN ACCESS EXCLUSIVE MODE")
+	release := acctest.HoldCatalogLock(t, "postgres", "pg_auth_members")
 	s.phase("refresh", release, func() {
 		s.waitLocked("a read of the refresh waiting on pg_auth_members")
 		s.kill()

@@ -70,3 +70,59 @@ func HoldTransaction(t testing.TB, database string, statements ...string) (relea
 	}
 	return release
 }
+
+// HoldCatalogLock holds an ACCESS EXCLUSIVE lock on a shared catalog that
+// the provider's reads use (pg_auth_members) in a transaction of the
+// bootstrap superuser in database, as HoldTransaction does: every
+// statement that reads the catalog waits, and logging in does not.
+//
+// Logging in reads pg_auth_members too, when the server must rebuild its
+// cache of the shared catalogs' descriptions (global/pg_internal.init):
+// after a restart, and after a VACUUM or ANALYZE of a shared catalog
+// changes its row in pg_class, as autovacuum does at a time of its own
+// once a test has created many roles. A login then waits on the lock
+// before it shows in pg_stat_activity, and a test that waits for the
+// provider's read to wait there waits in vain. So the same transaction
+// also holds the other shared catalogs that the cache describes in SHARE
+// UPDATE EXCLUSIVE mode, which VACUUM and ANALYZE need and reads, log-ins
+// and role changes do not; and the locks are taken again until the
+// cache's file is there while they are held (a new session's log-in
+// writes it).
+func HoldCatalogLock(t testing.TB, database, catalog string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	for attempt := 1; ; attempt++ {
+		conn, err := pgx.Connect(ctx, Emulator(t).SuperuserURL(database))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var once sync.Once
+		release = func() {
+			once.Do(func() {
+				_, _ = conn.Exec(context.Background(), "ROLLBACK")
+				_ = conn.Close(context.Background())
+			})
+		}
+		for _, sql := range []string{"BEGIN",
+			"LOCK TABLE pg_catalog.pg_authid, pg_catalog.pg_auth_members, pg_catalog.pg_database, pg_catalog.pg_shseclabel IN SHARE UPDATE EXCLUSIVE MODE",
+			"LOCK TABLE pg_catalog." + catalog + " IN ACCESS EXCLUSIVE MODE"} {
+			if _, err := conn.Exec(ctx, sql); err != nil {
+				release()
+				t.Fatalf("holding a lock on %s: %s: %v", catalog, sql, err)
+			}
+		}
+		var cached bool
+		if err := conn.QueryRow(ctx, "SELECT (pg_stat_file('global/pg_internal.init', true)).size IS NOT NULL").Scan(&cached); err != nil {
+			release()
+			t.Fatalf("holding a lock on %s: %v", catalog, err)
+		}
+		if cached {
+			t.Cleanup(release)
+			return release
+		}
+		release()
+		if attempt == 20 {
+			t.Fatalf("holding a lock on %s: the server's cache of the shared catalogs was never there with the locks held (%d attempts)", catalog, attempt)
+		}
+	}
+}
