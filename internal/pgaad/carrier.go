@@ -62,7 +62,7 @@ func newCarrier(pool *pgxpool.Pool, pc *pgxpool.Conn) *carrier {
 // so that the order on the wire is the order of inflight). A failed write
 // may have sent part of it: the connection is closed, and the reader
 // reports s with the others as lost.
-func (cr *carrier) send(cb *combiner, s *segment) {
+func (cr *carrier) send(s *segment) {
 	s.carrier = cr
 	conn := cr.pc.Conn()
 	cr.typeMap.Lock()

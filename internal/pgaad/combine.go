@@ -125,7 +125,7 @@ func (cb *combiner) join(pool *pgxpool.Pool, s *segment, onlyQueue bool) bool {
 		cb.queues[pool] = append(cb.queues[pool], s)
 		return false
 	}
-	best.send(cb, s)
+	best.send(s)
 	return true
 }
 
@@ -170,7 +170,7 @@ func (cb *combiner) carry(pool *pgxpool.Pool, pc *pgxpool.Conn, own *segment) in
 	cb.carriers[pool] = append(cb.carriers[pool], cr)
 	for _, s := range segs {
 		s.cancel()
-		cr.send(cb, s)
+		cr.send(s)
 	}
 	go cr.read(cb)
 	return len(segs)
