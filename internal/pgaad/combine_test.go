@@ -113,31 +113,53 @@ func (s *sharedRounds) log(_ context.Context, msg string, f map[string]any) {
 	}
 }
 
+// creations makes a blocker and n other Entra objects to create as
+// principals (names from prefix, hostile, each n-th made long), dropped at
+// the end of the test.
+func creations(t *testing.T, prefix string, n, length int) (blocker string, names []string) {
+	t.Helper()
+	blocker = pgtest.NewObject(t, "group", prefix+` "blocker" @ é`).Name
+	for i := range n {
+		names = append(names, pgtest.NewObject(t, "group", pgtest.LongName(fmt.Sprintf(`%s "ok" %d @ ü `, prefix, i), length)).Name)
+	}
+	t.Cleanup(func() {
+		for _, n := range append(names, blocker) {
+			pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+quoteIdent(n))
+		}
+	})
+	return blocker, names
+}
+
+// expectCreated fails for each name whose creation failed or whose role is
+// not on the server.
+func expectCreated(t *testing.T, errs map[string]error, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := errs[n]; err != nil {
+			t.Errorf("creating %q: %v", n, err)
+		}
+		if !pgtest.RoleExists(t, n) {
+			t.Errorf("%q was not created", n)
+		}
+	}
+}
+
 // TestCombinedWritesFailAlone: 21 creations join the pipeline of a first
 // one, which waits on the server, on the one connection; the one whose name the tenant does not know
 // fails with its own error, the 20 others are created.
 func TestCombinedWritesFailAlone(t *testing.T) {
 	var rounds sharedRounds
 	c := reliabilityClientLog(t, 1, rounds.log)
-	blocker := pgtest.NewObject(t, "group", `combine "blocker" @ é`)
-	var names []string
-	for i := range 20 {
-		names = append(names, pgtest.NewObject(t, "group", pgtest.LongName(fmt.Sprintf(`combine "ok" %d @ ü `, i), 50)).Name)
-	}
+	blocker, names := creations(t, "combine", 20, 50)
 	missing := pgtest.LongName(`combine "nobody" @ ø `, 63)
 	names = append(names[:7], append([]string{missing}, names[7:]...)...)
-	t.Cleanup(func() {
-		for _, n := range append(names, blocker.Name) {
-			pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+quoteIdent(n))
-		}
-	})
 
-	release := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(blocker.Name))
-	wait := combinedCreates(t, c, blocker.Name, names)
+	release := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(blocker))
+	wait := combinedCreates(t, c, blocker, names)
 	release()
 	errs := wait()
 
-	for _, n := range append([]string{blocker.Name}, names...) {
+	for _, n := range append([]string{blocker}, names...) {
 		err := errs[n]
 		if n == missing {
 			if !errors.Is(err, pgaad.ErrNotInTenant) || !strings.Contains(err.Error(), missing) {
@@ -148,12 +170,7 @@ func TestCombinedWritesFailAlone(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil {
-			t.Errorf("creating %q: %v", n, err)
-		}
-		if !pgtest.RoleExists(t, n) {
-			t.Errorf("%q was not created", n)
-		}
+		expectCreated(t, errs, n)
 	}
 	rounds.mu.Lock()
 	defer rounds.mu.Unlock()
@@ -169,40 +186,22 @@ func TestCombinedWritesFailAlone(t *testing.T) {
 // those whose outcome the client did not see are confirmed or run again.
 func TestCombinedWritesSurviveKilledConnection(t *testing.T) {
 	c := reliabilityClientLog(t, 1, nil)
-	blocker := pgtest.NewObject(t, "group", `combine-kill "blocker"`)
-	var names []string
-	for i := range 21 {
-		names = append(names, pgtest.NewObject(t, "group", pgtest.LongName(fmt.Sprintf(`combine-kill "ok" %d @ ü `, i), 63)).Name)
-	}
-	t.Cleanup(func() {
-		for _, n := range append(names, blocker.Name) {
-			pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+quoteIdent(n))
-		}
-	})
-
-	release := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(blocker.Name))
+	blocker, names := creations(t, "combine-kill", 21, 63)
+	release := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(blocker))
 	releaseMid := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(names[10]))
-	wait := combinedCreates(t, c, blocker.Name, names)
+	wait := combinedCreates(t, c, blocker, names)
 	release()
 	pgtest.WaitFor(t, "the pipeline to wait at the held creation", func() bool {
 		var n int
 		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
 			WHERE application_name = $1 AND wait_event_type = 'Lock'`, []any{reliabilityApp}, &n)
-		return n == 1 && pgtest.RoleExists(t, blocker.Name)
+		return n == 1 && pgtest.RoleExists(t, blocker)
 	})
 	if terminateOwn(t) != 1 {
 		t.Fatal("no connection to terminate")
 	}
 	releaseMid()
-	errs := wait()
-	for _, n := range names {
-		if err := errs[n]; err != nil {
-			t.Errorf("creating %q: %v", n, err)
-		}
-		if !pgtest.RoleExists(t, n) {
-			t.Errorf("%q was not created", n)
-		}
-	}
+	expectCreated(t, wait(), names...)
 }
 
 // TestCombinedWritesBeyondOneCarrier: 40 creations arrive while a first
@@ -214,28 +213,11 @@ func TestCombinedWritesSurviveKilledConnection(t *testing.T) {
 func TestCombinedWritesBeyondOneCarrier(t *testing.T) {
 	var rounds sharedRounds
 	c := reliabilityClientLog(t, 1, rounds.log)
-	blocker := pgtest.NewObject(t, "group", `combine-cap "blocker"`)
-	var names []string
-	for i := range 40 {
-		names = append(names, pgtest.NewObject(t, "group", fmt.Sprintf(`combine-cap "ok" %d @ ü`, i)).Name)
-	}
-	t.Cleanup(func() {
-		for _, n := range append(names, blocker.Name) {
-			pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+quoteIdent(n))
-		}
-	})
-	release := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(blocker.Name))
-	wait := combinedCreates(t, c, blocker.Name, names)
+	blocker, names := creations(t, "combine-cap", 40, 40)
+	release := pgtest.HoldTransaction(t, "postgres", "CREATE ROLE "+quoteIdent(blocker))
+	wait := combinedCreates(t, c, blocker, names)
 	release()
-	errs := wait()
-	for _, n := range append([]string{blocker.Name}, names...) {
-		if err := errs[n]; err != nil {
-			t.Errorf("creating %q: %v", n, err)
-		}
-		if !pgtest.RoleExists(t, n) {
-			t.Errorf("%q was not created", n)
-		}
-	}
+	expectCreated(t, wait(), append([]string{blocker}, names...)...)
 	rounds.mu.Lock()
 	defer rounds.mu.Unlock()
 	if rounds.joined != pgaad.MaxSegments-1 || !slices.Equal(rounds.writes, []int{len(names) + 1 - pgaad.MaxSegments}) {

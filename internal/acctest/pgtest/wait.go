@@ -50,13 +50,20 @@ func SleepUntil(at time.Time) {
 // point, look, and let it go.
 func HoldTransaction(t testing.TB, database string, statements ...string) (release func()) {
 	t.Helper()
+	_, release = holdOpen(t, database, statements)
+	return release
+}
+
+// holdOpen is HoldTransaction, with the session that holds the transaction.
+func holdOpen(t testing.TB, database string, statements []string) (*pgx.Conn, func()) {
+	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, Emulator(t).SuperuserURL(database))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var once sync.Once
-	release = func() {
+	release := func() {
 		once.Do(func() {
 			_, _ = conn.Exec(context.Background(), "ROLLBACK")
 			_ = conn.Close(context.Background())
@@ -68,7 +75,7 @@ func HoldTransaction(t testing.TB, database string, statements ...string) (relea
 			t.Fatalf("holding a transaction open: %s: %v", sql, err)
 		}
 	}
-	return release
+	return conn, release
 }
 
 // HoldCatalogLock holds an ACCESS EXCLUSIVE lock on a shared catalog that
@@ -90,34 +97,15 @@ func HoldTransaction(t testing.TB, database string, statements ...string) (relea
 // writes it).
 func HoldCatalogLock(t testing.TB, database, catalog string) (release func()) {
 	t.Helper()
-	ctx := context.Background()
 	for attempt := 1; ; attempt++ {
-		conn, err := pgx.Connect(ctx, Emulator(t).SuperuserURL(database))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var once sync.Once
-		release = func() {
-			once.Do(func() {
-				_, _ = conn.Exec(context.Background(), "ROLLBACK")
-				_ = conn.Close(context.Background())
-			})
-		}
-		for _, sql := range []string{"BEGIN",
+		conn, release := holdOpen(t, database, []string{
 			"LOCK TABLE pg_catalog.pg_authid, pg_catalog.pg_auth_members, pg_catalog.pg_database, pg_catalog.pg_shseclabel IN SHARE UPDATE EXCLUSIVE MODE",
-			"LOCK TABLE pg_catalog." + catalog + " IN ACCESS EXCLUSIVE MODE"} {
-			if _, err := conn.Exec(ctx, sql); err != nil {
-				release()
-				t.Fatalf("holding a lock on %s: %s: %v", catalog, sql, err)
-			}
-		}
+			"LOCK TABLE pg_catalog." + pgx.Identifier{catalog}.Sanitize() + " IN ACCESS EXCLUSIVE MODE"})
 		var cached bool
-		if err := conn.QueryRow(ctx, "SELECT (pg_stat_file('global/pg_internal.init', true)).size IS NOT NULL").Scan(&cached); err != nil {
-			release()
+		if err := conn.QueryRow(context.Background(), "SELECT (pg_stat_file('global/pg_internal.init', true)).size IS NOT NULL").Scan(&cached); err != nil {
 			t.Fatalf("holding a lock on %s: %v", catalog, err)
 		}
 		if cached {
-			t.Cleanup(release)
 			return release
 		}
 		release()
