@@ -40,7 +40,7 @@ func BenchmarkWritesOverNetwork(b *testing.B) {
 	}
 	// run calls write for every name, writers at a time, and returns the
 	// seconds it took and the round trips it made.
-	run := func(c *pgaad.Client, write func(name string) error) (float64, int64) {
+	run := func(write func(name string) error) (float64, int64) {
 		start, trips := time.Now(), proxy.RoundTrips()
 		work := make(chan string)
 		var wg sync.WaitGroup
@@ -67,9 +67,9 @@ func BenchmarkWritesOverNetwork(b *testing.B) {
 	for range b.N {
 		c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: proxy.Port(), Username: e.AdminName(), SSLMode: "verify-full",
 			SSLRootCert: e.CAFile(), MaxConns: 4, Password: src.Password, Entra: true})
-		s, trips := run(c, func(name string) error { _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: name}); return err })
+		s, trips := run(func(name string) error { _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: name}); return err })
 		create, createTrips = create+s, createTrips+float64(trips)
-		s, trips = run(c, func(name string) error { return c.DropPrincipal(ctx, name, "") })
+		s, trips = run(func(name string) error { return c.DropPrincipal(ctx, name, "") })
 		drop, dropTrips = drop+s, dropTrips+float64(trips)
 		c.Close()
 	}
