@@ -294,13 +294,7 @@ func TestCombinedGrantsAsSetOnlyOwner(t *testing.T) {
 		t.Skip("PostgreSQL 15 memberships have no INHERIT or SET option")
 	}
 	f := newAccessFixture(t)
-	owner := pgtest.LongName(`set-only owner "o"; ü @`, 63)
-	pgtest.SuperExec(t, "postgres", "CREATE ROLE "+q(owner))
-	t.Cleanup(func() {
-		pgtest.SuperExec(t, f.db, "DROP OWNED BY "+q(owner))
-		pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+q(owner))
-	})
-	pgtest.SuperExec(t, "postgres", "GRANT "+q(owner)+" TO "+q(e.AdminName())+" WITH INHERIT FALSE, SET TRUE")
+	owner := setOnlyRole(t, f, `set-only owner "o"; ü @`)
 	pgtest.SuperExec(t, f.db, "GRANT CREATE, USAGE ON SCHEMA "+q(f.schema)+" TO "+q(owner))
 	var inherits bool
 	pgtest.SuperQueryRow(t, "postgres", "SELECT pg_has_role($1, $2, 'USAGE')", []any{e.AdminName(), owner}, &inherits)
@@ -445,14 +439,7 @@ func TestDefaultPrivilegesInOneRoundTrip(t *testing.T) {
 		// A role the login may SET ROLE to without its privileges (how the
 		// login holds the roles it creates from 16 on) goes in one round
 		// trip too, acting as the owner.
-		setOnly := pgtest.LongName(`set-only defaults "o"; ü @`, 63)
-		pgtest.SuperExec(t, "postgres", "CREATE ROLE "+q(setOnly))
-		t.Cleanup(func() {
-			pgtest.SuperExec(t, f.db, "DROP OWNED BY "+q(setOnly))
-			pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+q(setOnly))
-		})
-		pgtest.SuperExec(t, "postgres", "GRANT "+q(setOnly)+" TO "+q(e.AdminName())+" WITH INHERIT FALSE, SET TRUE")
-		owners = append(owners, setOnly)
+		owners = append(owners, setOnlyRole(t, f, `set-only defaults "o"; ü @`))
 	}
 	for _, owner := range owners {
 		rounds.reset()
@@ -562,4 +549,20 @@ func TestCarrierReadsPastNoticesAndParameterChanges(t *testing.T) {
 	if app, err := pgaad.QueryText(ctx, c, "postgres", "SELECT current_setting('application_name')"); err != nil || app != reliabilityApp {
 		t.Errorf("the connection after the carrier: %v, application_name %q", err, app)
 	}
+}
+
+// setOnlyRole makes a role (a 63-byte name from prefix) that the Entra
+// admin may SET ROLE to without its privileges, as the login holds the
+// roles it creates from PostgreSQL 16 on; dropped, with what it owns in
+// f's database, at the end of the test.
+func setOnlyRole(t *testing.T, f accessFixture, prefix string) string {
+	t.Helper()
+	role := pgtest.LongName(prefix, 63)
+	pgtest.SuperExec(t, "postgres", "CREATE ROLE "+q(role))
+	t.Cleanup(func() {
+		pgtest.SuperExec(t, f.db, "DROP OWNED BY "+q(role))
+		pgtest.SuperExec(t, "postgres", "DROP ROLE IF EXISTS "+q(role))
+	})
+	pgtest.SuperExec(t, "postgres", "GRANT "+q(role)+" TO "+q(pgtest.Emulator(t).AdminName())+" WITH INHERIT FALSE, SET TRUE")
+	return role
 }
