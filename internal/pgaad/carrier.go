@@ -62,6 +62,11 @@ func newCarrier(pool *pgxpool.Pool, pc *pgxpool.Conn) *carrier {
 // so that the order on the wire is the order of inflight). A failed write
 // may have sent part of it: the connection is closed, and the reader
 // reports s with the others as lost.
+//
+// A write under cb.mu cannot wait for the reader, which takes cb.mu
+// between segments: what a carrier sends in all (at most maxSegments
+// segments of a few hundred bytes each) and what the server answers fit
+// in the sockets' buffers, so neither side waits for the other to read.
 func (cr *carrier) send(s *segment) {
 	s.carrier = cr
 	conn := cr.pc.Conn()
