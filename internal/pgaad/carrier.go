@@ -47,6 +47,11 @@ type carrier struct {
 	inflight  []*segment
 	taken     int
 	accepting bool
+	tickets   uint64 // the next write's place in the order (writeInTurn)
+	// wmu guards turn, the place of the write that may go now.
+	wmu   sync.Mutex
+	wturn *sync.Cond
+	turn  uint64
 	// conn guards the connection's end: closed by abandon, or released
 	// to the pool by the reader (after which it is no longer ours to close).
 	conn     sync.Mutex
@@ -55,36 +60,60 @@ type carrier struct {
 }
 
 func newCarrier(pool *pgxpool.Pool, pc *pgxpool.Conn) *carrier {
-	return &carrier{pool: pool, pc: pc, nc: pc.Conn().PgConn().Conn(), accepting: true}
+	cr := &carrier{pool: pool, pc: pc, nc: pc.Conn().PgConn().Conn(), accepting: true}
+	cr.wturn = sync.NewCond(&cr.wmu)
+	return cr
 }
 
-// send writes s's statements, then a Sync, to the connection (cb.mu held,
-// so that the order on the wire is the order of inflight). A failed write
-// may have sent part of it: the connection is closed, and the reader
-// reports s with the others as lost.
-//
-// A write under cb.mu cannot wait for the reader, which takes cb.mu
-// between segments: what a carrier sends in all (at most maxSegments
-// segments of a few hundred bytes each) and what the server answers fit
-// in the sockets' buffers, so neither side waits for the other to read.
-func (cr *carrier) send(s *segment) {
+// add encodes s's statements, then a Sync, and puts s in flight (cb.mu
+// held): the bytes go to the wire by the write it returns, which the
+// caller runs once it has let go of cb.mu. A segment whose arguments pgx
+// cannot encode is finished at once, and sends nothing.
+func (cr *carrier) add(s *segment) []byte {
 	s.carrier = cr
 	conn := cr.pc.Conn()
 	cr.typeMap.Lock()
 	steps := s.build(conn)
 	msgs, err := encodeSegment(conn.TypeMap(), steps)
 	cr.typeMap.Unlock()
-	if err != nil { // an argument pgx cannot encode: nothing of it is sent
+	if err != nil {
 		s.finish(0, err, false)
-		return
+		return nil
 	}
 	s.steps = steps
 	cr.inflight = append(cr.inflight, s)
 	if cr.taken++; cr.taken >= maxSegments {
 		cr.accepting = false // finishes what it took, then gives the connection back
 	}
-	if _, err := cr.nc.Write(msgs); err != nil {
-		cr.abandon()
+	return msgs
+}
+
+// writeInTurn returns a function that writes msgs to the connection in the
+// order of the calls to writeInTurn, which come under cb.mu in the order
+// of inflight; the writing itself happens outside cb.mu. So a write that
+// waits for the server to read (when the sockets' buffers are full) never
+// holds up the reader, which takes cb.mu between segments and must drain
+// the server's answers for the server to read on. A failed write may have
+// sent part of msgs: the connection is closed, and the reader reports
+// every segment in flight as lost.
+func (cr *carrier) writeInTurn(msgs []byte) func() {
+	ticket := cr.tickets
+	cr.tickets++
+	return func() {
+		cr.wmu.Lock()
+		for cr.turn != ticket {
+			cr.wturn.Wait()
+		}
+		var err error
+		if len(msgs) > 0 {
+			_, err = cr.nc.Write(msgs)
+		}
+		cr.turn++
+		cr.wturn.Broadcast()
+		cr.wmu.Unlock()
+		if err != nil {
+			cr.abandon()
+		}
 	}
 }
 

@@ -108,6 +108,17 @@ type combiner struct {
 // flight, when one accepts more; otherwise it queues s. It says whether s
 // was sent.
 func (cb *combiner) join(pool *pgxpool.Pool, s *segment, onlyQueue bool) bool {
+	write := cb.joinOrQueue(pool, s, onlyQueue)
+	if write == nil {
+		return false
+	}
+	write()
+	return true
+}
+
+// joinOrQueue is join under cb.mu: the write of a segment put in flight,
+// or nil when it queued s.
+func (cb *combiner) joinOrQueue(pool *pgxpool.Pool, s *segment, onlyQueue bool) func() {
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
 	var best *carrier
@@ -123,10 +134,9 @@ func (cb *combiner) join(pool *pgxpool.Pool, s *segment, onlyQueue bool) bool {
 			cb.queues = map[*pgxpool.Pool][]*segment{}
 		}
 		cb.queues[pool] = append(cb.queues[pool], s)
-		return false
+		return nil
 	}
-	best.send(s)
-	return true
+	return best.writeInTurn(best.add(s))
 }
 
 // remove forgets cr, which gave its connection back (cb.mu held).
@@ -145,15 +155,28 @@ func (cb *combiner) remove(cr *carrier) {
 
 // carry makes pc a carrier of pool (carrier.go) for own and up to
 // maxSegments-1 of the segments queued with it, whose writers' own waits
-// for a connection it ends, and sends them. It returns how many it took: 0
-// when a carrier took own already (pc is then the caller's to release).
+// for a connection it ends, and sends them in one write. It returns how
+// many it took: 0 when a carrier took own already (pc is then the
+// caller's to release).
 func (cb *combiner) carry(pool *pgxpool.Pool, pc *pgxpool.Conn, own *segment) int {
+	cr, write, n := cb.takeQueue(pool, pc, own)
+	if cr == nil {
+		return 0
+	}
+	go cr.read(cb)
+	write()
+	return n
+}
+
+// takeQueue is carry under cb.mu: the new carrier, the write of what it
+// took, and how many segments that is.
+func (cb *combiner) takeQueue(pool *pgxpool.Pool, pc *pgxpool.Conn, own *segment) (*carrier, func(), int) {
 	cb.mu.Lock()
 	defer cb.mu.Unlock()
 	q := cb.queues[pool]
 	i := indexOf(q, own)
 	if i < 0 {
-		return 0
+		return nil, nil, 0
 	}
 	q = append(q[:i:i], q[i+1:]...)
 	n := min(len(q), maxSegments-1)
@@ -168,12 +191,12 @@ func (cb *combiner) carry(pool *pgxpool.Pool, pc *pgxpool.Conn, own *segment) in
 		cb.carriers = map[*pgxpool.Pool][]*carrier{}
 	}
 	cb.carriers[pool] = append(cb.carriers[pool], cr)
+	var msgs []byte
 	for _, s := range segs {
 		s.cancel()
-		cr.send(s)
+		msgs = append(msgs, cr.add(s)...)
 	}
-	go cr.read(cb)
-	return len(segs)
+	return cr, cr.writeInTurn(msgs), len(segs)
 }
 
 // drop removes own from the queue (its writer could not get a

@@ -566,3 +566,50 @@ func setOnlyRole(t *testing.T, f accessFixture, prefix string) string {
 	pgtest.SuperExec(t, "postgres", "GRANT "+q(role)+" TO "+q(pgtest.Emulator(t).AdminName())+" WITH INHERIT FALSE, SET TRUE")
 	return role
 }
+
+// TestCarrierLargeSegmentsDoNotStall: segments whose statements and
+// answers are far larger than the sockets' buffers (2 MB each way, 16 of
+// them) join a carrier whose first segment waits on the server. Sending
+// one must not hold up the reading of the others' answers, or the client
+// and the server would each wait for the other to read. All are answered.
+func TestCarrierLargeSegmentsDoNotStall(t *testing.T) {
+	var rounds sharedRounds
+	c := reliabilityClientLog(t, 1, rounds.log)
+	ctx := context.Background()
+	release := pgtest.HoldTransaction(t, "postgres", "SELECT pg_advisory_xact_lock(4343)")
+	const n, size = 16, 2 << 20
+	results := make([]pgaad.SegmentResult, n+1)
+	var wg sync.WaitGroup
+	run := func(i int, statements ...string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = pgaad.SendSegment(ctx, c, "postgres", statements...)
+		}()
+	}
+	run(0, "SELECT pg_advisory_xact_lock(4343)::text")
+	pgtest.WaitFor(t, "the first segment to wait for the lock", func() bool {
+		var n int
+		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND wait_event_type = 'Lock'`, []any{reliabilityApp}, &n)
+		return n == 1
+	})
+	big := "SELECT length('" + strings.Repeat("x", size) + "')::text || repeat('y', " + fmt.Sprint(size) + ")"
+	for i := 1; i <= n; i++ {
+		run(i, big)
+	}
+	pgtest.WaitFor(t, "every large segment to be in flight", func() bool { return pgaad.PendingWrites(ctx, c, "postgres") == n+1 })
+	release()
+	wg.Wait()
+	want := fmt.Sprint(size) + strings.Repeat("y", size)
+	for i, r := range results {
+		if r.Err != nil || r.Done != 1 || (i > 0 && r.Rows[0] != want) {
+			t.Errorf("segment %d: %d done, %v, %d bytes back", i, r.Done, r.Err, len(r.Rows[0]))
+		}
+	}
+	rounds.mu.Lock()
+	defer rounds.mu.Unlock()
+	if rounds.joined != n {
+		t.Errorf("%d segments joined the carrier in flight, want %d", rounds.joined, n)
+	}
+}
