@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -600,7 +601,13 @@ func TestCarrierLargeSegmentsDoNotStall(t *testing.T) {
 	}
 	pgtest.WaitFor(t, "every large segment to be in flight", func() bool { return pgaad.PendingWrites(ctx, c, "postgres") == n+1 })
 	release()
-	wg.Wait()
+	answered := make(chan struct{})
+	go func() { wg.Wait(); close(answered) }()
+	select {
+	case <-answered:
+	case <-time.After(pgtest.WaitDeadline):
+		t.Fatalf("the segments were not all answered in %s: the client and the server wait for each other", pgtest.WaitDeadline)
+	}
 	want := fmt.Sprint(size) + strings.Repeat("y", size)
 	for i, r := range results {
 		if r.Err != nil || r.Done != 1 || (i > 0 && r.Rows[0] != want) {
