@@ -48,12 +48,7 @@ func combinedWrites(t *testing.T, c *pgaad.Client, database, blocker string, nam
 	}
 	wg.Add(1)
 	go run(blocker)
-	pgtest.WaitFor(t, "the first write to wait for the held transaction", func() bool {
-		var n int
-		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
-			WHERE application_name = $1 AND wait_event_type = 'Lock'`, []any{reliabilityApp}, &n)
-		return n == 1
-	})
+	pgtest.WaitFor(t, "the first write to wait for the held transaction", func() bool { return ownLockWaits(t) == 1 })
 	for _, n := range names {
 		wg.Add(1)
 		go run(n)
@@ -193,10 +188,7 @@ func TestCombinedWritesSurviveKilledConnection(t *testing.T) {
 	wait := combinedCreates(t, c, blocker, names)
 	release()
 	pgtest.WaitFor(t, "the pipeline to wait at the held creation", func() bool {
-		var n int
-		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
-			WHERE application_name = $1 AND wait_event_type = 'Lock'`, []any{reliabilityApp}, &n)
-		return n == 1 && pgtest.RoleExists(t, blocker)
+		return ownLockWaits(t) == 1 && pgtest.RoleExists(t, blocker)
 	})
 	if terminateOwn(t) != 1 {
 		t.Fatal("no connection to terminate")
@@ -493,23 +485,7 @@ func TestCarrierReadsPastNoticesAndParameterChanges(t *testing.T) {
 	var rounds sharedRounds
 	c := reliabilityClientLog(t, 1, rounds.log)
 	ctx := context.Background()
-	release := pgtest.HoldTransaction(t, "postgres", "SELECT pg_advisory_xact_lock(4242)")
-	results := make([]pgaad.SegmentResult, 4)
-	var wg sync.WaitGroup
-	run := func(i int, statements ...string) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = pgaad.SendSegment(ctx, c, "postgres", statements...)
-		}()
-	}
-	run(0, "SELECT pg_advisory_xact_lock(4242)::text")
-	pgtest.WaitFor(t, "the first segment to wait for the lock", func() bool {
-		var n int
-		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
-			WHERE application_name = $1 AND wait_event_type = 'Lock'`, []any{reliabilityApp}, &n)
-		return n == 1
-	})
+	results, run, release, wait := segmentsBehindLock(t, c, 4242, 4)
 	renamed := `carrier "test"; drop` // application_name keeps ASCII only
 	run(1, `DO $$BEGIN RAISE NOTICE 'a notice for the carrier'; END$$`,
 		`SELECT set_config('application_name', '`+strings.ReplaceAll(renamed, `'`, `''`)+`', false)`,
@@ -520,7 +496,7 @@ func TestCarrierReadsPastNoticesAndParameterChanges(t *testing.T) {
 	run(3, "", `SELECT set_config('application_name', '`+reliabilityApp+`', false)`)
 	pgtest.WaitFor(t, "the fourth segment to be sent", func() bool { return pgaad.PendingWrites(ctx, c, "postgres") == 4 })
 	release()
-	wg.Wait()
+	wait()
 
 	check := func(i, done int, rows []string, code string) {
 		t.Helper()
@@ -577,24 +553,8 @@ func TestCarrierLargeSegmentsDoNotStall(t *testing.T) {
 	var rounds sharedRounds
 	c := reliabilityClientLog(t, 1, rounds.log)
 	ctx := context.Background()
-	release := pgtest.HoldTransaction(t, "postgres", "SELECT pg_advisory_xact_lock(4343)")
 	const n, size = 16, 2 << 20
-	results := make([]pgaad.SegmentResult, n+1)
-	var wg sync.WaitGroup
-	run := func(i int, statements ...string) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = pgaad.SendSegment(ctx, c, "postgres", statements...)
-		}()
-	}
-	run(0, "SELECT pg_advisory_xact_lock(4343)::text")
-	pgtest.WaitFor(t, "the first segment to wait for the lock", func() bool {
-		var n int
-		pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
-			WHERE application_name = $1 AND wait_event_type = 'Lock'`, []any{reliabilityApp}, &n)
-		return n == 1
-	})
+	results, run, release, wait := segmentsBehindLock(t, c, 4343, n+1)
 	big := "SELECT length('" + strings.Repeat("x", size) + "')::text || repeat('y', " + fmt.Sprint(size) + ")"
 	for i := 1; i <= n; i++ {
 		run(i, big)
@@ -602,7 +562,7 @@ func TestCarrierLargeSegmentsDoNotStall(t *testing.T) {
 	pgtest.WaitFor(t, "every large segment to be in flight", func() bool { return pgaad.PendingWrites(ctx, c, "postgres") == n+1 })
 	release()
 	answered := make(chan struct{})
-	go func() { wg.Wait(); close(answered) }()
+	go func() { wait(); close(answered) }()
 	select {
 	case <-answered:
 	case <-time.After(pgtest.WaitDeadline):
@@ -619,4 +579,36 @@ func TestCarrierLargeSegmentsDoNotStall(t *testing.T) {
 	if rounds.joined != n {
 		t.Errorf("%d segments joined the carrier in flight, want %d", rounds.joined, n)
 	}
+}
+
+// segmentsBehindLock sends a first segment (results[0]) on a client with
+// one connection that waits on the server for an advisory lock of key,
+// held by the test until release, and returns once it waits there. run
+// sends segment i (results[i]) behind it; wait waits for every segment
+// sent.
+func segmentsBehindLock(t *testing.T, c *pgaad.Client, key, n int) (results []pgaad.SegmentResult,
+	run func(i int, statements ...string), release, wait func()) {
+	t.Helper()
+	release = pgtest.HoldTransaction(t, "postgres", fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", key))
+	results = make([]pgaad.SegmentResult, n)
+	var wg sync.WaitGroup
+	run = func(i int, statements ...string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = pgaad.SendSegment(context.Background(), c, "postgres", statements...)
+		}()
+	}
+	run(0, fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)::text", key))
+	pgtest.WaitFor(t, "the first segment to wait for the lock", func() bool { return ownLockWaits(t) == 1 })
+	return results, run, release, wg.Wait
+}
+
+// ownLockWaits is how many of the test clients' connections wait on a lock.
+func ownLockWaits(t *testing.T) int {
+	t.Helper()
+	var n int
+	pgtest.SuperQueryRow(t, "postgres", `SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = $1 AND wait_event_type = 'Lock'`, []any{reliabilityApp}, &n)
+	return n
 }
