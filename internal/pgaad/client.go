@@ -6,6 +6,7 @@ package pgaad
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
@@ -88,6 +90,10 @@ type Client struct {
 	// the current outage began (Unix ns; 0: none) (outage.go).
 	reached     atomic.Bool
 	outageSince atomic.Int64
+	// tokenWaitLimit is tokenWaitLimit but for tests, which also learn from
+	// tokenWaiting when a connection starts waiting for its token.
+	tokenWaitLimit time.Duration
+	tokenWaiting   func()
 }
 
 // tokenInfo is a token's claims, or why it has none (ErrNotJWT).
@@ -118,7 +124,7 @@ func NewClient(cfg Config) *Client {
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	c := &Client{cfg: cfg, pools: map[string]*pgxpool.Pool{}}
+	c := &Client{cfg: cfg, pools: map[string]*pgxpool.Pool{}, tokenWaitLimit: tokenWaitLimit}
 	c.limit = newConnLimit(cfg.MaxConns, c.poolsSnapshot)
 	return c
 }
@@ -167,18 +173,9 @@ func (c *Client) Pool(ctx context.Context, database string) (*pgxpool.Pool, erro
 	pcfg.MaxConnIdleTime = time.Minute
 	c.limit.limitPool(pcfg, database)
 	pcfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
-		if c.cfg.Password == nil {
-			return nil
+		if c.cfg.Password != nil {
+			c.passwordWhileDialling(ctx, cc)
 		}
-		pw, err := c.cfg.Password(ctx)
-		if err != nil {
-			return err
-		}
-		if c.cfg.Entra {
-			claims, err := entratoken.DecodeClaims(pw)
-			c.token.Store(&tokenInfo{claims: claims, err: err})
-		}
-		cc.Password = pw
 		return nil
 	}
 	pcfg.AfterConnect = func(context.Context, *pgx.Conn) error {
@@ -201,6 +198,70 @@ func (c *Client) Pool(ctx context.Context, database string) (*pgxpool.Pool, erro
 		"port": c.cfg.Port, "username": c.cfg.Username, "max_connections": c.cfg.MaxConns})
 	return p, nil
 }
+
+// passwordWhileDialling fetches the connection's password (the Entra
+// token) while pgconn dials the server and makes the TLS handshake, and
+// hands it over once TLS is up, before the startup message, where pgconn
+// reads it. A token that a credential must fetch (the first of a command,
+// or one near its expiry) costs its own round trips to Entra, or an Azure
+// CLI process: from a runner far from the server they now overlap the
+// connection's first three round trips (TCP, SSLRequest, TLS) instead of
+// coming before them. A cached token comes back at once, as before.
+//
+// What does not change: the password is still sent only after verify-full
+// TLS checked the server. A failed token fails the connection with the
+// credential's error (the connection just opened is closed); outageOf never
+// takes it for an outage. The wait for the token is bounded by the
+// connection's context (connect_timeout), as the fetch was.
+//
+// A server drops a connection that sends no startup message within
+// authentication_timeout (PostgreSQL's default is 60 s; GUESS: that Azure
+// keeps it, Learn does not say). A connection that waited longer than
+// tokenWaitLimit for its token (an identity endpoint that throttles) is
+// therefore not used: acquire connects again at once, with the token then
+// at hand.
+func (c *Client) passwordWhileDialling(ctx context.Context, cc *pgx.ConnConfig) {
+	type result struct {
+		pw  string
+		err error
+	}
+	done := make(chan result, 1) // never blocks: the fetch ends even if the dial failed
+	go func() {
+		pw, err := c.cfg.Password(ctx)
+		if err == nil && c.cfg.Entra {
+			claims, cerr := entratoken.DecodeClaims(pw)
+			c.token.Store(&tokenInfo{claims: claims, err: cerr})
+		}
+		done <- result{pw, err}
+	}()
+	cc.AfterNetConnect = func(ctx context.Context, pc *pgconn.Config, conn net.Conn) (net.Conn, error) {
+		waiting := time.Now()
+		if c.tokenWaiting != nil {
+			c.tokenWaiting()
+		}
+		select {
+		case r := <-done:
+			switch {
+			case r.err != nil:
+				return conn, r.err // pgconn closes conn
+			case time.Since(waiting) > c.tokenWaitLimit:
+				return conn, errTokenOutwaited
+			}
+			pc.Password = r.pw
+			return conn, nil
+		case <-ctx.Done():
+			return conn, ctx.Err()
+		}
+	}
+}
+
+// tokenWaitLimit is how long a connection, once TLS is up, may wait for its
+// token and still be used: well within authentication_timeout.
+const tokenWaitLimit = 20 * time.Second
+
+// errTokenOutwaited: the connection waited over tokenWaitLimit for its
+// token; acquire connects again.
+var errTokenOutwaited = errors.New("the connection waited too long for its token")
 
 // connString builds a URL. sslmode and sslrootcert are explicit; other libpq
 // settings still come from the usual PG* environment variables. With pgx,

@@ -25,7 +25,8 @@ func (c *Client) explain(err error, database string) error {
 	}
 	var credErr *entratoken.CredentialError
 	var connErr *pgconn.ConnectError
-	if !errors.As(err, &connErr) && !errors.As(err, &credErr) {
+	isConn, isCred := errors.As(err, &connErr), errors.As(err, &credErr) // both: a token fetched while dialling failed
+	if !isConn && !isCred {
 		return err
 	}
 	if database == "" {

@@ -98,3 +98,10 @@ func QueryText(ctx context.Context, c *Client, database, sql string) (string, er
 	err = pool.QueryRow(ctx, sql).Scan(&v)
 	return v, err
 }
+
+// SetTokenWait sets, for a test, how long a new connection of c may wait
+// for its token once TLS is up and still be used, and calls waiting when
+// one starts waiting (client.go). Call it before c opens a connection.
+func SetTokenWait(c *Client, limit time.Duration, waiting func()) {
+	c.tokenWaitLimit, c.tokenWaiting = limit, waiting
+}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 )
 
 // Waiting out a failover or a restart. A high-availability failover takes
@@ -41,6 +43,10 @@ func outageOf(err error) (string, bool) {
 	var ce *pgconn.ConnectError
 	if err == nil || !errors.As(err, &ce) {
 		return "", false
+	}
+	var credErr *entratoken.CredentialError
+	if errors.As(err, &credErr) {
+		return "", false // no token (fetched while dialling, client.go): not the server's doing
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

@@ -45,6 +45,9 @@ func noFreeSlot(err error) bool {
 // Any other failure returns at once, as before.
 func (c *Client) acquire(ctx context.Context, pool *pgxpool.Pool, database, op string) (*pgxpool.Conn, error) {
 	pc, err := pool.Acquire(ctx)
+	if errors.Is(err, errTokenOutwaited) {
+		pc, err = pool.Acquire(ctx) // the token is at hand now (client.go)
+	}
 	if err == nil {
 		c.reached.Store(true)
 		c.outageSince.Store(0)

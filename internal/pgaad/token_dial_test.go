@@ -1,0 +1,168 @@
+package pgaad_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
+	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
+	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
+	"github.com/azurepg/terraform-provider-azurepg/internal/netdelay"
+	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
+)
+
+// tokenDialSetup is the emulator's admin credential and a proxy to the
+// emulator that counts the TCP connections the client opens.
+func tokenDialSetup(t *testing.T) (*emulator.Emulator, *entratoken.Source, *netdelay.Proxy) {
+	t.Helper()
+	e := pgtest.Emulator(t)
+	admin, err := entratoken.New(entratoken.Settings{Method: "managed_identity"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := netdelay.Start(fmt.Sprintf("127.0.0.1:%d", e.Port()), time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	return e, admin, proxy
+}
+
+// TestTokenFetchedWhileDialling: the token of a new connection is fetched
+// while the connection is dialled, not before. The credential here gives
+// its token only once the client has opened a TCP connection to the
+// server: a client that fetched first and dialled after waits for the
+// connection that never comes, and fails.
+func TestTokenFetchedWhileDialling(t *testing.T) {
+	t.Parallel()
+	e, admin, proxy := tokenDialSetup(t)
+	var fetches atomic.Int32
+	token := func(ctx context.Context) (string, error) {
+		fetches.Add(1)
+		deadline := time.Now().Add(pgtest.WaitDeadline)
+		for proxy.Connections() == 0 {
+			if time.Now().After(deadline) {
+				return "", fmt.Errorf("no connection was dialled in %s while the token was fetched", pgtest.WaitDeadline)
+			}
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		return admin.Password(ctx)
+	}
+	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: proxy.Port(), Username: e.AdminName(), SSLMode: "verify-full",
+		SSLRootCert: e.CAFile(), Password: token, Entra: true})
+	defer c.Close()
+	if _, err := c.ListPrincipals(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if n, conns := fetches.Load(), proxy.Connections(); n != 1 || conns != 1 {
+		t.Errorf("%d token fetches and %d connections, want 1 and 1", n, conns)
+	}
+}
+
+// TestTokenSlowerThanTheWaitConnectsAgain: a connection that waited for its
+// token longer than the limit (the server may have dropped it meanwhile:
+// authentication_timeout) is not used; the client connects again at once,
+// with the token then at hand, and the operation succeeds.
+func TestTokenSlowerThanTheWaitConnectsAgain(t *testing.T) {
+	t.Parallel()
+	e, admin, proxy := tokenDialSetup(t)
+	const limit = 50 * time.Millisecond
+	waiting := make(chan struct{}, 8)
+	var fetches atomic.Int32
+	token := func(ctx context.Context) (string, error) {
+		if fetches.Add(1) == 1 {
+			// The connection waits for this token: give it twice the
+			// limit after the wait began.
+			select {
+			case <-waiting:
+			case <-time.After(pgtest.WaitDeadline):
+				return "", errors.New("no connection waited for the token")
+			}
+			time.Sleep(2 * limit)
+		}
+		return admin.Password(ctx)
+	}
+	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: proxy.Port(), Username: e.AdminName(), SSLMode: "verify-full",
+		SSLRootCert: e.CAFile(), Password: token, Entra: true})
+	defer c.Close()
+	pgaad.SetTokenWait(c, limit, func() {
+		select {
+		case waiting <- struct{}{}:
+		default:
+		}
+	})
+	if _, err := c.ListPrincipals(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if n, conns := fetches.Load(), proxy.Connections(); n != 2 || conns != 2 {
+		t.Errorf("%d token fetches and %d connections, want 2 and 2 (the first connection given up, one more)", n, conns)
+	}
+}
+
+// TestTokenFailureIsNotAnOutage: a credential that fails while the
+// connection is dialled fails the operation with the credential's error at
+// once, even after the server was reached (when a failure to connect may
+// be an outage, waited out). Its error here wraps a refused connection (an
+// identity endpoint that does not answer), which would look like a server
+// that went away if the token's failure were not told apart.
+func TestTokenFailureIsNotAnOutage(t *testing.T) {
+	t.Parallel()
+	e, admin, proxy := tokenDialSetup(t)
+	var fail atomic.Bool
+	token := func(ctx context.Context) (string, error) {
+		if fail.Load() {
+			return "", &entratoken.CredentialError{Method: "managed_identity",
+				Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+		}
+		return admin.Password(ctx)
+	}
+	var mu sync.Mutex
+	var logged []string
+	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: proxy.Port(), Username: e.AdminName(), SSLMode: "verify-full",
+		SSLRootCert: e.CAFile(), Password: token, Entra: true, OutageTimeout: 10 * time.Minute,
+		Log: func(_ context.Context, msg string, _ map[string]any) {
+			mu.Lock()
+			logged = append(logged, msg)
+			mu.Unlock()
+		}})
+	defer c.Close()
+	ctx := context.Background()
+	if _, err := c.ListPrincipals(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	fail.Store(true)
+	pool, err := c.Pool(ctx, pgaad.PrincipalsDatabase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.Reset() // the next operation opens a connection
+	_, err = c.ListPrincipals(ctx, true)
+	var pe *pgaad.Error
+	if !errors.Is(err, pgaad.ErrConnection) || !errors.As(err, &pe) || pe.Fact.Topic != pgaad.TopicCredential {
+		t.Fatalf("got %v, want ErrConnection about the credential", err)
+	}
+	for _, s := range []string{"could not get an Entra access token", "The credential could not produce a token"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error does not say %q:\n%v", s, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, m := range logged {
+		if strings.Contains(m, "unreachable") {
+			t.Errorf("the credential's failure was waited out as an outage: %q", m)
+		}
+	}
+}
