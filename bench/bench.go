@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,6 +106,12 @@ type Options struct {
 	Env []string
 	// RTT is the round-trip time the azurepg_rtt configuration's proxy adds (default DefaultRTT).
 	RTT time.Duration
+	// TokenRTT, when positive, puts the identity endpoint of the
+	// configurations through the latency proxy behind a proxy of its own
+	// with that round-trip time: a credential that asks Entra (workload
+	// identity, a service principal) rather than a managed identity's local
+	// endpoint.
+	TokenRTT time.Duration
 	// GrantsSetOnly makes the Entra admin hold the grant tables' owner
 	// WITH INHERIT FALSE, SET TRUE (PostgreSQL 16+): how it holds the roles
 	// it creates there, so that it grants as the owner by SET ROLE.
@@ -159,6 +166,7 @@ type Result struct {
 	MaxConns         int           `json:"provider_max_connections"`
 	Env              []string      `json:"env,omitempty"`
 	RTT              time.Duration `json:"rtt_ns,omitempty"`
+	TokenRTT         time.Duration `json:"token_rtt_ns,omitempty"`
 	// GrantsSetOnly: the admin held the grant tables' owner with SET only (Options.GrantsSetOnly).
 	GrantsSetOnly bool `json:"grants_set_only,omitempty"`
 	// Stopped says why the run ended early ("" when it did not).
@@ -304,6 +312,20 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		r.rttEnv = append(append([]string{}, r.env...), fmt.Sprintf("PGPORT=%d", proxy.Port()))
 		r.proxy = proxy
 		res.RTT = o.RTT
+		if o.TokenRTT > 0 {
+			endpoint, err := url.Parse(em.TokenEndpoint())
+			if err != nil {
+				return nil, err
+			}
+			tokens, err := netdelay.Start(endpoint.Host, o.TokenRTT)
+			if err != nil {
+				return nil, err
+			}
+			defer tokens.Close()
+			endpoint.Host = fmt.Sprintf("127.0.0.1:%d", tokens.Port())
+			r.rttEnv = append(r.rttEnv, "IDENTITY_ENDPOINT="+endpoint.String())
+			res.TokenRTT = o.TokenRTT
+		}
 	}
 	res.Machine = describeMachine(ctx, o.RepoRoot, o.Terraform, em)
 	if o.Commit != "" {

@@ -333,6 +333,14 @@ func factor(v float64) string {
 	return s
 }
 
+// tokenNote says how far the identity endpoint was from the provider.
+func (r *Result) tokenNote() string {
+	if r.TokenRTT > 0 {
+		return fmt.Sprintf("the identity endpoint is %s away, behind a proxy of its own", r.TokenRTT)
+	}
+	return "the token endpoint is not delayed"
+}
+
 // networkMarkdown is the network dimension: azurepg at 0 ms (loopback) and
 // through the latency proxy, against the no-op provider.
 func (r *Result) networkMarkdown() string {
@@ -340,7 +348,7 @@ func (r *Result) networkMarkdown() string {
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("\n## Network dimension: azurepg at 0 ms and %s round trip\n\n", r.RTT)
 	w("`azurepg_rtt` is azurepg with its PostgreSQL connections through a loopback proxy that delays every chunk by half the round-trip time each way ")
-	w("(the token endpoint is not delayed): a runner and a server in neighbouring regions, or a hosted runner and a private endpoint. ")
+	w("(%s): a runner and a server in neighbouring regions, or a hosted runner and a private endpoint. ", r.tokenNote())
 	w("On loopback (0 ms) the emulator's round trips cost almost nothing. The no-op provider does not talk to a server, so it is the floor for both. ")
 	w("Round trips are the provider's flights through the proxy: each time it sends after the server answered (a pipelined batch is one; TLS and login included).\n\n")
 	w("| N | phase | noop (s) | azurepg 0 ms (s) | azurepg %s (s) | 0 ms / noop | %s / noop | statements 0 ms | statements %s | round trips %s | connections %s |\n", r.RTT, r.RTT, r.RTT, r.RTT, r.RTT)
@@ -369,7 +377,7 @@ func (r *Result) dimensionMarkdown(w func(format string, args ...any), d Dimensi
 	w("Statements are the provider's, from the server log, pgxpool's health-check pings included.\n\n")
 	rtt := r.has(d.RTT)
 	if rtt {
-		w("`%s` is `%s` through the latency proxy (%s round trip), which counts its round trips.\n\n", d.RTT, d.Azurepg, r.RTT)
+		w("`%s` is `%s` through the latency proxy (%s round trip; %s), which counts its round trips.\n\n", d.RTT, d.Azurepg, r.RTT, r.tokenNote())
 		w("| N | phase | %[1]s (s) | %[2]s (s) | %[2]s / %[1]s | %[3]s (s) | %[3]s / %[1]s | connections | statements | statements per resource | round trips per resource |\n",
 			d.Noop, d.Azurepg, d.RTT)
 		w("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
