@@ -6,6 +6,7 @@ package pgaad
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -200,7 +201,7 @@ func (c *Client) Pool(ctx context.Context, database string) (*pgxpool.Pool, erro
 }
 
 // passwordWhileDialling fetches the connection's password (the Entra
-// token) while pgconn dials the server and makes the TLS handshake, and
+// token) while pgconn dials the server and the TLS handshake is made, and
 // hands it over once TLS is up, before the startup message, where pgconn
 // reads it. A token that a credential must fetch (the first of a command,
 // or one near its expiry) costs its own round trips to Entra, or an Azure
@@ -235,6 +236,14 @@ func (c *Client) passwordWhileDialling(ctx context.Context, cc *pgx.ConnConfig) 
 		done <- result{pw, err}
 	}()
 	cc.AfterNetConnect = func(ctx context.Context, pc *pgconn.Config, conn net.Conn) (net.Conn, error) {
+		// pgconn leaves the TLS handshake to the first write (the startup
+		// message): make it now, so that it too overlaps the token's
+		// fetch. It checks the server (verify-full) as it would then.
+		if tc, ok := conn.(*tls.Conn); ok {
+			if err := tc.HandshakeContext(ctx); err != nil {
+				return conn, err
+			}
+		}
 		waiting := time.Now()
 		if c.tokenWaiting != nil {
 			c.tokenWaiting()

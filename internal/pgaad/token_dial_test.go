@@ -37,10 +37,13 @@ func tokenDialSetup(t *testing.T) (*emulator.Emulator, *entratoken.Source, *netd
 }
 
 // TestTokenFetchedWhileDialling: the token of a new connection is fetched
-// while the connection is dialled, not before. The credential here gives
-// its token only once the client has opened a TCP connection to the
-// server: a client that fetched first and dialled after waits for the
-// connection that never comes, and fails.
+// while the connection is dialled and its TLS handshake made, not before.
+// The credential here gives its token only once the client has sent its
+// third flight to the server: the SSLRequest, the TLS ClientHello, then the
+// TLS Finished, which ends the handshake on the client's side (the proxy
+// counts a flight each time the client speaks after the server). A client
+// that fetched the token first, or that left the handshake to the startup
+// message (as pgconn does), waits for a flight that never comes, and fails.
 func TestTokenFetchedWhileDialling(t *testing.T) {
 	t.Parallel()
 	e, admin, proxy := tokenDialSetup(t)
@@ -48,9 +51,9 @@ func TestTokenFetchedWhileDialling(t *testing.T) {
 	token := func(ctx context.Context) (string, error) {
 		fetches.Add(1)
 		deadline := time.Now().Add(pgtest.WaitDeadline)
-		for proxy.Connections() == 0 {
+		for proxy.RoundTrips() < 3 {
 			if time.Now().After(deadline) {
-				return "", fmt.Errorf("no connection was dialled in %s while the token was fetched", pgtest.WaitDeadline)
+				return "", fmt.Errorf("the client sent %d flights, not 3, in %s while the token was fetched", proxy.RoundTrips(), pgtest.WaitDeadline)
 			}
 			select {
 			case <-ctx.Done():
