@@ -23,7 +23,7 @@ func (grant) Metadata(_ context.Context, req resource.MetadataRequest, resp *res
 
 func (grant) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
-	resp.Schema = schema.Schema{Attributes: map[string]schema.Attribute{
+	resp.Schema = schema.Schema{Attributes: withServer(map[string]schema.Attribute{
 		"id":          schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 		"role":        schema.StringAttribute{Required: true, PlanModifiers: replace},
 		"database":    schema.StringAttribute{Required: true, PlanModifiers: replace},
@@ -33,7 +33,7 @@ func (grant) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.
 			PlanModifiers: []planmodifier.Set{setplanmodifier.RequiresReplace()}},
 		"privileges":        schema.SetAttribute{Required: true, ElementType: types.StringType},
 		"with_grant_option": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
-	}}
+	})}
 }
 
 func (grant) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -52,6 +52,7 @@ type grantModel struct {
 	Objects         types.Set    `tfsdk:"objects"`
 	Privileges      types.Set    `tfsdk:"privileges"`
 	WithGrantOption types.Bool   `tfsdk:"with_grant_option"`
+	server
 }
 
 // Read decodes and encodes the state, as noop_principal does.

@@ -22,7 +22,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -80,6 +79,22 @@ type principalModel struct {
 	Admin    types.Bool   `tfsdk:"admin"`
 	MFA      types.Bool   `tfsdk:"mfa"`
 	TenantID types.String `tfsdk:"tenant_id"`
+	Reassign types.String `tfsdk:"reassign_owned_to"`
+	server
+}
+
+// server is the host and port every azurepg resource has (a fleet from one
+// provider block): the no-op resources have them too, so that Terraform and
+// the framework do the same work for both providers' schemas.
+type server struct {
+	Host types.String `tfsdk:"host"`
+	Port types.Int64  `tfsdk:"port"`
+}
+
+func withServer(attrs map[string]schema.Attribute) map[string]schema.Attribute {
+	attrs["host"] = schema.StringAttribute{Optional: true}
+	attrs["port"] = schema.Int64Attribute{Optional: true}
+	return attrs
 }
 
 func (principal) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -87,20 +102,23 @@ func (principal) Metadata(_ context.Context, req resource.MetadataRequest, resp 
 }
 
 func (principal) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	replaceIfConfigured := []planmodifier.String{stringplanmodifier.RequiresReplaceIfConfigured()}
+	// As azurepg_principal: type, object_id and tenant_id use the state's
+	// value when unknown.
+	keep := func(m ...planmodifier.String) []planmodifier.String {
+		return append(m, stringplanmodifier.UseStateForUnknown())
+	}
 	resp.Schema = schema.Schema{
-		Attributes: map[string]schema.Attribute{
+		Attributes: withServer(map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true},
 			"name": schema.StringAttribute{Required: true,
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
-			"type":      schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: replaceIfConfigured},
-			"object_id": schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: replaceIfConfigured},
-			"admin": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()}},
-			"mfa": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()}},
-			"tenant_id": schema.StringAttribute{Computed: true},
-		},
+			"type":              schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: keep(stringplanmodifier.RequiresReplaceIfConfigured())},
+			"object_id":         schema.StringAttribute{Optional: true, Computed: true, PlanModifiers: keep(stringplanmodifier.RequiresReplaceIfConfigured())},
+			"admin":             schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
+			"mfa":               schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
+			"reassign_owned_to": schema.StringAttribute{Optional: true},
+			"tenant_id":         schema.StringAttribute{Computed: true, PlanModifiers: keep()},
+		}),
 	}
 }
 

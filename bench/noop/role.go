@@ -31,6 +31,7 @@ type roleModel struct {
 	ValidUntil        types.String `tfsdk:"valid_until"`
 	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
 	ReassignOwnedTo   types.String `tfsdk:"reassign_owned_to"`
+	server
 }
 
 func (role) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -41,7 +42,7 @@ func (role) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.S
 	flag := func(def bool) schema.BoolAttribute {
 		return schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(def)}
 	}
-	resp.Schema = schema.Schema{Attributes: map[string]schema.Attribute{
+	resp.Schema = schema.Schema{Attributes: withServer(map[string]schema.Attribute{
 		"id": schema.StringAttribute{Computed: true, PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
 		"name": schema.StringAttribute{Required: true,
 			PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()}},
@@ -53,7 +54,7 @@ func (role) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.S
 		"valid_until":         schema.StringAttribute{Optional: true},
 		"password_wo_version": schema.Int64Attribute{Optional: true},
 		"reassign_owned_to":   schema.StringAttribute{Optional: true},
-	}}
+	})}
 }
 
 // ModifyPlan sets the id from the name, as azurepg_role does.
@@ -102,6 +103,7 @@ type membershipModel struct {
 	WithAdminOption types.Bool   `tfsdk:"with_admin_option"`
 	InheritOption   types.Bool   `tfsdk:"inherit_option"`
 	SetOption       types.Bool   `tfsdk:"set_option"`
+	server
 }
 
 func (membership) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -111,14 +113,14 @@ func (membership) Metadata(_ context.Context, req resource.MetadataRequest, resp
 func (membership) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	option := schema.BoolAttribute{Optional: true, Computed: true, PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()}}
-	resp.Schema = schema.Schema{Attributes: map[string]schema.Attribute{
+	resp.Schema = schema.Schema{Attributes: withServer(map[string]schema.Attribute{
 		"id":                schema.StringAttribute{Computed: true},
 		"role":              schema.StringAttribute{Required: true, PlanModifiers: replace},
 		"member":            schema.StringAttribute{Required: true, PlanModifiers: replace},
 		"with_admin_option": schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
 		"inherit_option":    option,
 		"set_option":        option,
-	}}
+	})}
 }
 
 func (membership) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
