@@ -13,15 +13,15 @@ import (
 	"time"
 
 	"github.com/azurepg/terraform-provider-azurepg/internal/acctest/pgtest"
-	"github.com/azurepg/terraform-provider-azurepg/internal/emulator"
 	"github.com/azurepg/terraform-provider-azurepg/internal/entratoken"
 	"github.com/azurepg/terraform-provider-azurepg/internal/netdelay"
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-// tokenDialSetup is the emulator's admin credential and a proxy to the
-// emulator that counts the TCP connections the client opens.
-func tokenDialSetup(t *testing.T) (*emulator.Emulator, *entratoken.Source, *netdelay.Proxy) {
+// tokenDialSetup is the emulator's admin credential, a proxy to the
+// emulator that counts the TCP connections and flights of the client, and
+// the client's configuration through it (without Password).
+func tokenDialSetup(t *testing.T) (*entratoken.Source, *netdelay.Proxy, pgaad.Config) {
 	t.Helper()
 	e := pgtest.Emulator(t)
 	admin, err := entratoken.New(entratoken.Settings{Method: "managed_identity"})
@@ -33,7 +33,20 @@ func tokenDialSetup(t *testing.T) (*emulator.Emulator, *entratoken.Source, *netd
 		t.Fatal(err)
 	}
 	t.Cleanup(proxy.Close)
-	return e, admin, proxy
+	return admin, proxy, pgaad.Config{Host: e.Host(), Port: proxy.Port(), Username: e.AdminName(), SSLMode: "verify-full",
+		SSLRootCert: e.CAFile(), Entra: true}
+}
+
+// readCounting runs a read on c, then checks how many tokens were fetched
+// and connections opened for it.
+func readCounting(t *testing.T, c *pgaad.Client, fetches *atomic.Int32, proxy *netdelay.Proxy, want int, why string) {
+	t.Helper()
+	if _, err := c.ListPrincipals(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	if n, conns := fetches.Load(), proxy.Connections(); n != int32(want) || conns != int64(want) {
+		t.Errorf("%d token fetches and %d connections, want %d and %d%s", n, conns, want, want, why)
+	}
 }
 
 // TestTokenFetchedWhileDialling: the token of a new connection is fetched
@@ -46,9 +59,9 @@ func tokenDialSetup(t *testing.T) (*emulator.Emulator, *entratoken.Source, *netd
 // message (as pgconn does), waits for a flight that never comes, and fails.
 func TestTokenFetchedWhileDialling(t *testing.T) {
 	t.Parallel()
-	e, admin, proxy := tokenDialSetup(t)
+	admin, proxy, cfg := tokenDialSetup(t)
 	var fetches atomic.Int32
-	token := func(ctx context.Context) (string, error) {
+	cfg.Password = func(ctx context.Context) (string, error) {
 		fetches.Add(1)
 		deadline := time.Now().Add(pgtest.WaitDeadline)
 		for proxy.RoundTrips() < 3 {
@@ -63,15 +76,9 @@ func TestTokenFetchedWhileDialling(t *testing.T) {
 		}
 		return admin.Password(ctx)
 	}
-	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: proxy.Port(), Username: e.AdminName(), SSLMode: "verify-full",
-		SSLRootCert: e.CAFile(), Password: token, Entra: true})
+	c := pgaad.NewClient(cfg)
 	defer c.Close()
-	if _, err := c.ListPrincipals(context.Background(), true); err != nil {
-		t.Fatal(err)
-	}
-	if n, conns := fetches.Load(), proxy.Connections(); n != 1 || conns != 1 {
-		t.Errorf("%d token fetches and %d connections, want 1 and 1", n, conns)
-	}
+	readCounting(t, c, &fetches, proxy, 1, "")
 }
 
 // TestTokenSlowerThanTheWaitConnectsAgain: a connection that waited for its
@@ -80,11 +87,11 @@ func TestTokenFetchedWhileDialling(t *testing.T) {
 // with the token then at hand, and the operation succeeds.
 func TestTokenSlowerThanTheWaitConnectsAgain(t *testing.T) {
 	t.Parallel()
-	e, admin, proxy := tokenDialSetup(t)
+	admin, proxy, cfg := tokenDialSetup(t)
 	const limit = 50 * time.Millisecond
 	waiting := make(chan struct{}, 8)
 	var fetches atomic.Int32
-	token := func(ctx context.Context) (string, error) {
+	cfg.Password = func(ctx context.Context) (string, error) {
 		if fetches.Add(1) == 1 {
 			// The connection waits for this token: give it twice the
 			// limit after the wait began.
@@ -97,8 +104,7 @@ func TestTokenSlowerThanTheWaitConnectsAgain(t *testing.T) {
 		}
 		return admin.Password(ctx)
 	}
-	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: proxy.Port(), Username: e.AdminName(), SSLMode: "verify-full",
-		SSLRootCert: e.CAFile(), Password: token, Entra: true})
+	c := pgaad.NewClient(cfg)
 	defer c.Close()
 	pgaad.SetTokenWait(c, limit, func() {
 		select {
@@ -106,12 +112,7 @@ func TestTokenSlowerThanTheWaitConnectsAgain(t *testing.T) {
 		default:
 		}
 	})
-	if _, err := c.ListPrincipals(context.Background(), true); err != nil {
-		t.Fatal(err)
-	}
-	if n, conns := fetches.Load(), proxy.Connections(); n != 2 || conns != 2 {
-		t.Errorf("%d token fetches and %d connections, want 2 and 2 (the first connection given up, one more)", n, conns)
-	}
+	readCounting(t, c, &fetches, proxy, 2, " (the first connection given up, one more)")
 }
 
 // TestTokenFailureIsNotAnOutage: a credential that fails while the
@@ -122,9 +123,9 @@ func TestTokenSlowerThanTheWaitConnectsAgain(t *testing.T) {
 // that went away if the token's failure were not told apart.
 func TestTokenFailureIsNotAnOutage(t *testing.T) {
 	t.Parallel()
-	e, admin, proxy := tokenDialSetup(t)
+	admin, _, cfg := tokenDialSetup(t)
 	var fail atomic.Bool
-	token := func(ctx context.Context) (string, error) {
+	cfg.Password = func(ctx context.Context) (string, error) {
 		if fail.Load() {
 			return "", &entratoken.CredentialError{Method: "managed_identity",
 				Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
@@ -133,13 +134,13 @@ func TestTokenFailureIsNotAnOutage(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var logged []string
-	c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: proxy.Port(), Username: e.AdminName(), SSLMode: "verify-full",
-		SSLRootCert: e.CAFile(), Password: token, Entra: true, OutageTimeout: 10 * time.Minute,
-		Log: func(_ context.Context, msg string, _ map[string]any) {
-			mu.Lock()
-			logged = append(logged, msg)
-			mu.Unlock()
-		}})
+	cfg.OutageTimeout = 10 * time.Minute
+	cfg.Log = func(_ context.Context, msg string, _ map[string]any) {
+		mu.Lock()
+		logged = append(logged, msg)
+		mu.Unlock()
+	}
+	c := pgaad.NewClient(cfg)
 	defer c.Close()
 	ctx := context.Background()
 	if _, err := c.ListPrincipals(ctx, true); err != nil {
