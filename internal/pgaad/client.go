@@ -222,18 +222,19 @@ func (c *Client) Pool(ctx context.Context, database string) (*pgxpool.Pool, erro
 // therefore not used: acquire connects again at once, with the token then
 // at hand.
 func (c *Client) passwordWhileDialling(ctx context.Context, cc *pgx.ConnConfig) {
-	type result struct {
-		pw  string
-		err error
-	}
-	done := make(chan result, 1) // never blocks: the fetch ends even if the dial failed
+	// The fetch ends on its own even if the dial fails. Its result is read
+	// by every attempt of the connection: pgconn tries the host's next
+	// address after some failures of a log-in (53300, 28000).
+	var pw string
+	var tokenErr error
+	done := make(chan struct{})
 	go func() {
-		pw, err := c.cfg.Password(ctx)
-		if err == nil && c.cfg.Entra {
+		defer close(done)
+		pw, tokenErr = c.cfg.Password(ctx)
+		if tokenErr == nil && c.cfg.Entra {
 			claims, cerr := entratoken.DecodeClaims(pw)
 			c.token.Store(&tokenInfo{claims: claims, err: cerr})
 		}
-		done <- result{pw, err}
 	}()
 	cc.AfterNetConnect = func(ctx context.Context, pc *pgconn.Config, conn net.Conn) (net.Conn, error) {
 		// pgconn leaves the TLS handshake to the first write (the startup
@@ -249,14 +250,14 @@ func (c *Client) passwordWhileDialling(ctx context.Context, cc *pgx.ConnConfig) 
 			c.tokenWaiting()
 		}
 		select {
-		case r := <-done:
+		case <-done:
 			switch {
-			case r.err != nil:
-				return conn, r.err // pgconn closes conn
+			case tokenErr != nil:
+				return conn, tokenErr // pgconn closes conn
 			case time.Since(waiting) > c.tokenWaitLimit:
 				return conn, errTokenOutwaited
 			}
-			pc.Password = r.pw
+			pc.Password = pw
 			return conn, nil
 		case <-ctx.Done():
 			return conn, ctx.Err()
