@@ -171,6 +171,15 @@ func (c *Client) Pool(ctx context.Context, database string) (*pgxpool.Pool, erro
 	}
 	pcfg.MaxConns = c.cfg.MaxConns
 	pcfg.MinConns = 0
+	// One round trip per statement, also the first time a connection runs
+	// it: pgx's default (QueryExecModeCacheStatement) prepares a
+	// statement on its first run on each connection, a round trip of its
+	// own before the one that runs it. The provider's reads are catalog
+	// queries that a connection runs a few times at most (a refresh: one
+	// snapshot query), so a plan cached by the server saves nothing worth
+	// a round trip. Arguments go as text with no type (the server infers
+	// it from the SQL, as from a literal) and rows come back as text.
+	pcfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
 	pcfg.MaxConnIdleTime = time.Minute
 	c.limit.limitPool(pcfg, database)
 	pcfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
