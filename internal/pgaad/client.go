@@ -228,8 +228,8 @@ func (c *Client) Pool(ctx context.Context, database string) (*pgxpool.Pool, erro
 // authentication_timeout (PostgreSQL's default is 60 s; GUESS: that Azure
 // keeps it, Learn does not say). A connection that waited longer than
 // tokenWaitLimit for its token (an identity endpoint that throttles) is
-// therefore not used: acquire connects again at once, with the token then
-// at hand.
+// therefore not used: poolAcquire connects again at once, with the token
+// then at hand.
 func (c *Client) passwordWhileDialling(ctx context.Context, cc *pgx.ConnConfig) {
 	// The fetch ends on its own even if the dial fails. Its result is read
 	// by every attempt of the connection: pgconn tries the host's next
@@ -279,7 +279,7 @@ func (c *Client) passwordWhileDialling(ctx context.Context, cc *pgx.ConnConfig) 
 const tokenWaitLimit = 20 * time.Second
 
 // errTokenOutwaited: the connection waited over tokenWaitLimit for its
-// token; acquire connects again.
+// token; poolAcquire connects again.
 var errTokenOutwaited = errors.New("the connection waited too long for its token")
 
 // connString builds a URL. sslmode and sslrootcert are explicit; other libpq

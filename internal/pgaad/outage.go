@@ -120,7 +120,7 @@ func (c *Client) waitOutOutage(ctx context.Context, pool *pgxpool.Pool, database
 		}
 		pool.Reset() // connections opened before the outage are dead too
 		var pc *pgxpool.Conn
-		if pc, err = pool.Acquire(ctx); err == nil {
+		if pc, err = poolAcquire(ctx, pool); err == nil {
 			c.outageSince.Store(0)
 			c.log(ctx, "pgaad: the server answers again", map[string]any{"op": op, "database": database, "host": c.cfg.Host,
 				"waited": time.Since(start).Round(time.Millisecond).String()})

@@ -44,10 +44,7 @@ func noFreeSlot(err error) bool {
 // returns a *slotsExhausted (explain turns it into the error the user sees).
 // Any other failure returns at once, as before.
 func (c *Client) acquire(ctx context.Context, pool *pgxpool.Pool, database, op string) (*pgxpool.Conn, error) {
-	pc, err := pool.Acquire(ctx)
-	if errors.Is(err, errTokenOutwaited) {
-		pc, err = pool.Acquire(ctx) // the token is at hand now (client.go)
-	}
+	pc, err := poolAcquire(ctx, pool)
 	if err == nil {
 		c.reached.Store(true)
 		c.outageSince.Store(0)
@@ -79,13 +76,24 @@ func (c *Client) acquire(ctx context.Context, pool *pgxpool.Pool, database, op s
 			continue // reported above, with the last refusal
 		case <-t.C:
 		}
-		pc, err = pool.Acquire(ctx)
+		pc, err = poolAcquire(ctx, pool)
 		attempts++
 		if err == nil || !noFreeSlot(err) {
 			return pc, err
 		}
 		next = min(next*2, slotsMaxWait)
 	}
+}
+
+// poolAcquire is pool.Acquire, again at once when the new connection was
+// given up because it waited too long for its token (client.go): the token
+// is at hand now. Every Acquire of the client goes through it.
+func poolAcquire(ctx context.Context, pool *pgxpool.Pool) (*pgxpool.Conn, error) {
+	pc, err := pool.Acquire(ctx)
+	if errors.Is(err, errTokenOutwaited) {
+		pc, err = pool.Acquire(ctx)
+	}
+	return pc, err
 }
 
 // slotsExhausted is a 53300 that lasted past the budget. It wraps the last
