@@ -91,9 +91,11 @@ type Client struct {
 	// the current outage began (Unix ns; 0: none) (outage.go).
 	reached     atomic.Bool
 	outageSince atomic.Int64
-	// tokenWaitLimit is tokenWaitLimit but for tests, which also learn from
-	// tokenWaiting when a connection starts waiting for its token.
+	// tokenWaitLimit is tokenWaitLimit and tokenNow time.Now, but for
+	// tests, which also learn from tokenWaiting when a connection starts
+	// waiting for its token.
 	tokenWaitLimit time.Duration
+	tokenNow       func() time.Time
 	tokenWaiting   func()
 }
 
@@ -125,7 +127,7 @@ func NewClient(cfg Config) *Client {
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	c := &Client{cfg: cfg, pools: map[string]*pgxpool.Pool{}, tokenWaitLimit: tokenWaitLimit}
+	c := &Client{cfg: cfg, pools: map[string]*pgxpool.Pool{}, tokenWaitLimit: tokenWaitLimit, tokenNow: time.Now}
 	c.limit = newConnLimit(cfg.MaxConns, c.poolsSnapshot)
 	return c
 }
@@ -254,7 +256,7 @@ func (c *Client) passwordWhileDialling(ctx context.Context, cc *pgx.ConnConfig) 
 				return conn, err
 			}
 		}
-		waiting := time.Now()
+		waiting := c.tokenNow()
 		if c.tokenWaiting != nil {
 			c.tokenWaiting()
 		}
@@ -263,7 +265,7 @@ func (c *Client) passwordWhileDialling(ctx context.Context, cc *pgx.ConnConfig) 
 			switch {
 			case tokenErr != nil:
 				return conn, tokenErr // pgconn closes conn
-			case time.Since(waiting) > c.tokenWaitLimit:
+			case c.tokenNow().Sub(waiting) > c.tokenWaitLimit:
 				return conn, errTokenOutwaited
 			}
 			pc.Password = pw

@@ -100,8 +100,9 @@ func QueryText(ctx context.Context, c *Client, database, sql string) (string, er
 }
 
 // SetTokenWait sets, for a test, how long a new connection of c may wait
-// for its token once TLS is up and still be used, and calls waiting when
-// one starts waiting (client.go). Call it before c opens a connection.
-func SetTokenWait(c *Client, limit time.Duration, waiting func()) {
-	c.tokenWaitLimit, c.tokenWaiting = limit, waiting
+// for its token once TLS is up and still be used, the clock that measures
+// the wait, and calls waiting when one starts waiting (client.go). Call it
+// before c opens a connection.
+func SetTokenWait(c *Client, limit time.Duration, now func() time.Time, waiting func()) {
+	c.tokenWaitLimit, c.tokenNow, c.tokenWaiting = limit, now, waiting
 }

@@ -24,16 +24,8 @@ import (
 //	TF_ACC=1 go test ./internal/pgaad -run '^$' -bench WritesOverNetwork -benchtime 1x
 func BenchmarkWritesOverNetwork(b *testing.B) {
 	const n, writers, rtt = 500, 10, 100 * time.Millisecond
-	e := pgtest.Emulator(b)
-	proxy, err := netdelay.Start(fmt.Sprintf("127.0.0.1:%d", e.Port()), rtt)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer proxy.Close()
-	src, err := entratoken.New(entratoken.Settings{Method: "managed_identity"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	admin, proxy, cfg := adminThroughProxy(b, rtt)
+	cfg.MaxConns, cfg.Password = 4, admin.Password
 	var names []string
 	for i := range n {
 		names = append(names, pgtest.NewObject(b, "group", fmt.Sprintf("bench-net %d", i)).Name)
@@ -65,8 +57,7 @@ func BenchmarkWritesOverNetwork(b *testing.B) {
 	ctx := context.Background()
 	var create, drop, createTrips, dropTrips float64
 	for range b.N {
-		c := pgaad.NewClient(pgaad.Config{Host: e.Host(), Port: proxy.Port(), Username: e.AdminName(), SSLMode: "verify-full",
-			SSLRootCert: e.CAFile(), MaxConns: 4, Password: src.Password, Entra: true})
+		c := pgaad.NewClient(cfg)
 		s, trips := run(func(name string) error { _, err := c.CreatePrincipal(ctx, pgaad.NewPrincipal{Name: name}); return err })
 		create, createTrips = create+s, createTrips+float64(trips)
 		s, trips = run(func(name string) error { return c.DropPrincipal(ctx, name, "") })
@@ -78,4 +69,24 @@ func BenchmarkWritesOverNetwork(b *testing.B) {
 	b.ReportMetric(createTrips/float64(b.N)/n, "trips/create")
 	b.ReportMetric(dropTrips/float64(b.N)/n, "trips/drop")
 	b.ReportMetric(0, "ns/op")
+}
+
+// adminThroughProxy is the emulator's Entra admin credential, a latency
+// proxy of rtt to the emulator (which counts the client's connections and
+// flights), and a client configuration that logs in as the admin through
+// it, without Password.
+func adminThroughProxy(tb testing.TB, rtt time.Duration) (*entratoken.Source, *netdelay.Proxy, pgaad.Config) {
+	tb.Helper()
+	e := pgtest.Emulator(tb)
+	admin, err := entratoken.New(entratoken.Settings{Method: "managed_identity"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	proxy, err := netdelay.Start(fmt.Sprintf("127.0.0.1:%d", e.Port()), rtt)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(proxy.Close)
+	return admin, proxy, pgaad.Config{Host: e.Host(), Port: proxy.Port(), Username: e.AdminName(), SSLMode: "verify-full",
+		SSLRootCert: e.CAFile(), Entra: true}
 }

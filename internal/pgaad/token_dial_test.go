@@ -18,25 +18,6 @@ import (
 	"github.com/azurepg/terraform-provider-azurepg/internal/pgaad"
 )
 
-// tokenDialSetup is the emulator's admin credential, a proxy to the
-// emulator that counts the TCP connections and flights of the client, and
-// the client's configuration through it (without Password).
-func tokenDialSetup(t *testing.T) (*entratoken.Source, *netdelay.Proxy, pgaad.Config) {
-	t.Helper()
-	e := pgtest.Emulator(t)
-	admin, err := entratoken.New(entratoken.Settings{Method: "managed_identity"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, err := netdelay.Start(fmt.Sprintf("127.0.0.1:%d", e.Port()), time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proxy.Close)
-	return admin, proxy, pgaad.Config{Host: e.Host(), Port: proxy.Port(), Username: e.AdminName(), SSLMode: "verify-full",
-		SSLRootCert: e.CAFile(), Entra: true}
-}
-
 // readCounting runs a read on c, then checks how many tokens were fetched
 // and connections opened for it.
 func readCounting(t *testing.T, c *pgaad.Client, fetches *atomic.Int32, proxy *netdelay.Proxy, want int, why string) {
@@ -59,7 +40,7 @@ func readCounting(t *testing.T, c *pgaad.Client, fetches *atomic.Int32, proxy *n
 // message (as pgconn does), waits for a flight that never comes, and fails.
 func TestTokenFetchedWhileDialling(t *testing.T) {
 	t.Parallel()
-	admin, proxy, cfg := tokenDialSetup(t)
+	admin, proxy, cfg := adminThroughProxy(t, time.Millisecond)
 	var fetches atomic.Int32
 	cfg.Password = func(ctx context.Context) (string, error) {
 		fetches.Add(1)
@@ -84,29 +65,32 @@ func TestTokenFetchedWhileDialling(t *testing.T) {
 // TestTokenSlowerThanTheWaitConnectsAgain: a connection that waited for its
 // token longer than the limit (the server may have dropped it meanwhile:
 // authentication_timeout) is not used; the client connects again at once,
-// with the token then at hand, and the operation succeeds.
+// with the token then at hand, and the operation succeeds. The wait is
+// measured on a clock of the test's, which the first token moves on by
+// twice the limit once the connection waits for it: the first connection
+// waited too long and the second did not, whatever the machine's speed.
 func TestTokenSlowerThanTheWaitConnectsAgain(t *testing.T) {
 	t.Parallel()
-	admin, proxy, cfg := tokenDialSetup(t)
-	const limit = 50 * time.Millisecond
+	admin, proxy, cfg := adminThroughProxy(t, time.Millisecond)
+	const limit = time.Hour
+	var ahead atomic.Int64 // how far the test's clock is ahead of time.Now
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	waiting := make(chan struct{}, 8)
 	var fetches atomic.Int32
 	cfg.Password = func(ctx context.Context) (string, error) {
 		if fetches.Add(1) == 1 {
-			// The connection waits for this token: give it twice the
-			// limit after the wait began.
 			select {
 			case <-waiting:
 			case <-time.After(pgtest.WaitDeadline):
 				return "", errors.New("no connection waited for the token")
 			}
-			time.Sleep(2 * limit)
+			ahead.Add(int64(2 * limit))
 		}
 		return admin.Password(ctx)
 	}
 	c := pgaad.NewClient(cfg)
 	defer c.Close()
-	pgaad.SetTokenWait(c, limit, func() {
+	pgaad.SetTokenWait(c, limit, now, func() {
 		select {
 		case waiting <- struct{}{}:
 		default:
@@ -123,7 +107,7 @@ func TestTokenSlowerThanTheWaitConnectsAgain(t *testing.T) {
 // that went away if the token's failure were not told apart.
 func TestTokenFailureIsNotAnOutage(t *testing.T) {
 	t.Parallel()
-	admin, _, cfg := tokenDialSetup(t)
+	admin, _, cfg := adminThroughProxy(t, time.Millisecond)
 	var fail atomic.Bool
 	cfg.Password = func(ctx context.Context) (string, error) {
 		if fail.Load() {
